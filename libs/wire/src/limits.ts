@@ -1,0 +1,76 @@
+/**
+ * Size limits of the v1 wire contract, one entry per message and field (ts-proto's camelCase
+ * names). The `Limit:` comments in proto/ are the contract; `limits.spec.ts` parses them and
+ * fails when this table and the .proto files disagree, so the two cannot drift apart.
+ */
+export type FieldLimit =
+  /** A bytes field: at most `max` bytes, or exactly `max` when `exact` (an empty field fails too). */
+  | { readonly kind: 'bytes'; readonly max: number; readonly exact?: boolean }
+  /** A string field: at most `max` bytes of UTF-8. */
+  | { readonly kind: 'string'; readonly max: number }
+  /** A repeated field: at most `max` items; `of` names the item message type to check in turn. */
+  | { readonly kind: 'repeated'; readonly max: number; readonly of?: string; readonly itemMaxBytes?: number }
+  /** A singular embedded message, checked against its own entry. */
+  | { readonly kind: 'message'; readonly type: string };
+
+export type MessageLimits = Readonly<Record<string, FieldLimit>>;
+
+/** The largest message the coordinator accepts at all (bytes), before any field check. */
+export const MAX_WIRE_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+const b = (max: number): FieldLimit => ({ kind: 'bytes', max });
+const exact = (n: number): FieldLimit => ({ kind: 'bytes', max: n, exact: true });
+const s = (max: number): FieldLimit => ({ kind: 'string', max });
+const r = (max: number, of?: string, itemMaxBytes?: number): FieldLimit => ({
+  kind: 'repeated',
+  max,
+  ...(of ? { of } : {}),
+  ...(itemMaxBytes ? { itemMaxBytes } : {}),
+});
+const m = (type: string): FieldLimit => ({ kind: 'message', type });
+const roundOnly: MessageLimits = { round: m('RoundRef') };
+
+export const WIRE_LIMITS: Readonly<Record<string, MessageLimits>> = {
+  EnrollRequest: { token: s(128), siteName: s(63), signingPublicKey: exact(32), boxPublicKey: exact(32), proof: exact(64) },
+  EnrollResponse: { siteName: s(63), coordinatorSigningPublicKey: exact(32) },
+  HeartbeatRequest: { nodeVersion: s(64), activeRounds: r(64, 'RoundRef') },
+  HeartbeatResponse: {},
+  SubscribeRequest: {},
+  Welcome: { siteName: s(63), federationIds: r(64, undefined, 64) },
+  StageOpened: roundOnly,
+  RoundFinished: { round: m('RoundRef'), detail: s(512) },
+  StudentPublished: { federationId: s(64), sha256: exact(32) },
+  SiteRevoked: { reason: s(512) },
+  RoundRef: { federationId: s(64) },
+  RoundAnnouncement: {
+    round: m('RoundRef'),
+    queryIndices: r(100000),
+    referenceSha256: exact(32),
+    participants: r(1000, undefined, 63),
+    deadlines: r(8),
+    graphSeed: b(32),
+  },
+  RoundKeys: { siteName: s(63), maskPublicKey: exact(32), sharePublicKey: exact(32), signature: exact(64) },
+  AdvertiseKeysRequest: { round: m('RoundRef'), keys: m('RoundKeys') },
+  GetRoundKeysRequest: roundOnly,
+  GetRoundKeysResponse: { keys: r(1000, 'RoundKeys') },
+  SealedShare: { fromSite: s(63), toSite: s(63), nonce: exact(24), ciphertext: b(1024) },
+  SendSharesRequest: { round: m('RoundRef'), shares: r(1000, 'SealedShare') },
+  FetchSharesRequest: roundOnly,
+  FetchSharesResponse: { shares: r(1000, 'SealedShare') },
+  SubmitMaskedSummaryRequest: { round: m('RoundRef'), maskedVector: b(8388608) },
+  SubmitMaskedSummaryResponse: { receiptSha256: exact(32) },
+  GetUnmaskRequestRequest: roundOnly,
+  GetUnmaskRequestResponse: { survivors: r(1000, undefined, 63), dropped: r(1000, undefined, 63) },
+  UnmaskShare: { aboutSite: s(63), share: b(256) },
+  SubmitUnmaskSharesRequest: { round: m('RoundRef'), shares: r(1000, 'UnmaskShare') },
+  DeclineRoundRequest: { round: m('RoundRef'), detail: s(512) },
+  GetManifestRequest: { federationId: s(64) },
+  ArtifactManifest: { sha256: exact(32), chunkSha256: r(65536, undefined, 32), modelCardJson: s(65536) },
+  GetChunkRequest: { sha256: exact(32) },
+  Chunk: { data: b(1048576) },
+  SignedLogHead: { signer: s(63), entrySha256: exact(32), signature: exact(64) },
+  AnchorLogHeadRequest: { siteHead: m('SignedLogHead') },
+  AnchorLogHeadResponse: { coordinatorHead: m('SignedLogHead') },
+  SubmitMaskedMetricsRequest: { round: m('RoundRef'), maskedCounts: b(65536) },
+};
