@@ -1,0 +1,18 @@
+export { SITE_NAME_PATTERN, assertSiteName } from './site-name';
+export { type SiteKeys, KeyFileError, generateSiteKeys, writeSiteKeyFile, readSiteKeyFile } from './key-files';
+export {
+  RPC_HEADER,
+  type RpcAuthHeaders,
+  rpcSigningBytes,
+  signRpc,
+  verifyRpcSignature,
+  parseRpcAuthHeaders,
+} from './rpc-signature';
+export {
+  generateEnrolmentToken,
+  isWellFormedToken,
+  hashEnrolmentToken,
+  signEnrolmentProof,
+  verifyEnrolmentProof,
+} from './enrolment-token';
+export { parseDuration } from './duration';

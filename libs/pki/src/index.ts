@@ -1,0 +1,8 @@
+export {
+  type DevelopmentPkiOptions,
+  type DevelopmentPki,
+  createDevelopmentPki,
+  writeDevelopmentPki,
+  describeCertificate,
+  PKI_FILES,
+} from './development-pki';

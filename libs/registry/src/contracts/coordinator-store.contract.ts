@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import type { CoordinatorStore } from '../ports';
+import { SiteAlreadyEnrolledError, SiteAlreadyRevokedError, UnknownSiteError } from '../ports';
+
+const key = (): Uint8Array => new Uint8Array(randomBytes(32));
+
+/**
+ * The contract every CoordinatorStore adapter passes (SQLite now, PostgreSQL later):
+ * call it from the adapter's spec with a factory that returns a fresh, empty store.
+ */
+export function describeCoordinatorStoreContract(adapter: string, factory: () => CoordinatorStore | Promise<CoordinatorStore>): void {
+  describe(`CoordinatorStore contract: ${adapter}`, () => {
+    let sut: CoordinatorStore;
+    const now = 1_700_000_000_000;
+    const token = (hash: string, site: string, expiresAt = now + 60_000) => ({
+      tokenHash: hash,
+      siteName: site,
+      createdAt: now,
+      expiresAt,
+    });
+    const redeem = (hash: string, site: string, at = now + 1, signingPublicKey = key()) =>
+      sut.enrolments.redeem({ tokenHash: hash, siteName: site, signingPublicKey, boxPublicKey: key(), now: at });
+
+    beforeEach(async () => {
+      sut = await factory();
+    });
+    afterEach(() => sut.close());
+
+    it('enrols a site by redeeming its token once', async () => {
+      await sut.enrolments.issue(token('h1', 'site-a'));
+      const first = await redeem('h1', 'site-a');
+      expect(first.ok).toBe(true);
+      expect(await redeem('h1', 'site-a')).toEqual({ ok: false, reason: 'used-token' });
+      const site = await sut.sites.get('site-a');
+      expect(site?.enrolledAt).toBe(now + 1);
+      expect(site?.signingPublicKey).toHaveLength(32);
+    });
+
+    it('refuses unknown, expired and wrong-site tokens without enrolling anyone', async () => {
+      await sut.enrolments.issue(token('h2', 'site-b', now + 10));
+      await sut.enrolments.issue(token('h3', 'site-c'));
+      expect(await redeem('nope', 'site-b')).toEqual({ ok: false, reason: 'unknown-token' });
+      expect(await redeem('h2', 'site-b', now + 10)).toEqual({ ok: false, reason: 'expired-token' });
+      expect(await redeem('h3', 'site-x')).toEqual({ ok: false, reason: 'wrong-site' });
+      expect(await sut.sites.list()).toEqual([]);
+      expect((await redeem('h3', 'site-c')).ok).toBe(true);
+    });
+
+    it('refuses a second site with the same signing key, leaving the token unused', async () => {
+      const shared = key();
+      await sut.enrolments.issue(token('h4', 'site-d'));
+      await sut.enrolments.issue(token('h5', 'site-e'));
+      expect((await redeem('h4', 'site-d', now + 1, shared)).ok).toBe(true);
+      expect(await redeem('h5', 'site-e', now + 1, shared)).toEqual({ ok: false, reason: 'key-in-use' });
+      expect((await redeem('h5', 'site-e')).ok).toBe(true);
+    });
+
+    it('refuses to issue a token for an enrolled site', async () => {
+      await sut.enrolments.issue(token('h6', 'site-f'));
+      await redeem('h6', 'site-f');
+      await expect(sut.enrolments.issue(token('h7', 'site-f'))).rejects.toThrow(SiteAlreadyEnrolledError);
+    });
+
+    it('records last seen monotonically and lists sites by name', async () => {
+      await sut.enrolments.issue(token('h8', 'site-h'));
+      await sut.enrolments.issue(token('h9', 'site-g'));
+      await redeem('h8', 'site-h');
+      await redeem('h9', 'site-g');
+      await sut.sites.recordSeen('site-h', now + 500);
+      await sut.sites.recordSeen('site-h', now + 100);
+      expect((await sut.sites.get('site-h'))?.lastSeenAt).toBe(now + 500);
+      expect((await sut.sites.list()).map((s) => s.name)).toEqual(['site-g', 'site-h']);
+    });
+
+    it('revokes a site once and names unknown sites', async () => {
+      await sut.enrolments.issue(token('h10', 'site-i'));
+      await redeem('h10', 'site-i');
+      const revoked = await sut.sites.revoke('site-i', now + 5, 'lost laptop');
+      expect(revoked.revokedAt).toBe(now + 5);
+      expect((await sut.sites.get('site-i'))?.revokedReason).toBe('lost laptop');
+      await expect(sut.sites.revoke('site-i', now + 6, 'again')).rejects.toThrow(SiteAlreadyRevokedError);
+      await expect(sut.sites.revoke('ghost', now, 'x')).rejects.toThrow(UnknownSiteError);
+    });
+
+    it('admits each nonce once per site, and forgets nonces past the window', async () => {
+      expect(await sut.replayGuard.admit('site-a', 'n1', now, now, 60_000)).toBe(true);
+      expect(await sut.replayGuard.admit('site-a', 'n1', now, now + 1, 60_000)).toBe(false);
+      expect(await sut.replayGuard.admit('site-b', 'n1', now, now + 1, 60_000)).toBe(true);
+      expect(await sut.replayGuard.admit('site-a', 'n1', now + 200_000, now + 200_000, 60_000)).toBe(true);
+    });
+  });
+}

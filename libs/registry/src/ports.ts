@@ -1,0 +1,99 @@
+/**
+ * Persistence ports of the coordinator, named after the domain. Adapters are named after the
+ * technology (SqliteSiteRegistry, later PostgresSiteRegistry) and each passes the contract suite
+ * in ./contracts. All methods are async so that a networked database fits the same ports.
+ */
+
+/** An enrolled site as the coordinator knows it. Times are Unix milliseconds. */
+export interface SiteRecord {
+  readonly name: string;
+  /** Ed25519, 32 bytes: verifies the site's RPC signatures and log entries. */
+  readonly signingPublicKey: Uint8Array;
+  /** X25519, 32 bytes. */
+  readonly boxPublicKey: Uint8Array;
+  readonly enrolledAt: number;
+  readonly lastSeenAt: number | null;
+  readonly revokedAt: number | null;
+  readonly revokedReason: string | null;
+}
+
+/** Enrolled sites. */
+export interface SiteRegistry {
+  get(name: string): Promise<SiteRecord | undefined>;
+  /** All sites, ordered by name. */
+  list(): Promise<SiteRecord[]>;
+  /** Records an authenticated call from the site (used for online/offline). */
+  recordSeen(name: string, at: number): Promise<void>;
+  /** Revokes the site; throws UnknownSiteError or SiteAlreadyRevokedError. */
+  revoke(name: string, at: number, reason: string): Promise<SiteRecord>;
+}
+
+/** A one-time enrolment token, stored only as its SHA-256. */
+export interface EnrolmentTokenRecord {
+  readonly tokenHash: string;
+  readonly siteName: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface RedeemRequest {
+  readonly tokenHash: string;
+  readonly siteName: string;
+  readonly signingPublicKey: Uint8Array;
+  readonly boxPublicKey: Uint8Array;
+  readonly now: number;
+}
+
+/** Why a token could not be redeemed. */
+export type RedeemRefusal = 'unknown-token' | 'expired-token' | 'used-token' | 'wrong-site' | 'site-exists' | 'key-in-use';
+
+export type RedeemOutcome = { readonly ok: true; readonly site: SiteRecord } | { readonly ok: false; readonly reason: RedeemRefusal };
+
+/** Enrolment tokens and their redemption into sites. */
+export interface EnrolmentBook {
+  /** Stores a new token; throws SiteAlreadyEnrolledError when the site is enrolled. */
+  issue(token: EnrolmentTokenRecord): Promise<void>;
+  /**
+   * Atomically checks the token, marks it used and enrols the site: either all of it happens
+   * or nothing does.
+   */
+  redeem(request: RedeemRequest): Promise<RedeemOutcome>;
+}
+
+/** Remembers request nonces so that a signed request is accepted at most once. */
+export interface ReplayGuard {
+  /**
+   * Records (site, nonce); false when it was seen before. Forgets nonces older than
+   * `now - windowMs`: requests that old are refused by their timestamp anyway.
+   */
+  admit(site: string, nonce: string, timestamp: number, now: number, windowMs: number): Promise<boolean>;
+}
+
+/** Everything the coordinator persists, with one owner of the database handle. */
+export interface CoordinatorStore {
+  readonly sites: SiteRegistry;
+  readonly enrolments: EnrolmentBook;
+  readonly replayGuard: ReplayGuard;
+  close(): void;
+}
+
+export class UnknownSiteError extends Error {
+  override readonly name = 'UnknownSiteError';
+  constructor(readonly site: string) {
+    super(`site '${site}' is not enrolled`);
+  }
+}
+
+export class SiteAlreadyRevokedError extends Error {
+  override readonly name = 'SiteAlreadyRevokedError';
+  constructor(readonly site: string) {
+    super(`site '${site}' is already revoked`);
+  }
+}
+
+export class SiteAlreadyEnrolledError extends Error {
+  override readonly name = 'SiteAlreadyEnrolledError';
+  constructor(readonly site: string) {
+    super(`site '${site}' is already enrolled`);
+  }
+}

@@ -1,0 +1,57 @@
+import type Database from 'better-sqlite3';
+
+/** One schema step; `version` counts up from 1 and is kept in SQLite's user_version. */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/** The coordinator's schema, in order. Never edit a released step: append a new one. */
+export const COORDINATOR_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'sites, enrolment tokens, request nonces',
+    sql: `
+      CREATE TABLE sites (
+        name TEXT PRIMARY KEY,
+        signing_public_key BLOB NOT NULL UNIQUE,
+        box_public_key BLOB NOT NULL,
+        enrolled_at INTEGER NOT NULL,
+        last_seen_at INTEGER,
+        revoked_at INTEGER,
+        revoked_reason TEXT
+      );
+      CREATE TABLE enrolment_tokens (
+        token_hash TEXT PRIMARY KEY,
+        site_name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      );
+      CREATE TABLE request_nonces (
+        site_name TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        request_timestamp INTEGER NOT NULL,
+        PRIMARY KEY (site_name, nonce)
+      );
+      CREATE INDEX request_nonces_by_time ON request_nonces (request_timestamp);
+    `,
+  },
+];
+
+/** Applies the migrations newer than the database's user_version, each in its own transaction. */
+export function migrate(db: Database.Database, migrations: readonly Migration[]): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this fedistill (${latest}): upgrade fedistill`);
+  }
+  for (const step of migrations.filter((m) => m.version > current)) {
+    db.transaction(() => {
+      db.exec(step.sql);
+      db.pragma(`user_version = ${step.version}`);
+    })();
+  }
+  return latest;
+}
