@@ -1,0 +1,156 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from '@fedistill/identity';
+
+/** A configuration that cannot be used; the message names the setting and why. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        return parseDuration(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const listen = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => /^[^\s:]+:\d{1,5}$/.test(v) && Number(v.split(':').pop()) <= 65535, {
+      message: 'must be HOST:PORT with a port in 0..65535 (0 picks a free port)',
+    });
+
+const schema = z
+  .object({
+    dataDir: z.string().min(1).default('./coordinator-data'),
+    grpc: z
+      .object({
+        listen: listen('0.0.0.0:7443'),
+        tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict(),
+      })
+      .strict(),
+    admin: z
+      .object({
+        listen: listen('127.0.0.1:7080'),
+        operatorToken: z.string().min(32, 'must be at least 32 characters').optional(),
+        operatorTokenFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((a) => (a.operatorToken === undefined) !== (a.operatorTokenFile === undefined), {
+        message: 'set exactly one of operatorToken and operatorTokenFile',
+      }),
+    auth: z.object({ clockSkew: duration('2m') }).strict().prefault({}),
+    sessions: z
+      .object({ heartbeatInterval: duration('5s'), offlineAfter: duration('15s') })
+      .strict()
+      .prefault({})
+      .refine((s) => s.offlineAfter > s.heartbeatInterval, { message: 'offlineAfter must be longer than heartbeatInterval' }),
+    enrolment: z
+      .object({ defaultTokenTtl: duration('24h'), maxTokenTtl: duration('30d') })
+      .strict()
+      .prefault({})
+      .refine((e) => e.defaultTokenTtl <= e.maxTokenTtl, { message: 'defaultTokenTtl must not exceed maxTokenTtl' }),
+    log: z
+      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** The coordinator's settings, parsed once at start. Durations are milliseconds; paths are absolute. */
+export interface CoordinatorConfig {
+  readonly dataDir: string;
+  readonly grpc: { readonly host: string; readonly port: number; readonly tlsCertPem: string; readonly tlsKeyPem: string };
+  readonly admin: { readonly host: string; readonly port: number; readonly operatorToken: string };
+  readonly auth: { readonly clockSkewMs: number };
+  readonly sessions: { readonly heartbeatIntervalMs: number; readonly offlineAfterMs: number };
+  readonly enrolment: { readonly defaultTokenTtlMs: number; readonly maxTokenTtlMs: number };
+  readonly log: { readonly level: string };
+}
+
+const ENV_PREFIX = 'FEDISTILL_';
+
+/** FEDISTILL_ADMIN__OPERATOR_TOKEN=x sets admin.operatorToken; FEDISTILL_DATA_DIR sets dataDir. */
+export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out = structuredClone(raw);
+  const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined || name.startsWith(`${ENV_PREFIX}ADMIN_URL`)) continue;
+    if (name === 'FEDISTILL_ADMIN_TOKEN') continue; // the CLI's client setting, not the server's
+    const keys = name.slice(ENV_PREFIX.length).split('__').map(camel);
+    let node: Record<string, unknown> = out;
+    for (const key of keys.slice(0, -1)) {
+      if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys.at(-1) as string] = value;
+  }
+  return out;
+}
+
+function issuePath(issue: z.core.$ZodIssue): string {
+  return issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+}
+
+function readFileSetting(base: string, file: string, setting: string): string {
+  const full = path.resolve(base, file);
+  try {
+    return fs.readFileSync(full, 'utf8');
+  } catch {
+    throw new ConfigError(`${setting}: cannot read ${full}`);
+  }
+}
+
+function splitListen(value: string): { host: string; port: number } {
+  const at = value.lastIndexOf(':');
+  return { host: value.slice(0, at), port: Number(value.slice(at + 1)) };
+}
+
+/** Reads, merges with the environment, validates and freezes the coordinator configuration. */
+export function loadCoordinatorConfig(file: string, env: NodeJS.ProcessEnv = {}): CoordinatorConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(`config file ${file} cannot be read`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`config file ${file} must be a YAML mapping`);
+  const parsed = schema.safeParse(applyEnvOverrides(raw as Record<string, unknown>, env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${issuePath(i)}: ${i.message}`);
+    throw new ConfigError(`invalid configuration in ${file}:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const base = path.dirname(path.resolve(file));
+  const operatorToken = c.admin.operatorToken ?? readFileSetting(base, c.admin.operatorTokenFile ?? '', 'admin.operatorTokenFile').trim();
+  if (operatorToken.length < 32) throw new ConfigError('admin.operatorTokenFile: the token must be at least 32 characters');
+  return Object.freeze({
+    dataDir: path.resolve(base, c.dataDir),
+    grpc: Object.freeze({
+      ...splitListen(c.grpc.listen),
+      tlsCertPem: readFileSetting(base, c.grpc.tls.cert, 'grpc.tls.cert'),
+      tlsKeyPem: readFileSetting(base, c.grpc.tls.key, 'grpc.tls.key'),
+    }),
+    admin: Object.freeze({ ...splitListen(c.admin.listen), operatorToken }),
+    auth: Object.freeze({ clockSkewMs: c.auth.clockSkew }),
+    sessions: Object.freeze({ heartbeatIntervalMs: c.sessions.heartbeatInterval, offlineAfterMs: c.sessions.offlineAfter }),
+    enrolment: Object.freeze({ defaultTokenTtlMs: c.enrolment.defaultTokenTtl, maxTokenTtlMs: c.enrolment.maxTokenTtl }),
+    log: Object.freeze({ level: c.log.level }),
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * Domain errors of the coordinator. They are translated at exactly two borders:
+ * grpc/grpc-status.ts (gRPC status codes) and admin/http-error.filter.ts (HTTP statuses).
+ */
+export class RequestInvalidError extends Error {
+  override readonly name = 'RequestInvalidError';
+}
+
+/** The caller is not who it claims, or proves nothing (bad signature, unknown site, replay...). */
+export class AuthenticationError extends Error {
+  override readonly name = 'AuthenticationError';
+}
+
+/** The caller is known but not allowed (a revoked site, a token for another site). */
+export class PermissionError extends Error {
+  override readonly name = 'PermissionError';
+}
+
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}

@@ -1,0 +1,23 @@
+import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
+import { SiteAlreadyEnrolledError, SiteAlreadyRevokedError, UnknownSiteError } from '@fedistill/registry';
+import { AuthenticationError, ConflictError, NotFoundError, PermissionError, RequestInvalidError } from '../domain/errors';
+
+/** The one place where domain errors become gRPC statuses. */
+const TABLE: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
+  [RequestInvalidError, status.INVALID_ARGUMENT],
+  [AuthenticationError, status.UNAUTHENTICATED],
+  [PermissionError, status.PERMISSION_DENIED],
+  [NotFoundError, status.NOT_FOUND],
+  [UnknownSiteError, status.NOT_FOUND],
+  [ConflictError, status.ALREADY_EXISTS],
+  [SiteAlreadyEnrolledError, status.ALREADY_EXISTS],
+  [SiteAlreadyRevokedError, status.FAILED_PRECONDITION],
+];
+
+/** Maps an error to a ServiceError; unknown errors become INTERNAL with no detail leaked. */
+export function toServiceError(err: unknown): { error: Partial<ServiceError>; known: boolean } {
+  for (const [type, code] of TABLE) {
+    if (err instanceof type) return { error: { code, details: err.message, metadata: new Metadata() }, known: true };
+  }
+  return { error: { code: status.INTERNAL, details: 'internal error', metadata: new Metadata() }, known: false };
+}

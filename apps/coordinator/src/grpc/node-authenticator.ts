@@ -1,0 +1,42 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { parseRpcAuthHeaders, verifyRpcSignature } from '@fedistill/identity';
+import type { CoordinatorStore, SiteRecord } from '@fedistill/registry';
+import { AuthenticationError, PermissionError } from '../domain/errors';
+
+/**
+ * Checks the Ed25519 request signature of a node RPC (SPEC, privacy model item 6) and returns
+ * the authenticated site. The only writes happen after the signature verified: the nonce (so a
+ * replay is refused) and the site's last-seen time.
+ */
+export class NodeAuthenticator {
+  constructor(
+    private readonly store: CoordinatorStore,
+    private readonly clockSkewMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async authenticate(method: string, body: Uint8Array, metadata: Metadata): Promise<SiteRecord> {
+    const headers = parseRpcAuthHeaders((key) => {
+      const value = metadata.get(key)[0];
+      return typeof value === 'string' ? value : undefined;
+    });
+    if (typeof headers === 'string') throw new AuthenticationError(headers);
+    const now = this.now();
+    if (Math.abs(now - headers.timestamp) > this.clockSkewMs) {
+      throw new AuthenticationError(
+        `request timestamp ${new Date(headers.timestamp).toISOString()} is outside the allowed window of ±${this.clockSkewMs / 1000} s (check the node's clock)`,
+      );
+    }
+    const site = await this.store.sites.get(headers.site);
+    if (!site) throw new AuthenticationError(`unknown site '${headers.site}': it is not enrolled`);
+    if (!verifyRpcSignature(site.signingPublicKey, method, body, headers)) {
+      throw new AuthenticationError(`bad signature: the request is not signed by the enrolled key of site '${site.name}'`);
+    }
+    if (site.revokedAt !== null) throw new PermissionError(`site '${site.name}' is revoked`);
+    if (!(await this.store.replayGuard.admit(site.name, headers.nonce, headers.timestamp, now, 2 * this.clockSkewMs))) {
+      throw new AuthenticationError(`replayed request: nonce ${headers.nonce} was already used by site '${site.name}'`);
+    }
+    await this.store.sites.recordSeen(site.name, now);
+    return site;
+  }
+}

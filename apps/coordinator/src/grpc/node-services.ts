@@ -1,0 +1,75 @@
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import {
+  type EnrollRequest,
+  type EnrollResponse,
+  EnrolmentService as EnrolmentServiceDefinition,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  NodeSessionService,
+  type NodeEvent,
+  type SubscribeRequest,
+} from '@fedistill/wire';
+import type { EnrolmentService } from '../domain/enrolment.service';
+import type { NodeEventHub } from '../domain/node-event-hub';
+import type { CallContext, MethodSpec } from './secure-service';
+
+/** Wire <-> domain conversion for enrolment: the only place that touches its generated types. */
+export function enrolmentMethods(
+  enrolment: EnrolmentService,
+  coordinatorSigningPublicKey: Uint8Array,
+  heartbeatIntervalMs: number,
+): Record<keyof typeof EnrolmentServiceDefinition, MethodSpec> {
+  return {
+    enroll: {
+      requestType: 'EnrollRequest',
+      handler: async (req: EnrollRequest): Promise<EnrollResponse> => {
+        const site = await enrolment.enroll({
+          token: req.token,
+          siteName: req.siteName,
+          signingPublicKey: req.signingPublicKey,
+          boxPublicKey: req.boxPublicKey,
+          proof: req.proof,
+        });
+        return {
+          siteName: site.name,
+          coordinatorSigningPublicKey: Buffer.from(coordinatorSigningPublicKey),
+          heartbeatIntervalMs,
+          enrolledAtUnixMs: site.enrolledAt,
+        };
+      },
+    },
+  };
+}
+
+/** Wire <-> domain conversion for the node session. */
+export function nodeSessionMethods(
+  hub: NodeEventHub,
+  heartbeatIntervalMs: number,
+  now: () => number = Date.now,
+): Record<keyof typeof NodeSessionService, MethodSpec> {
+  return {
+    heartbeat: {
+      requestType: 'HeartbeatRequest',
+      // The authenticator already recorded the call as "seen"; the answer carries the clock.
+      // eslint-disable-next-line @typescript-eslint/require-await
+      handler: async (_req: HeartbeatRequest): Promise<HeartbeatResponse> => ({
+        serverTimeUnixMs: now(),
+        heartbeatIntervalMs,
+      }),
+    },
+    subscribe: {
+      requestType: 'SubscribeRequest',
+      // eslint-disable-next-line @typescript-eslint/require-await
+      handler: async (_req: SubscribeRequest, ctx: CallContext, stream: ServerWritableStream<unknown, unknown>) => {
+        const site = ctx.site?.name ?? '';
+        const unsubscribe = hub.subscribe(site, {
+          send: (event: NodeEvent) => stream.write(event),
+          end: () => stream.end(),
+        });
+        stream.on('cancelled', unsubscribe);
+        stream.on('close', unsubscribe);
+        hub.push(site, { $case: 'welcome', value: { siteName: site, federationIds: [] } });
+      },
+    },
+  };
+}

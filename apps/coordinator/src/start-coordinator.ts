@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import pino, { type Logger } from 'pino';
+import type { CoordinatorConfig } from './config/coordinator-config';
+import { CoordinatorModule } from './coordinator.module';
+import type { GrpcServerHost } from './grpc/grpc-server.host';
+import { GRPC_HOST } from './tokens';
+
+/** Where a running coordinator says how to reach it (ports may be 0 in the config). */
+export const RUNTIME_FILE = 'coordinator.runtime.json';
+
+export interface RuntimeInfo {
+  readonly pid: number;
+  readonly grpcAddress: string;
+  readonly adminUrl: string;
+  readonly startedAt: string;
+}
+
+export interface RunningCoordinator {
+  readonly runtime: RuntimeInfo;
+  close(): Promise<void>;
+}
+
+/** Routes NestJS's own messages into the structured pino log. */
+function nestLogger(log: Logger): LoggerService {
+  return {
+    log: (message: unknown, context?: string) => log.debug({ context }, String(message)),
+    error: (message: unknown, trace?: string, context?: string) => log.error({ context, trace }, String(message)),
+    warn: (message: unknown, context?: string) => log.warn({ context }, String(message)),
+  };
+}
+
+function urlHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}
+
+/** Starts the admin HTTP API and the TLS gRPC server, and writes the runtime file. */
+export async function startCoordinator(config: CoordinatorConfig, log: Logger = pino({ level: config.log.level })): Promise<RunningCoordinator> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const app: INestApplication = await NestFactory.create(CoordinatorModule.forRoot(config, log), {
+    logger: nestLogger(log),
+    abortOnError: false,
+  });
+  app.enableShutdownHooks([]);
+  const grpc = app.get<GrpcServerHost>(GRPC_HOST);
+  const grpcPort = await grpc.start();
+  await app.listen(config.admin.port, config.admin.host);
+  const adminPort = (app.getHttpServer().address() as { port: number }).port;
+  const runtime: RuntimeInfo = {
+    pid: process.pid,
+    grpcAddress: `${urlHost(config.grpc.host)}:${grpcPort}`,
+    adminUrl: `http://${urlHost(config.admin.host)}:${adminPort}`,
+    startedAt: new Date().toISOString(),
+  };
+  const runtimeFile = path.join(config.dataDir, RUNTIME_FILE);
+  fs.writeFileSync(runtimeFile, `${JSON.stringify(runtime, null, 2)}\n`);
+  log.info({ grpcAddress: runtime.grpcAddress, adminUrl: runtime.adminUrl, dataDir: config.dataDir }, 'coordinator ready');
+  let closed = false;
+  return {
+    runtime,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      fs.rmSync(runtimeFile, { force: true });
+      log.info('coordinator stopped');
+    },
+  };
+}

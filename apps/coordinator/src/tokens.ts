@@ -1,0 +1,9 @@
+/** NestJS injection tokens: the app wires plain library and domain classes through factories. */
+export const CONFIG = Symbol('CoordinatorConfig');
+export const LOGGER = Symbol('Logger');
+export const STORE = Symbol('CoordinatorStore');
+export const EVENT_HUB = Symbol('NodeEventHub');
+export const ENROLMENT = Symbol('EnrolmentService');
+export const SITES = Symbol('SiteService');
+export const GRPC_HOST = Symbol('GrpcServerHost');
+export const IDENTITY = Symbol('CoordinatorIdentity');

@@ -1,0 +1,5 @@
+export { initNode, type InitNodeOptions } from './init-node';
+export { enrollNode, readEnrolment, type EnrolmentRecord } from './enroll-node';
+export { startNode, type RunningNode, NODE_VERSION } from './start-node';
+export { NodeEgress, EgressRefusedError, type WireMethod } from './egress';
+export { loadNodeConfig, NodeConfigError, NODE_FILES, type NodeConfig } from './node-config';

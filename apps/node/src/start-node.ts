@@ -1,0 +1,40 @@
+import * as path from 'node:path';
+import pino, { type Logger } from 'pino';
+import { readSiteKeyFile } from '@fedistill/identity';
+import { NodeEgress } from './egress';
+import { readEnrolment } from './enroll-node';
+import { loadNodeConfig, NODE_FILES } from './node-config';
+import { NodeSession } from './node-session';
+
+export const NODE_VERSION = '0.1.0';
+
+export interface RunningNode {
+  /** Resolves when the session ends (revocation, a fatal refusal, or stop()). */
+  readonly finished: Promise<void>;
+  stop(): void;
+}
+
+/** Starts a node's session from its directory. */
+export function startNode(dir: string, log?: Logger): RunningNode {
+  const config = loadNodeConfig(dir);
+  const logger = log ?? pino({ level: config.logLevel }).child({ site: config.site });
+  const enrolment = readEnrolment(config.dir);
+  const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
+  const egress = new NodeEgress({ address: config.coordinator, caFile: config.caFile, site: config.site, keys, serverName: config.serverName });
+  const session = new NodeSession(
+    egress,
+    {
+      heartbeatIntervalMs: enrolment.heartbeatIntervalMs,
+      initialDelayMs: config.reconnect.initialDelayMs,
+      maxDelayMs: config.reconnect.maxDelayMs,
+      nodeVersion: NODE_VERSION,
+    },
+    logger,
+  );
+  logger.info({ coordinator: config.coordinator }, 'node starting');
+  const finished = session.run().finally(() => {
+    egress.close();
+    logger.info('node stopped');
+  });
+  return { finished, stop: () => session.stop() };
+}
