@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { stringify } from 'yaml';
+
+/** The built CLI: e2e tests run the real `fedistill` binary (npm test builds it first). */
+export const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'fedistill.js');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `fedistill ...args` to completion. */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `fedistill ...args` in the background with output appended to `logFile`. */
+export function spawnCli(args: string[], logFile: string): ChildProcess {
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  return child;
+}
+
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+export interface CoordinatorFixture {
+  readonly dir: string;
+  readonly configFile: string;
+  readonly caFile: string;
+  readonly caPem: string;
+  readonly operatorToken: string;
+  readonly grpcAddress: string;
+  readonly adminUrl: string;
+  readonly logFile: string;
+  readonly dbFile: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A real coordinator process with a fresh development PKI, on loopback port 0. */
+export async function startCoordinatorProcess(settings: { heartbeatInterval?: string; offlineAfter?: string } = {}): Promise<CoordinatorFixture> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-e2e-'));
+  const pki = await cli(['pki', 'init', '--out', path.join(dir, 'pki')]);
+  if (pki.code !== 0) throw new Error(`pki init failed: ${pki.stderr}`);
+  const operatorToken = randomBytes(32).toString('hex');
+  const configFile = path.join(dir, 'coordinator.yaml');
+  fs.writeFileSync(
+    configFile,
+    stringify({
+      dataDir: './data',
+      grpc: { listen: '127.0.0.1:0', tls: { cert: './pki/coordinator.crt', key: './pki/coordinator.key' } },
+      admin: { listen: '127.0.0.1:0', operatorToken },
+      sessions: { heartbeatInterval: settings.heartbeatInterval ?? '300ms', offlineAfter: settings.offlineAfter ?? '1500ms' },
+      log: { level: 'info' },
+    }),
+  );
+  const logFile = path.join(dir, 'coordinator.log');
+  const child = spawnCli(['coordinator', 'start', '--config', configFile], logFile);
+  const runtimeFile = path.join(dir, 'data', 'coordinator.runtime.json');
+  const runtime = await waitFor('the coordinator to start', 30_000, () => {
+    if (child.exitCode !== null) throw new Error(`coordinator exited early:\n${fs.readFileSync(logFile, 'utf8')}`);
+    return fs.existsSync(runtimeFile) ? (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as { grpcAddress: string; adminUrl: string }) : undefined;
+  });
+  const caFile = path.join(dir, 'pki', 'ca.crt');
+  return {
+    dir,
+    configFile,
+    caFile,
+    caPem: fs.readFileSync(caFile, 'utf8'),
+    operatorToken,
+    grpcAddress: runtime.grpcAddress,
+    adminUrl: runtime.adminUrl,
+    logFile,
+    dbFile: path.join(dir, 'data', 'coordinator.db'),
+    process: child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited(child);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every row of every table of the coordinator's database, to show that a refusal changed nothing. */
+export function snapshotDatabase(dbFile: string): Record<string, unknown[]> {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+    return Object.fromEntries(tables.map((t) => [t.name, db.prepare(`SELECT * FROM "${t.name}"`).all()]));
+  } finally {
+    db.close();
+  }
+}
+
+/** Calls the admin API with the operator token (or `token`). */
+export async function admin<T>(fx: CoordinatorFixture, method: 'GET' | 'POST', route: string, body?: unknown, token: string | null = fx.operatorToken): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${fx.adminUrl}${route}`, {
+    method,
+    headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
