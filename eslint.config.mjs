@@ -24,11 +24,19 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@nestjs/*'], message: 'libs/ are framework-free: NestJS only wires them in apps/.' }] },
+        {
+          patterns: [
+            { group: ['@nestjs/*'], message: 'libs/ are framework-free: NestJS only wires them in apps/.' },
+          ],
+        },
       ],
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'libs/ take explicit options; only apps read the environment.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'libs/ take explicit options; only apps read the environment.',
+        },
       ],
     },
   },

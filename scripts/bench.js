@@ -8,7 +8,10 @@ const { spawnSync } = require('node:child_process');
 const [name, ...args] = process.argv.slice(2);
 const benchDir = path.join(__dirname, '..', 'bench');
 const available = fs.existsSync(benchDir)
-  ? fs.readdirSync(benchDir).filter((f) => f.endsWith('.ts') && !f.includes('.spec.')).map((f) => f.slice(0, -3))
+  ? fs
+      .readdirSync(benchDir)
+      .filter((f) => f.endsWith('.ts') && !f.includes('.spec.'))
+      .map((f) => f.slice(0, -3))
   : [];
 if (!name || !available.includes(name)) {
   process.stderr.write(

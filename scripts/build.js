@@ -17,7 +17,11 @@ function* walk(dir) {
     if (entry.isDirectory()) {
       if (entry.name === 'node_modules') continue;
       yield* walk(full);
-    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') && !entry.name.endsWith('.d.ts')) {
+    } else if (
+      entry.name.endsWith('.ts') &&
+      !entry.name.endsWith('.spec.ts') &&
+      !entry.name.endsWith('.d.ts')
+    ) {
       yield full;
     }
   }

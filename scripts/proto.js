@@ -37,7 +37,9 @@ if (process.argv.includes('--check')) {
   });
   fs.rmSync(tmp, { recursive: true, force: true });
   if (stale.length > 0) {
-    process.stderr.write(`generated wire code is out of date with proto/: ${stale.join(', ')}\nrun \`npm run proto\` and commit the result\n`);
+    process.stderr.write(
+      `generated wire code is out of date with proto/: ${stale.join(', ')}\nrun \`npm run proto\` and commit the result\n`,
+    );
     process.exit(1);
   }
   process.stdout.write('generated wire code matches proto/\n');

@@ -1,7 +1,14 @@
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { generateSiteKeys } from '@fedistill/identity';
-import { type CoordinatorFixture, cli, exited, spawnCli, startCoordinatorProcess, waitFor } from './support/processes';
+import {
+  type CoordinatorFixture,
+  cli,
+  exited,
+  spawnCli,
+  startCoordinatorProcess,
+  waitFor,
+} from './support/processes';
 import { refusal, signedHeartbeat } from './support/wire-client';
 
 interface SiteRow {
@@ -33,9 +40,33 @@ describe('coordinator and node processes over TLS', () => {
   it('enrols two nodes with one-time tokens and sees both online', async () => {
     for (const site of ['st-marys', 'riverside']) {
       const dir = path.join(fx.dir, 'sites', site);
-      const init = await cli(['node', 'init', '--dir', dir, '--coordinator', fx.grpcAddress, '--ca', fx.caFile, '--site', site, '--server-name', 'localhost']);
+      const init = await cli([
+        'node',
+        'init',
+        '--dir',
+        dir,
+        '--coordinator',
+        fx.grpcAddress,
+        '--ca',
+        fx.caFile,
+        '--site',
+        site,
+        '--server-name',
+        'localhost',
+      ]);
       expect(init.code).toBe(0);
-      const created = await cli(['coordinator', 'token', 'create', '--site', site, '--ttl', '10m', '--json', '--config', fx.configFile]);
+      const created = await cli([
+        'coordinator',
+        'token',
+        'create',
+        '--site',
+        site,
+        '--ttl',
+        '10m',
+        '--json',
+        '--config',
+        fx.configFile,
+      ]);
       expect(created.code).toBe(0);
       const { token } = JSON.parse(created.stdout) as { token: string };
       const enrolled = await cli(['node', 'enroll', '--dir', dir, '--token', token]);
@@ -63,12 +94,23 @@ describe('coordinator and node processes over TLS', () => {
   it('refuses a client with a forged signature for an enrolled site', async () => {
     const err = await refusal(signedHeartbeat(fx.grpcAddress, fx.caPem, 'st-marys', generateSiteKeys()));
     expect(err.code).toBe(status.UNAUTHENTICATED);
-    expect(err.details).toBe("bad signature: the request is not signed by the enrolled key of site 'st-marys'");
+    expect(err.details).toBe(
+      "bad signature: the request is not signed by the enrolled key of site 'st-marys'",
+    );
   });
 
   it('revokes a site: the coordinator tells its node, which stops, and lists it as revoked', async () => {
     const node = nodes.get('st-marys')!;
-    const res = await cli(['coordinator', 'site', 'revoke', 'st-marys', '--reason', 'e2e test', '--config', fx.configFile]);
+    const res = await cli([
+      'coordinator',
+      'site',
+      'revoke',
+      'st-marys',
+      '--reason',
+      'e2e test',
+      '--config',
+      fx.configFile,
+    ]);
     expect(res.stdout).toContain("site 'st-marys' revoked");
     expect(await exited(node)).toEqual({ code: 0, signal: null });
     const row = (await sites()).find((s) => s.name === 'st-marys');
@@ -77,12 +119,40 @@ describe('coordinator and node processes over TLS', () => {
 
   it('shuts a node down cleanly on SIGTERM', async () => {
     const dir = path.join(fx.dir, 'sites', 'northgate');
-    await cli(['node', 'init', '--dir', dir, '--coordinator', fx.grpcAddress, '--ca', fx.caFile, '--site', 'northgate', '--server-name', 'localhost']);
-    const { token } = JSON.parse((await cli(['coordinator', 'token', 'create', '--site', 'northgate', '--json', '--config', fx.configFile])).stdout) as { token: string };
+    await cli([
+      'node',
+      'init',
+      '--dir',
+      dir,
+      '--coordinator',
+      fx.grpcAddress,
+      '--ca',
+      fx.caFile,
+      '--site',
+      'northgate',
+      '--server-name',
+      'localhost',
+    ]);
+    const { token } = JSON.parse(
+      (
+        await cli([
+          'coordinator',
+          'token',
+          'create',
+          '--site',
+          'northgate',
+          '--json',
+          '--config',
+          fx.configFile,
+        ])
+      ).stdout,
+    ) as { token: string };
     await cli(['node', 'enroll', '--dir', dir, '--token', token]);
     const node = spawnCli(['node', 'start', '--dir', dir], path.join(fx.dir, 'northgate.log'));
     nodes.set('northgate', node);
-    await waitFor('northgate online', 20_000, async () => ((await sites()).find((s) => s.name === 'northgate')?.online ? true : undefined));
+    await waitFor('northgate online', 20_000, async () =>
+      (await sites()).find((s) => s.name === 'northgate')?.online ? true : undefined,
+    );
     node.kill('SIGTERM');
     expect(await exited(node)).toEqual({ code: 0, signal: null });
   });

@@ -47,24 +47,36 @@ export class CoordinatorModule {
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
-        { provide: STORE, useFactory: () => openSqliteCoordinatorStore(path.join(config.dataDir, 'coordinator.db')) },
+        {
+          provide: STORE,
+          useFactory: () => openSqliteCoordinatorStore(path.join(config.dataDir, 'coordinator.db')),
+        },
         { provide: IDENTITY, useFactory: () => loadOrCreateIdentity(config.dataDir) },
         { provide: EVENT_HUB, useFactory: () => new NodeEventHub() },
         {
           provide: ENROLMENT,
           inject: [STORE],
           useFactory: (store: CoordinatorStore) =>
-            new EnrolmentService(store, { defaultMs: config.enrolment.defaultTokenTtlMs, maxMs: config.enrolment.maxTokenTtlMs }),
+            new EnrolmentService(store, {
+              defaultMs: config.enrolment.defaultTokenTtlMs,
+              maxMs: config.enrolment.maxTokenTtlMs,
+            }),
         },
         {
           provide: SITES,
           inject: [STORE, EVENT_HUB],
-          useFactory: (store: CoordinatorStore, hub: NodeEventHub) => new SiteService(store, hub, config.sessions.offlineAfterMs),
+          useFactory: (store: CoordinatorStore, hub: NodeEventHub) =>
+            new SiteService(store, hub, config.sessions.offlineAfterMs),
         },
         {
           provide: GRPC_HOST,
           inject: [STORE, ENROLMENT, EVENT_HUB, IDENTITY],
-          useFactory: (store: CoordinatorStore, enrolment: EnrolmentService, hub: NodeEventHub, identity: SiteKeys) =>
+          useFactory: (
+            store: CoordinatorStore,
+            enrolment: EnrolmentService,
+            hub: NodeEventHub,
+            identity: SiteKeys,
+          ) =>
             new GrpcServerHost(
               {
                 ...config.grpc,

@@ -28,7 +28,8 @@ export interface RunningCoordinator {
 function nestLogger(log: Logger): LoggerService {
   return {
     log: (message: unknown, context?: string) => log.debug({ context }, String(message)),
-    error: (message: unknown, trace?: string, context?: string) => log.error({ context, trace }, String(message)),
+    error: (message: unknown, trace?: string, context?: string) =>
+      log.error({ context, trace }, String(message)),
     warn: (message: unknown, context?: string) => log.warn({ context }, String(message)),
   };
 }
@@ -38,7 +39,10 @@ function urlHost(host: string): string {
 }
 
 /** Starts the admin HTTP API and the TLS gRPC server, and writes the runtime file. */
-export async function startCoordinator(config: CoordinatorConfig, log: Logger = pino({ level: config.log.level })): Promise<RunningCoordinator> {
+export async function startCoordinator(
+  config: CoordinatorConfig,
+  log: Logger = pino({ level: config.log.level }),
+): Promise<RunningCoordinator> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const app: INestApplication = await NestFactory.create(CoordinatorModule.forRoot(config, log), {
     logger: nestLogger(log),
@@ -57,7 +61,10 @@ export async function startCoordinator(config: CoordinatorConfig, log: Logger = 
   };
   const runtimeFile = path.join(config.dataDir, RUNTIME_FILE);
   fs.writeFileSync(runtimeFile, `${JSON.stringify(runtime, null, 2)}\n`);
-  log.info({ grpcAddress: runtime.grpcAddress, adminUrl: runtime.adminUrl, dataDir: config.dataDir }, 'coordinator ready');
+  log.info(
+    { grpcAddress: runtime.grpcAddress, adminUrl: runtime.adminUrl, dataDir: config.dataDir },
+    'coordinator ready',
+  );
   let closed = false;
   return {
     runtime,

@@ -23,9 +23,14 @@ export interface WireMethod<Req, Res> {
  * (another path, or a known path with another serializer) is refused before a byte leaves.
  */
 const PROTOCOL_METHODS: ReadonlySet<unknown> = new Set<unknown>(
-  [EnrolmentService, NodeSessionService, RoundsService, ArtifactsService, AuditService, EvaluationService].flatMap((service) =>
-    Object.values(service),
-  ),
+  [
+    EnrolmentService,
+    NodeSessionService,
+    RoundsService,
+    ArtifactsService,
+    AuditService,
+    EvaluationService,
+  ].flatMap((service) => Object.values(service)),
 );
 
 /** Thrown when code tries to send something that is not one of the protocol's messages. */
@@ -61,7 +66,9 @@ export class NodeEgress {
 
   private encode<Req>(method: WireMethod<Req, unknown>, request: Req): Buffer {
     if (!PROTOCOL_METHODS.has(method)) {
-      throw new EgressRefusedError(`refusing to send ${method.path}: not a message kind of the fedistill v1 protocol`);
+      throw new EgressRefusedError(
+        `refusing to send ${method.path}: not a message kind of the fedistill v1 protocol`,
+      );
     }
     return method.requestSerialize(request);
   }
@@ -78,13 +85,24 @@ export class NodeEgress {
   }
 
   /** Sends one unary request through a generated method definition (e.g. NodeSessionService.heartbeat). */
-  unary<Req, Res>(method: WireMethod<Req, Res>, request: Req, opts: { signed?: boolean; deadlineMs?: number } = {}): Promise<Res> {
+  unary<Req, Res>(
+    method: WireMethod<Req, Res>,
+    request: Req,
+    opts: { signed?: boolean; deadlineMs?: number } = {},
+  ): Promise<Res> {
     const body = this.encode(method, request);
     const md = this.metadata(method.path, body, opts.signed ?? true);
     const deadline = Date.now() + (opts.deadlineMs ?? 15_000);
     return new Promise<Res>((resolve, reject) => {
-      this.client.makeUnaryRequest(method.path, identity, method.responseDeserialize, body, md, { deadline }, (err: ServiceError | null, res?: Res) =>
-        err || res === undefined ? reject(err ?? new Error('empty response')) : resolve(res),
+      this.client.makeUnaryRequest(
+        method.path,
+        identity,
+        method.responseDeserialize,
+        body,
+        md,
+        { deadline },
+        (err: ServiceError | null, res?: Res) =>
+          err || res === undefined ? reject(err ?? new Error('empty response')) : resolve(res),
       );
     });
   }
@@ -92,7 +110,13 @@ export class NodeEgress {
   /** Opens a signed server stream. */
   serverStream<Req, Res>(method: WireMethod<Req, Res>, request: Req): ClientReadableStream<Res> {
     const body = this.encode(method, request);
-    return this.client.makeServerStreamRequest(method.path, identity, method.responseDeserialize, body, this.metadata(method.path, body, true));
+    return this.client.makeServerStreamRequest(
+      method.path,
+      identity,
+      method.responseDeserialize,
+      body,
+      this.metadata(method.path, body, true),
+    );
   }
 
   close(): void {

@@ -16,16 +16,26 @@ export interface EnrolmentRecord {
 
 export function readEnrolment(dir: string): EnrolmentRecord {
   const file = path.join(dir, NODE_FILES.enrolment);
-  if (!fs.existsSync(file)) throw new NodeConfigError(`${dir} is not enrolled yet: run \`fedistill node enroll --dir ${dir} --token TOKEN\``);
+  if (!fs.existsSync(file))
+    throw new NodeConfigError(
+      `${dir} is not enrolled yet: run \`fedistill node enroll --dir ${dir} --token TOKEN\``,
+    );
   return JSON.parse(fs.readFileSync(file, 'utf8')) as EnrolmentRecord;
 }
 
 /** Redeems a one-time token at the coordinator and records the enrolment in the node directory. */
 export async function enrollNode(dir: string, token: string): Promise<EnrolmentRecord> {
   const config = loadNodeConfig(dir);
-  if (fs.existsSync(path.join(config.dir, NODE_FILES.enrolment))) throw new NodeConfigError(`${config.dir} is already enrolled`);
+  if (fs.existsSync(path.join(config.dir, NODE_FILES.enrolment)))
+    throw new NodeConfigError(`${config.dir} is already enrolled`);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
-  const egress = new NodeEgress({ address: config.coordinator, caFile: config.caFile, site: config.site, keys, serverName: config.serverName });
+  const egress = new NodeEgress({
+    address: config.coordinator,
+    caFile: config.caFile,
+    site: config.site,
+    keys,
+    serverName: config.serverName,
+  });
   try {
     const res = await egress.unary(
       EnrolmentService.enroll,
@@ -34,7 +44,9 @@ export async function enrollNode(dir: string, token: string): Promise<EnrolmentR
         siteName: config.site,
         signingPublicKey: Buffer.from(keys.signingPublicKey),
         boxPublicKey: Buffer.from(keys.boxPublicKey),
-        proof: Buffer.from(signEnrolmentProof(token.trim(), config.site, keys.signingSecretKey, keys.boxPublicKey)),
+        proof: Buffer.from(
+          signEnrolmentProof(token.trim(), config.site, keys.signingSecretKey, keys.boxPublicKey),
+        ),
       },
       { signed: false },
     );
@@ -45,7 +57,9 @@ export async function enrollNode(dir: string, token: string): Promise<EnrolmentR
       heartbeatIntervalMs: res.heartbeatIntervalMs,
       enrolledAt: new Date(res.enrolledAtUnixMs).toISOString(),
     };
-    fs.writeFileSync(path.join(config.dir, NODE_FILES.enrolment), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(config.dir, NODE_FILES.enrolment), `${JSON.stringify(record, null, 2)}\n`, {
+      mode: 0o600,
+    });
     return record;
   } finally {
     egress.close();

@@ -21,14 +21,16 @@ export function initNode(options: InitNodeOptions): { dir: string; signingPublic
   } catch (err) {
     throw new NodeConfigError((err as Error).message);
   }
-  if (!/^[^\s:]+:\d{1,5}$/.test(options.coordinator)) throw new NodeConfigError(`--coordinator '${options.coordinator}' must be HOST:PORT`);
+  if (!/^[^\s:]+:\d{1,5}$/.test(options.coordinator))
+    throw new NodeConfigError(`--coordinator '${options.coordinator}' must be HOST:PORT`);
   let ca: string;
   try {
     ca = fs.readFileSync(options.caFile, 'utf8');
   } catch {
     throw new NodeConfigError(`--ca ${options.caFile} cannot be read`);
   }
-  if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new NodeConfigError(`--ca ${options.caFile} is not a PEM certificate`);
+  if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+    throw new NodeConfigError(`--ca ${options.caFile} is not a PEM certificate`);
   const dir = path.resolve(options.dir);
   if (fs.existsSync(path.join(dir, NODE_FILES.config)) || fs.existsSync(path.join(dir, NODE_FILES.keys))) {
     throw new NodeConfigError(`${dir} already holds a node: refusing to overwrite its keys`);
@@ -37,6 +39,10 @@ export function initNode(options: InitNodeOptions): { dir: string; signingPublic
   const keys = generateSiteKeys();
   writeSiteKeyFile(path.join(dir, NODE_FILES.keys), keys);
   fs.writeFileSync(path.join(dir, NODE_FILES.ca), ca, { mode: 0o644 });
-  writeNodeConfig(dir, { site: options.site, coordinator: options.coordinator, serverName: options.serverName });
+  writeNodeConfig(dir, {
+    site: options.site,
+    coordinator: options.coordinator,
+    serverName: options.serverName,
+  });
   return { dir, signingPublicKeyHex: Buffer.from(keys.signingPublicKey).toString('hex') };
 }

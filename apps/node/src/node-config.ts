@@ -34,7 +34,9 @@ const schema = z
       .strict()
       .prefault({}),
     log: z
-      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      })
       .strict()
       .prefault({}),
   })
@@ -62,7 +64,8 @@ function durationSetting(value: string, name: string): number {
 /** Reads and validates DIR/node.yaml. */
 export function loadNodeConfig(dir: string): NodeConfig {
   const file = path.join(dir, NODE_FILES.config);
-  if (!fs.existsSync(file)) throw new NodeConfigError(`${file} does not exist: run \`fedistill node init --dir ${dir} ...\` first`);
+  if (!fs.existsSync(file))
+    throw new NodeConfigError(`${file} does not exist: run \`fedistill node init --dir ${dir} ...\` first`);
   let raw: unknown;
   try {
     raw = parseYaml(fs.readFileSync(file, 'utf8'));
@@ -91,7 +94,10 @@ export function loadNodeConfig(dir: string): NodeConfig {
 }
 
 /** Writes a fresh node.yaml (used by `fedistill node init`). */
-export function writeNodeConfig(dir: string, settings: { site: string; coordinator: string; serverName?: string }): string {
+export function writeNodeConfig(
+  dir: string,
+  settings: { site: string; coordinator: string; serverName?: string },
+): string {
   const file = path.join(dir, NODE_FILES.config);
   const body = {
     site: settings.site,
@@ -101,6 +107,10 @@ export function writeNodeConfig(dir: string, settings: { site: string; coordinat
     reconnect: { initialDelay: '500ms', maxDelay: '30s' },
     log: { level: 'info' },
   };
-  fs.writeFileSync(file, `# fedistill node configuration (see README, "Running a node")\n${stringify(body)}`, { mode: 0o600, flag: 'wx' });
+  fs.writeFileSync(
+    file,
+    `# fedistill node configuration (see README, "Running a node")\n${stringify(body)}`,
+    { mode: 0o600, flag: 'wx' },
+  );
   return file;
 }

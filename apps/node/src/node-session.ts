@@ -50,17 +50,25 @@ export class NodeSession {
   }
 
   private backoff(): number {
-    const base = Math.min(this.options.maxDelayMs, this.options.initialDelayMs * 2 ** Math.min(this.failures, 16));
+    const base = Math.min(
+      this.options.maxDelayMs,
+      this.options.initialDelayMs * 2 ** Math.min(this.failures, 16),
+    );
     return base / 2 + (Math.random() * base) / 2; // jitter, not security-relevant
   }
 
   private beat(): void {
     if (this.stopped) return;
     this.egress
-      .unary(NodeSessionService.heartbeat, { nodeVersion: this.options.nodeVersion, activeRounds: [] }, { deadlineMs: this.options.heartbeatIntervalMs * 2 })
+      .unary(
+        NodeSessionService.heartbeat,
+        { nodeVersion: this.options.nodeVersion, activeRounds: [] },
+        { deadlineMs: this.options.heartbeatIntervalMs * 2 },
+      )
       .then(
         () => {
-          if (this.failures > 0) this.log.info({ afterFailures: this.failures }, 'coordinator reachable again');
+          if (this.failures > 0)
+            this.log.info({ afterFailures: this.failures }, 'coordinator reachable again');
           this.failures = 0;
           this.schedule(this.options.heartbeatIntervalMs);
         },
@@ -83,7 +91,10 @@ export class NodeSession {
     }
     this.failures += 1;
     const delay = this.backoff();
-    this.log.warn({ code: err.code, reason: err.details, retryInMs: Math.round(delay) }, `${what} failed; retrying`);
+    this.log.warn(
+      { code: err.code, reason: err.details, retryInMs: Math.round(delay) },
+      `${what} failed; retrying`,
+    );
     this.schedule(delay);
   }
 
@@ -98,7 +109,8 @@ export class NodeSession {
         this.stop();
         return;
       }
-      if (event.event?.$case === 'welcome') this.log.info({ site: event.event.value.siteName }, 'session open');
+      if (event.event?.$case === 'welcome')
+        this.log.info({ site: event.event.value.siteName }, 'session open');
       this.options.onEvent?.(event);
     });
     stream.on('error', (err: ServiceError) => {

@@ -20,7 +20,13 @@ export function startNode(dir: string, log?: Logger): RunningNode {
   const logger = log ?? pino({ level: config.logLevel }).child({ site: config.site });
   const enrolment = readEnrolment(config.dir);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
-  const egress = new NodeEgress({ address: config.coordinator, caFile: config.caFile, site: config.site, keys, serverName: config.serverName });
+  const egress = new NodeEgress({
+    address: config.coordinator,
+    caFile: config.caFile,
+    site: config.site,
+    keys,
+    serverName: config.serverName,
+  });
   const session = new NodeSession(
     egress,
     {

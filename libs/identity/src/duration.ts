@@ -8,7 +8,9 @@ export function parseDuration(text: string): number {
   const trimmed = text.trim();
   const parts = [...trimmed.matchAll(/(\d+)(ms|s|m|h|d)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
-    throw new RangeError(`'${text}' is not a duration: use a number and a unit (ms, s, m, h, d), e.g. 30m or 24h`);
+    throw new RangeError(
+      `'${text}' is not a duration: use a number and a unit (ms, s, m, h, d), e.g. 30m or 24h`,
+    );
   }
   return parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] ?? 's'] ?? 0), 0);
 }

@@ -19,7 +19,12 @@ export function hashEnrolmentToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-function proofBytes(token: string, siteName: string, signingPublicKey: Uint8Array, boxPublicKey: Uint8Array): Uint8Array {
+function proofBytes(
+  token: string,
+  siteName: string,
+  signingPublicKey: Uint8Array,
+  boxPublicKey: Uint8Array,
+): Uint8Array {
   return Buffer.concat([
     Buffer.from(`fedistill-enroll-v1\n${token}\n${siteName}\n`, 'utf8'),
     Buffer.from(signingPublicKey),
@@ -47,5 +52,9 @@ export function verifyEnrolmentProof(
   proof: Uint8Array,
 ): boolean {
   if (proof.length !== 64 || signingPublicKey.length !== 32 || boxPublicKey.length !== 32) return false;
-  return nacl.sign.detached.verify(proofBytes(token, siteName, signingPublicKey, boxPublicKey), proof, signingPublicKey);
+  return nacl.sign.detached.verify(
+    proofBytes(token, siteName, signingPublicKey, boxPublicKey),
+    proof,
+    signingPublicKey,
+  );
 }

@@ -44,9 +44,13 @@ describe('site key files', () => {
     fs.chmodSync(file, 0o644);
     expect(() => readSiteKeyFile(file)).toThrow(/readable by others \(mode 644\)/);
     const bad = path.join(dir, 'd.key');
-    fs.writeFileSync(bad, '{"format":"fedistill-site-keys-v1","signingSecretKey":"AAAA","boxSecretKey":"AAAA"}', {
-      mode: 0o600,
-    });
+    fs.writeFileSync(
+      bad,
+      '{"format":"fedistill-site-keys-v1","signingSecretKey":"AAAA","boxSecretKey":"AAAA"}',
+      {
+        mode: 0o600,
+      },
+    );
     expect(() => readSiteKeyFile(bad)).toThrow(KeyFileError);
     expect(() => readSiteKeyFile(path.join(dir, 'missing.key'))).toThrow(/does not exist/);
   });
@@ -65,11 +69,17 @@ describe(signRpc.name, () => {
   it('does not verify for another body, method, timestamp, nonce or key', () => {
     const sut = signRpc('site-a', keys.signingSecretKey, method, body, 1000, 'ab'.repeat(16));
     expect(verifyRpcSignature(keys.signingPublicKey, method, Buffer.from('other'), sut)).toBe(false);
-    expect(verifyRpcSignature(keys.signingPublicKey, '/fedistill.v1.Rounds/SendShares', body, sut)).toBe(false);
+    expect(verifyRpcSignature(keys.signingPublicKey, '/fedistill.v1.Rounds/SendShares', body, sut)).toBe(
+      false,
+    );
     expect(verifyRpcSignature(keys.signingPublicKey, method, body, { ...sut, timestamp: 1001 })).toBe(false);
-    expect(verifyRpcSignature(keys.signingPublicKey, method, body, { ...sut, nonce: 'cd'.repeat(16) })).toBe(false);
+    expect(verifyRpcSignature(keys.signingPublicKey, method, body, { ...sut, nonce: 'cd'.repeat(16) })).toBe(
+      false,
+    );
     expect(verifyRpcSignature(generateSiteKeys().signingPublicKey, method, body, sut)).toBe(false);
-    expect(verifyRpcSignature(keys.signingPublicKey, method, body, { ...sut, signature: 'AAAA' })).toBe(false);
+    expect(verifyRpcSignature(keys.signingPublicKey, method, body, { ...sut, signature: 'AAAA' })).toBe(
+      false,
+    );
   });
 
   it('parses its own headers and names what is missing or malformed', () => {
@@ -101,9 +111,13 @@ describe('enrolment tokens', () => {
     const token = generateEnrolmentToken();
     const proof = signEnrolmentProof(token, 'site-a', keys.signingSecretKey, keys.boxPublicKey);
     expect(verifyEnrolmentProof(token, 'site-a', keys.signingPublicKey, keys.boxPublicKey, proof)).toBe(true);
-    expect(verifyEnrolmentProof(token, 'site-b', keys.signingPublicKey, keys.boxPublicKey, proof)).toBe(false);
+    expect(verifyEnrolmentProof(token, 'site-b', keys.signingPublicKey, keys.boxPublicKey, proof)).toBe(
+      false,
+    );
     const other = generateSiteKeys();
-    expect(verifyEnrolmentProof(token, 'site-a', keys.signingPublicKey, other.boxPublicKey, proof)).toBe(false);
+    expect(verifyEnrolmentProof(token, 'site-a', keys.signingPublicKey, other.boxPublicKey, proof)).toBe(
+      false,
+    );
   });
 });
 

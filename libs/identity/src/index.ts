@@ -1,5 +1,11 @@
 export { SITE_NAME_PATTERN, assertSiteName } from './site-name';
-export { type SiteKeys, KeyFileError, generateSiteKeys, writeSiteKeyFile, readSiteKeyFile } from './key-files';
+export {
+  type SiteKeys,
+  KeyFileError,
+  generateSiteKeys,
+  writeSiteKeyFile,
+  readSiteKeyFile,
+} from './key-files';
 export {
   RPC_HEADER,
   type RpcAuthHeaders,

@@ -63,7 +63,9 @@ export function readSiteKeyFile(file: string): SiteKeys {
     throw new KeyFileError(`key file ${file} does not exist (run \`fedistill node init\` first)`);
   }
   if ((stat.mode & 0o077) !== 0) {
-    throw new KeyFileError(`key file ${file} is readable by others (mode ${(stat.mode & 0o777).toString(8)}): chmod 600 it`);
+    throw new KeyFileError(
+      `key file ${file} is readable by others (mode ${(stat.mode & 0o777).toString(8)}): chmod 600 it`,
+    );
   }
   let json: Partial<KeyFileJson>;
   try {

@@ -25,7 +25,12 @@ export interface RpcAuthHeaders {
 }
 
 /** The exact bytes that are signed for a request. */
-export function rpcSigningBytes(method: string, body: Uint8Array, timestamp: number, nonce: string): Uint8Array {
+export function rpcSigningBytes(
+  method: string,
+  body: Uint8Array,
+  timestamp: number,
+  nonce: string,
+): Uint8Array {
   const bodyDigest = createHash('sha256').update(body).digest('hex');
   return Buffer.from(`fedistill-rpc-v1\n${method}\n${bodyDigest}\n${timestamp}\n${nonce}`, 'utf8');
 }
@@ -73,7 +78,9 @@ export function parseRpcAuthHeaders(get: (key: string) => string | undefined): R
     return `request is not signed: missing metadata ${missing.join(', ')}`;
   }
   if (!/^\d{1,16}$/.test(ts)) return `metadata ${RPC_HEADER.timestamp} must be Unix milliseconds`;
-  if (!/^[0-9a-f]{32}$/.test(nonce)) return `metadata ${RPC_HEADER.nonce} must be 32 lower-case hex characters`;
-  if (!/^[A-Za-z0-9+/]{86}==$/.test(signature)) return `metadata ${RPC_HEADER.signature} must be a base64 Ed25519 signature`;
+  if (!/^[0-9a-f]{32}$/.test(nonce))
+    return `metadata ${RPC_HEADER.nonce} must be 32 lower-case hex characters`;
+  if (!/^[A-Za-z0-9+/]{86}==$/.test(signature))
+    return `metadata ${RPC_HEADER.signature} must be a base64 Ed25519 signature`;
   return { site, timestamp: Number(ts), nonce, signature };
 }

@@ -25,9 +25,12 @@ describe(createDevelopmentPki.name, () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     const reply = await new Promise<string>((resolve, reject) => {
-      const client = tls.connect({ host: '127.0.0.1', port, ca: sut.caCertPem, servername: 'localhost' }, () => {
-        client.once('data', (d: Buffer) => resolve(d.toString()));
-      });
+      const client = tls.connect(
+        { host: '127.0.0.1', port, ca: sut.caCertPem, servername: 'localhost' },
+        () => {
+          client.once('data', (d: Buffer) => resolve(d.toString()));
+        },
+      );
       client.on('error', reject);
     });
     server.close();
@@ -46,9 +49,9 @@ describe(writeDevelopmentPki.name, () => {
     const files = writeDevelopmentPki(dir, await createDevelopmentPki());
     expect(fs.statSync(files.caKey).mode & 0o777).toBe(0o600);
     expect(fs.statSync(files.serverKey).mode & 0o777).toBe(0o600);
-    expect(() => writeDevelopmentPki(dir, { caCertPem: '', caKeyPem: '', serverCertPem: '', serverKeyPem: '' })).toThrow(
-      /refusing to overwrite/,
-    );
+    expect(() =>
+      writeDevelopmentPki(dir, { caCertPem: '', caKeyPem: '', serverCertPem: '', serverKeyPem: '' }),
+    ).toThrow(/refusing to overwrite/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -5,7 +5,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -33,7 +36,8 @@ function subjectAltNames(hosts: readonly string[]): x509.JsonGeneralName[] {
   const all = [...new Set(['localhost', '127.0.0.1', ...hosts])];
   return all.map((h) => {
     if (IPV4.test(h) || h.includes(':')) return { type: 'ip', value: h };
-    if (!/^[A-Za-z0-9.*-]{1,253}$/.test(h)) throw new RangeError(`'hosts' entry '${h}' is not a DNS name or IP address`);
+    if (!/^[A-Za-z0-9.*-]{1,253}$/.test(h))
+      throw new RangeError(`'hosts' entry '${h}' is not a DNS name or IP address`);
     return { type: 'dns', value: h };
   });
 }
@@ -56,7 +60,8 @@ function serial(): string {
  */
 export async function createDevelopmentPki(options: DevelopmentPkiOptions = {}): Promise<DevelopmentPki> {
   const days = options.validityDays ?? 365;
-  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new RangeError("'validityDays' must be an integer in 1..3650");
+  if (!Number.isInteger(days) || days < 1 || days > 3650)
+    throw new RangeError("'validityDays' must be an integer in 1..3650");
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(notBefore.getTime() + days * 86_400_000);
   const caKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
@@ -73,7 +78,10 @@ export async function createDevelopmentPki(options: DevelopmentPkiOptions = {}):
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const serverKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const serverKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
   const server = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: 'CN=fedistill coordinator, O=fedistill',
@@ -85,7 +93,10 @@ export async function createDevelopmentPki(options: DevelopmentPkiOptions = {}):
     signingAlgorithm: ALGORITHM,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
       new x509.SubjectAlternativeNameExtension(subjectAltNames(options.hosts ?? [])),
       await x509.AuthorityKeyIdentifierExtension.create(ca, false),
@@ -108,7 +119,10 @@ export const PKI_FILES = {
 } as const;
 
 /** Writes the PKI into `dir` (created if needed); private keys get mode 0600. Refuses to overwrite. */
-export function writeDevelopmentPki(dir: string, pki: DevelopmentPki): Record<keyof typeof PKI_FILES, string> {
+export function writeDevelopmentPki(
+  dir: string,
+  pki: DevelopmentPki,
+): Record<keyof typeof PKI_FILES, string> {
   fs.mkdirSync(dir, { recursive: true });
   const files = {
     caCert: path.join(dir, PKI_FILES.caCert),
@@ -117,7 +131,8 @@ export function writeDevelopmentPki(dir: string, pki: DevelopmentPki): Record<ke
     serverKey: path.join(dir, PKI_FILES.serverKey),
   };
   const existing = Object.values(files).filter((f) => fs.existsSync(f));
-  if (existing.length > 0) throw new Error(`refusing to overwrite existing PKI files: ${existing.join(', ')}`);
+  if (existing.length > 0)
+    throw new Error(`refusing to overwrite existing PKI files: ${existing.join(', ')}`);
   fs.writeFileSync(files.caCert, pki.caCertPem, { mode: 0o644 });
   fs.writeFileSync(files.caKey, pki.caKeyPem, { mode: 0o600 });
   fs.writeFileSync(files.serverCert, pki.serverCertPem, { mode: 0o644 });
@@ -126,7 +141,11 @@ export function writeDevelopmentPki(dir: string, pki: DevelopmentPki): Record<ke
 }
 
 /** Subject alternative names and expiry of a PEM certificate, for display and checks. */
-export function describeCertificate(pem: string): { subject: string; subjectAltName: string; validTo: string } {
+export function describeCertificate(pem: string): {
+  subject: string;
+  subjectAltName: string;
+  validTo: string;
+} {
   const cert = new NodeX509(pem);
   return { subject: cert.subject, subjectAltName: cert.subjectAltName ?? '', validTo: cert.validTo };
 }

@@ -13,4 +13,9 @@ export {
   SiteAlreadyEnrolledError,
 } from './ports';
 export { type Migration, COORDINATOR_MIGRATIONS, migrate } from './sqlite/migrations';
-export { SqliteSiteRegistry, SqliteEnrolmentBook, SqliteReplayGuard, openSqliteCoordinatorStore } from './sqlite/sqlite-store';
+export {
+  SqliteSiteRegistry,
+  SqliteEnrolmentBook,
+  SqliteReplayGuard,
+  openSqliteCoordinatorStore,
+} from './sqlite/sqlite-store';

@@ -45,9 +45,11 @@ export interface RedeemRequest {
 }
 
 /** Why a token could not be redeemed. */
-export type RedeemRefusal = 'unknown-token' | 'expired-token' | 'used-token' | 'wrong-site' | 'site-exists' | 'key-in-use';
+export type RedeemRefusal =
+  'unknown-token' | 'expired-token' | 'used-token' | 'wrong-site' | 'site-exists' | 'key-in-use';
 
-export type RedeemOutcome = { readonly ok: true; readonly site: SiteRecord } | { readonly ok: false; readonly reason: RedeemRefusal };
+export type RedeemOutcome =
+  { readonly ok: true; readonly site: SiteRecord } | { readonly ok: false; readonly reason: RedeemRefusal };
 
 /** Enrolment tokens and their redemption into sites. */
 export interface EnrolmentBook {

@@ -22,18 +22,22 @@ function checkScalar(path: string, limit: FieldLimit, value: unknown): LimitViol
     if (limit.exact === true && size !== limit.max) {
       return { field: path, message: `field '${path}' must be exactly ${limit.max} bytes, got ${size}` };
     }
-    if (size > limit.max) return { field: path, message: `field '${path}' is ${size} bytes; the limit is ${limit.max}` };
+    if (size > limit.max)
+      return { field: path, message: `field '${path}' is ${size} bytes; the limit is ${limit.max}` };
   }
   if (limit.kind === 'string') {
     const size = sizeOf(value);
-    if (size > limit.max) return { field: path, message: `field '${path}' is ${size} bytes; the limit is ${limit.max}` };
+    if (size > limit.max)
+      return { field: path, message: `field '${path}' is ${size} bytes; the limit is ${limit.max}` };
   }
   return undefined;
 }
 
 function checkField(path: string, limit: FieldLimit, value: unknown): LimitViolation | undefined {
   if (limit.kind === 'message') {
-    return value === undefined || value === null ? undefined : findLimitViolation(limit.type, value, `${path}.`);
+    return value === undefined || value === null
+      ? undefined
+      : findLimitViolation(limit.type, value, `${path}.`);
   }
   if (limit.kind !== 'repeated') return checkScalar(path, limit, value);
   const items = Array.isArray(value) ? (value as unknown[]) : [];
@@ -57,7 +61,11 @@ function checkField(path: string, limit: FieldLimit, value: unknown): LimitViola
  * Checks a decoded message against `WIRE_LIMITS[typeName]`, recursing into embedded messages.
  * Returns the first violation, or undefined when every field is within its limit.
  */
-export function findLimitViolation(typeName: string, message: unknown, prefix = ''): LimitViolation | undefined {
+export function findLimitViolation(
+  typeName: string,
+  message: unknown,
+  prefix = '',
+): LimitViolation | undefined {
   const limits = WIRE_LIMITS[typeName];
   if (limits === undefined) throw new RangeError(`'typeName' ${typeName} has no entry in WIRE_LIMITS`);
   if (typeof message !== 'object' || message === null) return undefined;

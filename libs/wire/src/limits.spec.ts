@@ -24,10 +24,17 @@ function readProtoFields(): ProtoField[] {
       const msg = /^message (\w+) \{/.exec(line);
       if (msg?.[1]) message = msg[1];
       const lim = /Limit: (exactly|at most) (\d+) (bytes|items)/.exec(line);
-      if (lim?.[2]) pending = { n: Number(lim[2]), unit: lim[3] as 'bytes' | 'items', exact: lim[1] === 'exactly' };
+      if (lim?.[2])
+        pending = { n: Number(lim[2]), unit: lim[3] as 'bytes' | 'items', exact: lim[1] === 'exactly' };
       const decl = /^\s+(repeated )?([\w.]+) (\w+) = \d+;/.exec(line);
       if (decl?.[2] && decl[3] && message) {
-        fields.push({ message, field: camel(decl[3]), type: decl[2], repeated: Boolean(decl[1]), limit: pending });
+        fields.push({
+          message,
+          field: camel(decl[3]),
+          type: decl[2],
+          repeated: Boolean(decl[1]),
+          limit: pending,
+        });
         pending = undefined;
       }
     }
@@ -60,7 +67,10 @@ describe('WIRE_LIMITS', () => {
         limit.max === expected.n &&
         (limit.kind === 'repeated') === (expected.unit === 'items') &&
         (limit.kind === 'bytes' ? Boolean(limit.exact) === expected.exact : !expected.exact);
-      if (!ok) mismatches.push(`${f.message}.${f.field}: proto says ${JSON.stringify(expected)}, table has ${JSON.stringify(limit)}`);
+      if (!ok)
+        mismatches.push(
+          `${f.message}.${f.field}: proto says ${JSON.stringify(expected)}, table has ${JSON.stringify(limit)}`,
+        );
     }
     expect(mismatches).toEqual([]);
   });
@@ -80,7 +90,9 @@ describe(findLimitViolation.name, () => {
   const share = { fromSite: 'a', toSite: 'b', nonce: new Uint8Array(24), ciphertext: new Uint8Array(100) };
 
   it('accepts a message within its limits', () => {
-    expect(findLimitViolation('SendSharesRequest', { round: { federationId: 'f', round: 1 }, shares: [share] })).toBeUndefined();
+    expect(
+      findLimitViolation('SendSharesRequest', { round: { federationId: 'f', round: 1 }, shares: [share] }),
+    ).toBeUndefined();
   });
 
   it('names a nested field over its limit', () => {
@@ -91,18 +103,19 @@ describe(findLimitViolation.name, () => {
   });
 
   it('refuses a key of the wrong length, including an empty one', () => {
-    expect(findLimitViolation('RoundKeys', { signature: new Uint8Array(64), maskPublicKey: new Uint8Array(31) })?.field).toBe(
-      'maskPublicKey',
-    );
-    expect(findLimitViolation('EnrollRequest', { token: 't', signingPublicKey: new Uint8Array(0) })?.message).toBe(
-      "field 'signingPublicKey' must be exactly 32 bytes, got 0",
-    );
+    expect(
+      findLimitViolation('RoundKeys', { signature: new Uint8Array(64), maskPublicKey: new Uint8Array(31) })
+        ?.field,
+    ).toBe('maskPublicKey');
+    expect(
+      findLimitViolation('EnrollRequest', { token: 't', signingPublicKey: new Uint8Array(0) })?.message,
+    ).toBe("field 'signingPublicKey' must be exactly 32 bytes, got 0");
   });
 
   it('counts string limits in UTF-8 bytes and repeated limits in items', () => {
     expect(findLimitViolation('RoundRef', { federationId: 'é'.repeat(33) })?.message).toContain('66 bytes');
-    expect(findLimitViolation('GetUnmaskRequestResponse', { survivors: new Array(1001).fill('s') })?.message).toBe(
-      "field 'survivors' has 1001 items; the limit is 1000",
-    );
+    expect(
+      findLimitViolation('GetUnmaskRequestResponse', { survivors: new Array(1001).fill('s') })?.message,
+    ).toBe("field 'survivors' has 1001 items; the limit is 1000");
   });
 });

@@ -31,7 +31,13 @@ const m = (type: string): FieldLimit => ({ kind: 'message', type });
 const roundOnly: MessageLimits = { round: m('RoundRef') };
 
 export const WIRE_LIMITS: Readonly<Record<string, MessageLimits>> = {
-  EnrollRequest: { token: s(128), siteName: s(63), signingPublicKey: exact(32), boxPublicKey: exact(32), proof: exact(64) },
+  EnrollRequest: {
+    token: s(128),
+    siteName: s(63),
+    signingPublicKey: exact(32),
+    boxPublicKey: exact(32),
+    proof: exact(64),
+  },
   EnrollResponse: { siteName: s(63), coordinatorSigningPublicKey: exact(32) },
   HeartbeatRequest: { nodeVersion: s(64), activeRounds: r(64, 'RoundRef') },
   HeartbeatResponse: {},

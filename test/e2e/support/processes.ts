@@ -18,7 +18,10 @@ export interface CliResult {
 /** Runs `fedistill ...args` to completion. */
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -36,7 +39,11 @@ export function spawnCli(args: string[], logFile: string): ChildProcess {
   return child;
 }
 
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -47,7 +54,8 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
 }
 
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
@@ -66,7 +74,9 @@ export interface CoordinatorFixture {
 }
 
 /** A real coordinator process with a fresh development PKI, on loopback port 0. */
-export async function startCoordinatorProcess(settings: { heartbeatInterval?: string; offlineAfter?: string } = {}): Promise<CoordinatorFixture> {
+export async function startCoordinatorProcess(
+  settings: { heartbeatInterval?: string; offlineAfter?: string } = {},
+): Promise<CoordinatorFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-e2e-'));
   const pki = await cli(['pki', 'init', '--out', path.join(dir, 'pki')]);
   if (pki.code !== 0) throw new Error(`pki init failed: ${pki.stderr}`);
@@ -78,7 +88,10 @@ export async function startCoordinatorProcess(settings: { heartbeatInterval?: st
       dataDir: './data',
       grpc: { listen: '127.0.0.1:0', tls: { cert: './pki/coordinator.crt', key: './pki/coordinator.key' } },
       admin: { listen: '127.0.0.1:0', operatorToken },
-      sessions: { heartbeatInterval: settings.heartbeatInterval ?? '300ms', offlineAfter: settings.offlineAfter ?? '1500ms' },
+      sessions: {
+        heartbeatInterval: settings.heartbeatInterval ?? '300ms',
+        offlineAfter: settings.offlineAfter ?? '1500ms',
+      },
       log: { level: 'info' },
     }),
   );
@@ -86,8 +99,11 @@ export async function startCoordinatorProcess(settings: { heartbeatInterval?: st
   const child = spawnCli(['coordinator', 'start', '--config', configFile], logFile);
   const runtimeFile = path.join(dir, 'data', 'coordinator.runtime.json');
   const runtime = await waitFor('the coordinator to start', 30_000, () => {
-    if (child.exitCode !== null) throw new Error(`coordinator exited early:\n${fs.readFileSync(logFile, 'utf8')}`);
-    return fs.existsSync(runtimeFile) ? (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as { grpcAddress: string; adminUrl: string }) : undefined;
+    if (child.exitCode !== null)
+      throw new Error(`coordinator exited early:\n${fs.readFileSync(logFile, 'utf8')}`);
+    return fs.existsSync(runtimeFile)
+      ? (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as { grpcAddress: string; adminUrl: string })
+      : undefined;
   });
   const caFile = path.join(dir, 'pki', 'ca.crt');
   return {
@@ -115,7 +131,9 @@ export async function startCoordinatorProcess(settings: { heartbeatInterval?: st
 export function snapshotDatabase(dbFile: string): Record<string, unknown[]> {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[];
     return Object.fromEntries(tables.map((t) => [t.name, db.prepare(`SELECT * FROM "${t.name}"`).all()]));
   } finally {
     db.close();
@@ -123,10 +141,19 @@ export function snapshotDatabase(dbFile: string): Record<string, unknown[]> {
 }
 
 /** Calls the admin API with the operator token (or `token`). */
-export async function admin<T>(fx: CoordinatorFixture, method: 'GET' | 'POST', route: string, body?: unknown, token: string | null = fx.operatorToken): Promise<{ status: number; body: T }> {
+export async function admin<T>(
+  fx: CoordinatorFixture,
+  method: 'GET' | 'POST',
+  route: string,
+  body?: unknown,
+  token: string | null = fx.operatorToken,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${fx.adminUrl}${route}`, {
     method,
-    headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), 'content-type': 'application/json' },
+    headers: {
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      'content-type': 'application/json',
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as T };

@@ -1,6 +1,18 @@
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { generateSiteKeys, RPC_HEADER, signEnrolmentProof, signRpc, type SiteKeys } from '@fedistill/identity';
-import { EnrolmentClient, HeartbeatRequest, NodeSessionClient, type EnrollResponse, type HeartbeatResponse } from '@fedistill/wire';
+import {
+  generateSiteKeys,
+  RPC_HEADER,
+  signEnrolmentProof,
+  signRpc,
+  type SiteKeys,
+} from '@fedistill/identity';
+import {
+  EnrolmentClient,
+  HeartbeatRequest,
+  NodeSessionClient,
+  type EnrollResponse,
+  type HeartbeatResponse,
+} from '@fedistill/wire';
 
 /** TLS to the coordinator's development certificate on loopback (named localhost). */
 export function tls(caPem: string) {
@@ -9,7 +21,13 @@ export function tls(caPem: string) {
 
 export const TLS_OPTIONS = { 'grpc.ssl_target_name_override': 'localhost' } as const;
 
-export function signedMetadata(site: string, keys: SiteKeys, method: string, body: Uint8Array, overrides: Partial<{ timestamp: number; nonce: string }> = {}): Metadata {
+export function signedMetadata(
+  site: string,
+  keys: SiteKeys,
+  method: string,
+  body: Uint8Array,
+  overrides: Partial<{ timestamp: number; nonce: string }> = {},
+): Metadata {
   const h = signRpc(site, keys.signingSecretKey, method, body, overrides.timestamp, overrides.nonce);
   const md = new Metadata();
   md.set(RPC_HEADER.site, h.site);
@@ -22,7 +40,12 @@ export function signedMetadata(site: string, keys: SiteKeys, method: string, bod
 export const HEARTBEAT = '/fedistill.v1.NodeSession/Heartbeat';
 
 /** A heartbeat through the generated client, with the given metadata. */
-export function heartbeat(address: string, caPem: string, request: HeartbeatRequest, md: Metadata): Promise<HeartbeatResponse> {
+export function heartbeat(
+  address: string,
+  caPem: string,
+  request: HeartbeatRequest,
+  md: Metadata,
+): Promise<HeartbeatResponse> {
   const client = new NodeSessionClient(address, tls(caPem), TLS_OPTIONS);
   return new Promise<HeartbeatResponse>((resolve, reject) =>
     client.heartbeat(request, md, (err: ServiceError | null, res: HeartbeatResponse) => {
@@ -34,13 +57,25 @@ export function heartbeat(address: string, caPem: string, request: HeartbeatRequ
 }
 
 /** Signs and sends a heartbeat as `site`. */
-export function signedHeartbeat(address: string, caPem: string, site: string, keys: SiteKeys, request: HeartbeatRequest = { nodeVersion: 'e2e', activeRounds: [] }) {
+export function signedHeartbeat(
+  address: string,
+  caPem: string,
+  site: string,
+  keys: SiteKeys,
+  request: HeartbeatRequest = { nodeVersion: 'e2e', activeRounds: [] },
+) {
   const md = signedMetadata(site, keys, HEARTBEAT, HeartbeatRequest.encode(request).finish());
   return heartbeat(address, caPem, request, md);
 }
 
 /** Sends arbitrary bytes as a request to `path` (for malformed protobuf). */
-export function rawUnary(address: string, caPem: string, path: string, body: Buffer, md: Metadata): Promise<Buffer> {
+export function rawUnary(
+  address: string,
+  caPem: string,
+  path: string,
+  body: Buffer,
+  md: Metadata,
+): Promise<Buffer> {
   const client = new Client(address, tls(caPem), TLS_OPTIONS);
   const id = (b: Buffer) => b;
   return new Promise<Buffer>((resolve, reject) =>
@@ -53,7 +88,12 @@ export function rawUnary(address: string, caPem: string, path: string, body: Buf
 }
 
 /** Enrols `site` with fresh keys through the generated client. */
-export async function enrollWithGeneratedClient(address: string, caPem: string, site: string, token: string): Promise<{ keys: SiteKeys; response: EnrollResponse }> {
+export async function enrollWithGeneratedClient(
+  address: string,
+  caPem: string,
+  site: string,
+  token: string,
+): Promise<{ keys: SiteKeys; response: EnrollResponse }> {
   const keys = generateSiteKeys();
   const client = new EnrolmentClient(address, tls(caPem), TLS_OPTIONS);
   const response = await new Promise<EnrollResponse>((resolve, reject) =>

@@ -21,7 +21,12 @@ function withAdminOptions(cmd: Command): Command {
 
 function renderSites(sites: SiteView[]): string {
   if (sites.length === 0) return 'no sites enrolled';
-  const rows = sites.map((s) => [s.name, s.revoked ? 'revoked' : s.online ? 'online' : 'offline', s.enrolledAt, s.lastSeenAt ?? 'never']);
+  const rows = sites.map((s) => [
+    s.name,
+    s.revoked ? 'revoked' : s.online ? 'online' : 'offline',
+    s.enrolledAt,
+    s.lastSeenAt ?? 'never',
+  ]);
   const head = ['SITE', 'STATUS', 'ENROLLED', 'LAST SEEN'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n');
@@ -46,7 +51,10 @@ export function registerCoordinatorCommand(program: Command): void {
   coordinator
     .command('start')
     .description('start the coordinator (TLS gRPC for nodes, HTTP admin API for operators) until SIGTERM')
-    .requiredOption('--config <file>', 'YAML config; FEDISTILL_<SECTION>__<KEY> environment variables override it')
+    .requiredOption(
+      '--config <file>',
+      'YAML config; FEDISTILL_<SECTION>__<KEY> environment variables override it',
+    )
     .action((opts: { config: string }) => runCoordinator(opts.config));
 
   const token = coordinator.command('token').description('one-time enrolment tokens');
@@ -62,8 +70,10 @@ export function registerCoordinatorCommand(program: Command): void {
         '/api/v1/enrolment-tokens',
         { site: opts.site, ...(opts.ttl ? { ttl: opts.ttl } : {}) },
       );
-      output(Boolean(opts.json), { token: res.token, site: res.site, expiresAt: res.expiresAtIso }, () =>
-        `${res.token}\n(one-time token for site '${res.site}', expires ${res.expiresAtIso})`,
+      output(
+        Boolean(opts.json),
+        { token: res.token, site: res.site, expiresAt: res.expiresAtIso },
+        () => `${res.token}\n(one-time token for site '${res.site}', expires ${res.expiresAtIso})`,
       );
     });
 
@@ -71,7 +81,11 @@ export function registerCoordinatorCommand(program: Command): void {
     .description('list enrolled sites: online or offline, last seen, revoked')
     .option('--json', 'print JSON')
     .action(async (opts: AdminConnectionOptions & { json?: boolean }) => {
-      const res = await adminRequest<{ sites: SiteView[] }>(resolveAdminConnection(opts), 'GET', '/api/v1/sites');
+      const res = await adminRequest<{ sites: SiteView[] }>(
+        resolveAdminConnection(opts),
+        'GET',
+        '/api/v1/sites',
+      );
       output(Boolean(opts.json), res.sites, () => renderSites(res.sites));
     });
 
@@ -82,9 +96,14 @@ export function registerCoordinatorCommand(program: Command): void {
     .option('--reason <text>', 'why (kept with the site)')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: AdminConnectionOptions & { reason?: string; json?: boolean }) => {
-      const res = await adminRequest<SiteView>(resolveAdminConnection(opts), 'POST', `/api/v1/sites/${encodeURIComponent(name)}/revoke`, {
-        ...(opts.reason ? { reason: opts.reason } : {}),
-      });
+      const res = await adminRequest<SiteView>(
+        resolveAdminConnection(opts),
+        'POST',
+        `/api/v1/sites/${encodeURIComponent(name)}/revoke`,
+        {
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        },
+      );
       output(Boolean(opts.json), res, () => `site '${res.name}' revoked`);
     });
 }

@@ -13,7 +13,11 @@ import { CliError } from '../cli-error';
 const HOSPITALS = ['st-marys', 'riverside', 'northgate'];
 const BIN = path.resolve(__dirname, '..', '..', '..', '..', '..', 'bin', 'fedistill.js');
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -32,7 +36,8 @@ class Supervisor {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     child.once('exit', (code, signal) => {
-      if (code !== 0 && signal === null) process.stderr.write(`  ${name} exited with code ${code}; see ${logFile}\n`);
+      if (code !== 0 && signal === null)
+        process.stderr.write(`  ${name} exited with code ${code}; see ${logFile}\n`);
     });
     this.children.push(child);
     return child;
@@ -58,8 +63,11 @@ class Supervisor {
 }
 
 async function runDemo(outOption: string | undefined): Promise<void> {
-  const out = path.resolve(outOption ?? path.join('.fedistill-demo', new Date().toISOString().replace(/[:.]/g, '-')));
-  if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw new CliError(`--out ${out} is not empty: choose a new folder`);
+  const out = path.resolve(
+    outOption ?? path.join('.fedistill-demo', new Date().toISOString().replace(/[:.]/g, '-')),
+  );
+  if (fs.existsSync(out) && fs.readdirSync(out).length > 0)
+    throw new CliError(`--out ${out} is not empty: choose a new folder`);
   fs.mkdirSync(path.join(out, 'logs'), { recursive: true });
   process.stdout.write(`fedistill demo: everything goes to ${out}\n`);
   const supervisor = new Supervisor();
@@ -94,24 +102,43 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
     { mode: 0o600 },
   );
   process.stdout.write('1/3 starting the coordinator (TLS gRPC on loopback)\n');
-  supervisor.spawn('coordinator', ['coordinator', 'start', '--config', configFile], path.join(out, 'logs', 'coordinator.log'));
+  supervisor.spawn(
+    'coordinator',
+    ['coordinator', 'start', '--config', configFile],
+    path.join(out, 'logs', 'coordinator.log'),
+  );
   const runtimeFile = path.join(out, 'coordinator', RUNTIME_FILE);
   const runtime = await waitFor('the coordinator to start', 30_000, () =>
-    fs.existsSync(runtimeFile) ? (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as RuntimeInfo) : undefined,
+    fs.existsSync(runtimeFile)
+      ? (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as RuntimeInfo)
+      : undefined,
   );
   const admin = { url: runtime.adminUrl, token: operatorToken };
   process.stdout.write(`2/3 enrolling ${HOSPITALS.length} hospital nodes with one-time tokens\n`);
   for (const site of HOSPITALS) {
     const dir = path.join(out, 'sites', site);
     // The development certificate names localhost; TLS servers are not addressed by IP (RFC 6066).
-    initNode({ dir, coordinator: runtime.grpcAddress, caFile: path.join(pkiDir, 'ca.crt'), site, serverName: 'localhost' });
-    const { token } = await adminRequest<{ token: string }>(admin, 'POST', '/api/v1/enrolment-tokens', { site, ttl: '10m' });
+    initNode({
+      dir,
+      coordinator: runtime.grpcAddress,
+      caFile: path.join(pkiDir, 'ca.crt'),
+      site,
+      serverName: 'localhost',
+    });
+    const { token } = await adminRequest<{ token: string }>(admin, 'POST', '/api/v1/enrolment-tokens', {
+      site,
+      ttl: '10m',
+    });
     await enrollNode(dir, token);
     supervisor.spawn(site, ['node', 'start', '--dir', dir], path.join(out, 'logs', `${site}.log`));
   }
   process.stdout.write('3/3 waiting for every node to be online\n');
   const sites = await waitFor('all nodes online', 30_000, async () => {
-    const res = await adminRequest<{ sites: { name: string; online: boolean; lastSeenAt: string | null }[] }>(admin, 'GET', '/api/v1/sites');
+    const res = await adminRequest<{ sites: { name: string; online: boolean; lastSeenAt: string | null }[] }>(
+      admin,
+      'GET',
+      '/api/v1/sites',
+    );
     return res.sites.length === HOSPITALS.length && res.sites.every((s) => s.online) ? res.sites : undefined;
   });
   process.stdout.write('\nSITE        STATUS  LAST SEEN\n');
@@ -126,7 +153,9 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run a local federation: a coordinator and three hospital nodes as separate processes over TLS')
+    .description(
+      'run a local federation: a coordinator and three hospital nodes as separate processes over TLS',
+    )
     .option('--out <dir>', 'keep everything the demo makes under this (new or empty) folder')
     .action((opts: { out?: string }) => runDemo(opts.out));
 }

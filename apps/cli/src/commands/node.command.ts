@@ -6,17 +6,42 @@ export function registerNodeCommand(program: Command): void {
   const node = program.command('node').description("run a site's node on-premises");
   node
     .command('init')
-    .description("create a node directory: the site's Ed25519 and X25519 keys (mode 0600), the CA and node.yaml")
+    .description(
+      "create a node directory: the site's Ed25519 and X25519 keys (mode 0600), the CA and node.yaml",
+    )
     .requiredOption('--dir <dir>', 'node directory')
     .requiredOption('--coordinator <host:port>', "the coordinator's gRPC address")
     .requiredOption('--ca <file>', "CA certificate that signed the coordinator's certificate")
-    .requiredOption('--site <name>', 'this site\'s name (as in its enrolment token)')
-    .option('--server-name <name>', "name to expect in the coordinator's certificate, if not the host in --coordinator")
+    .requiredOption('--site <name>', "this site's name (as in its enrolment token)")
+    .option(
+      '--server-name <name>',
+      "name to expect in the coordinator's certificate, if not the host in --coordinator",
+    )
     .option('--json', 'print JSON')
-    .action((opts: { dir: string; coordinator: string; ca: string; site: string; serverName?: string; json?: boolean }) => {
-      const res = initNode({ dir: opts.dir, coordinator: opts.coordinator, caFile: opts.ca, site: opts.site, serverName: opts.serverName });
-      output(Boolean(opts.json), res, () => `node directory ${res.dir} created for site '${opts.site}'\nsigning key: ${res.signingPublicKeyHex}`);
-    });
+    .action(
+      (opts: {
+        dir: string;
+        coordinator: string;
+        ca: string;
+        site: string;
+        serverName?: string;
+        json?: boolean;
+      }) => {
+        const res = initNode({
+          dir: opts.dir,
+          coordinator: opts.coordinator,
+          caFile: opts.ca,
+          site: opts.site,
+          serverName: opts.serverName,
+        });
+        output(
+          Boolean(opts.json),
+          res,
+          () =>
+            `node directory ${res.dir} created for site '${opts.site}'\nsigning key: ${res.signingPublicKeyHex}`,
+        );
+      },
+    );
   node
     .command('enroll')
     .description('enrol this node at the coordinator with a one-time token')

@@ -2,7 +2,13 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject 
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { SiteAlreadyEnrolledError, SiteAlreadyRevokedError, UnknownSiteError } from '@fedistill/registry';
-import { AuthenticationError, ConflictError, NotFoundError, PermissionError, RequestInvalidError } from '../domain/errors';
+import {
+  AuthenticationError,
+  ConflictError,
+  NotFoundError,
+  PermissionError,
+  RequestInvalidError,
+} from '../domain/errors';
 import { LOGGER } from '../tokens';
 
 /** The one place where domain errors become HTTP statuses for the admin API. */
@@ -37,7 +43,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     for (const [type, status] of TABLE) if (err instanceof type) return { status, message: err.message };
     if (err instanceof HttpException) {
       const body = err.getResponse();
-      const message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? err.message);
+      const message =
+        typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? err.message);
       return { status: err.getStatus(), message };
     }
     return { status: 500, message: 'internal error' };

@@ -18,10 +18,14 @@ export class OperatorTokenGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const header = context.switchToHttp().getRequest<Request>().headers.authorization;
-    if (!header) throw new AuthenticationError('missing Authorization header: send "Authorization: Bearer <operator token>"');
+    if (!header)
+      throw new AuthenticationError(
+        'missing Authorization header: send "Authorization: Bearer <operator token>"',
+      );
     const match = /^Bearer (\S+)$/.exec(header);
     if (!match?.[1]) throw new AuthenticationError('Authorization header must be "Bearer <operator token>"');
-    if (!timingSafeEqual(digest(match[1]), this.expected)) throw new AuthenticationError('wrong operator token');
+    if (!timingSafeEqual(digest(match[1]), this.expected))
+      throw new AuthenticationError('wrong operator token');
     return true;
   }
 }

@@ -49,19 +49,28 @@ const schema = z
       .refine((a) => (a.operatorToken === undefined) !== (a.operatorTokenFile === undefined), {
         message: 'set exactly one of operatorToken and operatorTokenFile',
       }),
-    auth: z.object({ clockSkew: duration('2m') }).strict().prefault({}),
+    auth: z
+      .object({ clockSkew: duration('2m') })
+      .strict()
+      .prefault({}),
     sessions: z
       .object({ heartbeatInterval: duration('5s'), offlineAfter: duration('15s') })
       .strict()
       .prefault({})
-      .refine((s) => s.offlineAfter > s.heartbeatInterval, { message: 'offlineAfter must be longer than heartbeatInterval' }),
+      .refine((s) => s.offlineAfter > s.heartbeatInterval, {
+        message: 'offlineAfter must be longer than heartbeatInterval',
+      }),
     enrolment: z
       .object({ defaultTokenTtl: duration('24h'), maxTokenTtl: duration('30d') })
       .strict()
       .prefault({})
-      .refine((e) => e.defaultTokenTtl <= e.maxTokenTtl, { message: 'defaultTokenTtl must not exceed maxTokenTtl' }),
+      .refine((e) => e.defaultTokenTtl <= e.maxTokenTtl, {
+        message: 'defaultTokenTtl must not exceed maxTokenTtl',
+      }),
     log: z
-      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      })
       .strict()
       .prefault({}),
   })
@@ -70,7 +79,12 @@ const schema = z
 /** The coordinator's settings, parsed once at start. Durations are milliseconds; paths are absolute. */
 export interface CoordinatorConfig {
   readonly dataDir: string;
-  readonly grpc: { readonly host: string; readonly port: number; readonly tlsCertPem: string; readonly tlsKeyPem: string };
+  readonly grpc: {
+    readonly host: string;
+    readonly port: number;
+    readonly tlsCertPem: string;
+    readonly tlsKeyPem: string;
+  };
   readonly admin: { readonly host: string; readonly port: number; readonly operatorToken: string };
   readonly auth: { readonly clockSkewMs: number };
   readonly sessions: { readonly heartbeatIntervalMs: number; readonly offlineAfterMs: number };
@@ -81,11 +95,15 @@ export interface CoordinatorConfig {
 const ENV_PREFIX = 'FEDISTILL_';
 
 /** FEDISTILL_ADMIN__OPERATOR_TOKEN=x sets admin.operatorToken; FEDISTILL_DATA_DIR sets dataDir. */
-export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+export function applyEnvOverrides(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
   const out = structuredClone(raw);
   const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined || name.startsWith(`${ENV_PREFIX}ADMIN_URL`)) continue;
+    if (!name.startsWith(ENV_PREFIX) || value === undefined || name.startsWith(`${ENV_PREFIX}ADMIN_URL`))
+      continue;
     if (name === 'FEDISTILL_ADMIN_TOKEN') continue; // the CLI's client setting, not the server's
     const keys = name.slice(ENV_PREFIX.length).split('__').map(camel);
     let node: Record<string, unknown> = out;
@@ -130,7 +148,8 @@ export function loadCoordinatorConfig(file: string, env: NodeJS.ProcessEnv = {})
   } catch (err) {
     throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`config file ${file} must be a YAML mapping`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`config file ${file} must be a YAML mapping`);
   const parsed = schema.safeParse(applyEnvOverrides(raw as Record<string, unknown>, env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${issuePath(i)}: ${i.message}`);
@@ -138,8 +157,11 @@ export function loadCoordinatorConfig(file: string, env: NodeJS.ProcessEnv = {})
   }
   const c = parsed.data;
   const base = path.dirname(path.resolve(file));
-  const operatorToken = c.admin.operatorToken ?? readFileSetting(base, c.admin.operatorTokenFile ?? '', 'admin.operatorTokenFile').trim();
-  if (operatorToken.length < 32) throw new ConfigError('admin.operatorTokenFile: the token must be at least 32 characters');
+  const operatorToken =
+    c.admin.operatorToken ??
+    readFileSetting(base, c.admin.operatorTokenFile ?? '', 'admin.operatorTokenFile').trim();
+  if (operatorToken.length < 32)
+    throw new ConfigError('admin.operatorTokenFile: the token must be at least 32 characters');
   return Object.freeze({
     dataDir: path.resolve(base, c.dataDir),
     grpc: Object.freeze({
@@ -149,8 +171,14 @@ export function loadCoordinatorConfig(file: string, env: NodeJS.ProcessEnv = {})
     }),
     admin: Object.freeze({ ...splitListen(c.admin.listen), operatorToken }),
     auth: Object.freeze({ clockSkewMs: c.auth.clockSkew }),
-    sessions: Object.freeze({ heartbeatIntervalMs: c.sessions.heartbeatInterval, offlineAfterMs: c.sessions.offlineAfter }),
-    enrolment: Object.freeze({ defaultTokenTtlMs: c.enrolment.defaultTokenTtl, maxTokenTtlMs: c.enrolment.maxTokenTtl }),
+    sessions: Object.freeze({
+      heartbeatIntervalMs: c.sessions.heartbeatInterval,
+      offlineAfterMs: c.sessions.offlineAfter,
+    }),
+    enrolment: Object.freeze({
+      defaultTokenTtlMs: c.enrolment.defaultTokenTtl,
+      maxTokenTtlMs: c.enrolment.maxTokenTtl,
+    }),
     log: Object.freeze({ level: c.log.level }),
   });
 }

@@ -23,8 +23,10 @@ export interface EnrolmentInput {
 }
 
 const REFUSALS: Readonly<Record<RedeemRefusal, () => Error>> = {
-  'unknown-token': () => new AuthenticationError('enrolment token is unknown (forged, mistyped or from another coordinator)'),
-  'expired-token': () => new AuthenticationError('enrolment token has expired: ask the operator for a new one'),
+  'unknown-token': () =>
+    new AuthenticationError('enrolment token is unknown (forged, mistyped or from another coordinator)'),
+  'expired-token': () =>
+    new AuthenticationError('enrolment token has expired: ask the operator for a new one'),
   'used-token': () => new AuthenticationError('enrolment token was already used: tokens are one-time'),
   'wrong-site': () => new PermissionError('enrolment token was issued for another site name'),
   'site-exists': () => new ConflictError('a site with this name is already enrolled'),
@@ -50,7 +52,12 @@ export class EnrolmentService {
     }
     const token = generateEnrolmentToken();
     const createdAt = this.now();
-    await this.store.enrolments.issue({ tokenHash: hashEnrolmentToken(token), siteName: site, createdAt, expiresAt: createdAt + ttlMs });
+    await this.store.enrolments.issue({
+      tokenHash: hashEnrolmentToken(token),
+      siteName: site,
+      createdAt,
+      expiresAt: createdAt + ttlMs,
+    });
     return { token, site, expiresAt: createdAt + ttlMs };
   }
 
@@ -61,7 +68,15 @@ export class EnrolmentService {
     } catch (err) {
       throw new RequestInvalidError((err as Error).message);
     }
-    if (!verifyEnrolmentProof(input.token, input.siteName, input.signingPublicKey, input.boxPublicKey, input.proof)) {
+    if (
+      !verifyEnrolmentProof(
+        input.token,
+        input.siteName,
+        input.signingPublicKey,
+        input.boxPublicKey,
+        input.proof,
+      )
+    ) {
       throw new RequestInvalidError('proof of key possession does not verify for this token, site and keys');
     }
     const outcome = await this.store.enrolments.redeem({

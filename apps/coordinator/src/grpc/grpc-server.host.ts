@@ -1,5 +1,9 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { EnrolmentService as EnrolmentDefinition, MAX_WIRE_MESSAGE_BYTES, NodeSessionService } from '@fedistill/wire';
+import {
+  EnrolmentService as EnrolmentDefinition,
+  MAX_WIRE_MESSAGE_BYTES,
+  NodeSessionService,
+} from '@fedistill/wire';
 import type { CoordinatorStore } from '@fedistill/registry';
 import type { EnrolmentService } from '../domain/enrolment.service';
 import type { NodeEventHub } from '../domain/node-event-hub';
@@ -46,21 +50,37 @@ export class GrpcServerHost {
     const auth = new NodeAuthenticator(this.store, this.options.clockSkewMs);
     const enrol = secureService(
       EnrolmentDefinition,
-      enrolmentMethods(this.enrolment, this.options.coordinatorSigningPublicKey, this.options.heartbeatIntervalMs),
+      enrolmentMethods(
+        this.enrolment,
+        this.options.coordinatorSigningPublicKey,
+        this.options.heartbeatIntervalMs,
+      ),
       null,
       this.log,
     );
     server.addService(enrol.definition, enrol.implementation);
-    const session = secureService(NodeSessionService, nodeSessionMethods(this.hub, this.options.heartbeatIntervalMs), auth, this.log);
+    const session = secureService(
+      NodeSessionService,
+      nodeSessionMethods(this.hub, this.options.heartbeatIntervalMs),
+      auth,
+      this.log,
+    );
     server.addService(session.definition, session.implementation);
     const credentials = ServerCredentials.createSsl(
       null,
-      [{ cert_chain: Buffer.from(this.options.tlsCertPem), private_key: Buffer.from(this.options.tlsKeyPem) }],
+      [
+        {
+          cert_chain: Buffer.from(this.options.tlsCertPem),
+          private_key: Buffer.from(this.options.tlsKeyPem),
+        },
+      ],
       false,
     );
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${this.options.host}:${this.options.port}`, credentials, (err, port) =>
-        err ? reject(new Error(`cannot bind gRPC on ${this.options.host}:${this.options.port}: ${err.message}`)) : resolve(port),
+        err
+          ? reject(new Error(`cannot bind gRPC on ${this.options.host}:${this.options.port}: ${err.message}`))
+          : resolve(port),
       ),
     );
     this.server = server;

@@ -1,6 +1,12 @@
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import { SiteAlreadyEnrolledError, SiteAlreadyRevokedError, UnknownSiteError } from '@fedistill/registry';
-import { AuthenticationError, ConflictError, NotFoundError, PermissionError, RequestInvalidError } from '../domain/errors';
+import {
+  AuthenticationError,
+  ConflictError,
+  NotFoundError,
+  PermissionError,
+  RequestInvalidError,
+} from '../domain/errors';
 
 /** The one place where domain errors become gRPC statuses. */
 const TABLE: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
@@ -17,7 +23,11 @@ const TABLE: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
 /** Maps an error to a ServiceError; unknown errors become INTERNAL with no detail leaked. */
 export function toServiceError(err: unknown): { error: Partial<ServiceError>; known: boolean } {
   for (const [type, code] of TABLE) {
-    if (err instanceof type) return { error: { code, details: err.message, metadata: new Metadata() }, known: true };
+    if (err instanceof type)
+      return { error: { code, details: err.message, metadata: new Metadata() }, known: true };
   }
-  return { error: { code: status.INTERNAL, details: 'internal error', metadata: new Metadata() }, known: false };
+  return {
+    error: { code: status.INTERNAL, details: 'internal error', metadata: new Metadata() },
+    known: false,
+  };
 }

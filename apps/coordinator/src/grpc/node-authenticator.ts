@@ -30,11 +30,23 @@ export class NodeAuthenticator {
     const site = await this.store.sites.get(headers.site);
     if (!site) throw new AuthenticationError(`unknown site '${headers.site}': it is not enrolled`);
     if (!verifyRpcSignature(site.signingPublicKey, method, body, headers)) {
-      throw new AuthenticationError(`bad signature: the request is not signed by the enrolled key of site '${site.name}'`);
+      throw new AuthenticationError(
+        `bad signature: the request is not signed by the enrolled key of site '${site.name}'`,
+      );
     }
     if (site.revokedAt !== null) throw new PermissionError(`site '${site.name}' is revoked`);
-    if (!(await this.store.replayGuard.admit(site.name, headers.nonce, headers.timestamp, now, 2 * this.clockSkewMs))) {
-      throw new AuthenticationError(`replayed request: nonce ${headers.nonce} was already used by site '${site.name}'`);
+    if (
+      !(await this.store.replayGuard.admit(
+        site.name,
+        headers.nonce,
+        headers.timestamp,
+        now,
+        2 * this.clockSkewMs,
+      ))
+    ) {
+      throw new AuthenticationError(
+        `replayed request: nonce ${headers.nonce} was already used by site '${site.name}'`,
+      );
     }
     await this.store.sites.recordSeen(site.name, now);
     return site;

@@ -60,7 +60,11 @@ export function nodeSessionMethods(
     subscribe: {
       requestType: 'SubscribeRequest',
       // eslint-disable-next-line @typescript-eslint/require-await
-      handler: async (_req: SubscribeRequest, ctx: CallContext, stream: ServerWritableStream<unknown, unknown>) => {
+      handler: async (
+        _req: SubscribeRequest,
+        ctx: CallContext,
+        stream: ServerWritableStream<unknown, unknown>,
+      ) => {
         const site = ctx.site?.name ?? '';
         const unsubscribe = hub.subscribe(site, {
           send: (event: NodeEvent) => stream.write(event),

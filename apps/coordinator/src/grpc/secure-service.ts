@@ -29,7 +29,11 @@ export interface CallContext {
 }
 
 export type UnaryHandler = (request: never, ctx: CallContext) => Promise<unknown>;
-export type StreamHandler = (request: never, ctx: CallContext, stream: ServerWritableStream<unknown, unknown>) => Promise<void>;
+export type StreamHandler = (
+  request: never,
+  ctx: CallContext,
+  stream: ServerWritableStream<unknown, unknown>,
+) => Promise<void>;
 
 export interface MethodSpec {
   /** The request message's type name in WIRE_LIMITS. */
@@ -84,7 +88,8 @@ async function admit(
   call: { request: RawRequest; metadata: Metadata; getPeer(): string },
 ): Promise<{ message: unknown; ctx: CallContext }> {
   const { raw, message, decodeError } = call.request;
-  if (decodeError !== undefined) throw new RequestInvalidError(`malformed protobuf: not a valid ${spec.requestType} (${decodeError})`);
+  if (decodeError !== undefined)
+    throw new RequestInvalidError(`malformed protobuf: not a valid ${spec.requestType} (${decodeError})`);
   const violation = findLimitViolation(spec.requestType, message);
   if (violation) throw new RequestInvalidError(`${spec.requestType}: ${violation.message}`);
   const site = auth ? await auth.authenticate(path, raw, call.metadata) : undefined;
@@ -93,12 +98,21 @@ async function admit(
 
 function report(path: string, peer: string, err: unknown, log: RefusalLogger) {
   const mapped = toServiceError(err);
-  if (mapped.known) log.warn({ method: path, peer, code: mapped.error.code, reason: mapped.error.details }, 'request refused');
+  if (mapped.known)
+    log.warn(
+      { method: path, peer, code: mapped.error.code, reason: mapped.error.details },
+      'request refused',
+    );
   else log.error({ method: path, peer, err }, 'request failed with an unexpected error');
   return mapped.error;
 }
 
-function makeUnaryHandler(path: string, spec: MethodSpec, auth: NodeAuthenticator | null, log: RefusalLogger) {
+function makeUnaryHandler(
+  path: string,
+  spec: MethodSpec,
+  auth: NodeAuthenticator | null,
+  log: RefusalLogger,
+) {
   return (call: ServerUnaryCall<RawRequest, unknown>, callback: sendUnaryData<unknown>): void => {
     admit(path, spec, auth, call)
       .then(({ message, ctx }) => (spec.handler as UnaryHandler)(message as never, ctx))
@@ -109,11 +123,20 @@ function makeUnaryHandler(path: string, spec: MethodSpec, auth: NodeAuthenticato
   };
 }
 
-function makeStreamHandler(path: string, spec: MethodSpec, auth: NodeAuthenticator | null, log: RefusalLogger) {
+function makeStreamHandler(
+  path: string,
+  spec: MethodSpec,
+  auth: NodeAuthenticator | null,
+  log: RefusalLogger,
+) {
   return (call: ServerWritableStream<RawRequest, unknown>): void => {
     admit(path, spec, auth, call)
       .then(({ message, ctx }) =>
-        (spec.handler as StreamHandler)(message as never, ctx, call as ServerWritableStream<unknown, unknown>),
+        (spec.handler as StreamHandler)(
+          message as never,
+          ctx,
+          call as ServerWritableStream<unknown, unknown>,
+        ),
       )
       // grpc-js turns an 'error' event on a server stream into the call's final status.
       .catch((err: unknown) => call.emit('error', report(path, call.getPeer(), err, log)));

@@ -8,7 +8,10 @@ const key = (): Uint8Array => new Uint8Array(randomBytes(32));
  * The contract every CoordinatorStore adapter passes (SQLite now, PostgreSQL later):
  * call it from the adapter's spec with a factory that returns a fresh, empty store.
  */
-export function describeCoordinatorStoreContract(adapter: string, factory: () => CoordinatorStore | Promise<CoordinatorStore>): void {
+export function describeCoordinatorStoreContract(
+  adapter: string,
+  factory: () => CoordinatorStore | Promise<CoordinatorStore>,
+): void {
   describe(`CoordinatorStore contract: ${adapter}`, () => {
     let sut: CoordinatorStore;
     const now = 1_700_000_000_000;
@@ -19,7 +22,13 @@ export function describeCoordinatorStoreContract(adapter: string, factory: () =>
       expiresAt,
     });
     const redeem = (hash: string, site: string, at = now + 1, signingPublicKey = key()) =>
-      sut.enrolments.redeem({ tokenHash: hash, siteName: site, signingPublicKey, boxPublicKey: key(), now: at });
+      sut.enrolments.redeem({
+        tokenHash: hash,
+        siteName: site,
+        signingPublicKey,
+        boxPublicKey: key(),
+        now: at,
+      });
 
     beforeEach(async () => {
       sut = await factory();

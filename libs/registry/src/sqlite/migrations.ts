@@ -45,7 +45,9 @@ export function migrate(db: Database.Database, migrations: readonly Migration[])
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations.at(-1)?.version ?? 0;
   if (current > latest) {
-    throw new Error(`database schema version ${current} is newer than this fedistill (${latest}): upgrade fedistill`);
+    throw new Error(
+      `database schema version ${current} is newer than this fedistill (${latest}): upgrade fedistill`,
+    );
   }
   for (const step of migrations.filter((m) => m.version > current)) {
     db.transaction(() => {

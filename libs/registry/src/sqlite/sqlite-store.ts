@@ -49,7 +49,9 @@ export class SqliteSiteRegistry implements SiteRegistry {
   }
 
   async recordSeen(name: string, at: number): Promise<void> {
-    this.db.prepare('UPDATE sites SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE name = ?').run(at, name);
+    this.db
+      .prepare('UPDATE sites SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE name = ?')
+      .run(at, name);
   }
 
   async revoke(name: string, at: number, reason: string): Promise<SiteRecord> {
@@ -57,7 +59,9 @@ export class SqliteSiteRegistry implements SiteRegistry {
       const row = this.db.prepare('SELECT * FROM sites WHERE name = ?').get(name) as SiteRow | undefined;
       if (!row) throw new UnknownSiteError(name);
       if (row.revoked_at !== null) throw new SiteAlreadyRevokedError(name);
-      this.db.prepare('UPDATE sites SET revoked_at = ?, revoked_reason = ? WHERE name = ?').run(at, reason, name);
+      this.db
+        .prepare('UPDATE sites SET revoked_at = ?, revoked_reason = ? WHERE name = ?')
+        .run(at, reason, name);
       return toSite({ ...row, revoked_at: at, revoked_reason: reason });
     })();
   }
@@ -72,28 +76,36 @@ export class SqliteEnrolmentBook implements EnrolmentBook {
         throw new SiteAlreadyEnrolledError(token.siteName);
       }
       this.db
-        .prepare('INSERT INTO enrolment_tokens (token_hash, site_name, created_at, expires_at) VALUES (?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO enrolment_tokens (token_hash, site_name, created_at, expires_at) VALUES (?, ?, ?, ?)',
+        )
         .run(token.tokenHash, token.siteName, token.createdAt, token.expiresAt);
     })();
   }
 
   async redeem(request: RedeemRequest): Promise<RedeemOutcome> {
     return this.db.transaction((): RedeemOutcome => {
-      const token = this.db.prepare('SELECT * FROM enrolment_tokens WHERE token_hash = ?').get(request.tokenHash) as
-        | { site_name: string; expires_at: number; used_at: number | null }
-        | undefined;
+      const token = this.db
+        .prepare('SELECT * FROM enrolment_tokens WHERE token_hash = ?')
+        .get(request.tokenHash) as
+        { site_name: string; expires_at: number; used_at: number | null } | undefined;
       if (!token) return { ok: false, reason: 'unknown-token' };
       if (token.used_at !== null) return { ok: false, reason: 'used-token' };
       if (token.expires_at <= request.now) return { ok: false, reason: 'expired-token' };
       if (token.site_name !== request.siteName) return { ok: false, reason: 'wrong-site' };
-      if (this.db.prepare('SELECT 1 FROM sites WHERE name = ?').get(request.siteName)) return { ok: false, reason: 'site-exists' };
+      if (this.db.prepare('SELECT 1 FROM sites WHERE name = ?').get(request.siteName))
+        return { ok: false, reason: 'site-exists' };
       const signingKey = Buffer.from(request.signingPublicKey);
       if (this.db.prepare('SELECT 1 FROM sites WHERE signing_public_key = ?').get(signingKey)) {
         return { ok: false, reason: 'key-in-use' };
       }
-      this.db.prepare('UPDATE enrolment_tokens SET used_at = ? WHERE token_hash = ?').run(request.now, request.tokenHash);
       this.db
-        .prepare('INSERT INTO sites (name, signing_public_key, box_public_key, enrolled_at) VALUES (?, ?, ?, ?)')
+        .prepare('UPDATE enrolment_tokens SET used_at = ? WHERE token_hash = ?')
+        .run(request.now, request.tokenHash);
+      this.db
+        .prepare(
+          'INSERT INTO sites (name, signing_public_key, box_public_key, enrolled_at) VALUES (?, ?, ?, ?)',
+        )
         .run(request.siteName, signingKey, Buffer.from(request.boxPublicKey), request.now);
       const row = this.db.prepare('SELECT * FROM sites WHERE name = ?').get(request.siteName) as SiteRow;
       return { ok: true, site: toSite(row) };
@@ -104,11 +116,19 @@ export class SqliteEnrolmentBook implements EnrolmentBook {
 export class SqliteReplayGuard implements ReplayGuard {
   constructor(private readonly db: Database.Database) {}
 
-  async admit(site: string, nonce: string, timestamp: number, now: number, windowMs: number): Promise<boolean> {
+  async admit(
+    site: string,
+    nonce: string,
+    timestamp: number,
+    now: number,
+    windowMs: number,
+  ): Promise<boolean> {
     return this.db.transaction(() => {
       this.db.prepare('DELETE FROM request_nonces WHERE request_timestamp < ?').run(now - windowMs);
       const res = this.db
-        .prepare('INSERT OR IGNORE INTO request_nonces (site_name, nonce, request_timestamp) VALUES (?, ?, ?)')
+        .prepare(
+          'INSERT OR IGNORE INTO request_nonces (site_name, nonce, request_timestamp) VALUES (?, ?, ?)',
+        )
         .run(site, nonce, timestamp);
       return res.changes === 1;
     })();

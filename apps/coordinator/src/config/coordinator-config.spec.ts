@@ -1,0 +1,84 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { applyEnvOverrides, ConfigError, loadCoordinatorConfig } from './coordinator-config';
+
+describe(loadCoordinatorConfig.name, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-cfg-'));
+  const token = 't'.repeat(40);
+  fs.writeFileSync(path.join(dir, 'c.crt'), 'CERT');
+  fs.writeFileSync(path.join(dir, 'c.key'), 'KEY');
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const write = (name: string, text: string): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  const minimal = `grpc:\n  tls:\n    cert: c.crt\n    key: c.key\nadmin:\n  operatorToken: ${token}\n`;
+
+  it('applies defaults, resolves paths against the file and freezes the result', () => {
+    const sut = loadCoordinatorConfig(write('ok.yaml', minimal));
+    expect(sut.grpc).toMatchObject({ host: '0.0.0.0', port: 7443, tlsCertPem: 'CERT', tlsKeyPem: 'KEY' });
+    expect(sut.dataDir).toBe(path.join(dir, 'coordinator-data'));
+    expect(sut.sessions).toEqual({ heartbeatIntervalMs: 5000, offlineAfterMs: 15000 });
+    expect(sut.enrolment.defaultTokenTtlMs).toBe(86_400_000);
+    expect(Object.isFrozen(sut) && Object.isFrozen(sut.grpc)).toBe(true);
+  });
+
+  it('lets FEDISTILL_ environment variables override nested settings', () => {
+    const sut = loadCoordinatorConfig(write('env.yaml', minimal), {
+      FEDISTILL_GRPC__LISTEN: '127.0.0.1:0',
+      FEDISTILL_SESSIONS__OFFLINE_AFTER: '1m',
+      FEDISTILL_DATA_DIR: '/var/lib/fedistill',
+    });
+    expect(sut.grpc.port).toBe(0);
+    expect(sut.sessions.offlineAfterMs).toBe(60_000);
+    expect(sut.dataDir).toBe('/var/lib/fedistill');
+  });
+
+  it('names every bad setting: wrong type, missing field, unknown key, bad duration, cross-field rule', () => {
+    const file = write(
+      'bad.yaml',
+      `grpc:\n  listen: 99\n  tls:\n    cert: c.crt\nadmin:\n  operatorToken: short\nsessions:\n  heartbeatInterval: 10s\n  offlineAfter: 5s\nauth:\n  clockSkew: soon\nextra: 1\n`,
+    );
+    let message = '';
+    try {
+      loadCoordinatorConfig(file);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toContain('grpc.listen: Invalid input: expected string, received number');
+    expect(message).toContain('grpc.tls.key: Invalid input: expected string, received undefined');
+    expect(message).toContain('admin.operatorToken: must be at least 32 characters');
+    expect(message).toContain("auth.clockSkew: 'soon' is not a duration");
+    expect(message).toContain('(top level): Unrecognized key: "extra"');
+  });
+
+  it('checks cross-field rules and unreadable files', () => {
+    expect(() =>
+      loadCoordinatorConfig(
+        write('x.yaml', `${minimal}sessions:\n  heartbeatInterval: 10s\n  offlineAfter: 5s\n`),
+      ),
+    ).toThrow('sessions: offlineAfter must be longer than heartbeatInterval');
+    expect(() => loadCoordinatorConfig(write('y.yaml', minimal.replace('c.key', 'missing.key')))).toThrow(
+      /grpc.tls.key: cannot read/,
+    );
+    expect(() => loadCoordinatorConfig(path.join(dir, 'none.yaml'))).toThrow('cannot be read');
+    expect(() => loadCoordinatorConfig(write('z.yaml', 'grpc: [unclosed'))).toThrow(/not valid YAML/);
+  });
+});
+
+describe(applyEnvOverrides.name, () => {
+  it('ignores the CLI client variables and leaves the input untouched', () => {
+    const raw = { admin: { listen: 'a:1' } };
+    const sut = applyEnvOverrides(raw, {
+      FEDISTILL_ADMIN_URL: 'http://x',
+      FEDISTILL_ADMIN_TOKEN: 'y',
+      FEDISTILL_ADMIN__LISTEN: 'b:2',
+    });
+    expect(sut).toEqual({ admin: { listen: 'b:2' } });
+    expect(raw.admin.listen).toBe('a:1');
+  });
+});

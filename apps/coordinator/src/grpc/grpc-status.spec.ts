@@ -1,0 +1,21 @@
+import { status } from '@grpc/grpc-js';
+import { UnknownSiteError } from '@fedistill/registry';
+import { AuthenticationError, RequestInvalidError } from '../domain/errors';
+import { toServiceError } from './grpc-status';
+
+describe(toServiceError.name, () => {
+  it('maps domain errors to their status with the message', () => {
+    expect(toServiceError(new RequestInvalidError('field x')).error).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: 'field x',
+    });
+    expect(toServiceError(new AuthenticationError('bad signature')).error.code).toBe(status.UNAUTHENTICATED);
+    expect(toServiceError(new UnknownSiteError('s')).error.code).toBe(status.NOT_FOUND);
+  });
+
+  it('turns anything else into INTERNAL without leaking its message', () => {
+    const sut = toServiceError(new Error('SQLITE_CORRUPT at /var/lib/secret/path'));
+    expect(sut.known).toBe(false);
+    expect(sut.error).toMatchObject({ code: status.INTERNAL, details: 'internal error' });
+  });
+});
