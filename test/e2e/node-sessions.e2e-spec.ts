@@ -5,6 +5,7 @@ import {
   type CoordinatorFixture,
   cli,
   exited,
+  freePort,
   spawnCli,
   startCoordinatorProcess,
   waitFor,
@@ -23,7 +24,11 @@ describe('coordinator and node processes over TLS', () => {
   const nodes = new Map<string, ReturnType<typeof spawnCli>>();
 
   beforeAll(async () => {
-    fx = await startCoordinatorProcess({ heartbeatInterval: '300ms', offlineAfter: '1500ms' });
+    fx = await startCoordinatorProcess({
+      heartbeatInterval: '300ms',
+      offlineAfter: '1500ms',
+      grpcPort: await freePort(),
+    });
   });
 
   afterAll(async () => {
@@ -89,6 +94,17 @@ describe('coordinator and node processes over TLS', () => {
     });
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1000);
     expect(rows.find((s) => s.name === 'st-marys')?.online).toBe(true);
+  });
+
+  it('reconnects with backoff after the coordinator is killed and restarted', async () => {
+    await fx.restart();
+    const rows = await waitFor('st-marys back online', 30_000, async () => {
+      const r = await sites();
+      return r.find((s) => s.name === 'st-marys')?.online ? r : undefined;
+    });
+    expect(rows.find((s) => s.name === 'riverside')?.online).toBe(false);
+    // The same node process, never restarted, found the new coordinator process by itself.
+    expect(nodes.get('st-marys')?.exitCode).toBeNull();
   });
 
   it('refuses a client with a forged signature for an enrolled site', async () => {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadCoordinatorConfig, RUNTIME_FILE, type RuntimeInfo } from '../../coordinator/src';
+import { loadCoordinatorConfig } from '../../coordinator/src/config/coordinator-config';
+import { RUNTIME_FILE, type RuntimeInfo } from '../../coordinator/src/runtime-file';
 import { CliError } from './cli-error';
 
 export interface AdminConnectionOptions {

@@ -1,7 +1,3 @@
-export {
-  startCoordinator,
-  RUNTIME_FILE,
-  type RuntimeInfo,
-  type RunningCoordinator,
-} from './start-coordinator';
+export { startCoordinator, type RunningCoordinator } from './start-coordinator';
+export { RUNTIME_FILE, type RuntimeInfo } from './runtime-file';
 export { loadCoordinatorConfig, ConfigError, type CoordinatorConfig } from './config/coordinator-config';

@@ -7,17 +7,8 @@ import pino, { type Logger } from 'pino';
 import type { CoordinatorConfig } from './config/coordinator-config';
 import { CoordinatorModule } from './coordinator.module';
 import type { GrpcServerHost } from './grpc/grpc-server.host';
+import { RUNTIME_FILE, type RuntimeInfo } from './runtime-file';
 import { GRPC_HOST } from './tokens';
-
-/** Where a running coordinator says how to reach it (ports may be 0 in the config). */
-export const RUNTIME_FILE = 'coordinator.runtime.json';
-
-export interface RuntimeInfo {
-  readonly pid: number;
-  readonly grpcAddress: string;
-  readonly adminUrl: string;
-  readonly startedAt: string;
-}
 
 export interface RunningCoordinator {
   readonly runtime: RuntimeInfo;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
@@ -61,21 +62,58 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
 
 export interface CoordinatorFixture {
   readonly dir: string;
+  /** Kills the process (SIGKILL) and starts it again on the same data and gRPC port. */
+  restart(): Promise<void>;
   readonly configFile: string;
   readonly caFile: string;
   readonly caPem: string;
   readonly operatorToken: string;
   readonly grpcAddress: string;
-  readonly adminUrl: string;
+  adminUrl: string;
   readonly logFile: string;
   readonly dbFile: string;
-  readonly process: ChildProcess;
+  process: ChildProcess;
   stop(): Promise<void>;
 }
 
-/** A real coordinator process with a fresh development PKI, on loopback port 0. */
+/** A free TCP port on loopback (for tests that restart a process on the same port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface RuntimeJson {
+  grpcAddress: string;
+  adminUrl: string;
+}
+
+async function launch(
+  dir: string,
+  configFile: string,
+  logFile: string,
+): Promise<{ child: ChildProcess; runtime: RuntimeJson }> {
+  const runtimeFile = path.join(dir, 'data', 'coordinator.runtime.json');
+  fs.rmSync(runtimeFile, { force: true });
+  const child = spawnCli(['coordinator', 'start', '--config', configFile], logFile);
+  const runtime = await waitFor('the coordinator to start', 30_000, () => {
+    if (child.exitCode !== null)
+      throw new Error(`coordinator exited early:\n${fs.readFileSync(logFile, 'utf8')}`);
+    return fs.existsSync(runtimeFile)
+      ? (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as RuntimeJson)
+      : undefined;
+  });
+  return { child, runtime };
+}
+
+/** A real coordinator process with a fresh development PKI, on loopback (port 0 unless `grpcPort`). */
 export async function startCoordinatorProcess(
-  settings: { heartbeatInterval?: string; offlineAfter?: string } = {},
+  settings: { heartbeatInterval?: string; offlineAfter?: string; grpcPort?: number } = {},
 ): Promise<CoordinatorFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-e2e-'));
   const pki = await cli(['pki', 'init', '--out', path.join(dir, 'pki')]);
@@ -86,7 +124,10 @@ export async function startCoordinatorProcess(
     configFile,
     stringify({
       dataDir: './data',
-      grpc: { listen: '127.0.0.1:0', tls: { cert: './pki/coordinator.crt', key: './pki/coordinator.key' } },
+      grpc: {
+        listen: `127.0.0.1:${settings.grpcPort ?? 0}`,
+        tls: { cert: './pki/coordinator.crt', key: './pki/coordinator.key' },
+      },
       admin: { listen: '127.0.0.1:0', operatorToken },
       sessions: {
         heartbeatInterval: settings.heartbeatInterval ?? '300ms',
@@ -96,28 +137,28 @@ export async function startCoordinatorProcess(
     }),
   );
   const logFile = path.join(dir, 'coordinator.log');
-  const child = spawnCli(['coordinator', 'start', '--config', configFile], logFile);
-  const runtimeFile = path.join(dir, 'data', 'coordinator.runtime.json');
-  const runtime = await waitFor('the coordinator to start', 30_000, () => {
-    if (child.exitCode !== null)
-      throw new Error(`coordinator exited early:\n${fs.readFileSync(logFile, 'utf8')}`);
-    return fs.existsSync(runtimeFile)
-      ? (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as { grpcAddress: string; adminUrl: string })
-      : undefined;
-  });
+  const first = await launch(dir, configFile, logFile);
   const caFile = path.join(dir, 'pki', 'ca.crt');
-  return {
+  const fixture: CoordinatorFixture = {
     dir,
     configFile,
     caFile,
     caPem: fs.readFileSync(caFile, 'utf8'),
     operatorToken,
-    grpcAddress: runtime.grpcAddress,
-    adminUrl: runtime.adminUrl,
+    grpcAddress: first.runtime.grpcAddress,
+    adminUrl: first.runtime.adminUrl,
     logFile,
     dbFile: path.join(dir, 'data', 'coordinator.db'),
-    process: child,
+    process: first.child,
+    restart: async () => {
+      fixture.process.kill('SIGKILL');
+      await exited(fixture.process);
+      const next = await launch(dir, configFile, logFile);
+      fixture.process = next.child;
+      fixture.adminUrl = next.runtime.adminUrl;
+    },
     stop: async () => {
+      const child = fixture.process;
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         await exited(child);
@@ -125,6 +166,7 @@ export async function startCoordinatorProcess(
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+  return fixture;
 }
 
 /** Every row of every table of the coordinator's database, to show that a refusal changed nothing. */

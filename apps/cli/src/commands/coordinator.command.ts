@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import { loadCoordinatorConfig, startCoordinator } from '../../../coordinator/src';
 import { adminRequest, type AdminConnectionOptions, resolveAdminConnection } from '../admin-client';
 import { output } from '../cli-error';
 
@@ -33,6 +32,8 @@ function renderSites(sites: SiteView[]): string {
 }
 
 async function runCoordinator(configFile: string): Promise<void> {
+  // Loaded on use: NestJS takes most of a second to load, which other commands should not pay.
+  const { loadCoordinatorConfig, startCoordinator } = await import('../../../coordinator/src');
   const config = loadCoordinatorConfig(configFile, process.env);
   const running = await startCoordinator(config);
   await new Promise<void>((resolve) => {

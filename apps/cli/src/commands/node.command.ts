@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { enrollNode, initNode, startNode } from '../../../node/src';
 import { output } from '../cli-error';
 
 export function registerNodeCommand(program: Command): void {
@@ -19,7 +18,7 @@ export function registerNodeCommand(program: Command): void {
     )
     .option('--json', 'print JSON')
     .action(
-      (opts: {
+      async (opts: {
         dir: string;
         coordinator: string;
         ca: string;
@@ -27,6 +26,7 @@ export function registerNodeCommand(program: Command): void {
         serverName?: string;
         json?: boolean;
       }) => {
+        const { initNode } = await import('../../../node/src');
         const res = initNode({
           dir: opts.dir,
           coordinator: opts.coordinator,
@@ -49,6 +49,7 @@ export function registerNodeCommand(program: Command): void {
     .requiredOption('--token <token>', 'enrolment token from the operator')
     .option('--json', 'print JSON')
     .action(async (opts: { dir: string; token: string; json?: boolean }) => {
+      const { enrollNode } = await import('../../../node/src');
       const res = await enrollNode(opts.dir, opts.token);
       output(Boolean(opts.json), res, () => `site '${res.site}' enrolled at ${res.coordinator}`);
     });
@@ -57,6 +58,7 @@ export function registerNodeCommand(program: Command): void {
     .description('run the node: signed heartbeats and events, reconnecting with backoff, until SIGTERM')
     .requiredOption('--dir <dir>', 'node directory')
     .action(async (opts: { dir: string }) => {
+      const { startNode } = await import('../../../node/src');
       const running = startNode(opts.dir);
       const stop = () => running.stop();
       process.once('SIGTERM', stop);

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { createDevelopmentPki, describeCertificate, writeDevelopmentPki } from '@fedistill/pki';
 import { output } from '../cli-error';
 
 export function registerPkiCommand(program: Command): void {
@@ -19,6 +18,8 @@ export function registerPkiCommand(program: Command): void {
     .option('--days <n>', 'validity in days', '365')
     .option('--json', 'print JSON')
     .action(async (opts: { out: string; host: string[]; days: string; json?: boolean }) => {
+      const { createDevelopmentPki, describeCertificate, writeDevelopmentPki } =
+        await import('@fedistill/pki');
       const days = Number(opts.days);
       if (!Number.isInteger(days)) throw new RangeError(`--days '${opts.days}' must be a whole number`);
       const files = writeDevelopmentPki(
