@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error';
+import { registerAuditCommand } from './commands/audit.command';
 import { registerCoordinatorCommand } from './commands/coordinator.command';
 import { registerDemoCommand } from './commands/demo.command';
 import { registerNodeCommand } from './commands/node.command';
 import { registerPkiCommand } from './commands/pki.command';
+import { registerPrivacyCommand } from './commands/privacy.command';
 
 /** Builds the `fedistill` program; exported for tests. */
 export function buildProgram(): Command {
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerPkiCommand(program);
   registerCoordinatorCommand(program);
   registerNodeCommand(program);
+  registerAuditCommand(program);
+  registerPrivacyCommand(program);
   registerDemoCommand(program);
   return program;
 }

@@ -1,8 +1,15 @@
-import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import * as path from 'node:path';
+import {
+  type DynamicModule,
+  Inject,
+  Module,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { Logger } from 'pino';
+import { AuditChain, type AuditLogStore, SqliteAuditLogStore } from '@fedistill/audit';
 import { generateSiteKeys, readSiteKeyFile, type SiteKeys, writeSiteKeyFile } from '@fedistill/identity';
 import { type CoordinatorStore, openSqliteCoordinatorStore } from '@fedistill/registry';
 import { AdminController, HealthController } from './admin/admin.controller';
@@ -13,11 +20,29 @@ import { EnrolmentService } from './domain/enrolment.service';
 import { NodeEventHub } from './domain/node-event-hub';
 import { SiteService } from './domain/site.service';
 import { GrpcServerHost } from './grpc/grpc-server.host';
-import { CONFIG, ENROLMENT, EVENT_HUB, GRPC_HOST, IDENTITY, LOGGER, SITES, STORE } from './tokens';
+import {
+  AUDIT_STORE,
+  CONFIG,
+  ENROLMENT,
+  EVENT_HUB,
+  GRPC_HOST,
+  IDENTITY,
+  LOGGER,
+  SITES,
+  STORE,
+  TRANSCRIPT,
+} from './tokens';
 
-/** The coordinator's own Ed25519 identity (signs its log heads), created on first start. */
+/** Files of the coordinator's data directory. */
+export const DATA_FILES = {
+  database: 'coordinator.db',
+  transcript: 'audit-log.db',
+  identity: 'coordinator-identity.key',
+} as const;
+
+/** The coordinator's own Ed25519 identity (signs its transcript and log heads), created on first start. */
 function loadOrCreateIdentity(dataDir: string): SiteKeys {
-  const file = path.join(dataDir, 'coordinator-identity.key');
+  const file = path.join(dataDir, DATA_FILES.identity);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dataDir, { recursive: true });
     writeSiteKeyFile(file, generateSiteKeys());
@@ -30,12 +55,72 @@ class Lifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(GRPC_HOST) private readonly grpc: GrpcServerHost,
     @Inject(STORE) private readonly store: CoordinatorStore,
+    @Inject(AUDIT_STORE) private readonly auditStore: AuditLogStore,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.grpc.close();
     this.store.close();
+    this.auditStore.close();
   }
+}
+
+/** Library and domain classes, wired through factories (libs/ know nothing of NestJS). */
+function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] {
+  return [
+    {
+      provide: STORE,
+      useFactory: () => openSqliteCoordinatorStore(path.join(config.dataDir, DATA_FILES.database)),
+    },
+    { provide: IDENTITY, useFactory: () => loadOrCreateIdentity(config.dataDir) },
+    {
+      provide: AUDIT_STORE,
+      useFactory: () => new SqliteAuditLogStore(path.join(config.dataDir, DATA_FILES.transcript)),
+    },
+    {
+      provide: TRANSCRIPT,
+      inject: [AUDIT_STORE, IDENTITY],
+      useFactory: (store: AuditLogStore, identity: SiteKeys) =>
+        new AuditChain(store, 'coordinator', identity),
+    },
+    { provide: EVENT_HUB, useFactory: () => new NodeEventHub() },
+    {
+      provide: ENROLMENT,
+      inject: [STORE, TRANSCRIPT],
+      useFactory: (store: CoordinatorStore, transcript: AuditChain) =>
+        new EnrolmentService(
+          store,
+          { defaultMs: config.enrolment.defaultTokenTtlMs, maxMs: config.enrolment.maxTokenTtlMs },
+          transcript,
+        ),
+    },
+    {
+      provide: SITES,
+      inject: [STORE, EVENT_HUB, TRANSCRIPT],
+      useFactory: (store: CoordinatorStore, hub: NodeEventHub, transcript: AuditChain) =>
+        new SiteService(store, hub, config.sessions.offlineAfterMs, transcript),
+    },
+    {
+      provide: GRPC_HOST,
+      inject: [STORE, ENROLMENT, EVENT_HUB, TRANSCRIPT, IDENTITY],
+      useFactory: (
+        store: CoordinatorStore,
+        enrolment: EnrolmentService,
+        hub: NodeEventHub,
+        transcript: AuditChain,
+        identity: SiteKeys,
+      ) =>
+        new GrpcServerHost(
+          {
+            ...config.grpc,
+            clockSkewMs: config.auth.clockSkewMs,
+            heartbeatIntervalMs: config.sessions.heartbeatIntervalMs,
+          },
+          { store, enrolment, hub, transcript, identity },
+          logger,
+        ),
+    },
+  ];
 }
 
 @Module({})
@@ -47,49 +132,7 @@ export class CoordinatorModule {
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
-        {
-          provide: STORE,
-          useFactory: () => openSqliteCoordinatorStore(path.join(config.dataDir, 'coordinator.db')),
-        },
-        { provide: IDENTITY, useFactory: () => loadOrCreateIdentity(config.dataDir) },
-        { provide: EVENT_HUB, useFactory: () => new NodeEventHub() },
-        {
-          provide: ENROLMENT,
-          inject: [STORE],
-          useFactory: (store: CoordinatorStore) =>
-            new EnrolmentService(store, {
-              defaultMs: config.enrolment.defaultTokenTtlMs,
-              maxMs: config.enrolment.maxTokenTtlMs,
-            }),
-        },
-        {
-          provide: SITES,
-          inject: [STORE, EVENT_HUB],
-          useFactory: (store: CoordinatorStore, hub: NodeEventHub) =>
-            new SiteService(store, hub, config.sessions.offlineAfterMs),
-        },
-        {
-          provide: GRPC_HOST,
-          inject: [STORE, ENROLMENT, EVENT_HUB, IDENTITY],
-          useFactory: (
-            store: CoordinatorStore,
-            enrolment: EnrolmentService,
-            hub: NodeEventHub,
-            identity: SiteKeys,
-          ) =>
-            new GrpcServerHost(
-              {
-                ...config.grpc,
-                clockSkewMs: config.auth.clockSkewMs,
-                heartbeatIntervalMs: config.sessions.heartbeatIntervalMs,
-                coordinatorSigningPublicKey: identity.signingPublicKey,
-              },
-              store,
-              enrolment,
-              hub,
-              logger,
-            ),
-        },
+        ...domainProviders(config, logger),
         OperatorTokenGuard,
         Lifecycle,
         { provide: APP_FILTER, useClass: HttpErrorFilter },

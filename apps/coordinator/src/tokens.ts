@@ -7,3 +7,5 @@ export const ENROLMENT = Symbol('EnrolmentService');
 export const SITES = Symbol('SiteService');
 export const GRPC_HOST = Symbol('GrpcServerHost');
 export const IDENTITY = Symbol('CoordinatorIdentity');
+export const AUDIT_STORE = Symbol('AuditLogStore');
+export const TRANSCRIPT = Symbol('Transcript');

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { type ClientReadableStream, Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { AuditEntryInput } from '@fedistill/audit';
 import { RPC_HEADER, signRpc, type SiteKeys } from '@fedistill/identity';
 import {
   ArtifactsService,
@@ -38,7 +40,23 @@ export class EgressRefusedError extends Error {
   override readonly name = 'EgressRefusedError';
 }
 
+/** Where the egress gate writes its entries (the node's AuditChain). */
+export interface EgressRecorder {
+  append(input: AuditEntryInput): Promise<unknown>;
+}
+
+/** What the egress log records about a message beyond its kind, size and digest. */
+export interface EgressContext {
+  readonly federation?: string;
+  readonly round?: number;
+  /** Privacy cost of this message, and the running total and limit after it. */
+  readonly epsilon?: number;
+  readonly epsilonTotal?: number;
+  readonly epsilonLimit?: number;
+}
+
 export interface EgressOptions {
+  readonly audit: EgressRecorder;
   readonly address: string;
   readonly caFile: string;
   readonly site: string;
@@ -47,11 +65,15 @@ export interface EgressOptions {
 }
 
 const identity = (b: Buffer): Buffer => b;
+const kindOf = (path: string): string => path.replace(/^\/fedistill\.v1\./, '');
+const str = (n: number | undefined): string | undefined => (n === undefined ? undefined : String(n));
 
 /**
  * The node's one egress path: every byte the node sends to the coordinator goes through here.
- * It refuses any method outside the v1 protocol, serializes the request once, signs exactly
- * those bytes (Ed25519 over method, SHA-256 of the body, timestamp, nonce) and sends them.
+ * It refuses any method outside the v1 protocol (and records the refusal), serializes the
+ * request once, appends an entry for exactly those bytes to the site's signed audit log and
+ * waits until it is on disk (SPEC, privacy model item 5), then signs the bytes (Ed25519 over
+ * method, SHA-256 of the body, timestamp, nonce) and sends them.
  */
 export class NodeEgress {
   private readonly client: Client;
@@ -64,13 +86,35 @@ export class NodeEgress {
     });
   }
 
-  private encode<Req>(method: WireMethod<Req, unknown>, request: Req): Buffer {
+  /** Serializes a protocol request and records it in the audit log; nothing is sent before this resolves. */
+  private async admit<Req>(
+    method: WireMethod<Req, unknown>,
+    request: Req,
+    ctx: EgressContext,
+  ): Promise<Buffer> {
     if (!PROTOCOL_METHODS.has(method)) {
-      throw new EgressRefusedError(
-        `refusing to send ${method.path}: not a message kind of the fedistill v1 protocol`,
-      );
+      const reason = `refusing to send ${method.path}: not a message kind of the fedistill v1 protocol`;
+      await this.options.audit.append({
+        event: 'refusal',
+        kind: String(method.path).slice(0, 200),
+        detail: `${reason}; nothing was sent`,
+      });
+      throw new EgressRefusedError(reason);
     }
-    return method.requestSerialize(request);
+    const body = method.requestSerialize(request);
+    await this.options.audit.append({
+      event: 'egress',
+      kind: kindOf(method.path),
+      peer: 'coordinator',
+      bytes: String(body.length),
+      sha256: createHash('sha256').update(body).digest('hex'),
+      federation: ctx.federation,
+      round: str(ctx.round),
+      epsilon: str(ctx.epsilon),
+      epsilonTotal: str(ctx.epsilonTotal),
+      epsilonLimit: str(ctx.epsilonLimit),
+    });
+    return body;
   }
 
   private metadata(path: string, body: Buffer, signed: boolean): Metadata {
@@ -85,12 +129,12 @@ export class NodeEgress {
   }
 
   /** Sends one unary request through a generated method definition (e.g. NodeSessionService.heartbeat). */
-  unary<Req, Res>(
+  async unary<Req, Res>(
     method: WireMethod<Req, Res>,
     request: Req,
-    opts: { signed?: boolean; deadlineMs?: number } = {},
+    opts: { signed?: boolean; deadlineMs?: number; context?: EgressContext } = {},
   ): Promise<Res> {
-    const body = this.encode(method, request);
+    const body = await this.admit(method, request, opts.context ?? {});
     const md = this.metadata(method.path, body, opts.signed ?? true);
     const deadline = Date.now() + (opts.deadlineMs ?? 15_000);
     return new Promise<Res>((resolve, reject) => {
@@ -108,8 +152,11 @@ export class NodeEgress {
   }
 
   /** Opens a signed server stream. */
-  serverStream<Req, Res>(method: WireMethod<Req, Res>, request: Req): ClientReadableStream<Res> {
-    const body = this.encode(method, request);
+  async serverStream<Req, Res>(
+    method: WireMethod<Req, Res>,
+    request: Req,
+  ): Promise<ClientReadableStream<Res>> {
+    const body = await this.admit(method, request, {});
     return this.client.makeServerStreamRequest(
       method.path,
       identity,

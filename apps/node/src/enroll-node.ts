@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { readSiteKeyFile, signEnrolmentProof } from '@fedistill/identity';
 import { EnrolmentService } from '@fedistill/wire';
 import { NodeEgress } from './egress';
+import { openNodeAudit } from './node-audit';
 import { loadNodeConfig, NODE_FILES, NodeConfigError } from './node-config';
 
 /** What DIR/enrolment.json records after a successful enrolment. */
@@ -29,7 +30,9 @@ export async function enrollNode(dir: string, token: string): Promise<EnrolmentR
   if (fs.existsSync(path.join(config.dir, NODE_FILES.enrolment)))
     throw new NodeConfigError(`${config.dir} is already enrolled`);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
+  const audit = openNodeAudit(config.dir, config.site, keys);
   const egress = new NodeEgress({
+    audit: audit.chain,
     address: config.coordinator,
     caFile: config.caFile,
     site: config.site,
@@ -63,5 +66,6 @@ export async function enrollNode(dir: string, token: string): Promise<EnrolmentR
     return record;
   } finally {
     egress.close();
+    audit.close();
   }
 }

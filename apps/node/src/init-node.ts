@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { assertSiteName, generateSiteKeys, writeSiteKeyFile } from '@fedistill/identity';
+import { openNodeAudit } from './node-audit';
 import { NODE_FILES, NodeConfigError, writeNodeConfig } from './node-config';
 
 export interface InitNodeOptions {
@@ -15,7 +16,9 @@ export interface InitNodeOptions {
  * Creates a node directory: the site's Ed25519 and X25519 keys (mode 0600), a copy of the
  * coordinator's CA certificate and node.yaml. Refuses to touch an existing node directory.
  */
-export function initNode(options: InitNodeOptions): { dir: string; signingPublicKeyHex: string } {
+export async function initNode(
+  options: InitNodeOptions,
+): Promise<{ dir: string; signingPublicKeyHex: string }> {
   try {
     assertSiteName(options.site, '--site');
   } catch (err) {
@@ -44,5 +47,9 @@ export function initNode(options: InitNodeOptions): { dir: string; signingPublic
     coordinator: options.coordinator,
     serverName: options.serverName,
   });
+  // The egress log starts now, with its genesis entry naming the key that signs it.
+  const audit = openNodeAudit(dir, options.site, keys);
+  await audit.chain.head();
+  audit.close();
   return { dir, signingPublicKeyHex: Buffer.from(keys.signingPublicKey).toString('hex') };
 }

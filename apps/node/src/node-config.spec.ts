@@ -16,9 +16,10 @@ describe(initNode.name, () => {
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('creates keys (0600), the CA copy and a config that loads', () => {
+  it('creates keys (0600), the CA copy, a config that loads and the egress log', async () => {
     const dir = path.join(root, 'a');
-    initNode({ dir, coordinator: 'coord.example:7443', caFile, site: 'st-marys' });
+    await initNode({ dir, coordinator: 'coord.example:7443', caFile, site: 'st-marys' });
+    expect(fs.existsSync(path.join(dir, NODE_FILES.auditLog))).toBe(true);
     expect(fs.statSync(path.join(dir, NODE_FILES.keys)).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.join(dir, NODE_FILES.config)).mode & 0o777).toBe(0o600);
     const sut = loadNodeConfig(dir);
@@ -30,32 +31,28 @@ describe(initNode.name, () => {
     expect(sut.reconnect).toEqual({ initialDelayMs: 500, maxDelayMs: 30_000 });
   });
 
-  it('refuses to overwrite an existing node, and bad arguments', () => {
+  it('refuses to overwrite an existing node, and bad arguments', async () => {
     const dir = path.join(root, 'b');
-    initNode({ dir, coordinator: 'h:1', caFile, site: 'site-b' });
-    expect(() => initNode({ dir, coordinator: 'h:1', caFile, site: 'site-b' })).toThrow(
+    await initNode({ dir, coordinator: 'h:1', caFile, site: 'site-b' });
+    await expect(initNode({ dir, coordinator: 'h:1', caFile, site: 'site-b' })).rejects.toThrow(
       /already holds a node/,
     );
-    expect(() =>
-      initNode({ dir: path.join(root, 'c'), coordinator: 'nohost', caFile, site: 'site-c' }),
-    ).toThrow("--coordinator 'nohost' must be HOST:PORT");
-    expect(() => initNode({ dir: path.join(root, 'c'), coordinator: 'h:1', caFile, site: 'Site C' })).toThrow(
+    const c = path.join(root, 'c');
+    await expect(initNode({ dir: c, coordinator: 'nohost', caFile, site: 'site-c' })).rejects.toThrow(
+      "--coordinator 'nohost' must be HOST:PORT",
+    );
+    await expect(initNode({ dir: c, coordinator: 'h:1', caFile, site: 'Site C' })).rejects.toThrow(
       /--site 'Site C' is invalid/,
     );
-    expect(() =>
-      initNode({
-        dir: path.join(root, 'c'),
-        coordinator: 'h:1',
-        caFile: path.join(root, 'nope'),
-        site: 'site-c',
-      }),
-    ).toThrow(/cannot be read/);
+    await expect(
+      initNode({ dir: c, coordinator: 'h:1', caFile: path.join(root, 'nope'), site: 'site-c' }),
+    ).rejects.toThrow(/cannot be read/);
     expect(fs.existsSync(path.join(root, 'c'))).toBe(false);
   });
 
-  it('names the bad setting in a hand-edited node.yaml', () => {
+  it('names the bad setting in a hand-edited node.yaml', async () => {
     const dir = path.join(root, 'd');
-    initNode({ dir, coordinator: 'h:1', caFile, site: 'site-d' });
+    await initNode({ dir, coordinator: 'h:1', caFile, site: 'site-d' });
     fs.writeFileSync(
       path.join(dir, NODE_FILES.config),
       'site: site-d\ncoordinator: 7443\nreconnect:\n  maxDelay: later\n',

@@ -15,6 +15,7 @@ export const NODE_FILES = {
   keys: 'site.key',
   ca: 'ca.crt',
   enrolment: 'enrolment.json',
+  auditLog: 'audit-log.db',
 } as const;
 
 const schema = z
@@ -31,6 +32,10 @@ const schema = z
     serverName: z.string().min(1).optional(),
     reconnect: z
       .object({ initialDelay: z.string().default('500ms'), maxDelay: z.string().default('30s') })
+      .strict()
+      .prefault({}),
+    audit: z
+      .object({ anchorInterval: z.string().default('60s') })
       .strict()
       .prefault({}),
     log: z
@@ -50,6 +55,8 @@ export interface NodeConfig {
   readonly caFile: string;
   readonly serverName: string | undefined;
   readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
+  /** How often the node exchanges signed log heads with the coordinator. */
+  readonly anchorIntervalMs: number;
   readonly logLevel: string;
 }
 
@@ -89,6 +96,7 @@ export function loadNodeConfig(dir: string): NodeConfig {
       initialDelayMs: durationSetting(c.reconnect.initialDelay, 'reconnect.initialDelay'),
       maxDelayMs: durationSetting(c.reconnect.maxDelay, 'reconnect.maxDelay'),
     }),
+    anchorIntervalMs: durationSetting(c.audit.anchorInterval, 'audit.anchorInterval'),
     logLevel: c.log.level,
   });
 }
@@ -105,6 +113,7 @@ export function writeNodeConfig(
     ca: NODE_FILES.ca,
     ...(settings.serverName ? { serverName: settings.serverName } : {}),
     reconnect: { initialDelay: '500ms', maxDelay: '30s' },
+    audit: { anchorInterval: '60s' },
     log: { level: 'info' },
   };
   fs.writeFileSync(

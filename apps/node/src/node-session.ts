@@ -13,6 +13,9 @@ export interface SessionOptions {
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
   readonly nodeVersion: string;
+  /** How often to exchange signed log heads (anchors) with the coordinator, and how. */
+  readonly anchorIntervalMs: number;
+  readonly anchor: () => Promise<unknown>;
   /** Called for every server-pushed event. */
   readonly onEvent?: (event: NodeEvent) => void;
   /** Called when the coordinator says the site is revoked: the session stops for good. */
@@ -29,7 +32,8 @@ const FATAL = new Set<number>([status.UNAUTHENTICATED, status.PERMISSION_DENIED]
 export class NodeSession {
   private stopped = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private stream: ReturnType<NodeEgress['serverStream']> | undefined;
+  private stream: Awaited<ReturnType<NodeEgress['serverStream']>> | undefined;
+  private anchorTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private done: (() => void) | undefined;
   private readonly finished: Promise<void>;
@@ -46,7 +50,21 @@ export class NodeSession {
   run(): Promise<void> {
     this.beat();
     this.subscribe();
+    this.scheduleAnchor();
     return this.finished;
+  }
+
+  private scheduleAnchor(): void {
+    if (this.stopped) return;
+    this.anchorTimer = setTimeout(() => {
+      this.options.anchor().then(
+        () => this.scheduleAnchor(),
+        (err: Error) => {
+          this.log.warn({ reason: err.message }, 'log anchor exchange failed; will retry');
+          this.scheduleAnchor();
+        },
+      );
+    }, this.options.anchorIntervalMs);
   }
 
   private backoff(): number {
@@ -100,7 +118,20 @@ export class NodeSession {
 
   private subscribe(): void {
     if (this.stopped) return;
-    const stream = this.egress.serverStream(NodeSessionService.subscribe, { afterEventId: 0 });
+    this.egress.serverStream(NodeSessionService.subscribe, { afterEventId: 0 }).then(
+      (stream) => this.watch(stream),
+      (err: Error) => {
+        this.log.error({ err: err.message }, 'cannot open the event stream; stopping');
+        this.stop();
+      },
+    );
+  }
+
+  private watch(stream: Awaited<ReturnType<NodeEgress['serverStream']>>): void {
+    if (this.stopped) {
+      stream.cancel();
+      return;
+    }
     this.stream = stream;
     stream.on('data', (event: NodeEvent) => {
       if (event.event?.$case === 'siteRevoked') {
@@ -109,8 +140,7 @@ export class NodeSession {
         this.stop();
         return;
       }
-      if (event.event?.$case === 'welcome')
-        this.log.info({ site: event.event.value.siteName }, 'session open');
+      if (event.event?.$case === 'welcome') this.log.info({ as: event.event.value.siteName }, 'session open');
       this.options.onEvent?.(event);
     });
     stream.on('error', (err: ServiceError) => {
@@ -128,6 +158,7 @@ export class NodeSession {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.heartbeatTimer);
+    clearTimeout(this.anchorTimer);
     this.stream?.cancel();
     this.done?.();
   }

@@ -4,6 +4,8 @@ import { readSiteKeyFile } from '@fedistill/identity';
 import { NodeEgress } from './egress';
 import { readEnrolment } from './enroll-node';
 import { loadNodeConfig, NODE_FILES } from './node-config';
+import { LogAnchor } from './log-anchor';
+import { openNodeAudit } from './node-audit';
 import { NodeSession } from './node-session';
 
 export const NODE_VERSION = '0.1.0';
@@ -20,13 +22,21 @@ export function startNode(dir: string, log?: Logger): RunningNode {
   const logger = log ?? pino({ level: config.logLevel }).child({ site: config.site });
   const enrolment = readEnrolment(config.dir);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
+  const audit = openNodeAudit(config.dir, config.site, keys);
   const egress = new NodeEgress({
+    audit: audit.chain,
     address: config.coordinator,
     caFile: config.caFile,
     site: config.site,
     keys,
     serverName: config.serverName,
   });
+  const anchor = new LogAnchor(
+    egress,
+    audit.chain,
+    keys,
+    Buffer.from(enrolment.coordinatorSigningPublicKey, 'hex'),
+  );
   const session = new NodeSession(
     egress,
     {
@@ -34,13 +44,26 @@ export function startNode(dir: string, log?: Logger): RunningNode {
       initialDelayMs: config.reconnect.initialDelayMs,
       maxDelayMs: config.reconnect.maxDelayMs,
       nodeVersion: NODE_VERSION,
+      anchorIntervalMs: config.anchorIntervalMs,
+      anchor: () => anchor.exchange(),
+      onRevoked: (reason) =>
+        void audit.chain.append({ event: 'revocation', peer: 'coordinator', detail: reason }),
     },
     logger,
   );
   logger.info({ coordinator: config.coordinator }, 'node starting');
-  const finished = session.run().finally(() => {
-    egress.close();
-    logger.info('node stopped');
-  });
+  const finished = session
+    .run()
+    // A last anchor on the way out, so the coordinator holds the site's final head.
+    .then(() => anchor.exchange(3000))
+    .then(
+      () => undefined,
+      (err: Error) => logger.warn({ reason: err.message }, 'final log anchor not exchanged'),
+    )
+    .finally(() => {
+      egress.close();
+      audit.close();
+      logger.info('node stopped');
+    });
   return { finished, stop: () => session.stop() };
 }

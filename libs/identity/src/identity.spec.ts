@@ -140,3 +140,30 @@ describe(assertSiteName.name, () => {
     expect(() => assertSiteName('a')).toThrow(RangeError);
   });
 });
+
+describe('fast Ed25519 (node:crypto)', () => {
+  // Imported here to keep the suite's top imports about the other modules.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ed25519Signer, ed25519Verify } = require('./fast-ed25519') as typeof import('./fast-ed25519');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nacl = require('tweetnacl') as typeof import('tweetnacl');
+
+  it('interoperates with tweetnacl both ways', () => {
+    const keys = generateSiteKeys();
+    const message = Buffer.from('entry');
+    const ours = ed25519Signer(keys.signingSecretKey)(message);
+    expect(nacl.sign.detached.verify(message, ours, keys.signingPublicKey)).toBe(true);
+    const theirs = nacl.sign.detached(message, keys.signingSecretKey);
+    expect(ed25519Verify(keys.signingPublicKey, message, theirs)).toBe(true);
+    expect(Buffer.from(ours)).toEqual(Buffer.from(theirs));
+  });
+
+  it('rejects a wrong key, a changed message and malformed input', () => {
+    const keys = generateSiteKeys();
+    const sig = ed25519Signer(keys.signingSecretKey)(Buffer.from('a'));
+    expect(ed25519Verify(generateSiteKeys().signingPublicKey, Buffer.from('a'), sig)).toBe(false);
+    expect(ed25519Verify(keys.signingPublicKey, Buffer.from('b'), sig)).toBe(false);
+    expect(ed25519Verify(keys.signingPublicKey, Buffer.from('a'), sig.subarray(1))).toBe(false);
+    expect(() => ed25519Signer(new Uint8Array(32))).toThrow(RangeError);
+  });
+});

@@ -22,3 +22,4 @@ export {
   verifyEnrolmentProof,
 } from './enrolment-token';
 export { parseDuration } from './duration';
+export { ed25519Signer, ed25519Verify } from './fast-ed25519';

@@ -27,7 +27,7 @@ export function registerNodeCommand(program: Command): void {
         json?: boolean;
       }) => {
         const { initNode } = await import('../../../node/src');
-        const res = initNode({
+        const res = await initNode({
           dir: opts.dir,
           coordinator: opts.coordinator,
           caFile: opts.ca,

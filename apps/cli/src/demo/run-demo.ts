@@ -42,23 +42,48 @@ class Supervisor {
     return child;
   }
 
+  /** Stops the processes newest first (nodes before the coordinator, so their last anchors land). */
   async stopAll(): Promise<void> {
-    await Promise.all(
-      this.children
-        .filter((c) => c.exitCode === null && c.signalCode === null)
-        .map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
-              c.once('exit', () => {
-                clearTimeout(timer);
-                resolve();
-              });
-              c.kill('SIGTERM');
-            }),
-        ),
-    );
+    for (const c of [...this.children].reverse()) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+        c.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        c.kill('SIGTERM');
+      });
+    }
   }
+}
+
+/** Verifies every log the demo produced (chains, signatures, anchors) and writes the reports. */
+async function auditDemo(out: string): Promise<void> {
+  const { verifyLogs, renderVerification } = await import('../audit/verify-logs');
+  const { buildAuditReport, renderAuditReport, verifyAuditLog } = await import('@fedistill/audit');
+  const { loadLog } = await import('../audit/load-logs');
+  const sources = [
+    ...HOSPITALS.map((site) => ({ kind: 'node' as const, path: path.join(out, 'sites', site) })),
+    { kind: 'coordinator' as const, path: path.join(out, 'coordinator') },
+  ];
+  const result = await verifyLogs(sources);
+  process.stdout.write(`
+Audit logs:
+${renderVerification(result)}
+`);
+  const reports = path.join(out, 'reports');
+  fs.mkdirSync(reports, { recursive: true });
+  for (const source of sources) {
+    const log = await loadLog(source);
+    const report = buildAuditReport(log.entries, verifyAuditLog(log.entries, log.expectedKey));
+    const name = source.kind === 'node' ? path.basename(source.path) : 'coordinator';
+    fs.writeFileSync(path.join(reports, `${name}.md`), renderAuditReport(report, 'md'));
+    fs.writeFileSync(path.join(reports, `${name}.html`), renderAuditReport(report, 'html'));
+  }
+  process.stdout.write(`Audit reports (Markdown and HTML): ${reports}
+`);
+  if (!result.ok) throw new CliError("the demo's audit logs did not verify");
 }
 
 export async function runDemo(outOption: string | undefined): Promise<void> {
@@ -83,6 +108,7 @@ export async function runDemo(outOption: string | undefined): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  await auditDemo(out);
 }
 
 async function federate(out: string, supervisor: Supervisor): Promise<void> {

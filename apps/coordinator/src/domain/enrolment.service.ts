@@ -7,6 +7,7 @@ import {
 } from '@fedistill/identity';
 import type { CoordinatorStore, RedeemRefusal, SiteRecord } from '@fedistill/registry';
 import { AuthenticationError, ConflictError, PermissionError, RequestInvalidError } from './errors';
+import type { Transcript } from './transcript';
 
 export interface IssuedToken {
   readonly token: string;
@@ -38,6 +39,7 @@ export class EnrolmentService {
   constructor(
     private readonly store: CoordinatorStore,
     private readonly ttl: { readonly defaultMs: number; readonly maxMs: number },
+    private readonly transcript: Transcript,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -57,6 +59,13 @@ export class EnrolmentService {
       siteName: site,
       createdAt,
       expiresAt: createdAt + ttlMs,
+    });
+    const expiresAt = new Date(createdAt + ttlMs).toISOString();
+    // The token itself never enters the transcript: only for whom and until when.
+    await this.transcript.append({
+      event: 'admin',
+      peer: site,
+      detail: `enrolment token issued, expires ${expiresAt}`,
     });
     return { token, site, expiresAt: createdAt + ttlMs };
   }
@@ -87,6 +96,14 @@ export class EnrolmentService {
       now: this.now(),
     });
     if (!outcome.ok) throw REFUSALS[outcome.reason]();
+    await this.transcript.append({
+      event: 'enrolment',
+      peer: outcome.site.name,
+      detail: JSON.stringify({
+        signingPublicKey: Buffer.from(outcome.site.signingPublicKey).toString('hex'),
+        boxPublicKey: Buffer.from(outcome.site.boxPublicKey).toString('hex'),
+      }),
+    });
     return outcome.site;
   }
 }

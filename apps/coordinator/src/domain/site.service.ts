@@ -1,5 +1,6 @@
 import type { CoordinatorStore } from '@fedistill/registry';
 import type { NodeEventHub } from './node-event-hub';
+import type { Transcript } from './transcript';
 
 /** A site as the operator sees it. Times are ISO 8601 strings or null. */
 export interface SiteView {
@@ -22,6 +23,7 @@ export class SiteService {
     private readonly store: CoordinatorStore,
     private readonly hub: NodeEventHub,
     private readonly offlineAfterMs: number,
+    private readonly transcript: Transcript,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -42,6 +44,7 @@ export class SiteService {
   /** Revokes the site and closes its open streams; later requests are refused. */
   async revoke(name: string, reason: string): Promise<SiteView> {
     await this.store.sites.revoke(name, this.now(), reason);
+    await this.transcript.append({ event: 'revocation', peer: name, detail: reason });
     this.hub.disconnect(name, reason);
     const view = (await this.list()).find((s) => s.name === name);
     if (!view) throw new Error(`site '${name}' vanished after revocation`);

@@ -1,5 +1,8 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { AuditChain } from '@fedistill/audit';
+import type { SiteKeys } from '@fedistill/identity';
 import {
+  AuditService,
   EnrolmentService as EnrolmentDefinition,
   MAX_WIRE_MESSAGE_BYTES,
   NodeSessionService,
@@ -8,6 +11,7 @@ import type { CoordinatorStore } from '@fedistill/registry';
 import type { EnrolmentService } from '../domain/enrolment.service';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import { NodeAuthenticator } from './node-authenticator';
+import { auditMethods } from './audit-service';
 import { enrolmentMethods, nodeSessionMethods } from './node-services';
 import { type RefusalLogger, secureService } from './secure-service';
 
@@ -18,27 +22,51 @@ export interface GrpcServerOptions {
   readonly tlsKeyPem: string;
   readonly clockSkewMs: number;
   readonly heartbeatIntervalMs: number;
-  readonly coordinatorSigningPublicKey: Uint8Array;
 }
 
 /**
  * Owns the plain grpc-js server that nodes talk to: TLS only, every service behind
  * secureService. Bound by the NestJS lifecycle (see coordinator.module.ts).
  */
+/** What the node-facing services are built from. */
+export interface GrpcServices {
+  readonly store: CoordinatorStore;
+  readonly enrolment: EnrolmentService;
+  readonly hub: NodeEventHub;
+  readonly transcript: AuditChain;
+  readonly identity: SiteKeys;
+}
+
 export class GrpcServerHost {
   private server: Server | undefined;
   private boundPort = 0;
 
   constructor(
     private readonly options: GrpcServerOptions,
-    private readonly store: CoordinatorStore,
-    private readonly enrolment: EnrolmentService,
-    private readonly hub: NodeEventHub,
+    private readonly services: GrpcServices,
     private readonly log: RefusalLogger,
   ) {}
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** Every node-facing service, each behind the same middleware (enrolment without signatures). */
+  private register(server: Server): void {
+    const { store, enrolment, hub, transcript, identity } = this.services;
+    const { heartbeatIntervalMs } = this.options;
+    const auth = new NodeAuthenticator(store, this.options.clockSkewMs, transcript);
+    const services = [
+      secureService(
+        EnrolmentDefinition,
+        enrolmentMethods(enrolment, identity.signingPublicKey, heartbeatIntervalMs),
+        null,
+        this.log,
+      ),
+      secureService(NodeSessionService, nodeSessionMethods(hub, heartbeatIntervalMs), auth, this.log),
+      secureService(AuditService, auditMethods(transcript, identity), auth, this.log),
+    ];
+    for (const s of services) server.addService(s.definition, s.implementation);
   }
 
   async start(): Promise<number> {
@@ -47,40 +75,16 @@ export class GrpcServerHost {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_permit_without_calls': 1,
     });
-    const auth = new NodeAuthenticator(this.store, this.options.clockSkewMs);
-    const enrol = secureService(
-      EnrolmentDefinition,
-      enrolmentMethods(
-        this.enrolment,
-        this.options.coordinatorSigningPublicKey,
-        this.options.heartbeatIntervalMs,
-      ),
-      null,
-      this.log,
-    );
-    server.addService(enrol.definition, enrol.implementation);
-    const session = secureService(
-      NodeSessionService,
-      nodeSessionMethods(this.hub, this.options.heartbeatIntervalMs),
-      auth,
-      this.log,
-    );
-    server.addService(session.definition, session.implementation);
+    this.register(server);
+    const { tlsCertPem, tlsKeyPem, host, port } = this.options;
     const credentials = ServerCredentials.createSsl(
       null,
-      [
-        {
-          cert_chain: Buffer.from(this.options.tlsCertPem),
-          private_key: Buffer.from(this.options.tlsKeyPem),
-        },
-      ],
+      [{ cert_chain: Buffer.from(tlsCertPem), private_key: Buffer.from(tlsKeyPem) }],
       false,
     );
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${this.options.host}:${this.options.port}`, credentials, (err, port) =>
-        err
-          ? reject(new Error(`cannot bind gRPC on ${this.options.host}:${this.options.port}: ${err.message}`))
-          : resolve(port),
+      server.bindAsync(`${host}:${port}`, credentials, (err, bound) =>
+        err ? reject(new Error(`cannot bind gRPC on ${host}:${port}: ${err.message}`)) : resolve(bound),
       ),
     );
     this.server = server;
@@ -92,7 +96,7 @@ export class GrpcServerHost {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    this.hub.closeAll();
+    this.services.hub.closeAll();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         server.forceShutdown();

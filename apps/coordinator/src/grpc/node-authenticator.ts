@@ -2,6 +2,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { parseRpcAuthHeaders, verifyRpcSignature } from '@fedistill/identity';
 import type { CoordinatorStore, SiteRecord } from '@fedistill/registry';
 import { AuthenticationError, PermissionError } from '../domain/errors';
+import type { Transcript } from '../domain/transcript';
 
 /**
  * Checks the Ed25519 request signature of a node RPC (SPEC, privacy model item 6) and returns
@@ -12,6 +13,7 @@ export class NodeAuthenticator {
   constructor(
     private readonly store: CoordinatorStore,
     private readonly clockSkewMs: number,
+    private readonly transcript: Transcript,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -34,7 +36,18 @@ export class NodeAuthenticator {
         `bad signature: the request is not signed by the enrolled key of site '${site.name}'`,
       );
     }
-    if (site.revokedAt !== null) throw new PermissionError(`site '${site.name}' is revoked`);
+    if (site.revokedAt !== null) {
+      // Authenticated but not allowed: this goes on the signed transcript (unauthenticated
+      // refusals only go to the operational log, or anyone could fill the transcript).
+      const reason = `site '${site.name}' is revoked`;
+      await this.transcript.append({
+        event: 'rejected',
+        peer: site.name,
+        kind: method.replace(/^\/fedistill\.v1\./, ''),
+        detail: reason,
+      });
+      throw new PermissionError(reason);
+    }
     if (
       !(await this.store.replayGuard.admit(
         site.name,

@@ -1,0 +1,30 @@
+export {
+  type AuditEntry,
+  type AuditEntryInput,
+  AUDIT_EVENTS,
+  HASHED_FIELDS,
+  GENESIS_PREV,
+  canonicalEntryBytes,
+  entryHash,
+  entrySignatureBytes,
+} from './entry';
+export { type AuditLogStore, AuditSequenceError } from './store';
+export { SqliteAuditLogStore, MemoryAuditLogStore } from './sqlite-store';
+export { AuditChain } from './audit-chain';
+export {
+  type SignedHead,
+  signLogHead,
+  verifyLogHead,
+  logHeadSigningBytes,
+  parseAnchorDetail,
+} from './log-head';
+export {
+  type AuditProblem,
+  type AuditVerification,
+  type VerifiedLog,
+  verifyAuditLog,
+  crossCheckAnchors,
+} from './verify';
+export { toJsonLines, fromJsonLines, AuditFormatError } from './jsonl';
+export { buildAuditReport, renderAuditReport, type AuditReport, type ReportFormat } from './report';
+export { headToWire, headFromWire } from './wire-head';
