@@ -80,7 +80,9 @@ describe('audit logs of a node and the coordinator', () => {
   afterAll(() => fx.stop());
 
   it('records what left the site and what the coordinator did, and both verify with their anchors', async () => {
-    const site = await new SqliteAuditLogStore(path.join(nodeDir, 'audit-log.db'), { forReading: true }).all();
+    const site = await new SqliteAuditLogStore(path.join(nodeDir, 'audit-log.db'), {
+      forReading: true,
+    }).all();
     expect(site[0]).toMatchObject({ seq: '1', event: 'genesis', actor: 'site-a' });
     expect(site.find((e) => e.kind === 'Enrolment/Enroll')).toMatchObject({
       event: 'egress',

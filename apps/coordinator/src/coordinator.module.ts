@@ -19,12 +19,15 @@ import type { CoordinatorConfig } from './config/coordinator-config';
 import { EnrolmentService } from './domain/enrolment.service';
 import { NodeEventHub } from './domain/node-event-hub';
 import { SiteService } from './domain/site.service';
+import { FederationController } from './admin/federation.controller';
+import { FederationService } from './federation/federation.service';
 import { GrpcServerHost } from './grpc/grpc-server.host';
 import {
   AUDIT_STORE,
   CONFIG,
   ENROLMENT,
   EVENT_HUB,
+  FEDERATIONS,
   GRPC_HOST,
   IDENTITY,
   LOGGER,
@@ -101,14 +104,21 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
         new SiteService(store, hub, config.sessions.offlineAfterMs, transcript),
     },
     {
+      provide: FEDERATIONS,
+      inject: [STORE, TRANSCRIPT, EVENT_HUB],
+      useFactory: (store: CoordinatorStore, transcript: AuditChain, hub: NodeEventHub) =>
+        new FederationService(store, transcript, hub),
+    },
+    {
       provide: GRPC_HOST,
-      inject: [STORE, ENROLMENT, EVENT_HUB, TRANSCRIPT, IDENTITY],
+      inject: [STORE, ENROLMENT, EVENT_HUB, TRANSCRIPT, IDENTITY, FEDERATIONS],
       useFactory: (
         store: CoordinatorStore,
         enrolment: EnrolmentService,
         hub: NodeEventHub,
         transcript: AuditChain,
         identity: SiteKeys,
+        federations: FederationService,
       ) =>
         new GrpcServerHost(
           {
@@ -116,7 +126,7 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
             clockSkewMs: config.auth.clockSkewMs,
             heartbeatIntervalMs: config.sessions.heartbeatIntervalMs,
           },
-          { store, enrolment, hub, transcript, identity },
+          { store, enrolment, hub, transcript, identity, federations },
           logger,
         ),
     },
@@ -128,7 +138,7 @@ export class CoordinatorModule {
   static forRoot(config: CoordinatorConfig, logger: Logger): DynamicModule {
     return {
       module: CoordinatorModule,
-      controllers: [AdminController, HealthController],
+      controllers: [AdminController, FederationController, HealthController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },

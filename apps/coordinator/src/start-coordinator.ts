@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import pino, { type Logger } from 'pino';
 import type { CoordinatorConfig } from './config/coordinator-config';
 import { CoordinatorModule } from './coordinator.module';
@@ -35,11 +36,13 @@ export async function startCoordinator(
   log: Logger = pino({ level: config.log.level }),
 ): Promise<RunningCoordinator> {
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const app: INestApplication = await NestFactory.create(CoordinatorModule.forRoot(config, log), {
+  const app = await NestFactory.create<NestExpressApplication>(CoordinatorModule.forRoot(config, log), {
     logger: nestLogger(log),
     abortOnError: false,
   });
   app.enableShutdownHooks([]);
+  // Reference sets are uploaded as raw NPY bytes (JSON bodies keep Nest's default parser).
+  app.useBodyParser('raw', { type: 'application/octet-stream', limit: '512mb' });
   const grpc = app.get<GrpcServerHost>(GRPC_HOST);
   const grpcPort = await grpc.start();
   await app.listen(config.admin.port, config.admin.host);

@@ -9,3 +9,4 @@ export const GRPC_HOST = Symbol('GrpcServerHost');
 export const IDENTITY = Symbol('CoordinatorIdentity');
 export const AUDIT_STORE = Symbol('AuditLogStore');
 export const TRANSCRIPT = Symbol('Transcript');
+export const FEDERATIONS = Symbol('FederationService');

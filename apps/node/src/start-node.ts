@@ -4,6 +4,7 @@ import { readSiteKeyFile } from '@fedistill/identity';
 import { NodeEgress } from './egress';
 import { readEnrolment } from './enroll-node';
 import { loadNodeConfig, NODE_FILES } from './node-config';
+import { FederationSync } from './federation-sync';
 import { LogAnchor } from './log-anchor';
 import { openNodeAudit } from './node-audit';
 import { NodeSession } from './node-session';
@@ -37,6 +38,7 @@ export function startNode(dir: string, log?: Logger): RunningNode {
     keys,
     Buffer.from(enrolment.coordinatorSigningPublicKey, 'hex'),
   );
+  const federations = new FederationSync(egress, config.dir, logger);
   const session = new NodeSession(
     egress,
     {
@@ -45,6 +47,9 @@ export function startNode(dir: string, log?: Logger): RunningNode {
       maxDelayMs: config.reconnect.maxDelayMs,
       nodeVersion: NODE_VERSION,
       anchorIntervalMs: config.anchorIntervalMs,
+      onEvent: (event) => {
+        if (event.event?.$case === 'welcome') void federations.syncAll(event.event.value.federationIds);
+      },
       anchor: () => anchor.exchange(),
       onRevoked: (reason) =>
         void audit.chain.append({ event: 'revocation', peer: 'coordinator', detail: reason }),

@@ -11,7 +11,14 @@ export {
   UnknownSiteError,
   SiteAlreadyRevokedError,
   SiteAlreadyEnrolledError,
+  type FederationRecord,
+  type FederationRegistry,
+  type ArtifactRecord,
+  type ArtifactStore,
+  UnknownFederationError,
+  FederationExistsError,
 } from './ports';
+export { SqliteFederationRegistry, SqliteArtifactStore } from './sqlite/sqlite-federations';
 export { type Migration, COORDINATOR_MIGRATIONS, migrate } from './sqlite/migrations';
 export {
   SqliteSiteRegistry,

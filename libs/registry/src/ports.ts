@@ -71,12 +71,77 @@ export interface ReplayGuard {
   admit(site: string, nonce: string, timestamp: number, now: number, windowMs: number): Promise<boolean>;
 }
 
+/** A federation: its definition is kept as the validated JSON the operator gave. */
+export interface FederationRecord {
+  readonly id: string;
+  /** The federation's definition (validated by the coordinator before it is stored). */
+  readonly spec: unknown;
+  readonly createdAt: number;
+}
+
+/** Federations and which sites take part in each. */
+export interface FederationRegistry {
+  /** Throws FederationExistsError when the id is taken. */
+  create(record: FederationRecord): Promise<void>;
+  get(id: string): Promise<FederationRecord | undefined>;
+  /** All federations, ordered by id. */
+  list(): Promise<FederationRecord[]>;
+  /** Adds an enrolled site; idempotent. Throws UnknownSiteError / UnknownFederationError. */
+  addMember(federationId: string, site: string, at: number): Promise<void>;
+  /** Member sites, ordered by name. */
+  members(federationId: string): Promise<string[]>;
+  /** Federations the site belongs to, ordered by id. */
+  federationsOf(site: string): Promise<string[]>;
+}
+
+/** A content-addressed file kept in chunks (reference sets, published students). */
+export interface ArtifactRecord {
+  /** SHA-256 of the whole file, hex. */
+  readonly sha256: string;
+  readonly kind: 'reference-set' | 'student';
+  readonly totalBytes: number;
+  readonly chunkBytes: number;
+  /** SHA-256 of each chunk, hex, in order. */
+  readonly chunkSha256: readonly string[];
+  readonly createdAt: number;
+}
+
+/** Content-addressed artifacts. */
+export interface ArtifactStore {
+  /** Stores the bytes (idempotent: the same content returns the existing record). */
+  put(
+    kind: ArtifactRecord['kind'],
+    bytes: Uint8Array,
+    chunkBytes: number,
+    at: number,
+  ): Promise<ArtifactRecord>;
+  get(sha256: string): Promise<ArtifactRecord | undefined>;
+  /** One chunk's bytes; undefined for an unknown artifact or index. */
+  chunk(sha256: string, index: number): Promise<Uint8Array | undefined>;
+}
+
 /** Everything the coordinator persists, with one owner of the database handle. */
 export interface CoordinatorStore {
   readonly sites: SiteRegistry;
   readonly enrolments: EnrolmentBook;
   readonly replayGuard: ReplayGuard;
+  readonly federations: FederationRegistry;
+  readonly artifacts: ArtifactStore;
   close(): void;
+}
+
+export class UnknownFederationError extends Error {
+  override readonly name = 'UnknownFederationError';
+  constructor(readonly federation: string) {
+    super(`federation '${federation}' does not exist`);
+  }
+}
+
+export class FederationExistsError extends Error {
+  override readonly name = 'FederationExistsError';
+  constructor(readonly federation: string) {
+    super(`federation '${federation}' already exists`);
+  }
 }
 
 export class UnknownSiteError extends Error {

@@ -17,6 +17,8 @@ export {
   RoundFinished,
   StudentPublished,
   SiteRevoked,
+  GetFederationRequest,
+  FederationInfo,
   NodeSessionService,
   NodeSessionClient,
   type NodeSessionServer,

@@ -42,6 +42,13 @@ export const WIRE_LIMITS: Readonly<Record<string, MessageLimits>> = {
   HeartbeatRequest: { nodeVersion: s(64), activeRounds: r(64, 'RoundRef') },
   HeartbeatResponse: {},
   SubscribeRequest: {},
+  GetFederationRequest: { federationId: s(64) },
+  FederationInfo: {
+    federationId: s(64),
+    specJson: s(65536),
+    referenceSha256: exact(32),
+    members: r(1000, undefined, 63),
+  },
   Welcome: { siteName: s(63), federationIds: r(64, undefined, 64) },
   StageOpened: roundOnly,
   RoundFinished: { round: m('RoundRef'), detail: s(512) },

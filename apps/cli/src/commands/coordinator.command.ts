@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { adminRequest, type AdminConnectionOptions, resolveAdminConnection } from '../admin-client';
 import { output } from '../cli-error';
+import { registerFederationCommands } from './federation.command';
 
 interface SiteView {
   name: string;
@@ -57,6 +58,8 @@ export function registerCoordinatorCommand(program: Command): void {
       'YAML config; FEDISTILL_<SECTION>__<KEY> environment variables override it',
     )
     .action((opts: { config: string }) => runCoordinator(opts.config));
+
+  registerFederationCommands(coordinator);
 
   const token = coordinator.command('token').description('one-time enrolment tokens');
   withAdminOptions(token.command('create'))

@@ -143,7 +143,7 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
   for (const site of HOSPITALS) {
     const dir = path.join(out, 'sites', site);
     // The development certificate names localhost; TLS servers are not addressed by IP (RFC 6066).
-    initNode({
+    await initNode({
       dir,
       coordinator: runtime.grpcAddress,
       caFile: path.join(pkiDir, 'ca.crt'),

@@ -1,7 +1,13 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { SiteAlreadyEnrolledError, SiteAlreadyRevokedError, UnknownSiteError } from '@fedistill/registry';
+import {
+  FederationExistsError,
+  SiteAlreadyEnrolledError,
+  SiteAlreadyRevokedError,
+  UnknownFederationError,
+  UnknownSiteError,
+} from '@fedistill/registry';
 import {
   AuthenticationError,
   ConflictError,
@@ -21,6 +27,8 @@ const TABLE: ReadonlyArray<[new (...args: never[]) => Error, number]> = [
   [ConflictError, 409],
   [SiteAlreadyEnrolledError, 409],
   [SiteAlreadyRevokedError, 409],
+  [UnknownFederationError, 404],
+  [FederationExistsError, 409],
 ];
 
 @Catch()

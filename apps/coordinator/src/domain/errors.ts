@@ -23,3 +23,8 @@ export class NotFoundError extends Error {
 export class ConflictError extends Error {
   override readonly name = 'ConflictError';
 }
+
+/** An index or position past the end (a chunk past the last one). */
+export class OutOfRangeError extends Error {
+  override readonly name = 'OutOfRangeError';
+}

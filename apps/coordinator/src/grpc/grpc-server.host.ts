@@ -2,6 +2,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { AuditChain } from '@fedistill/audit';
 import type { SiteKeys } from '@fedistill/identity';
 import {
+  ArtifactsService,
   AuditService,
   EnrolmentService as EnrolmentDefinition,
   MAX_WIRE_MESSAGE_BYTES,
@@ -11,6 +12,8 @@ import type { CoordinatorStore } from '@fedistill/registry';
 import type { EnrolmentService } from '../domain/enrolment.service';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import { NodeAuthenticator } from './node-authenticator';
+import type { FederationService } from '../federation/federation.service';
+import { artifactsMethods } from './artifacts-service';
 import { auditMethods } from './audit-service';
 import { enrolmentMethods, nodeSessionMethods } from './node-services';
 import { type RefusalLogger, secureService } from './secure-service';
@@ -35,6 +38,7 @@ export interface GrpcServices {
   readonly hub: NodeEventHub;
   readonly transcript: AuditChain;
   readonly identity: SiteKeys;
+  readonly federations: FederationService;
 }
 
 export class GrpcServerHost {
@@ -53,7 +57,7 @@ export class GrpcServerHost {
 
   /** Every node-facing service, each behind the same middleware (enrolment without signatures). */
   private register(server: Server): void {
-    const { store, enrolment, hub, transcript, identity } = this.services;
+    const { store, enrolment, hub, transcript, identity, federations } = this.services;
     const { heartbeatIntervalMs } = this.options;
     const auth = new NodeAuthenticator(store, this.options.clockSkewMs, transcript);
     const services = [
@@ -63,8 +67,14 @@ export class GrpcServerHost {
         null,
         this.log,
       ),
-      secureService(NodeSessionService, nodeSessionMethods(hub, heartbeatIntervalMs), auth, this.log),
+      secureService(
+        NodeSessionService,
+        nodeSessionMethods(hub, federations, heartbeatIntervalMs),
+        auth,
+        this.log,
+      ),
       secureService(AuditService, auditMethods(transcript, identity), auth, this.log),
+      secureService(ArtifactsService, artifactsMethods(federations), auth, this.log),
     ];
     for (const s of services) server.addService(s.definition, s.implementation);
   }

@@ -1,9 +1,16 @@
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
-import { SiteAlreadyEnrolledError, SiteAlreadyRevokedError, UnknownSiteError } from '@fedistill/registry';
+import {
+  FederationExistsError,
+  SiteAlreadyEnrolledError,
+  SiteAlreadyRevokedError,
+  UnknownFederationError,
+  UnknownSiteError,
+} from '@fedistill/registry';
 import {
   AuthenticationError,
   ConflictError,
   NotFoundError,
+  OutOfRangeError,
   PermissionError,
   RequestInvalidError,
 } from '../domain/errors';
@@ -18,6 +25,9 @@ const TABLE: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [ConflictError, status.ALREADY_EXISTS],
   [SiteAlreadyEnrolledError, status.ALREADY_EXISTS],
   [SiteAlreadyRevokedError, status.FAILED_PRECONDITION],
+  [UnknownFederationError, status.NOT_FOUND],
+  [FederationExistsError, status.ALREADY_EXISTS],
+  [OutOfRangeError, status.OUT_OF_RANGE],
 ];
 
 /** Maps an error to a ServiceError; unknown errors become INTERNAL with no detail leaked. */

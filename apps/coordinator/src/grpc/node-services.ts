@@ -1,6 +1,8 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import {
   type EnrollRequest,
+  type FederationInfo,
+  type GetFederationRequest,
   type EnrollResponse,
   EnrolmentService as EnrolmentServiceDefinition,
   type HeartbeatRequest,
@@ -11,6 +13,7 @@ import {
 } from '@fedistill/wire';
 import type { EnrolmentService } from '../domain/enrolment.service';
 import type { NodeEventHub } from '../domain/node-event-hub';
+import type { FederationService } from '../federation/federation.service';
 import type { CallContext, MethodSpec } from './secure-service';
 
 /** Wire <-> domain conversion for enrolment: the only place that touches its generated types. */
@@ -44,6 +47,7 @@ export function enrolmentMethods(
 /** Wire <-> domain conversion for the node session. */
 export function nodeSessionMethods(
   hub: NodeEventHub,
+  federations: FederationService,
   heartbeatIntervalMs: number,
   now: () => number = Date.now,
 ): Record<keyof typeof NodeSessionService, MethodSpec> {
@@ -59,7 +63,6 @@ export function nodeSessionMethods(
     },
     subscribe: {
       requestType: 'SubscribeRequest',
-      // eslint-disable-next-line @typescript-eslint/require-await
       handler: async (
         _req: SubscribeRequest,
         ctx: CallContext,
@@ -72,7 +75,21 @@ export function nodeSessionMethods(
         });
         stream.on('cancelled', unsubscribe);
         stream.on('close', unsubscribe);
-        hub.push(site, { $case: 'welcome', value: { siteName: site, federationIds: [] } });
+        const federationIds = await federations.idsOf(site);
+        hub.push(site, { $case: 'welcome', value: { siteName: site, federationIds } });
+      },
+    },
+    getFederation: {
+      requestType: 'GetFederationRequest',
+      handler: async (req: GetFederationRequest, ctx: CallContext): Promise<FederationInfo> => {
+        const view = await federations.forMember(req.federationId, ctx.site?.name ?? '');
+        const { members, createdAt: _createdAt, privacyOff: _privacyOff, ...spec } = view;
+        return {
+          federationId: view.id,
+          specJson: JSON.stringify(spec),
+          referenceSha256: Buffer.from(view.referenceSet.sha256, 'hex'),
+          members: [...members],
+        };
       },
     },
   };

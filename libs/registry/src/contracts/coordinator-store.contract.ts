@@ -1,6 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CoordinatorStore } from '../ports';
-import { SiteAlreadyEnrolledError, SiteAlreadyRevokedError, UnknownSiteError } from '../ports';
+import {
+  FederationExistsError,
+  SiteAlreadyEnrolledError,
+  SiteAlreadyRevokedError,
+  UnknownFederationError,
+  UnknownSiteError,
+} from '../ports';
 
 const key = (): Uint8Array => new Uint8Array(randomBytes(32));
 
@@ -96,6 +102,75 @@ export function describeCoordinatorStoreContract(
       expect(await sut.replayGuard.admit('site-a', 'n1', now, now + 1, 60_000)).toBe(false);
       expect(await sut.replayGuard.admit('site-b', 'n1', now, now + 1, 60_000)).toBe(true);
       expect(await sut.replayGuard.admit('site-a', 'n1', now + 200_000, now + 200_000, 60_000)).toBe(true);
+    });
+  });
+}
+
+/** Federations, membership and artifacts: part of the same CoordinatorStore contract. */
+export function describeFederationStoreContract(
+  adapter: string,
+  factory: () => CoordinatorStore | Promise<CoordinatorStore>,
+): void {
+  describe(`CoordinatorStore federations and artifacts contract: ${adapter}`, () => {
+    let sut: CoordinatorStore;
+    const now = 1_700_000_000_000;
+    beforeEach(async () => {
+      sut = await factory();
+      for (const site of ['site-a', 'site-b']) {
+        await sut.enrolments.issue({
+          tokenHash: site,
+          siteName: site,
+          createdAt: now,
+          expiresAt: now + 1000,
+        });
+        await sut.enrolments.redeem({
+          tokenHash: site,
+          siteName: site,
+          signingPublicKey: key(),
+          boxPublicKey: key(),
+          now,
+        });
+      }
+    });
+    afterEach(() => sut.close());
+
+    it('creates federations once and keeps their definition', async () => {
+      await sut.federations.create({ id: 'fed-b', spec: { labels: ['x', 'y'] }, createdAt: now });
+      await sut.federations.create({ id: 'fed-a', spec: { n: 1 }, createdAt: now });
+      await expect(sut.federations.create({ id: 'fed-a', spec: {}, createdAt: now })).rejects.toThrow(
+        FederationExistsError,
+      );
+      expect(await sut.federations.get('fed-b')).toEqual({
+        id: 'fed-b',
+        spec: { labels: ['x', 'y'] },
+        createdAt: now,
+      });
+      expect((await sut.federations.list()).map((f) => f.id)).toEqual(['fed-a', 'fed-b']);
+    });
+
+    it('adds enrolled sites to federations, idempotently, and names unknown ones', async () => {
+      await sut.federations.create({ id: 'fed', spec: {}, createdAt: now });
+      await sut.federations.addMember('fed', 'site-b', now);
+      await sut.federations.addMember('fed', 'site-a', now);
+      await sut.federations.addMember('fed', 'site-a', now + 1);
+      expect(await sut.federations.members('fed')).toEqual(['site-a', 'site-b']);
+      expect(await sut.federations.federationsOf('site-a')).toEqual(['fed']);
+      await expect(sut.federations.addMember('nope', 'site-a', now)).rejects.toThrow(UnknownFederationError);
+      await expect(sut.federations.addMember('fed', 'ghost', now)).rejects.toThrow(UnknownSiteError);
+    });
+
+    it('stores artifacts by content in chunks that reassemble to the same digest', async () => {
+      const bytes = new Uint8Array(randomBytes(2500));
+      const sut1 = await sut.artifacts.put('reference-set', bytes, 1000, now);
+      expect(sut1.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(sut1).toMatchObject({ totalBytes: 2500, chunkBytes: 1000, kind: 'reference-set' });
+      expect(sut1.chunkSha256).toHaveLength(3);
+      const parts = await Promise.all([0, 1, 2].map((i) => sut.artifacts.chunk(sut1.sha256, i)));
+      expect(Buffer.concat(parts.map((p) => Buffer.from(p!)))).toEqual(Buffer.from(bytes));
+      expect(createHash('sha256').update(parts[2]!).digest('hex')).toBe(sut1.chunkSha256[2]);
+      expect(await sut.artifacts.chunk(sut1.sha256, 3)).toBeUndefined();
+      expect(await sut.artifacts.put('reference-set', bytes, 1000, now + 5)).toEqual(sut1);
+      expect((await sut.artifacts.put('student', new Uint8Array(0), 1000, now)).chunkSha256).toHaveLength(1);
     });
   });
 }

@@ -38,6 +38,38 @@ export const COORDINATOR_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX request_nonces_by_time ON request_nonces (request_timestamp);
     `,
   },
+  {
+    version: 2,
+    description: 'federations, their member sites, content-addressed artifacts in chunks',
+    sql: `
+      CREATE TABLE federations (
+        id TEXT PRIMARY KEY,
+        spec TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE federation_members (
+        federation_id TEXT NOT NULL REFERENCES federations (id),
+        site_name TEXT NOT NULL REFERENCES sites (name),
+        joined_at INTEGER NOT NULL,
+        PRIMARY KEY (federation_id, site_name)
+      );
+      CREATE TABLE artifacts (
+        sha256 TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        total_bytes INTEGER NOT NULL,
+        chunk_bytes INTEGER NOT NULL,
+        chunk_count INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE artifact_chunks (
+        sha256 TEXT NOT NULL REFERENCES artifacts (sha256),
+        idx INTEGER NOT NULL,
+        chunk_sha256 TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (sha256, idx)
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the database's user_version, each in its own transaction. */

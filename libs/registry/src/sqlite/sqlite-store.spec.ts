@@ -2,11 +2,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { describeCoordinatorStoreContract } from '../contracts/coordinator-store.contract';
+import {
+  describeCoordinatorStoreContract,
+  describeFederationStoreContract,
+} from '../contracts/coordinator-store.contract';
 import { COORDINATOR_MIGRATIONS, migrate } from './migrations';
 import { openSqliteCoordinatorStore } from './sqlite-store';
 
 describeCoordinatorStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
+describeFederationStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
 
 describe(openSqliteCoordinatorStore.name, () => {
   it('keeps data across a reopen of the same file', async () => {

@@ -13,6 +13,7 @@ import type {
 } from '../ports';
 import { SiteAlreadyEnrolledError, SiteAlreadyRevokedError, UnknownSiteError } from '../ports';
 import { COORDINATOR_MIGRATIONS, migrate } from './migrations';
+import { SqliteArtifactStore, SqliteFederationRegistry } from './sqlite-federations';
 
 interface SiteRow {
   name: string;
@@ -151,6 +152,8 @@ export function openSqliteCoordinatorStore(file: string): CoordinatorStore {
     sites: new SqliteSiteRegistry(db),
     enrolments: new SqliteEnrolmentBook(db),
     replayGuard: new SqliteReplayGuard(db),
+    federations: new SqliteFederationRegistry(db),
+    artifacts: new SqliteArtifactStore(db),
     close: () => db.close(),
   };
 }

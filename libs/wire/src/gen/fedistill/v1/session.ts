@@ -37,6 +37,22 @@ export const protobufFileName = "fedistill/v1/session.proto";
 
 /** fedistill wire contract, version 1: the node session (see enrolment.proto for conventions). */
 
+export interface GetFederationRequest {
+  /** Limit: at most 64 bytes. */
+  federationId: string;
+}
+
+export interface FederationInfo {
+  /** Limit: at most 64 bytes. */
+  federationId: string;
+  /** The federation's definition as JSON (see docs/federations.md). Limit: at most 65536 bytes. */
+  specJson: string;
+  /** SHA-256 of the federation's reference set. Limit: exactly 32 bytes. */
+  referenceSha256: Buffer;
+  /** The member sites. Limit: at most 1000 items. */
+  members: string[];
+}
+
 export interface HeartbeatRequest {
   /**
    * The node software's version, for the operator's view.
@@ -114,6 +130,208 @@ export interface SiteRevoked {
   /** Limit: at most 512 bytes. */
   reason: string;
 }
+
+function createBaseGetFederationRequest(): GetFederationRequest {
+  return { federationId: "" };
+}
+
+export const GetFederationRequest: MessageFns<GetFederationRequest> = {
+  encode(message: GetFederationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.federationId !== "") {
+      writer.uint32(10).string(message.federationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFederationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFederationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.federationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetFederationRequest {
+    return {
+      federationId: isSet(object.federationId)
+        ? globalThis.String(object.federationId)
+        : isSet(object.federation_id)
+        ? globalThis.String(object.federation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetFederationRequest): unknown {
+    const obj: any = {};
+    if (message.federationId !== "") {
+      obj.federationId = message.federationId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetFederationRequest>): GetFederationRequest {
+    return GetFederationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetFederationRequest>): GetFederationRequest {
+    const message = createBaseGetFederationRequest();
+    message.federationId = object.federationId ?? "";
+    return message;
+  },
+};
+
+function createBaseFederationInfo(): FederationInfo {
+  return { federationId: "", specJson: "", referenceSha256: Buffer.alloc(0), members: [] };
+}
+
+export const FederationInfo: MessageFns<FederationInfo> = {
+  encode(message: FederationInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.federationId !== "") {
+      writer.uint32(10).string(message.federationId);
+    }
+    if (message.specJson !== "") {
+      writer.uint32(18).string(message.specJson);
+    }
+    if (message.referenceSha256.length !== 0) {
+      writer.uint32(26).bytes(message.referenceSha256);
+    }
+    for (const v of message.members) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FederationInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFederationInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.federationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.specJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.referenceSha256 = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.members.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FederationInfo {
+    return {
+      federationId: isSet(object.federationId)
+        ? globalThis.String(object.federationId)
+        : isSet(object.federation_id)
+        ? globalThis.String(object.federation_id)
+        : "",
+      specJson: isSet(object.specJson)
+        ? globalThis.String(object.specJson)
+        : isSet(object.spec_json)
+        ? globalThis.String(object.spec_json)
+        : "",
+      referenceSha256: isSet(object.referenceSha256)
+        ? Buffer.from(bytesFromBase64(object.referenceSha256))
+        : isSet(object.reference_sha256)
+        ? Buffer.from(bytesFromBase64(object.reference_sha256))
+        : Buffer.alloc(0),
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: FederationInfo): unknown {
+    const obj: any = {};
+    if (message.federationId !== "") {
+      obj.federationId = message.federationId;
+    }
+    if (message.specJson !== "") {
+      obj.specJson = message.specJson;
+    }
+    if (message.referenceSha256.length !== 0) {
+      obj.referenceSha256 = base64FromBytes(message.referenceSha256);
+    }
+    if (message.members?.length) {
+      obj.members = message.members;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FederationInfo>): FederationInfo {
+    return FederationInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FederationInfo>): FederationInfo {
+    const message = createBaseFederationInfo();
+    message.federationId = object.federationId ?? "";
+    message.specJson = object.specJson ?? "";
+    message.referenceSha256 = object.referenceSha256 ?? Buffer.alloc(0);
+    message.members = object.members?.map((e) => e) || [];
+    return message;
+  },
+};
 
 function createBaseHeartbeatRequest(): HeartbeatRequest {
   return { nodeVersion: "", activeRounds: [] };
@@ -1118,6 +1336,20 @@ export const NodeSessionService = {
     responseSerialize: (value: NodeEvent): Buffer => Buffer.from(NodeEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): NodeEvent => NodeEvent.decode(value),
   },
+  /**
+   * The public definition of a federation the site belongs to: labels, input shape, reference
+   * set digest, student architecture, privacy policy, members. NOT_FOUND when the federation
+   * does not exist or the site is not one of its members.
+   */
+  getFederation: {
+    path: "/fedistill.v1.NodeSession/GetFederation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetFederationRequest): Buffer => Buffer.from(GetFederationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetFederationRequest => GetFederationRequest.decode(value),
+    responseSerialize: (value: FederationInfo): Buffer => Buffer.from(FederationInfo.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FederationInfo => FederationInfo.decode(value),
+  },
 } as const;
 
 export interface NodeSessionServer extends UntypedServiceImplementation {
@@ -1131,6 +1363,12 @@ export interface NodeSessionServer extends UntypedServiceImplementation {
    * coordinator shuts down; the node reconnects with backoff.
    */
   subscribe: handleServerStreamingCall<SubscribeRequest, NodeEvent>;
+  /**
+   * The public definition of a federation the site belongs to: labels, input shape, reference
+   * set digest, student architecture, privacy policy, members. NOT_FOUND when the federation
+   * does not exist or the site is not one of its members.
+   */
+  getFederation: handleUnaryCall<GetFederationRequest, FederationInfo>;
 }
 
 export interface NodeSessionClient extends Client {
@@ -1163,6 +1401,26 @@ export interface NodeSessionClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<NodeEvent>;
+  /**
+   * The public definition of a federation the site belongs to: labels, input shape, reference
+   * set digest, student architecture, privacy policy, members. NOT_FOUND when the federation
+   * does not exist or the site is not one of its members.
+   */
+  getFederation(
+    request: GetFederationRequest,
+    callback: (error: ServiceError | null, response: FederationInfo) => void,
+  ): ClientUnaryCall;
+  getFederation(
+    request: GetFederationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FederationInfo) => void,
+  ): ClientUnaryCall;
+  getFederation(
+    request: GetFederationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FederationInfo) => void,
+  ): ClientUnaryCall;
 }
 
 export const NodeSessionClient = makeGenericClientConstructor(

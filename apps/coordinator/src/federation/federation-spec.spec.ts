@@ -1,0 +1,68 @@
+import { parseFederationSpec } from './federation-spec';
+
+const valid = {
+  id: 'breast-cancer',
+  labels: ['malignant', 'benign'],
+  input: { shape: [30] },
+  referenceSet: { sha256: 'ab'.repeat(32) },
+  student: { architecture: 'mlp', hidden: [32] },
+  privacy: { mechanism: 'skellam', noiseMultiplier: 2, epsilonCap: 8 },
+  rounds: { minSites: 3 },
+};
+
+describe(parseFederationSpec.name, () => {
+  it('accepts a definition and fills in the documented defaults', () => {
+    const sut = parseFederationSpec(valid);
+    if (!sut.ok) throw new Error(sut.problems.join('; '));
+    expect(sut.spec.privacy).toEqual({
+      mechanism: 'skellam',
+      summary: 'soft-labels',
+      noiseMultiplier: 2,
+      clipNorm: 1,
+      temperature: 1,
+      delta: 1e-5,
+      epsilonCap: 8,
+    });
+    expect(sut.spec.secureAggregation).toEqual({ dropoutTolerance: 0, neighbours: 0, modulusBits: 32 });
+    expect(sut.spec.rounds.deadlines).toEqual({
+      advertiseKeys: 30_000,
+      shareKeys: 30_000,
+      maskedInput: 300_000,
+      unmask: 30_000,
+    });
+  });
+
+  it('names every bad field', () => {
+    const sut = parseFederationSpec({
+      ...valid,
+      id: 'Bad Id',
+      labels: ['a', 'a'],
+      student: { architecture: 'transformer' },
+      privacy: { mechanism: 'skellam', delta: 2 },
+      secureAggregation: { dropoutTolerance: 3 },
+      extra: true,
+    });
+    expect(sut.ok).toBe(false);
+    const problems = sut.ok ? [] : sut.problems;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^id: must be 2-64 lower-case/),
+        'labels: labels must be distinct',
+        expect.stringMatching(/^student\.architecture: /),
+        expect.stringMatching(/^privacy\.delta: /),
+        "privacy.noiseMultiplier: is required with mechanism 'skellam'",
+        "privacy.epsilonCap: is required with mechanism 'skellam'",
+        '(top level): Unrecognized key: "extra"',
+      ]),
+    );
+  });
+
+  it('allows privacy off for experiments, and checks cross-field rules', () => {
+    expect(parseFederationSpec({ ...valid, privacy: { mechanism: 'none' } }).ok).toBe(true);
+    const sut = parseFederationSpec({ ...valid, secureAggregation: { dropoutTolerance: 3, threshold: 4 } });
+    expect(sut.ok ? [] : sut.problems).toEqual([
+      'secureAggregation.dropoutTolerance: must be smaller than rounds.minSites',
+      'secureAggregation.threshold: cannot exceed rounds.minSites',
+    ]);
+  });
+});

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { parseDuration } from '@fedistill/identity';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        return parseDuration(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+/**
+ * A federation's definition, as the operator writes it (YAML or JSON). Documented field by
+ * field in docs/federations.md; validated once, then stored and served to member sites as is.
+ */
+export const federationSpecSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{1,63}$/,
+        'must be 2-64 lower-case letters, digits or hyphens, starting with a letter',
+      ),
+    description: z.string().max(2000).default(''),
+    labels: z
+      .array(z.string().min(1).max(64))
+      .min(2)
+      .max(1000)
+      .refine((l) => new Set(l).size === l.length, { message: 'labels must be distinct' }),
+    input: z.object({ shape: z.array(positiveInt(65536)).min(1).max(4) }).strict(),
+    referenceSet: z
+      .object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256') })
+      .strict(),
+    student: z.discriminatedUnion('architecture', [
+      z
+        .object({ architecture: z.literal('mlp'), hidden: z.array(positiveInt(8192)).max(8).default([64]) })
+        .strict(),
+      z
+        .object({
+          architecture: z.literal('cnn'),
+          channels: z.array(positiveInt(1024)).min(1).max(4).default([16, 32]),
+          hidden: positiveInt(8192).default(128),
+        })
+        .strict(),
+    ]),
+    privacy: z
+      .object({
+        mechanism: z.enum(['skellam', 'discrete-gaussian', 'none']),
+        summary: z.enum(['soft-labels', 'votes']).default('soft-labels'),
+        /** Noise standard deviation in the aggregate, in units of the per-record sensitivity. */
+        noiseMultiplier: z.number().positive().max(1e6).optional(),
+        clipNorm: z.number().positive().max(1e6).default(1),
+        temperature: z.number().positive().max(100).default(1),
+        delta: z.number().positive().lt(1).default(1e-5),
+        epsilonCap: z.number().positive().max(1e6).optional(),
+      })
+      .strict()
+      .superRefine((p, ctx) => {
+        if (p.mechanism !== 'none' && p.noiseMultiplier === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['noiseMultiplier'],
+            message: `is required with mechanism '${p.mechanism}'`,
+          });
+        }
+        if (p.mechanism !== 'none' && p.epsilonCap === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['epsilonCap'],
+            message: `is required with mechanism '${p.mechanism}'`,
+          });
+        }
+      }),
+    secureAggregation: z
+      .object({
+        threshold: positiveInt(1000).optional(),
+        dropoutTolerance: z.number().int().min(0).max(999).default(0),
+        neighbours: z.number().int().min(0).max(1000).default(0),
+        modulusBits: z.number().int().min(16).max(32).default(32),
+      })
+      .strict()
+      .prefault({}),
+    rounds: z
+      .object({
+        queriesPerRound: positiveInt(100000).default(100),
+        maxRounds: positiveInt(10000).default(5),
+        minSites: positiveInt(1000).default(2),
+        deadlines: z
+          .object({
+            advertiseKeys: duration('30s'),
+            shareKeys: duration('30s'),
+            maskedInput: duration('5m'),
+            unmask: duration('30s'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    const sa = f.secureAggregation;
+    if (sa.dropoutTolerance >= f.rounds.minSites) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secureAggregation', 'dropoutTolerance'],
+        message: 'must be smaller than rounds.minSites',
+      });
+    }
+    if (sa.threshold !== undefined && sa.threshold > f.rounds.minSites) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secureAggregation', 'threshold'],
+        message: 'cannot exceed rounds.minSites',
+      });
+    }
+  });
+
+/** A validated federation definition (durations in milliseconds). */
+export type FederationSpec = z.output<typeof federationSpecSchema>;
+
+/** Validates a definition; returns the spec or the list of problems, each naming its field. */
+export function parseFederationSpec(
+  input: unknown,
+): { ok: true; spec: FederationSpec } | { ok: false; problems: string[] } {
+  const parsed = federationSpecSchema.safeParse(input);
+  if (parsed.success) return { ok: true, spec: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map(
+      (i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`,
+    ),
+  };
+}

@@ -1,0 +1,157 @@
+import { parseNpy } from '@fedistill/data';
+import type { ArtifactRecord, CoordinatorStore } from '@fedistill/registry';
+import { NotFoundError, RequestInvalidError } from '../domain/errors';
+import type { NodeEventHub } from '../domain/node-event-hub';
+import type { Transcript } from '../domain/transcript';
+import { type FederationSpec, parseFederationSpec } from './federation-spec';
+
+/** Reference sets and students are served in chunks of this size (the wire limit of Chunk.data). */
+export const ARTIFACT_CHUNK_BYTES = 1024 * 1024;
+
+export interface ReferenceSetView {
+  readonly sha256: string;
+  readonly totalBytes: number;
+  readonly chunks: number;
+  /** Number of reference inputs (the first dimension). */
+  readonly rows: number;
+  /** Shape of one input. */
+  readonly sampleShape: readonly number[];
+}
+
+export interface FederationView extends FederationSpec {
+  readonly members: readonly string[];
+  readonly createdAt: string;
+  /** True when the federation runs without differential privacy (experiments only). */
+  readonly privacyOff: boolean;
+}
+
+function describeReference(source: string, bytes: Uint8Array): Omit<ReferenceSetView, 'sha256' | 'chunks'> {
+  let array;
+  try {
+    array = parseNpy(source, bytes);
+  } catch (err) {
+    throw new RequestInvalidError(`reference set: ${(err as Error).message}`);
+  }
+  if (array.shape.length < 2)
+    throw new RequestInvalidError(
+      `reference set: shape [${array.shape.join(', ')}] must be [rows, ...input shape]`,
+    );
+  if (!(array.data instanceof Float32Array) && !(array.data instanceof Float64Array)) {
+    throw new RequestInvalidError('reference set: values must be float32 or float64');
+  }
+  return { totalBytes: bytes.length, rows: array.shape[0] ?? 0, sampleShape: array.shape.slice(1) };
+}
+
+/** Federations, their reference sets and their members. */
+export class FederationService {
+  constructor(
+    private readonly store: CoordinatorStore,
+    private readonly transcript: Transcript,
+    private readonly hub: NodeEventHub,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Validates an NPY reference set (float32/float64, [rows, ...input]) and stores it by content. */
+  async registerReferenceSet(bytes: Uint8Array): Promise<ReferenceSetView> {
+    const described = describeReference('reference set', bytes);
+    const record = await this.store.artifacts.put('reference-set', bytes, ARTIFACT_CHUNK_BYTES, this.now());
+    await this.transcript.append({
+      event: 'admin',
+      detail: `reference set registered: sha256 ${record.sha256}, ${described.rows} rows`,
+    });
+    return { ...described, sha256: record.sha256, chunks: record.chunkSha256.length };
+  }
+
+  async create(input: unknown): Promise<FederationView> {
+    const parsed = parseFederationSpec(input);
+    if (!parsed.ok) throw new RequestInvalidError(`invalid federation: ${parsed.problems.join('; ')}`);
+    const spec = parsed.spec;
+    const reference = await this.referenceView(spec.referenceSet.sha256);
+    if (reference.sampleShape.join('x') !== spec.input.shape.join('x')) {
+      throw new RequestInvalidError(
+        `invalid federation: input.shape [${spec.input.shape.join(', ')}] does not match the reference set's inputs [${reference.sampleShape.join(', ')}]`,
+      );
+    }
+    await this.store.federations.create({ id: spec.id, spec, createdAt: this.now() });
+    await this.transcript.append({
+      event: 'admin',
+      federation: spec.id,
+      detail: `federation created: ${JSON.stringify(spec)}`,
+    });
+    return this.get(spec.id);
+  }
+
+  async list(): Promise<FederationView[]> {
+    return Promise.all((await this.store.federations.list()).map((f) => this.get(f.id)));
+  }
+
+  async get(id: string): Promise<FederationView> {
+    const record = await this.store.federations.get(id);
+    if (!record) throw new NotFoundError(`federation '${id}' does not exist`);
+    const spec = record.spec as FederationSpec;
+    return {
+      ...spec,
+      members: await this.store.federations.members(id),
+      createdAt: new Date(record.createdAt).toISOString(),
+      privacyOff: spec.privacy.mechanism === 'none',
+    };
+  }
+
+  async addSite(id: string, site: string): Promise<FederationView> {
+    await this.store.federations.addMember(id, site, this.now());
+    await this.transcript.append({
+      event: 'admin',
+      federation: id,
+      peer: site,
+      detail: 'site added to the federation',
+    });
+    // A connected node learns its new federation list at once (and syncs the reference set).
+    const federationIds = await this.store.federations.federationsOf(site);
+    this.hub.push(site, { $case: 'welcome', value: { siteName: site, federationIds } });
+    return this.get(id);
+  }
+
+  /** Federations the site belongs to. */
+  idsOf(site: string): Promise<string[]> {
+    return this.store.federations.federationsOf(site);
+  }
+
+  /** The definition a member site may see; NOT_FOUND for non-members (no existence oracle). */
+  async forMember(id: string, site: string): Promise<FederationView> {
+    const members = await this.store.federations.members(id);
+    if (!members.includes(site))
+      throw new NotFoundError(`federation '${id}' does not exist or site '${site}' is not a member`);
+    return this.get(id);
+  }
+
+  /** The artifact, if `site` belongs to a federation that uses it. */
+  async artifactFor(site: string, sha256: string): Promise<ArtifactRecord> {
+    for (const id of await this.store.federations.federationsOf(site)) {
+      const spec = (await this.store.federations.get(id))?.spec as FederationSpec | undefined;
+      if (spec?.referenceSet.sha256 === sha256) {
+        const record = await this.store.artifacts.get(sha256);
+        if (record) return record;
+      }
+    }
+    throw new NotFoundError(`no artifact ${sha256} for site '${site}'`);
+  }
+
+  /** One chunk of an artifact (access is checked by artifactFor first). */
+  async chunk(sha256: string, index: number): Promise<Uint8Array> {
+    const data = await this.store.artifacts.chunk(sha256, index);
+    if (!data) throw new NotFoundError(`artifact ${sha256} has no chunk ${index}`);
+    return data;
+  }
+
+  private async referenceView(sha256: string): Promise<ReferenceSetView> {
+    const record = await this.store.artifacts.get(sha256);
+    if (!record || record.kind !== 'reference-set') {
+      throw new RequestInvalidError(
+        `invalid federation: referenceSet.sha256 ${sha256} is not a registered reference set`,
+      );
+    }
+    const parts = await Promise.all(record.chunkSha256.map((_c, i) => this.store.artifacts.chunk(sha256, i)));
+    const bytes = Buffer.concat(parts.map((p) => Buffer.from(p ?? new Uint8Array())));
+    return { ...describeReference('reference set', bytes), sha256, chunks: record.chunkSha256.length };
+  }
+}
