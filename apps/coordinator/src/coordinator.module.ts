@@ -11,7 +11,11 @@ import { APP_FILTER } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { AuditChain, type AuditLogStore, SqliteAuditLogStore } from '@fedistill/audit';
 import { generateSiteKeys, readSiteKeyFile, type SiteKeys, writeSiteKeyFile } from '@fedistill/identity';
-import { type CoordinatorStore, openSqliteCoordinatorStore } from '@fedistill/registry';
+import {
+  type CoordinatorStore,
+  openPostgresCoordinatorStore,
+  openSqliteCoordinatorStore,
+} from '@fedistill/registry';
 import { AdminController, HealthController } from './admin/admin.controller';
 import { HttpErrorFilter } from './admin/http-error.filter';
 import { OperatorTokenGuard } from './admin/operator-token.guard';
@@ -63,7 +67,7 @@ class Lifecycle implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.grpc.close();
-    this.store.close();
+    await this.store.close();
     this.auditStore.close();
   }
 }
@@ -73,7 +77,11 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
   return [
     {
       provide: STORE,
-      useFactory: () => openSqliteCoordinatorStore(path.join(config.dataDir, DATA_FILES.database)),
+      // SQLite in the data directory by default; PostgreSQL when database.url is set.
+      useFactory: (): CoordinatorStore | Promise<CoordinatorStore> =>
+        config.database.url
+          ? openPostgresCoordinatorStore({ url: config.database.url, schema: config.database.schema })
+          : openSqliteCoordinatorStore(path.join(config.dataDir, DATA_FILES.database)),
     },
     { provide: IDENTITY, useFactory: () => loadOrCreateIdentity(config.dataDir) },
     {

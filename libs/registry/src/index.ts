@@ -26,3 +26,5 @@ export {
   SqliteReplayGuard,
   openSqliteCoordinatorStore,
 } from './sqlite/sqlite-store';
+export { openPostgresCoordinatorStore, type PostgresStoreOptions } from './postgres/pg-store';
+export { POSTGRES_MIGRATIONS } from './postgres/pg-migrations';

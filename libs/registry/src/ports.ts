@@ -127,7 +127,8 @@ export interface CoordinatorStore {
   readonly replayGuard: ReplayGuard;
   readonly federations: FederationRegistry;
   readonly artifacts: ArtifactStore;
-  close(): void;
+  /** Releases the database handle or connection pool. */
+  close(): void | Promise<void>;
 }
 
 export class UnknownFederationError extends Error {

@@ -113,7 +113,12 @@ async function launch(
 
 /** A real coordinator process with a fresh development PKI, on loopback (port 0 unless `grpcPort`). */
 export async function startCoordinatorProcess(
-  settings: { heartbeatInterval?: string; offlineAfter?: string; grpcPort?: number } = {},
+  settings: {
+    heartbeatInterval?: string;
+    offlineAfter?: string;
+    grpcPort?: number;
+    database?: { url: string; schema: string };
+  } = {},
 ): Promise<CoordinatorFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-e2e-'));
   const pki = await cli(['pki', 'init', '--out', path.join(dir, 'pki')]);
@@ -134,6 +139,7 @@ export async function startCoordinatorProcess(
         offlineAfter: settings.offlineAfter ?? '1500ms',
       },
       log: { level: 'info' },
+      ...(settings.database ? { database: settings.database } : {}),
     }),
   );
   const logFile = path.join(dir, 'coordinator.log');

@@ -71,11 +71,12 @@ describe(loadCoordinatorConfig.name, () => {
 });
 
 describe(applyEnvOverrides.name, () => {
-  it('ignores the CLI client variables and leaves the input untouched', () => {
+  it('ignores variables that name no setting (the CLI client, tests) and leaves the input untouched', () => {
     const raw = { admin: { listen: 'a:1' } };
     const sut = applyEnvOverrides(raw, {
       FEDISTILL_ADMIN_URL: 'http://x',
       FEDISTILL_ADMIN_TOKEN: 'y',
+      FEDISTILL_TEST_POSTGRES_URL: 'postgres://z',
       FEDISTILL_ADMIN__LISTEN: 'b:2',
     });
     expect(sut).toEqual({ admin: { listen: 'b:2' } });

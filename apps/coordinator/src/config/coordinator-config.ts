@@ -67,6 +67,19 @@ const schema = z
       .refine((e) => e.defaultTokenTtl <= e.maxTokenTtl, {
         message: 'defaultTokenTtl must not exceed maxTokenTtl',
       }),
+    database: z
+      .object({
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave it out for SQLite in dataDir)')
+          .optional(),
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+          .default('public'),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -89,6 +102,8 @@ export interface CoordinatorConfig {
   readonly auth: { readonly clockSkewMs: number };
   readonly sessions: { readonly heartbeatIntervalMs: number; readonly offlineAfterMs: number };
   readonly enrolment: { readonly defaultTokenTtlMs: number; readonly maxTokenTtlMs: number };
+  /** Where the coordinator's state lives: PostgreSQL when `url` is set, else SQLite in dataDir. */
+  readonly database: { readonly url: string | undefined; readonly schema: string };
   readonly log: { readonly level: string };
 }
 
@@ -101,10 +116,13 @@ export function applyEnvOverrides(
 ): Record<string, unknown> {
   const out = structuredClone(raw);
   const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+  // Only variables naming a setting of this file apply: FEDISTILL_ADMIN_URL (the CLI's) or
+  // FEDISTILL_TEST_* (the tests') must not make the coordinator refuse to start.
+  const sections = new Set(Object.keys(schema.shape));
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined || name.startsWith(`${ENV_PREFIX}ADMIN_URL`))
-      continue;
-    if (name === 'FEDISTILL_ADMIN_TOKEN') continue; // the CLI's client setting, not the server's
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const first = camel(name.slice(ENV_PREFIX.length).split('__')[0] ?? '');
+    if (!sections.has(first) || (first !== 'dataDir' && !name.includes('__'))) continue;
     const keys = name.slice(ENV_PREFIX.length).split('__').map(camel);
     let node: Record<string, unknown> = out;
     for (const key of keys.slice(0, -1)) {
@@ -179,6 +197,7 @@ export function loadCoordinatorConfig(file: string, env: NodeJS.ProcessEnv = {})
       defaultTokenTtlMs: c.enrolment.defaultTokenTtl,
       maxTokenTtlMs: c.enrolment.maxTokenTtl,
     }),
+    database: Object.freeze({ url: c.database.url, schema: c.database.schema }),
     log: Object.freeze({ level: c.log.level }),
   });
 }

@@ -39,7 +39,9 @@ export function describeCoordinatorStoreContract(
     beforeEach(async () => {
       sut = await factory();
     });
-    afterEach(() => sut.close());
+    afterEach(async () => {
+      await sut.close();
+    });
 
     it('enrols a site by redeeming its token once', async () => {
       await sut.enrolments.issue(token('h1', 'site-a'));
@@ -132,7 +134,9 @@ export function describeFederationStoreContract(
         });
       }
     });
-    afterEach(() => sut.close());
+    afterEach(async () => {
+      await sut.close();
+    });
 
     it('creates federations once and keeps their definition', async () => {
       await sut.federations.create({ id: 'fed-b', spec: { labels: ['x', 'y'] }, createdAt: now });

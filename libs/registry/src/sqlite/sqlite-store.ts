@@ -154,6 +154,8 @@ export function openSqliteCoordinatorStore(file: string): CoordinatorStore {
     replayGuard: new SqliteReplayGuard(db),
     federations: new SqliteFederationRegistry(db),
     artifacts: new SqliteArtifactStore(db),
-    close: () => db.close(),
+    close: () => {
+      db.close();
+    },
   };
 }
