@@ -40,4 +40,9 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Tests may read their own settings (e.g. a test database URL) from the environment.
+    files: ['libs/**/*.spec.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
 );

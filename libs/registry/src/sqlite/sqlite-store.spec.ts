@@ -25,10 +25,10 @@ describe(openSqliteCoordinatorStore.name, () => {
       boxPublicKey: new Uint8Array(32).fill(2),
       now: 2,
     });
-    first.close();
+    await first.close();
     const sut = openSqliteCoordinatorStore(file);
     expect((await sut.sites.list()).map((s) => s.name)).toEqual(['site-a']);
-    sut.close();
+    await sut.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
