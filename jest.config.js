@@ -4,7 +4,8 @@ const { swcOptions } = require('./swc.config');
 const common = {
   transform: { '^.+\\.ts$': ['@swc/jest', swcOptions()] },
   moduleNameMapper: { '^@fedistill/(.*)$': '<rootDir>/libs/$1/src/index.ts' },
-  testEnvironment: 'node',
+  // Shares the outer realm's typed arrays with specs, which onnxruntime-node's native addon needs.
+  testEnvironment: '<rootDir>/libs/engine/test-support/ort-environment.js',
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 

@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises';
+import { type Dataset, checkLabels } from './dataset';
+import { DataFormatError } from './errors';
+
+/** A parsed NPY array (NumPy format 1.0/2.0/3.0, C order). */
+export interface NpyArray {
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Float64Array | Uint8Array | Int8Array | Int32Array | BigInt64Array;
+}
+
+const DTYPES: Record<string, { size: number; make: (b: ArrayBuffer) => NpyArray['data'] }> = {
+  '<f4': { size: 4, make: (b) => new Float32Array(b) },
+  '<f8': { size: 8, make: (b) => new Float64Array(b) },
+  '|u1': { size: 1, make: (b) => new Uint8Array(b) },
+  '|i1': { size: 1, make: (b) => new Int8Array(b) },
+  '<i4': { size: 4, make: (b) => new Int32Array(b) },
+  '<i8': { size: 8, make: (b) => new BigInt64Array(b) },
+};
+
+// Layout (numpy.lib.format): "\x93NUMPY", major, minor, header length (uint16 LE for 1.0,
+// uint32 LE for 2.0/3.0), then a Python dict literal with 'descr', 'fortran_order', 'shape'.
+function readHeader(
+  source: string,
+  bytes: Uint8Array,
+): { descr: string; fortran: boolean; shape: number[]; start: number } {
+  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+  if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m))
+    throw new DataFormatError(source, 'not an NPY file (bad magic)');
+  const major = bytes[6]!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [len, at] =
+    major === 1 ? [view.getUint16(8, true), 10] : [bytes.length >= 12 ? view.getUint32(8, true) : 0, 12];
+  if (at + len > bytes.length) throw new DataFormatError(source, 'file truncated inside the NPY header');
+  const header = new TextDecoder().decode(bytes.subarray(at, at + len));
+  const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+  const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (!descr || !fortran || shape === undefined)
+    throw new DataFormatError(source, `malformed NPY header: ${header.trim()}`);
+  const dims = shape
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
+  return { descr, fortran: fortran === 'True', shape: dims, start: at + len };
+}
+
+/** Parses NPY bytes. @throws DataFormatError on bad magic, unsupported dtype/order or truncation. */
+export function parseNpy(source: string, bytes: Uint8Array): NpyArray {
+  const h = readHeader(source, bytes);
+  const type = DTYPES[h.descr];
+  if (!type)
+    throw new DataFormatError(
+      source,
+      `unsupported dtype '${h.descr}' (supported: ${Object.keys(DTYPES).join(', ')})`,
+    );
+  if (h.fortran) throw new DataFormatError(source, 'Fortran-ordered arrays are not supported');
+  const count = h.shape.reduce((a, b) => a * b, 1);
+  const end = h.start + count * type.size;
+  if (end > bytes.length)
+    throw new DataFormatError(
+      source,
+      `file truncated: shape (${h.shape.join(', ')}) needs ${end - h.start} data bytes, found ${bytes.length - h.start}`,
+    );
+  return { shape: h.shape, data: type.make(bytes.slice(h.start, end).buffer) };
+}
+
+export async function readNpy(path: string): Promise<NpyArray> {
+  return parseNpy(path, new Uint8Array(await readFile(path)));
+}
+
+/** Loads features [N, ...] and integer labels [N] from two NPY files. */
+export async function loadNpyDataset(
+  featuresPath: string,
+  labelsPath: string,
+  numClasses: number,
+): Promise<Dataset> {
+  const [x, y] = await Promise.all([readNpy(featuresPath), readNpy(labelsPath)]);
+  const n = x.shape[0] ?? 0;
+  if (y.shape.length !== 1 || y.shape[0] !== n)
+    throw new DataFormatError(labelsPath, `holds shape (${y.shape.join(', ')}) for ${n} samples`);
+  if (x.data instanceof BigInt64Array)
+    throw new DataFormatError(featuresPath, 'int64 features are not supported');
+  const labels = y.data instanceof BigInt64Array ? Int32Array.from(y.data, Number) : Int32Array.from(y.data);
+  if (y.data instanceof Float32Array || y.data instanceof Float64Array) {
+    if (!y.data.every((v) => Number.isInteger(v)))
+      throw new DataFormatError(labelsPath, 'labels must be integers');
+  }
+  checkLabels(labels, numClasses, (m) => new DataFormatError(labelsPath, m));
+  return {
+    features: Float32Array.from(x.data),
+    labels,
+    count: n,
+    featureShape: x.shape.slice(1),
+    numClasses,
+  };
+}
