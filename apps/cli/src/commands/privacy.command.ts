@@ -41,17 +41,18 @@ export function registerPrivacyCommand(program: Command): void {
     .requiredOption('--delta <d>', 'delta of the (epsilon, delta) guarantee')
     .option('--json', 'print JSON')
     .action((opts: CostOptions) => {
+      const request = {
+        mechanism: opts.mechanism,
+        sigma: num('sigma', opts.sigma),
+        mu: num('mu', opts.mu),
+        sensitivity: num('sensitivity', opts.sensitivity),
+        queries: num('queries', opts.queries) as number,
+        rounds: num('rounds', opts.rounds),
+        delta: num('delta', opts.delta) as number,
+      };
       let result;
       try {
-        result = privacyCost({
-          mechanism: opts.mechanism,
-          sigma: num('sigma', opts.sigma),
-          mu: num('mu', opts.mu),
-          sensitivity: num('sensitivity', opts.sensitivity),
-          queries: num('queries', opts.queries) as number,
-          rounds: num('rounds', opts.rounds),
-          delta: num('delta', opts.delta) as number,
-        });
+        result = privacyCost(request);
       } catch (err) {
         // The library names its parameters 'sigma', 'queries', ...: name the CLI options instead.
         if (err instanceof RangeError) throw new RangeError(err.message.replace(/'(\w+)'/g, '--$1'));

@@ -1,0 +1,178 @@
+/**
+ * Round configuration and its invariants, checked once when a site or the coordinator is created.
+ */
+import { deriveMaskKey, expandMask } from './prg';
+
+/** Everything both sides must agree on for one secure-aggregation round. All fields are public. */
+export interface SecAggConfig {
+  /** Round identifier, bound into every signature, sealed share and mask derivation (1..256 chars). */
+  readonly roundId: string;
+  /** The invited sites' ids: distinct integers in [0, 2^32), at most 255 (Shamir x-coordinates are 1..255). */
+  readonly siteIds: readonly number[];
+  /**
+   * Shamir threshold t: shares needed to rebuild a site's secret. Must be a strict majority of a
+   * site's neighbours (t > k/2), so a coordinator that tells half the neighbours "dropped" and
+   * the other half "survived" cannot collect t of both kinds (Bonawitz et al. CCS 2017, §4; Bell et
+   * al. CCS 2020, §3). Larger t resists more colluding neighbours; smaller t tolerates more dropouts.
+   */
+  readonly threshold: number;
+  /**
+   * Masking graph: 'all' for the full mesh of Bonawitz et al., or k (even, 2 <= k < n) random
+   * neighbours per site as in SecAgg+ (Bell et al. CCS 2020, §3: a random Harary graph). Cost per
+   * site is O(k) agreements, shares and PRG passes instead of O(n).
+   */
+  readonly neighbours: number | 'all';
+  /** Ring size: inputs, masks and the sum live in Z_{2^bits}; integer in [1, 32]. Default 32. */
+  readonly bits?: number;
+  /**
+   * Largest magnitude a site may put in one entry: inputs are in [0, maxInput], or with `signed`
+   * in [-maxInput, maxInput]. The true sum must fit: n * maxInput <= 2^bits - 1 (unsigned) or
+   * <= 2^(bits-1) - 1 (signed). With noise added, include its tail (e.g. 20 noise standard deviations).
+   */
+  readonly maxInput: number;
+  /**
+   * Whether entries are signed integers in two's complement mod 2^bits (see `encodeSigned` and
+   * `decodeSigned`), as noisy summaries are. Default false.
+   */
+  readonly signed?: boolean;
+  /** Vector length d (entries), integer >= 1. */
+  readonly length: number;
+  /**
+   * Fewest sites whose inputs may be unmasked together (default: the threshold). With
+   * distributed noise that tolerates T dropouts, set n - T: the sum is then never revealed with
+   * less than the target noise, and every site enforces this itself when asked to unmask.
+   */
+  readonly minSurvivors?: number;
+  /** 32 public random bytes chosen by the coordinator that fix the neighbour graph of this round. */
+  readonly graphSeed: Uint8Array;
+}
+
+/** The ring size b of `config` (default 32). */
+export function ringBits(config: SecAggConfig): number {
+  return config.bits ?? 32;
+}
+
+/** Throws RangeError/TypeError naming the first setting that breaks an invariant. */
+export function validateConfig(config: SecAggConfig): void {
+  const { roundId, siteIds, threshold, maxInput, length, graphSeed } = config;
+  const bits = ringBits(config);
+  if (typeof roundId !== 'string' || roundId.length < 1 || roundId.length > 256) {
+    throw new RangeError("'roundId' must be a string of 1..256 characters");
+  }
+  const n = siteIds.length;
+  if (n < 2 || n > 255) throw new RangeError("'siteIds' must list 2..255 sites");
+  if (siteIds.some((id) => !Number.isInteger(id) || id < 0 || id >= 2 ** 32) || new Set(siteIds).size !== n) {
+    throw new RangeError("'siteIds' must be distinct integers in [0, 2^32)");
+  }
+  if (!Number.isInteger(bits) || bits < 1 || bits > 32)
+    throw new RangeError("'bits' must be an integer in [1, 32]");
+  if (!Number.isInteger(maxInput) || maxInput < 0)
+    throw new RangeError("'maxInput' must be a non-negative integer");
+  // The true sum must fit in the ring, or unmasking returns it reduced mod 2^bits (silently wrong).
+  const room = config.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  if (n * maxInput > room) {
+    throw new RangeError(`'maxInput' too large: ${n} sites x ${maxInput} exceeds ${room} for ${bits} bits`);
+  }
+  if (!Number.isInteger(length) || length < 1) throw new RangeError("'length' must be an integer >= 1");
+  if (!(graphSeed instanceof Uint8Array) || graphSeed.length !== 32) {
+    throw new RangeError("'graphSeed' must be 32 bytes");
+  }
+  const minSurvivors = config.minSurvivors ?? 1;
+  if (!Number.isInteger(minSurvivors) || minSurvivors < 1 || minSurvivors > n) {
+    throw new RangeError("'minSurvivors' must be an integer in [1, number of sites]");
+  }
+  const degree = neighbourCount(config);
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > degree || 2 * threshold <= degree) {
+    throw new RangeError(
+      `'threshold' must be an integer with ${degree}/2 < t <= ${degree} (neighbours per site)`,
+    );
+  }
+}
+
+function neighbourCount(config: SecAggConfig): number {
+  const n = config.siteIds.length;
+  const k = config.neighbours;
+  if (k === 'all') return n - 1;
+  if (!Number.isInteger(k) || k < 2 || k % 2 !== 0)
+    throw new RangeError("'neighbours' must be 'all' or an even integer >= 2");
+  return Math.min(k, n - 1);
+}
+
+/**
+ * The neighbour sets of the round: the full mesh, or a Harary graph H(k, n) over a permutation
+ * of the sites drawn from `graphSeed` (Bell et al. CCS 2020, §3.2): each site is linked to the
+ * k/2 sites on either side of it on the permuted cycle. Deterministic, so every party computes
+ * the same graph from the public config. Map from site id to its sorted neighbour ids.
+ */
+export function neighbourGraph(config: SecAggConfig): Map<number, number[]> {
+  const ids = [...config.siteIds];
+  const n = ids.length;
+  const degree = neighbourCount(config);
+  const graph = new Map<number, number[]>();
+  if (degree >= n - 1) {
+    for (const id of ids)
+      graph.set(
+        id,
+        ids.filter((o) => o !== id).sort((a, b) => a - b),
+      );
+    return graph;
+  }
+  const order = permute(
+    ids.sort((a, b) => a - b),
+    config,
+  );
+  for (const [pos, id] of order.entries()) {
+    const set = new Set<number>();
+    for (let step = 1; step <= degree / 2; step++) {
+      set.add(order[(pos + step) % n] as number);
+      set.add(order[(pos - step + n) % n] as number);
+    }
+    graph.set(
+      id,
+      [...set].sort((a, b) => a - b),
+    );
+  }
+  return graph;
+}
+
+// Fisher-Yates with indices from the AES-CTR stream keyed by the public graph seed. The modulo
+// bias is below 255 / 2^32 per draw, negligible next to the randomness of the graph itself.
+function permute(ids: number[], config: SecAggConfig): number[] {
+  const stream = expandMask(deriveMaskKey(config.graphSeed, 'graph', config.roundId, []), ids.length);
+  for (let i = ids.length - 1; i > 0; i--) {
+    const j = (stream[i] as number) % (i + 1);
+    [ids[i], ids[j]] = [ids[j] as number, ids[i] as number];
+  }
+  return ids;
+}
+
+/** Encodes signed integers (|v| < 2^(bits-1)) into Z_{2^bits} in two's complement. */
+export function encodeSigned(values: Int32Array, bits: number): Uint32Array {
+  const mask = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
+  const out = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = ((values[i] as number) & mask) >>> 0;
+  return out;
+}
+
+/** Decodes a sum in Z_{2^bits} back to signed integers in [-2^(bits-1), 2^(bits-1)). */
+export function decodeSigned(sum: Uint32Array, bits: number): Int32Array {
+  const half = 2 ** (bits - 1);
+  const out = new Int32Array(sum.length);
+  for (let i = 0; i < sum.length; i++) {
+    const v = sum[i] as number;
+    out[i] = v >= half ? v - 2 * half : v;
+  }
+  return out;
+}
+
+/** The fewest survivors (sites whose masked inputs are summed) for which unmasking may proceed. */
+export function survivorFloor(config: SecAggConfig): number {
+  return Math.max(config.threshold, config.minSurvivors ?? 1);
+}
+
+/** The Shamir x-coordinate of a site: its 1-based position in `siteIds`. */
+export function shareX(config: SecAggConfig, siteId: number): number {
+  const i = config.siteIds.indexOf(siteId);
+  if (i < 0) throw new RangeError(`site ${siteId} is not in 'siteIds'`);
+  return i + 1;
+}

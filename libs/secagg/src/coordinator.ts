@@ -1,0 +1,235 @@
+/**
+ * The coordinator (server) side of SecAgg+ as a pure state machine: `receive*` methods accept
+ * one site's message (throwing a SecAggError to refuse it), `close*` methods end a stage at its
+ * deadline and return what to relay. It never sees an input unmasked, keeps O(d) memory (a
+ * running masked sum), and its whole state is plain data that can be persisted and resumed.
+ * Bonawitz et al., CCS 2017, §4; Bell et al., CCS 2020, §3.
+ */
+import { type SecAggConfig, neighbourGraph, ringBits, survivorFloor, validateConfig } from './config';
+import { type CoordinatorStage, type CoordinatorState, initialCoordinatorState } from './coordinator-state';
+import { reconstructSum } from './coordinator-unmask';
+import { verifyAdvert } from './envelope';
+import { addInto } from './prg';
+import { wouldIsolate } from './masks';
+import { ForgedKeyError, ShareRejectedError, StageError } from './errors';
+import type {
+  KeyAdvertisement,
+  KeyRoster,
+  MaskedInput,
+  SealedShare,
+  ShareDelivery,
+  UnmaskRequest,
+  UnmaskResponse,
+} from './messages';
+
+/** What the coordinator needs for one round. */
+export interface SecAggCoordinatorOptions {
+  readonly config: SecAggConfig;
+  /** Every invited site's Ed25519 identity public key (32 bytes), by site id. */
+  readonly identityKeys: ReadonlyMap<number, Uint8Array>;
+}
+
+/** The outcome of a finished round. */
+export type SecAggOutcome =
+  | { readonly status: 'done'; readonly sum: Uint32Array; readonly survivors: readonly number[] }
+  | { readonly status: 'abandoned'; readonly reason: string };
+
+export class SecAggCoordinator {
+  private current: CoordinatorState;
+  private readonly graph: ReadonlyMap<number, readonly number[]>;
+
+  private constructor(
+    private readonly options: SecAggCoordinatorOptions,
+    state: CoordinatorState,
+  ) {
+    validateConfig(options.config);
+    this.graph = neighbourGraph(options.config);
+    this.current = state;
+  }
+
+  /** Opens a round in stage 'keys'. */
+  static create(options: SecAggCoordinatorOptions): SecAggCoordinator {
+    return new SecAggCoordinator(options, initialCoordinatorState());
+  }
+
+  /** Resumes a round from a persisted state (see `encodeState`/`decodeState`). */
+  static resume(options: SecAggCoordinatorOptions, state: CoordinatorState): SecAggCoordinator {
+    return new SecAggCoordinator(options, state);
+  }
+
+  /** The current state (plain data, safe to persist: it holds no secret of any site). */
+  get state(): CoordinatorState {
+    return this.current;
+  }
+
+  get stage(): CoordinatorStage {
+    return this.current.stage;
+  }
+
+  private get config(): SecAggConfig {
+    return this.options.config;
+  }
+
+  /** Stage 'keys': accepts a site's signed round keys; throws ForgedKeyError if the signature fails. */
+  receiveKeys(advert: KeyAdvertisement): void {
+    this.expectStage('keys');
+    this.expectInvited(advert.siteId);
+    if (this.current.adverts.some((a) => a.siteId === advert.siteId))
+      throw new StageError(`site ${advert.siteId} already sent keys`);
+    const identity = this.options.identityKeys.get(advert.siteId);
+    if (!identity || !verifyAdvert(advert, this.config.roundId, identity)) {
+      throw new ForgedKeyError(`round keys of site ${advert.siteId} do not verify`);
+    }
+    this.current = { ...this.current, adverts: [...this.current.adverts, advert] };
+  }
+
+  /** Ends stage 'keys': the roster to broadcast, or undefined if fewer than t sites remain (abandoned). */
+  closeKeys(): KeyRoster | undefined {
+    this.expectStage('keys');
+    const count = this.current.adverts.length;
+    if (this.abandonIfBelow(count, 'advertised keys')) return undefined;
+    this.current = { ...this.current, stage: 'shares' };
+    return { roundId: this.config.roundId, adverts: this.current.adverts };
+  }
+
+  /**
+   * Stage 'shares': accepts the sealed shares of `from`, exactly one for each of its neighbours
+   * in the roster. The coordinator cannot open them; it checks their routing only.
+   */
+  receiveShares(from: number, shares: readonly SealedShare[]): void {
+    this.expectStage('shares');
+    if (!this.current.adverts.some((a) => a.siteId === from))
+      throw new StageError(`site ${from} did not advertise keys`);
+    if (this.current.sharers.includes(from)) throw new StageError(`site ${from} already sent shares`);
+    const inRoster = new Set(this.current.adverts.map((a) => a.siteId));
+    const expected = (this.graph.get(from) ?? []).filter((v) => inRoster.has(v));
+    const seen = new Set<number>();
+    for (const share of shares) {
+      if (share.roundId !== this.config.roundId)
+        throw new ShareRejectedError(`share from site ${from} is for round '${share.roundId}'`);
+      if (share.from !== from)
+        throw new ShareRejectedError(`site ${from} sent a share claiming to be from site ${share.from}`);
+      if (!expected.includes(share.to) || seen.has(share.to))
+        throw new ShareRejectedError(`site ${from} sent an unexpected share for site ${share.to}`);
+      seen.add(share.to);
+    }
+    if (seen.size !== expected.length)
+      throw new ShareRejectedError(`site ${from} sent ${seen.size} shares, expected ${expected.length}`);
+    this.current = {
+      ...this.current,
+      shares: [...this.current.shares, ...shares],
+      sharers: [...this.current.sharers, from],
+    };
+  }
+
+  /** Ends stage 'shares': one delivery per sharing site, or undefined if fewer than t shared (abandoned). */
+  closeShares(): ShareDelivery[] | undefined {
+    this.expectStage('shares');
+    const sharers = [...this.current.sharers].sort((a, b) => a - b);
+    if (this.abandonIfBelow(sharers.length, 'shared their keys')) return undefined;
+    this.current = {
+      ...this.current,
+      stage: 'inputs',
+      sharers,
+      maskedSum: new Uint32Array(this.config.length),
+    };
+    return sharers.map((to) => ({
+      roundId: this.config.roundId,
+      to,
+      sharers,
+      shares: this.current.shares.filter((s) => s.to === to),
+    }));
+  }
+
+  /** Stage 'inputs': adds a sharing site's masked vector (length d, entries < 2^bits) to the running sum. */
+  receiveMaskedInput(input: MaskedInput): void {
+    this.expectStage('inputs');
+    const { roundId, length } = this.config;
+    const bits = ringBits(this.config);
+    if (input.roundId !== roundId) throw new StageError(`masked input for round '${input.roundId}'`);
+    if (!this.current.sharers.includes(input.from))
+      throw new StageError(`site ${input.from} did not share keys`);
+    if (this.current.inputs.includes(input.from))
+      throw new StageError(`site ${input.from} already sent its input`);
+    const v = input.vector;
+    if (!(v instanceof Uint32Array) || v.length !== length)
+      throw new RangeError(`'vector' must be a Uint32Array of length ${length}`);
+    const sum = this.current.maskedSum as Uint32Array;
+    if (bits < 32) {
+      const limit = 2 ** bits;
+      for (let i = 0; i < length; i++) {
+        if ((v[i] as number) >= limit) throw new RangeError(`'vector'[${i}] is outside Z_2^${bits}`);
+      }
+    }
+    // One pass; storing into the Uint32Array reduces mod 2^32 (and so mod 2^bits).
+    addInto(sum, v);
+    this.current = { ...this.current, inputs: [...this.current.inputs, input.from] };
+  }
+
+  /** Ends stage 'inputs': one unmask request per survivor, or undefined if fewer than t (abandoned). */
+  closeInputs(): UnmaskRequest[] | undefined {
+    this.expectStage('inputs');
+    const survivors = [...this.current.inputs].sort((a, b) => a - b);
+    if (this.abandonIfBelow(survivors.length, 'sent masked inputs', survivorFloor(this.config)))
+      return undefined;
+    // An honest coordinator never asks for a seed that would expose one input (sites refuse it too).
+    const isolated = survivors.filter((u) => wouldIsolate(u, this.graph, new Set(survivors)));
+    if (isolated.length > 0) {
+      this.current = {
+        ...this.current,
+        stage: 'abandoned',
+        reason: `sites ${isolated.join(', ')} have no surviving neighbour`,
+        maskedSum: null,
+      };
+      return undefined;
+    }
+    const dropped = this.current.sharers.filter((s) => !survivors.includes(s));
+    this.current = { ...this.current, stage: 'unmask', inputs: survivors };
+    return survivors.map((to) => ({ roundId: this.config.roundId, to, survivors, dropped }));
+  }
+
+  /** Stage 'unmask': accepts one survivor's revealed shares (checked when the round finishes). */
+  receiveUnmask(response: UnmaskResponse): void {
+    this.expectStage('unmask');
+    if (response.roundId !== this.config.roundId)
+      throw new StageError(`unmask response for round '${response.roundId}'`);
+    if (!this.current.inputs.includes(response.from))
+      throw new StageError(`site ${response.from} is not a survivor`);
+    if (this.current.responses.some((r) => r.from === response.from))
+      throw new StageError(`site ${response.from} already answered`);
+    this.current = { ...this.current, responses: [...this.current.responses, response] };
+  }
+
+  /**
+   * Ends stage 'unmask': rebuilds the dropped sites' mask keys and the survivors' seeds from at
+   * least t shares each and returns the exact sum of the survivors' inputs; abandons the round
+   * (nothing revealed, reason recorded) if any secret has fewer than t shares or does not check.
+   */
+  finish(): SecAggOutcome {
+    this.expectStage('unmask');
+    const outcome = reconstructSum(this.config, this.graph, this.current);
+    if (outcome.status === 'abandoned') {
+      this.current = { ...this.current, stage: 'abandoned', reason: outcome.reason, maskedSum: null };
+    } else {
+      this.current = { ...this.current, stage: 'done', result: outcome.sum, maskedSum: null };
+    }
+    return outcome;
+  }
+
+  private abandonIfBelow(count: number, what: string, floor = this.config.threshold): boolean {
+    if (count >= floor) return false;
+    const reason = `only ${count} sites ${what}; threshold is ${floor}`;
+    this.current = { ...this.current, stage: 'abandoned', reason, maskedSum: null };
+    return true;
+  }
+
+  private expectStage(stage: CoordinatorStage): void {
+    if (this.current.stage !== stage)
+      throw new StageError(`round is at stage '${this.current.stage}', not '${stage}'`);
+  }
+
+  private expectInvited(siteId: number): void {
+    if (!this.config.siteIds.includes(siteId))
+      throw new StageError(`site ${siteId} is not invited to this round`);
+  }
+}

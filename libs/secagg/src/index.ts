@@ -1,0 +1,49 @@
+/**
+ * @fedistill/secagg: SecAgg+-style secure aggregation (Bonawitz et al., CCS 2017; Bell et al.,
+ * CCS 2020) as pure state machines for the site and the coordinator, with plain-data messages.
+ */
+export {
+  type SecAggConfig,
+  validateConfig,
+  neighbourGraph,
+  shareX,
+  encodeSigned,
+  decodeSigned,
+  ringBits,
+  survivorFloor,
+} from './config';
+export { SecAggSite, type SecAggSiteOptions } from './site';
+export type { SiteStage, SiteState, PeerKeys, HeldShare } from './site-state';
+export { SecAggCoordinator, type SecAggCoordinatorOptions, type SecAggOutcome } from './coordinator';
+export { type CoordinatorStage, type CoordinatorState, initialCoordinatorState } from './coordinator-state';
+export type {
+  KeyAdvertisement,
+  KeyRoster,
+  SealedShare,
+  ShareDelivery,
+  MaskedInput,
+  UnmaskRequest,
+  UnmaskResponse,
+  RevealedShare,
+} from './messages';
+export {
+  SecAggError,
+  ForgedKeyError,
+  ShareRejectedError,
+  UnmaskRefusedError,
+  StageError,
+  InsufficientSitesError,
+} from './errors';
+export { type RandomSource, cryptoRandom, seededRandom } from './random';
+export { encodeState, decodeState } from './serialize';
+export { applyMask, applyMasks, deriveMaskKey, expandMask, expandMaskInto, type MaskStream } from './prg';
+export { shamirSplit, shamirCombine, type Share } from './shamir';
+export { signAdvert, verifyAdvert } from './envelope';
+export {
+  simulateRound,
+  makeIdentities,
+  type DropStage,
+  type SimulatedRound,
+  type SimulateOptions,
+  type IdentityKeyPair,
+} from './simulate';
