@@ -17,3 +17,5 @@ export {
 } from './summaries';
 export { type Targets, normalizedMean, eraSharpen, noisyArgmaxVotes } from './aggregation';
 export { type QueryStrategy, selectQueries } from './query-selection';
+export { TeacherEnsemble, type TeacherTrainingOptions } from './teachers';
+export { distillStudent, studentProbabilities, type StudentOptions, type DistilledStudent } from './student';

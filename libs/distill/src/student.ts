@@ -1,0 +1,128 @@
+import { type Dataset, Standardizer } from '@fedistill/data';
+import { type ExecutionProvider, mlp, Predictor, Trainer } from '@fedistill/engine';
+import { ExperimentRandom } from './seeded';
+import type { Targets } from './aggregation';
+
+/** How the coordinator distils the student from the aggregated targets. */
+export interface StudentOptions {
+  readonly hidden: readonly number[];
+  readonly classes: number;
+  /** Distillation temperature T (the loss is KL at T scaled by T², Hinton et al. 2015, arXiv:1503.02531). */
+  readonly temperature: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate?: number;
+  readonly seed: number;
+  readonly threads?: number;
+  readonly provider?: ExecutionProvider;
+  /** Labelled data for early stopping (keeps the epoch with the best accuracy); optional. */
+  readonly validation?: Dataset;
+  readonly onProgress?: (p: { epoch: number; loss: number; validationAccuracy: number | null }) => void;
+}
+
+export interface DistilledStudent {
+  /** Inference-only ONNX: input [N, ...inputShape] of raw (unstandardized) inputs is standardized by `standardizer`. */
+  readonly model: Uint8Array;
+  readonly standardizer: Standardizer;
+  readonly history: ReadonlyArray<{ epoch: number; loss: number; validationAccuracy: number | null }>;
+  readonly bestEpoch: number;
+}
+
+/**
+ * Trains the student on the reference inputs that got answers, with the aggregated soft labels
+ * (or noisy-argmax one-hot labels) as targets. The reference set is public, so standardizing it
+ * with its own statistics reveals nothing private.
+ */
+export async function distillStudent(
+  reference: Dataset,
+  queries: readonly number[],
+  targets: Targets,
+  o: StudentOptions,
+): Promise<DistilledStudent> {
+  const rows = targets.answered.map((a) => queries[a] as number);
+  if (rows.length === 0) throw new RangeError('no answered queries to distil from');
+  const standardizer = Standardizer.fit(reference);
+  const scaled = standardizer.apply(reference);
+  const per = reference.featureShape.reduce((a, b) => a * b, 1);
+  const batchSize = Math.max(1, Math.min(o.batchSize, rows.length));
+  const trainer = await Trainer.create({
+    model: mlp({ inputShape: reference.featureShape, hidden: o.hidden, outputs: o.classes }),
+    loss: { kind: 'distillation', temperature: o.temperature },
+    optimizer: { kind: 'adam', lr: o.learningRate ?? 1e-2 },
+    batchSize,
+    seed: o.seed,
+    threads: o.threads,
+    provider: o.provider,
+  });
+  const validation = o.validation && standardizer.apply(o.validation);
+  const history: { epoch: number; loss: number; validationAccuracy: number | null }[] = [];
+  let best: { epoch: number; accuracy: number; model: Uint8Array } = {
+    epoch: -1,
+    accuracy: -1,
+    model: new Uint8Array(),
+  };
+  const rng = new ExperimentRandom(o.seed);
+  try {
+    for (let epoch = 0; epoch < o.epochs; epoch += 1) {
+      const order = rng.shuffle(Array.from({ length: rows.length }, (_, i) => i));
+      const batches = [];
+      for (let s = 0; s + batchSize <= order.length; s += batchSize) {
+        const pick = order.slice(s, s + batchSize);
+        const x = new Float32Array(batchSize * per);
+        const y = new Float32Array(batchSize * o.classes);
+        pick.forEach((i, j) => {
+          x.set(
+            scaled.features.subarray((rows[i] as number) * per, ((rows[i] as number) + 1) * per),
+            j * per,
+          );
+          y.set(targets.probs.subarray(i * o.classes, (i + 1) * o.classes), j * o.classes);
+        });
+        batches.push({ x, y });
+      }
+      const { meanLoss } = await trainer.trainEpoch(batches);
+      const model = trainer.exportInference();
+      const accuracy = validation ? await accuracyOf(model, validation, o) : null;
+      history.push({ epoch, loss: meanLoss, validationAccuracy: accuracy });
+      o.onProgress?.({ epoch, loss: meanLoss, validationAccuracy: accuracy });
+      if (accuracy === null || accuracy > best.accuracy) best = { epoch, accuracy: accuracy ?? 0, model };
+    }
+  } finally {
+    await trainer.dispose();
+  }
+  return { model: best.model, standardizer, history, bestEpoch: best.epoch };
+}
+
+async function accuracyOf(model: Uint8Array, data: Dataset, o: StudentOptions): Promise<number> {
+  const p = await Predictor.create(model, data.featureShape, { threads: o.threads, provider: o.provider });
+  try {
+    return await p.accuracy(data.features, data.labels);
+  } finally {
+    await p.dispose();
+  }
+}
+
+/** The student's class probabilities for raw inputs (standardized as in training). */
+export async function studentProbabilities(
+  student: DistilledStudent,
+  data: Dataset,
+  o: { threads?: number } = {},
+): Promise<Float32Array> {
+  const scaled = student.standardizer.apply(data);
+  const p = await Predictor.create(student.model, data.featureShape, { threads: o.threads });
+  try {
+    const logits = await p.logits(scaled.features, data.count);
+    const classes = logits.length / data.count;
+    const out = new Float32Array(logits.length);
+    for (let r = 0; r < data.count; r += 1) {
+      let max = -Infinity;
+      for (let c = 0; c < classes; c += 1) max = Math.max(max, logits[r * classes + c] as number);
+      let z = 0;
+      for (let c = 0; c < classes; c += 1) z += Math.exp((logits[r * classes + c] as number) - max);
+      for (let c = 0; c < classes; c += 1)
+        out[r * classes + c] = Math.exp((logits[r * classes + c] as number) - max) / z;
+    }
+    return out;
+  } finally {
+    await p.dispose();
+  }
+}
