@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadNpyDataset, parseNpy } from './npy';
+import { encodeNpyFloat32, loadNpyDataset, parseNpy } from './npy';
 
 /** Builds NPY 1.0 bytes by hand (header padded so data starts at a multiple of 64). */
 function npy(descr: string, shape: number[], data: Uint8Array): Uint8Array {
@@ -51,5 +51,17 @@ describe(loadNpyDataset.name, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('encodeNpyFloat32', () => {
+  it('round-trips through parseNpy with the header aligned to 64 bytes', () => {
+    const values = Float32Array.from([1.5, -2, 3.25, 0, 7, 8]);
+    const bytes = encodeNpyFloat32([2, 3], values);
+    expect((10 + (bytes[8]! | (bytes[9]! << 8))) % 64).toBe(0);
+    const sut = parseNpy('x.npy', bytes);
+    expect(sut.shape).toEqual([2, 3]);
+    expect([...(sut.data as Float32Array)]).toEqual([...values]);
+    expect(() => encodeNpyFloat32([4], values)).toThrow("'shape' [4] does not match 6 values");
   });
 });

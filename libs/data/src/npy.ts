@@ -95,3 +95,25 @@ export async function loadNpyDataset(
     numClasses,
   };
 }
+
+/**
+ * Encodes a float32 array as an NPY 1.0 file (the format's magic, version, header length and
+ * dict, padded with spaces to a multiple of 64 bytes, then little-endian data): what reference
+ * sets are registered as.
+ */
+export function encodeNpyFloat32(shape: readonly number[], values: Float32Array): Uint8Array {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0) || count !== values.length) {
+    throw new RangeError(`'shape' [${shape.join(', ')}] does not match ${values.length} values`);
+  }
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const unpadded = 10 + dict.length + 1;
+  const header = `${dict}${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
+  const out = new Uint8Array(10 + header.length + values.byteLength);
+  out.set([0x93, ...Buffer.from('NUMPY', 'latin1'), 1, 0], 0);
+  out[8] = header.length & 0xff;
+  out[9] = header.length >> 8;
+  out.set(Buffer.from(header, 'latin1'), 10);
+  out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), 10 + header.length);
+  return out;
+}

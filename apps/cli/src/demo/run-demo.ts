@@ -10,7 +10,8 @@ import { adminRequest } from '../admin-client';
 import { CliError } from '../cli-error';
 
 const HOSPITALS = ['st-marys', 'riverside', 'northgate'];
-const BIN = path.resolve(__dirname, '..', '..', '..', '..', '..', 'bin', 'fedistill.js');
+const REPO = path.resolve(__dirname, '..', '..', '..', '..', '..');
+const BIN = path.join(REPO, 'bin', 'fedistill.js');
 
 async function waitFor<T>(
   what: string,
@@ -126,7 +127,7 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
     }),
     { mode: 0o600 },
   );
-  process.stdout.write('1/3 starting the coordinator (TLS gRPC on loopback)\n');
+  process.stdout.write('1/5 starting the coordinator (TLS gRPC on loopback)\n');
   supervisor.spawn(
     'coordinator',
     ['coordinator', 'start', '--config', configFile],
@@ -139,7 +140,7 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
       : undefined,
   );
   const admin = { url: runtime.adminUrl, token: operatorToken };
-  process.stdout.write(`2/3 enrolling ${HOSPITALS.length} hospital nodes with one-time tokens\n`);
+  process.stdout.write(`2/5 enrolling ${HOSPITALS.length} hospital nodes with one-time tokens\n`);
   for (const site of HOSPITALS) {
     const dir = path.join(out, 'sites', site);
     // The development certificate names localhost; TLS servers are not addressed by IP (RFC 6066).
@@ -157,20 +158,84 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
     await enrollNode(dir, token);
     supervisor.spawn(site, ['node', 'start', '--dir', dir], path.join(out, 'logs', `${site}.log`));
   }
-  process.stdout.write('3/3 waiting for every node to be online\n');
-  const sites = await waitFor('all nodes online', 30_000, async () => {
-    const res = await adminRequest<{ sites: { name: string; online: boolean; lastSeenAt: string | null }[] }>(
-      admin,
-      'GET',
-      '/api/v1/sites',
-    );
-    return res.sites.length === HOSPITALS.length && res.sites.every((s) => s.online) ? res.sites : undefined;
+  process.stdout.write('3/5 waiting for every node to be online\n');
+  await waitFor('all nodes online', 30_000, async () => {
+    const res = await adminRequest<{ sites: { online: boolean }[] }>(admin, 'GET', '/api/v1/sites');
+    return res.sites.length === HOSPITALS.length && res.sites.every((s) => s.online) ? true : undefined;
   });
-  process.stdout.write('\nSITE        STATUS  LAST SEEN\n');
-  for (const s of sites) process.stdout.write(`${s.name.padEnd(10)}  online  ${s.lastSeenAt ?? ''}\n`);
+  const federation = await createFederation(admin);
   process.stdout.write(
-    `\nA coordinator and ${sites.length} enrolled hospital nodes talked over TLS gRPC with signed requests.\n` +
-      `Federated rounds (distillation under secure aggregation and differential privacy) are not wired into the demo yet.\n` +
+    `5/5 waiting for every node to download and verify the reference set (${federation.sha256.slice(0, 12)}...)\n`,
+  );
+  await waitFor('the reference set at every node', 30_000, () =>
+    HOSPITALS.every((site) =>
+      fs.existsSync(path.join(out, 'sites', site, 'federations', FEDERATION, 'reference.npy')),
+    )
+      ? true
+      : undefined,
+  );
+  const res = await adminRequest<{ sites: { name: string; online: boolean; lastSeenAt: string | null }[] }>(
+    admin,
+    'GET',
+    '/api/v1/sites',
+  );
+  process.stdout.write('\nSITE        STATUS   FEDERATION      REFERENCE SET\n');
+  for (const s of res.sites) {
+    process.stdout.write(
+      `${s.name.padEnd(10)}  ${s.online ? 'online ' : 'offline'}  ${FEDERATION.padEnd(14)}  verified (${federation.rows} inputs)\n`,
+    );
+  }
+  process.stdout.write(
+    `\nA coordinator and ${res.sites.length} enrolled hospital nodes talked over TLS gRPC with signed requests;\n` +
+      `each node fetched the federation's public reference set in verified chunks.\n` +
+      `Not in the demo yet: federated rounds (teachers, secure aggregation with noise, the student).\n` +
       `Logs: ${path.join(out, 'logs')}\nCoordinator data: ${path.join(out, 'coordinator')}\nNode directories: ${path.join(out, 'sites')}\n`,
   );
+}
+
+const FEDERATION = 'breast-cancer';
+
+/**
+ * The federation of the demo: a public reference set (a held-out fifth of the bundled
+ * breast-cancer inputs, labels dropped) and the three hospitals as members.
+ */
+async function createFederation(admin: {
+  url: string;
+  token: string;
+}): Promise<{ sha256: string; rows: number }> {
+  const { encodeNpyFloat32, loadCsv, selectSamples } = await import('@fedistill/data');
+  const { partition } = await import('@fedistill/distill');
+  const data = (
+    await loadCsv(path.join(REPO, 'data', 'breast_cancer.csv'), {
+      skipLines: 1,
+      header: false,
+      label: -1,
+      classes: 2,
+    })
+  ).dataset;
+  const reference = selectSamples(data, partition(data.labels, 5, { kind: 'iid' }, 7)[1] ?? []);
+  process.stdout.write(
+    `4/5 creating federation '${FEDERATION}' with a public reference set of ${reference.count} inputs\n`,
+  );
+  const upload = await fetch(`${admin.url}/api/v1/reference-sets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/octet-stream' },
+    body: encodeNpyFloat32([reference.count, 30], reference.features),
+  });
+  const registered = (await upload.json()) as { sha256: string; error?: string };
+  if (!upload.ok) throw new CliError(`reference set refused: ${registered.error ?? upload.status}`);
+  await adminRequest(admin, 'POST', '/api/v1/federations', {
+    id: FEDERATION,
+    description: 'Wisconsin diagnostic breast cancer across three hospitals',
+    labels: ['malignant', 'benign'],
+    input: { shape: [30] },
+    referenceSet: { sha256: registered.sha256 },
+    student: { architecture: 'mlp', hidden: [16] },
+    privacy: { mechanism: 'skellam', noiseMultiplier: 2, epsilonCap: 8, delta: 1e-5 },
+    secureAggregation: { dropoutTolerance: 1 },
+    rounds: { minSites: 3, queriesPerRound: 60, maxRounds: 3 },
+  });
+  for (const site of HOSPITALS)
+    await adminRequest(admin, 'POST', `/api/v1/federations/${FEDERATION}/sites`, { site });
+  return { sha256: registered.sha256, rows: reference.count };
 }
