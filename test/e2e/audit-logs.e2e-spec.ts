@@ -6,6 +6,7 @@ import { readSiteKeyFile } from '@fedistill/identity';
 import {
   type CoordinatorFixture,
   cli,
+  enrolNodeWithCli,
   exited,
   spawnCli,
   startCoordinatorProcess,
@@ -42,31 +43,12 @@ describe('audit logs of a node and the coordinator', () => {
 
   beforeAll(async () => {
     fx = await startCoordinatorProcess();
-    nodeDir = path.join(fx.dir, 'site-a');
-    await cli([
-      'node',
-      'init',
-      '--dir',
-      nodeDir,
-      '--coordinator',
-      fx.grpcAddress,
-      '--ca',
-      fx.caFile,
-      '--site',
-      'site-a',
-      '--server-name',
-      'localhost',
-    ]);
+    nodeDir = await enrolNodeWithCli(fx, 'site-a', path.join(fx.dir, 'site-a'));
     const config = path.join(nodeDir, 'node.yaml');
     fs.writeFileSync(
       config,
       fs.readFileSync(config, 'utf8').replace('anchorInterval: 60s', 'anchorInterval: 400ms'),
     );
-    const { token } = JSON.parse(
-      (await cli(['coordinator', 'token', 'create', '--site', 'site-a', '--json', '--config', fx.configFile]))
-        .stdout,
-    ) as { token: string };
-    await cli(['node', 'enroll', '--dir', nodeDir, '--token', token]);
     const node = spawnCli(['node', 'start', '--dir', nodeDir], path.join(fx.dir, 'site-a.log'));
     await waitFor('two anchors at the coordinator', 20_000, async () => {
       const store = new SqliteAuditLogStore(path.join(dataDir(), 'audit-log.db'), { forReading: true });

@@ -17,6 +17,7 @@ import {
   admin,
   type CoordinatorFixture,
   cli,
+  enrolNodeWithCli,
   spawnCli,
   startCoordinatorProcess,
   waitFor,
@@ -75,26 +76,7 @@ describe('federations and reference sets', () => {
     expect(view.referenceSet.sha256).toBe(sha256(reference));
     expect(view.privacy.delta).toBe(1e-5);
 
-    const dir = path.join(fx.dir, 'site-a');
-    await cli([
-      'node',
-      'init',
-      '--dir',
-      dir,
-      '--coordinator',
-      fx.grpcAddress,
-      '--ca',
-      fx.caFile,
-      '--site',
-      'site-a',
-      '--server-name',
-      'localhost',
-    ]);
-    const { token } = JSON.parse(
-      (await cli(['coordinator', 'token', 'create', '--site', 'site-a', '--json', '--config', fx.configFile]))
-        .stdout,
-    ) as { token: string };
-    await cli(['node', 'enroll', '--dir', dir, '--token', token]);
+    const dir = await enrolNodeWithCli(fx, 'site-a', path.join(fx.dir, 'site-a'));
     // A download interrupted earlier left one good chunk and one corrupt one behind.
     const dest = path.join(dir, 'federations', 'breast-cancer', 'reference.npy');
     fs.mkdirSync(`${dest}.parts`, { recursive: true });

@@ -4,6 +4,7 @@ import { generateSiteKeys } from '@fedistill/identity';
 import {
   type CoordinatorFixture,
   cli,
+  enrolNodeWithCli,
   exited,
   freePort,
   spawnCli,
@@ -134,36 +135,7 @@ describe('coordinator and node processes over TLS', () => {
   });
 
   it('shuts a node down cleanly on SIGTERM', async () => {
-    const dir = path.join(fx.dir, 'sites', 'northgate');
-    await cli([
-      'node',
-      'init',
-      '--dir',
-      dir,
-      '--coordinator',
-      fx.grpcAddress,
-      '--ca',
-      fx.caFile,
-      '--site',
-      'northgate',
-      '--server-name',
-      'localhost',
-    ]);
-    const { token } = JSON.parse(
-      (
-        await cli([
-          'coordinator',
-          'token',
-          'create',
-          '--site',
-          'northgate',
-          '--json',
-          '--config',
-          fx.configFile,
-        ])
-      ).stdout,
-    ) as { token: string };
-    await cli(['node', 'enroll', '--dir', dir, '--token', token]);
+    const dir = await enrolNodeWithCli(fx, 'northgate');
     const node = spawnCli(['node', 'start', '--dir', dir], path.join(fx.dir, 'northgate.log'));
     nodes.set('northgate', node);
     await waitFor('northgate online', 20_000, async () =>

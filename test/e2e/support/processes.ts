@@ -206,3 +206,45 @@ export async function admin<T>(
   });
   return { status: res.status, body: (await res.json()) as T };
 }
+
+/**
+ * `fedistill node init` then `node enroll` with a token from `coordinator token create`, all
+ * through the CLI. Returns the node directory (default FIXTURE/sites/SITE).
+ */
+export async function enrolNodeWithCli(
+  fx: CoordinatorFixture,
+  site: string,
+  dir = path.join(fx.dir, 'sites', site),
+): Promise<string> {
+  const init = await cli([
+    'node',
+    'init',
+    '--dir',
+    dir,
+    '--coordinator',
+    fx.grpcAddress,
+    '--ca',
+    fx.caFile,
+    '--site',
+    site,
+    '--server-name',
+    'localhost',
+  ]);
+  if (init.code !== 0) throw new Error(`node init failed: ${init.stderr}`);
+  const created = await cli([
+    'coordinator',
+    'token',
+    'create',
+    '--site',
+    site,
+    '--json',
+    '--config',
+    fx.configFile,
+  ]);
+  if (created.code !== 0) throw new Error(`token create failed: ${created.stderr}`);
+  const { token } = JSON.parse(created.stdout) as { token: string };
+  const enrolled = await cli(['node', 'enroll', '--dir', dir, '--token', token]);
+  if (!enrolled.stdout.includes(`site '${site}' enrolled`))
+    throw new Error(`node enroll failed: ${enrolled.stderr}`);
+  return dir;
+}
