@@ -32,6 +32,7 @@ export {
   ShareKind,
   DeclineReason,
   RoundAnnouncement,
+  RoundParticipant,
   StageDeadline,
   RoundKeys,
   AdvertiseKeysRequest,

@@ -87,7 +87,7 @@ describe('WIRE_LIMITS', () => {
 });
 
 describe(findLimitViolation.name, () => {
-  const share = { fromSite: 'a', toSite: 'b', nonce: new Uint8Array(24), ciphertext: new Uint8Array(100) };
+  const share = { fromSiteId: 1, toSiteId: 2, nonce: new Uint8Array(24), ciphertext: new Uint8Array(100) };
 
   it('accepts a message within its limits', () => {
     expect(
@@ -115,7 +115,7 @@ describe(findLimitViolation.name, () => {
   it('counts string limits in UTF-8 bytes and repeated limits in items', () => {
     expect(findLimitViolation('RoundRef', { federationId: 'é'.repeat(33) })?.message).toContain('66 bytes');
     expect(
-      findLimitViolation('GetUnmaskRequestResponse', { survivors: new Array(1001).fill('s') })?.message,
-    ).toBe("field 'survivors' has 1001 items; the limit is 1000");
+      findLimitViolation('GetUnmaskRequestResponse', { survivors: new Array(256).fill(1) })?.message,
+    ).toBe("field 'survivors' has 256 items; the limit is 255");
   });
 });

@@ -304,7 +304,10 @@ export function declineReasonToJSON(object: DeclineReason): string {
   }
 }
 
-/** Identifies one round of one federation. */
+/**
+ * Identifies one round of one federation. The secure-aggregation round id bound into every
+ * signature and sealed share is the text "<federation_id>#<round>" (libs/secagg, SecAggConfig.roundId).
+ */
 export interface RoundRef {
   /** Limit: at most 64 bytes. */
   federationId: string;
@@ -346,12 +349,22 @@ export interface RoundAnnouncement {
   threshold: number;
   /** Masking neighbours per site (0 = full mesh). */
   neighbours: number;
-  /** Sites invited to the round. Limit: at most 1000 items. */
-  participants: string[];
+  /**
+   * Sites invited to the round, each with its secure-aggregation id (its Shamir x-coordinate is
+   * its position in this list plus one). Limit: at most 255 items.
+   */
+  participants: RoundParticipant[];
   /** Deadline of each stage. Limit: at most 8 items. */
   deadlines: StageDeadline[];
   /** Seed of the masking graph (with neighbours > 0). Limit: at most 32 bytes. */
   graphSeed: Buffer;
+}
+
+export interface RoundParticipant {
+  /** Limit: at most 63 bytes. */
+  siteName: string;
+  /** The site's id in this round (SecAggConfig.siteIds). */
+  siteId: number;
 }
 
 export interface StageDeadline {
@@ -359,18 +372,20 @@ export interface StageDeadline {
   deadlineUnixMs: number;
 }
 
-/** Stage 1: a site's round keys, signed by its Ed25519 identity key. */
+/**
+ * Stage 1: a site's round keys, signed by its Ed25519 identity key. The signed bytes are those
+ * of libs/secagg/src/envelope.ts: each of the label "fedistill/secagg/v1/round-keys", the round
+ * id, the seal key and the mask key as a 4-byte big-endian length and the bytes, with the site id
+ * as a 4-byte big-endian integer after the round id.
+ */
 export interface RoundKeys {
-  /** Limit: at most 63 bytes. */
-  siteName: string;
+  /** The advertising site's id in this round. */
+  siteId: number;
   /** X25519 public key for pairwise mask agreement. Limit: exactly 32 bytes. */
   maskPublicKey: Buffer;
   /** X25519 public key that shares are sealed to (nacl.box). Limit: exactly 32 bytes. */
-  sharePublicKey: Buffer;
-  /**
-   * Ed25519 signature over "fedistill-round-keys-v1\n<federation_id>\n<round>\n<site_name>\n"
-   * followed by mask_public_key and share_public_key. Limit: exactly 64 bytes.
-   */
+  sealPublicKey: Buffer;
+  /** Limit: exactly 64 bytes. */
   signature: Buffer;
 }
 
@@ -396,10 +411,9 @@ export interface GetRoundKeysResponse {
  * the federation, round, sender and recipient, so a re-routed or replayed share fails to open.
  */
 export interface SealedShare {
-  /** Limit: at most 63 bytes. */
-  fromSite: string;
-  /** Limit: at most 63 bytes. */
-  toSite: string;
+  /** Sender and recipient site ids in this round. */
+  fromSiteId: number;
+  toSiteId: number;
   /** Limit: exactly 24 bytes. */
   nonce: Buffer;
   /** Limit: at most 1024 bytes. */
@@ -452,21 +466,23 @@ export interface GetUnmaskRequestRequest {
 
 export interface GetUnmaskRequestResponse {
   /**
-   * Sites whose masked input arrived: reveal their self-mask seed shares.
-   * Limit: at most 1000 items.
+   * Site ids whose masked input arrived: reveal their self-mask seed shares.
+   * Limit: at most 255 items.
    */
-  survivors: string[];
+  survivors: number[];
   /**
-   * Sites that dropped after stage 2: reveal their mask-key shares.
-   * Limit: at most 1000 items.
+   * Site ids that dropped after stage 2: reveal their mask-key shares.
+   * Limit: at most 255 items.
    */
-  dropped: string[];
+  dropped: number[];
 }
 
 export interface UnmaskShare {
-  /** The site the share is about. Limit: at most 63 bytes. */
-  aboutSite: string;
+  /** The site id the share is about. */
+  aboutSiteId: number;
   kind: ShareKind;
+  /** The Shamir x-coordinate of the share (the revealing site's position plus one). */
+  x: number;
   /** The decrypted Shamir share. Limit: at most 256 bytes. */
   share: Buffer;
 }
@@ -661,7 +677,7 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
       writer.uint32(120).uint32(message.neighbours);
     }
     for (const v of message.participants) {
-      writer.uint32(130).string(v!);
+      RoundParticipant.encode(v!, writer.uint32(130).fork()).join();
     }
     for (const v of message.deadlines) {
       StageDeadline.encode(v!, writer.uint32(138).fork()).join();
@@ -820,7 +836,7 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
               break;
             }
 
-            message.participants.push(reader.string());
+            message.participants.push(RoundParticipant.decode(reader, reader.uint32()));
             continue;
           }
           case 17: {
@@ -905,7 +921,7 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
       threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
       neighbours: isSet(object.neighbours) ? globalThis.Number(object.neighbours) : 0,
       participants: globalThis.Array.isArray(object?.participants)
-        ? object.participants.map((e: any) => globalThis.String(e))
+        ? object.participants.map((e: any) => RoundParticipant.fromJSON(e))
         : [],
       deadlines: globalThis.Array.isArray(object?.deadlines)
         ? object.deadlines.map((e: any) => StageDeadline.fromJSON(e))
@@ -966,7 +982,7 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
       obj.neighbours = Math.round(message.neighbours);
     }
     if (message.participants?.length) {
-      obj.participants = message.participants;
+      obj.participants = message.participants.map((e) => RoundParticipant.toJSON(e));
     }
     if (message.deadlines?.length) {
       obj.deadlines = message.deadlines.map((e) => StageDeadline.toJSON(e));
@@ -999,9 +1015,102 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     message.modulusBits = object.modulusBits ?? 0;
     message.threshold = object.threshold ?? 0;
     message.neighbours = object.neighbours ?? 0;
-    message.participants = object.participants?.map((e) => e) || [];
+    message.participants = object.participants?.map((e) => RoundParticipant.fromPartial(e)) || [];
     message.deadlines = object.deadlines?.map((e) => StageDeadline.fromPartial(e)) || [];
     message.graphSeed = object.graphSeed ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseRoundParticipant(): RoundParticipant {
+  return { siteName: "", siteId: 0 };
+}
+
+export const RoundParticipant: MessageFns<RoundParticipant> = {
+  encode(message: RoundParticipant, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteName !== "") {
+      writer.uint32(10).string(message.siteName);
+    }
+    if (message.siteId !== 0) {
+      writer.uint32(16).uint32(message.siteId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RoundParticipant {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRoundParticipant();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.siteId = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RoundParticipant {
+    return {
+      siteName: isSet(object.siteName)
+        ? globalThis.String(object.siteName)
+        : isSet(object.site_name)
+        ? globalThis.String(object.site_name)
+        : "",
+      siteId: isSet(object.siteId)
+        ? globalThis.Number(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.Number(object.site_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: RoundParticipant): unknown {
+    const obj: any = {};
+    if (message.siteName !== "") {
+      obj.siteName = message.siteName;
+    }
+    if (message.siteId !== 0) {
+      obj.siteId = Math.round(message.siteId);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RoundParticipant>): RoundParticipant {
+    return RoundParticipant.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RoundParticipant>): RoundParticipant {
+    const message = createBaseRoundParticipant();
+    message.siteName = object.siteName ?? "";
+    message.siteId = object.siteId ?? 0;
     return message;
   },
 };
@@ -1096,19 +1205,19 @@ export const StageDeadline: MessageFns<StageDeadline> = {
 };
 
 function createBaseRoundKeys(): RoundKeys {
-  return { siteName: "", maskPublicKey: Buffer.alloc(0), sharePublicKey: Buffer.alloc(0), signature: Buffer.alloc(0) };
+  return { siteId: 0, maskPublicKey: Buffer.alloc(0), sealPublicKey: Buffer.alloc(0), signature: Buffer.alloc(0) };
 }
 
 export const RoundKeys: MessageFns<RoundKeys> = {
   encode(message: RoundKeys, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.siteName !== "") {
-      writer.uint32(10).string(message.siteName);
+    if (message.siteId !== 0) {
+      writer.uint32(8).uint32(message.siteId);
     }
     if (message.maskPublicKey.length !== 0) {
       writer.uint32(18).bytes(message.maskPublicKey);
     }
-    if (message.sharePublicKey.length !== 0) {
-      writer.uint32(26).bytes(message.sharePublicKey);
+    if (message.sealPublicKey.length !== 0) {
+      writer.uint32(26).bytes(message.sealPublicKey);
     }
     if (message.signature.length !== 0) {
       writer.uint32(34).bytes(message.signature);
@@ -1130,11 +1239,11 @@ export const RoundKeys: MessageFns<RoundKeys> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 10) {
+            if (tag !== 8) {
               break;
             }
 
-            message.siteName = reader.string();
+            message.siteId = reader.uint32();
             continue;
           }
           case 2: {
@@ -1150,7 +1259,7 @@ export const RoundKeys: MessageFns<RoundKeys> = {
               break;
             }
 
-            message.sharePublicKey = Buffer.from(reader.bytes());
+            message.sealPublicKey = Buffer.from(reader.bytes());
             continue;
           }
           case 4: {
@@ -1175,20 +1284,20 @@ export const RoundKeys: MessageFns<RoundKeys> = {
 
   fromJSON(object: any): RoundKeys {
     return {
-      siteName: isSet(object.siteName)
-        ? globalThis.String(object.siteName)
-        : isSet(object.site_name)
-        ? globalThis.String(object.site_name)
-        : "",
+      siteId: isSet(object.siteId)
+        ? globalThis.Number(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.Number(object.site_id)
+        : 0,
       maskPublicKey: isSet(object.maskPublicKey)
         ? Buffer.from(bytesFromBase64(object.maskPublicKey))
         : isSet(object.mask_public_key)
         ? Buffer.from(bytesFromBase64(object.mask_public_key))
         : Buffer.alloc(0),
-      sharePublicKey: isSet(object.sharePublicKey)
-        ? Buffer.from(bytesFromBase64(object.sharePublicKey))
-        : isSet(object.share_public_key)
-        ? Buffer.from(bytesFromBase64(object.share_public_key))
+      sealPublicKey: isSet(object.sealPublicKey)
+        ? Buffer.from(bytesFromBase64(object.sealPublicKey))
+        : isSet(object.seal_public_key)
+        ? Buffer.from(bytesFromBase64(object.seal_public_key))
         : Buffer.alloc(0),
       signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
     };
@@ -1196,14 +1305,14 @@ export const RoundKeys: MessageFns<RoundKeys> = {
 
   toJSON(message: RoundKeys): unknown {
     const obj: any = {};
-    if (message.siteName !== "") {
-      obj.siteName = message.siteName;
+    if (message.siteId !== 0) {
+      obj.siteId = Math.round(message.siteId);
     }
     if (message.maskPublicKey.length !== 0) {
       obj.maskPublicKey = base64FromBytes(message.maskPublicKey);
     }
-    if (message.sharePublicKey.length !== 0) {
-      obj.sharePublicKey = base64FromBytes(message.sharePublicKey);
+    if (message.sealPublicKey.length !== 0) {
+      obj.sealPublicKey = base64FromBytes(message.sealPublicKey);
     }
     if (message.signature.length !== 0) {
       obj.signature = base64FromBytes(message.signature);
@@ -1216,9 +1325,9 @@ export const RoundKeys: MessageFns<RoundKeys> = {
   },
   fromPartial(object: DeepPartial<RoundKeys>): RoundKeys {
     const message = createBaseRoundKeys();
-    message.siteName = object.siteName ?? "";
+    message.siteId = object.siteId ?? 0;
     message.maskPublicKey = object.maskPublicKey ?? Buffer.alloc(0);
-    message.sharePublicKey = object.sharePublicKey ?? Buffer.alloc(0);
+    message.sealPublicKey = object.sealPublicKey ?? Buffer.alloc(0);
     message.signature = object.signature ?? Buffer.alloc(0);
     return message;
   },
@@ -1500,16 +1609,16 @@ export const GetRoundKeysResponse: MessageFns<GetRoundKeysResponse> = {
 };
 
 function createBaseSealedShare(): SealedShare {
-  return { fromSite: "", toSite: "", nonce: Buffer.alloc(0), ciphertext: Buffer.alloc(0) };
+  return { fromSiteId: 0, toSiteId: 0, nonce: Buffer.alloc(0), ciphertext: Buffer.alloc(0) };
 }
 
 export const SealedShare: MessageFns<SealedShare> = {
   encode(message: SealedShare, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.fromSite !== "") {
-      writer.uint32(10).string(message.fromSite);
+    if (message.fromSiteId !== 0) {
+      writer.uint32(8).uint32(message.fromSiteId);
     }
-    if (message.toSite !== "") {
-      writer.uint32(18).string(message.toSite);
+    if (message.toSiteId !== 0) {
+      writer.uint32(16).uint32(message.toSiteId);
     }
     if (message.nonce.length !== 0) {
       writer.uint32(26).bytes(message.nonce);
@@ -1534,19 +1643,19 @@ export const SealedShare: MessageFns<SealedShare> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 10) {
+            if (tag !== 8) {
               break;
             }
 
-            message.fromSite = reader.string();
+            message.fromSiteId = reader.uint32();
             continue;
           }
           case 2: {
-            if (tag !== 18) {
+            if (tag !== 16) {
               break;
             }
 
-            message.toSite = reader.string();
+            message.toSiteId = reader.uint32();
             continue;
           }
           case 3: {
@@ -1579,16 +1688,16 @@ export const SealedShare: MessageFns<SealedShare> = {
 
   fromJSON(object: any): SealedShare {
     return {
-      fromSite: isSet(object.fromSite)
-        ? globalThis.String(object.fromSite)
-        : isSet(object.from_site)
-        ? globalThis.String(object.from_site)
-        : "",
-      toSite: isSet(object.toSite)
-        ? globalThis.String(object.toSite)
-        : isSet(object.to_site)
-        ? globalThis.String(object.to_site)
-        : "",
+      fromSiteId: isSet(object.fromSiteId)
+        ? globalThis.Number(object.fromSiteId)
+        : isSet(object.from_site_id)
+        ? globalThis.Number(object.from_site_id)
+        : 0,
+      toSiteId: isSet(object.toSiteId)
+        ? globalThis.Number(object.toSiteId)
+        : isSet(object.to_site_id)
+        ? globalThis.Number(object.to_site_id)
+        : 0,
       nonce: isSet(object.nonce) ? Buffer.from(bytesFromBase64(object.nonce)) : Buffer.alloc(0),
       ciphertext: isSet(object.ciphertext) ? Buffer.from(bytesFromBase64(object.ciphertext)) : Buffer.alloc(0),
     };
@@ -1596,11 +1705,11 @@ export const SealedShare: MessageFns<SealedShare> = {
 
   toJSON(message: SealedShare): unknown {
     const obj: any = {};
-    if (message.fromSite !== "") {
-      obj.fromSite = message.fromSite;
+    if (message.fromSiteId !== 0) {
+      obj.fromSiteId = Math.round(message.fromSiteId);
     }
-    if (message.toSite !== "") {
-      obj.toSite = message.toSite;
+    if (message.toSiteId !== 0) {
+      obj.toSiteId = Math.round(message.toSiteId);
     }
     if (message.nonce.length !== 0) {
       obj.nonce = base64FromBytes(message.nonce);
@@ -1616,8 +1725,8 @@ export const SealedShare: MessageFns<SealedShare> = {
   },
   fromPartial(object: DeepPartial<SealedShare>): SealedShare {
     const message = createBaseSealedShare();
-    message.fromSite = object.fromSite ?? "";
-    message.toSite = object.toSite ?? "";
+    message.fromSiteId = object.fromSiteId ?? 0;
+    message.toSiteId = object.toSiteId ?? 0;
     message.nonce = object.nonce ?? Buffer.alloc(0);
     message.ciphertext = object.ciphertext ?? Buffer.alloc(0);
     return message;
@@ -2156,11 +2265,19 @@ function createBaseGetUnmaskRequestResponse(): GetUnmaskRequestResponse {
 
 export const GetUnmaskRequestResponse: MessageFns<GetUnmaskRequestResponse> = {
   encode(message: GetUnmaskRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.survivors) {
-      writer.uint32(10).string(v!);
+    if (message.survivors.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.survivors) {
+        writer.uint32(v);
+      }
+      writer.join();
     }
-    for (const v of message.dropped) {
-      writer.uint32(18).string(v!);
+    if (message.dropped.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.dropped) {
+        writer.uint32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -2179,20 +2296,40 @@ export const GetUnmaskRequestResponse: MessageFns<GetUnmaskRequestResponse> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 10) {
-              break;
+            if (tag === 8) {
+              message.survivors.push(reader.uint32());
+
+              continue;
             }
 
-            message.survivors.push(reader.string());
-            continue;
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.survivors.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
           }
           case 2: {
-            if (tag !== 18) {
-              break;
+            if (tag === 16) {
+              message.dropped.push(reader.uint32());
+
+              continue;
             }
 
-            message.dropped.push(reader.string());
-            continue;
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.dropped.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
           }
         }
         if ((tag & 7) === 4 || tag === 0) {
@@ -2209,19 +2346,19 @@ export const GetUnmaskRequestResponse: MessageFns<GetUnmaskRequestResponse> = {
   fromJSON(object: any): GetUnmaskRequestResponse {
     return {
       survivors: globalThis.Array.isArray(object?.survivors)
-        ? object.survivors.map((e: any) => globalThis.String(e))
+        ? object.survivors.map((e: any) => globalThis.Number(e))
         : [],
-      dropped: globalThis.Array.isArray(object?.dropped) ? object.dropped.map((e: any) => globalThis.String(e)) : [],
+      dropped: globalThis.Array.isArray(object?.dropped) ? object.dropped.map((e: any) => globalThis.Number(e)) : [],
     };
   },
 
   toJSON(message: GetUnmaskRequestResponse): unknown {
     const obj: any = {};
     if (message.survivors?.length) {
-      obj.survivors = message.survivors;
+      obj.survivors = message.survivors.map((e) => Math.round(e));
     }
     if (message.dropped?.length) {
-      obj.dropped = message.dropped;
+      obj.dropped = message.dropped.map((e) => Math.round(e));
     }
     return obj;
   },
@@ -2238,16 +2375,19 @@ export const GetUnmaskRequestResponse: MessageFns<GetUnmaskRequestResponse> = {
 };
 
 function createBaseUnmaskShare(): UnmaskShare {
-  return { aboutSite: "", kind: 0, share: Buffer.alloc(0) };
+  return { aboutSiteId: 0, kind: 0, x: 0, share: Buffer.alloc(0) };
 }
 
 export const UnmaskShare: MessageFns<UnmaskShare> = {
   encode(message: UnmaskShare, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.aboutSite !== "") {
-      writer.uint32(10).string(message.aboutSite);
+    if (message.aboutSiteId !== 0) {
+      writer.uint32(8).uint32(message.aboutSiteId);
     }
     if (message.kind !== 0) {
       writer.uint32(16).int32(message.kind);
+    }
+    if (message.x !== 0) {
+      writer.uint32(32).uint32(message.x);
     }
     if (message.share.length !== 0) {
       writer.uint32(26).bytes(message.share);
@@ -2269,11 +2409,11 @@ export const UnmaskShare: MessageFns<UnmaskShare> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 10) {
+            if (tag !== 8) {
               break;
             }
 
-            message.aboutSite = reader.string();
+            message.aboutSiteId = reader.uint32();
             continue;
           }
           case 2: {
@@ -2282,6 +2422,14 @@ export const UnmaskShare: MessageFns<UnmaskShare> = {
             }
 
             message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.x = reader.uint32();
             continue;
           }
           case 3: {
@@ -2306,23 +2454,27 @@ export const UnmaskShare: MessageFns<UnmaskShare> = {
 
   fromJSON(object: any): UnmaskShare {
     return {
-      aboutSite: isSet(object.aboutSite)
-        ? globalThis.String(object.aboutSite)
-        : isSet(object.about_site)
-        ? globalThis.String(object.about_site)
-        : "",
+      aboutSiteId: isSet(object.aboutSiteId)
+        ? globalThis.Number(object.aboutSiteId)
+        : isSet(object.about_site_id)
+        ? globalThis.Number(object.about_site_id)
+        : 0,
       kind: isSet(object.kind) ? shareKindFromJSON(object.kind) : 0,
+      x: isSet(object.x) ? globalThis.Number(object.x) : 0,
       share: isSet(object.share) ? Buffer.from(bytesFromBase64(object.share)) : Buffer.alloc(0),
     };
   },
 
   toJSON(message: UnmaskShare): unknown {
     const obj: any = {};
-    if (message.aboutSite !== "") {
-      obj.aboutSite = message.aboutSite;
+    if (message.aboutSiteId !== 0) {
+      obj.aboutSiteId = Math.round(message.aboutSiteId);
     }
     if (message.kind !== 0) {
       obj.kind = shareKindToJSON(message.kind);
+    }
+    if (message.x !== 0) {
+      obj.x = Math.round(message.x);
     }
     if (message.share.length !== 0) {
       obj.share = base64FromBytes(message.share);
@@ -2335,8 +2487,9 @@ export const UnmaskShare: MessageFns<UnmaskShare> = {
   },
   fromPartial(object: DeepPartial<UnmaskShare>): UnmaskShare {
     const message = createBaseUnmaskShare();
-    message.aboutSite = object.aboutSite ?? "";
+    message.aboutSiteId = object.aboutSiteId ?? 0;
     message.kind = object.kind ?? 0;
+    message.x = object.x ?? 0;
     message.share = object.share ?? Buffer.alloc(0);
     return message;
   },
