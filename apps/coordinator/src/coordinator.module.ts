@@ -4,6 +4,7 @@ import {
   type DynamicModule,
   Inject,
   Module,
+  type OnApplicationBootstrap,
   type OnApplicationShutdown,
   type Provider,
 } from '@nestjs/common';
@@ -26,6 +27,7 @@ import { SiteService } from './domain/site.service';
 import { FederationController } from './admin/federation.controller';
 import { FederationService } from './federation/federation.service';
 import { GrpcServerHost } from './grpc/grpc-server.host';
+import { RoundEngine } from './rounds/round-engine';
 import {
   AUDIT_STORE,
   CONFIG,
@@ -35,6 +37,7 @@ import {
   GRPC_HOST,
   IDENTITY,
   LOGGER,
+  ROUNDS,
   SITES,
   STORE,
   TRANSCRIPT,
@@ -58,14 +61,28 @@ function loadOrCreateIdentity(dataDir: string): SiteKeys {
 }
 
 /** Closes what the module owns when the application shuts down, in dependency order. */
-class Lifecycle implements OnApplicationShutdown {
+class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
     @Inject(GRPC_HOST) private readonly grpc: GrpcServerHost,
     @Inject(STORE) private readonly store: CoordinatorStore,
     @Inject(AUDIT_STORE) private readonly auditStore: AuditLogStore,
+    @Inject(ROUNDS) private readonly rounds: RoundEngine,
+    @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
+  /** Resumes rounds left open by a previous run, then closes stages as their deadlines pass. */
+  async onApplicationBootstrap(): Promise<void> {
+    const resumed = await this.rounds.resume();
+    if (resumed > 0) this.log.info({ rounds: resumed }, 'resumed open rounds');
+    this.timer = setInterval(() => {
+      this.rounds.tick().catch((err: unknown) => this.log.error({ err }, 'round deadline check failed'));
+    }, 250);
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
     await this.grpc.close();
     await this.store.close();
     this.auditStore.close();
@@ -118,8 +135,19 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
         new FederationService(store, transcript, hub),
     },
     {
+      provide: ROUNDS,
+      inject: [STORE, FEDERATIONS, SITES, EVENT_HUB, TRANSCRIPT],
+      useFactory: (
+        store: CoordinatorStore,
+        federations: FederationService,
+        sites: SiteService,
+        hub: NodeEventHub,
+        transcript: AuditChain,
+      ) => new RoundEngine(store, federations, sites, hub, transcript),
+    },
+    {
       provide: GRPC_HOST,
-      inject: [STORE, ENROLMENT, EVENT_HUB, TRANSCRIPT, IDENTITY, FEDERATIONS],
+      inject: [STORE, ENROLMENT, EVENT_HUB, TRANSCRIPT, IDENTITY, FEDERATIONS, ROUNDS],
       useFactory: (
         store: CoordinatorStore,
         enrolment: EnrolmentService,
@@ -127,6 +155,7 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
         transcript: AuditChain,
         identity: SiteKeys,
         federations: FederationService,
+        rounds: RoundEngine,
       ) =>
         new GrpcServerHost(
           {
@@ -134,7 +163,7 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
             clockSkewMs: config.auth.clockSkewMs,
             heartbeatIntervalMs: config.sessions.heartbeatIntervalMs,
           },
-          { store, enrolment, hub, transcript, identity, federations },
+          { store, enrolment, hub, transcript, identity, federations, rounds },
           logger,
         ),
     },

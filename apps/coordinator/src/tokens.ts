@@ -10,3 +10,4 @@ export const IDENTITY = Symbol('CoordinatorIdentity');
 export const AUDIT_STORE = Symbol('AuditLogStore');
 export const TRANSCRIPT = Symbol('Transcript');
 export const FEDERATIONS = Symbol('FederationService');
+export const ROUNDS = Symbol('RoundEngine');

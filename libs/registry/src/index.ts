@@ -17,7 +17,11 @@ export {
   type ArtifactStore,
   UnknownFederationError,
   FederationExistsError,
+  type RoundRecord,
+  type RoundStore,
+  RoundExistsError,
 } from './ports';
+export { SqliteRoundStore } from './sqlite/sqlite-rounds';
 export { SqliteFederationRegistry, SqliteArtifactStore } from './sqlite/sqlite-federations';
 export { type Migration, COORDINATOR_MIGRATIONS, migrate } from './sqlite/migrations';
 export {

@@ -87,7 +87,8 @@ export class SecAggCoordinator {
   closeKeys(): KeyRoster | undefined {
     this.expectStage('keys');
     const count = this.current.adverts.length;
-    if (this.abandonIfBelow(count, 'advertised keys')) return undefined;
+    // Fewer than the survivor floor can never be unmasked: stop now rather than at the last stage.
+    if (this.abandonIfBelow(count, 'advertised keys', survivorFloor(this.config))) return undefined;
     this.current = { ...this.current, stage: 'shares' };
     return { roundId: this.config.roundId, adverts: this.current.adverts };
   }
@@ -126,7 +127,8 @@ export class SecAggCoordinator {
   closeShares(): ShareDelivery[] | undefined {
     this.expectStage('shares');
     const sharers = [...this.current.sharers].sort((a, b) => a - b);
-    if (this.abandonIfBelow(sharers.length, 'shared their keys')) return undefined;
+    if (this.abandonIfBelow(sharers.length, 'shared their keys', survivorFloor(this.config)))
+      return undefined;
     this.current = {
       ...this.current,
       stage: 'inputs',

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { adminRequest, type AdminConnectionOptions, resolveAdminConnection } from '../admin-client';
 import { output } from '../cli-error';
-import { registerFederationCommands } from './federation.command';
+import { registerFederationCommands, registerRoundCommands } from './federation.command';
 
 interface SiteView {
   name: string;
@@ -60,6 +60,7 @@ export function registerCoordinatorCommand(program: Command): void {
     .action((opts: { config: string }) => runCoordinator(opts.config));
 
   registerFederationCommands(coordinator);
+  registerRoundCommands(coordinator);
 
   const token = coordinator.command('token').description('one-time enrolment tokens');
   withAdminOptions(token.command('create'))

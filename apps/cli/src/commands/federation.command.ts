@@ -145,3 +145,53 @@ export function registerFederationCommands(coordinator: Command): void {
       output(Boolean(opts.json), res, () => `site '${site}' added: ${describe(res)}`);
     });
 }
+
+interface RoundView {
+  round: number;
+  status: string;
+  stage: string;
+  participants: string[];
+  keysFrom: string[];
+  sharesFrom: string[];
+  inputsFrom: string[];
+  declines: Array<{ site: string; reason: string }>;
+  reason: string | null;
+}
+
+const describeRound = (r: RoundView): string =>
+  `round ${r.round}: ${r.status} (stage ${r.stage}); sites ${r.participants.join(', ')}; keys from ${r.keysFrom.length}, shares from ${r.sharesFrom.length}, inputs from ${r.inputsFrom.length}` +
+  (r.declines.length ? `; declined: ${r.declines.map((d) => d.site).join(', ')}` : '') +
+  (r.reason ? `; ${r.reason}` : '');
+
+export function registerRoundCommands(coordinator: Command): void {
+  const round = coordinator.command('round').description('rounds: queries answered under secure aggregation');
+  withAdmin(round.command('start'))
+    .description("open the federation's next round with its online member sites")
+    .requiredOption('--federation <id>', 'federation id')
+    .option('--json', 'print JSON')
+    .action(async (opts: AdminConnectionOptions & { federation: string; json?: boolean }) => {
+      const res = await adminRequest<RoundView>(
+        resolveAdminConnection(opts),
+        'POST',
+        `/api/v1/federations/${encodeURIComponent(opts.federation)}/rounds`,
+        {},
+      );
+      output(Boolean(opts.json), res, () => `opened ${describeRound(res)}`);
+    });
+  withAdmin(round.command('status'))
+    .description("the federation's rounds and where each stands")
+    .requiredOption('--federation <id>', 'federation id')
+    .option('--json', 'print JSON')
+    .action(async (opts: AdminConnectionOptions & { federation: string; json?: boolean }) => {
+      const res = await adminRequest<{ rounds: RoundView[] }>(
+        resolveAdminConnection(opts),
+        'GET',
+        `/api/v1/federations/${encodeURIComponent(opts.federation)}/rounds`,
+      );
+      output(
+        Boolean(opts.json),
+        res.rounds,
+        () => res.rounds.map(describeRound).join('\n') || 'no rounds yet',
+      );
+    });
+}

@@ -3,7 +3,9 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { RequestInvalidError } from '../domain/errors';
 import type { FederationService, FederationView, ReferenceSetView } from '../federation/federation.service';
-import { FEDERATIONS } from '../tokens';
+import type { RoundEngine } from '../rounds/round-engine';
+import type { RoundView } from '../rounds/round-view';
+import { FEDERATIONS, ROUNDS } from '../tokens';
 import { OperatorTokenGuard } from './operator-token.guard';
 
 const addSiteBody = z.object({ site: z.string() }).strict();
@@ -12,7 +14,22 @@ const addSiteBody = z.object({ site: z.string() }).strict();
 @Controller('api/v1')
 @UseGuards(OperatorTokenGuard)
 export class FederationController {
-  constructor(@Inject(FEDERATIONS) private readonly federations: FederationService) {}
+  constructor(
+    @Inject(FEDERATIONS) private readonly federations: FederationService,
+    @Inject(ROUNDS) private readonly rounds: RoundEngine,
+  ) {}
+
+  /** Opens the federation's next round with its online member sites. */
+  @Post('federations/:id/rounds')
+  @HttpCode(201)
+  startRound(@Param('id') id: string): Promise<RoundView> {
+    return this.rounds.start(id);
+  }
+
+  @Get('federations/:id/rounds')
+  async listRounds(@Param('id') id: string): Promise<{ rounds: RoundView[] }> {
+    return { rounds: await this.rounds.status(id) };
+  }
 
   /** Body: the NPY file itself (Content-Type: application/octet-stream). */
   @Post('reference-sets')

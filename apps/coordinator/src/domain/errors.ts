@@ -28,3 +28,8 @@ export class ConflictError extends Error {
 export class OutOfRangeError extends Error {
   override readonly name = 'OutOfRangeError';
 }
+
+/** The round is not at the stage this request needs yet (the caller should retry later). */
+export class StageNotReadyError extends Error {
+  override readonly name = 'StageNotReadyError';
+}

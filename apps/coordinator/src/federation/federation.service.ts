@@ -136,6 +136,12 @@ export class FederationService {
     throw new NotFoundError(`no artifact ${sha256} for site '${site}'`);
   }
 
+  /** How many inputs the federation's reference set holds. */
+  async referenceRows(id: string): Promise<number> {
+    const view = await this.get(id);
+    return (await this.referenceView(view.referenceSet.sha256)).rows;
+  }
+
   /** One chunk of an artifact (access is checked by artifactFor first). */
   async chunk(sha256: string, index: number): Promise<Uint8Array> {
     const data = await this.store.artifacts.chunk(sha256, index);

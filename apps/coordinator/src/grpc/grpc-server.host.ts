@@ -7,12 +7,15 @@ import {
   EnrolmentService as EnrolmentDefinition,
   MAX_WIRE_MESSAGE_BYTES,
   NodeSessionService,
+  RoundsService,
 } from '@fedistill/wire';
 import type { CoordinatorStore } from '@fedistill/registry';
 import type { EnrolmentService } from '../domain/enrolment.service';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import { NodeAuthenticator } from './node-authenticator';
 import type { FederationService } from '../federation/federation.service';
+import type { RoundEngine } from '../rounds/round-engine';
+import { roundsMethods } from '../rounds/rounds-service';
 import { artifactsMethods } from './artifacts-service';
 import { auditMethods } from './audit-service';
 import { enrolmentMethods, nodeSessionMethods } from './node-services';
@@ -39,6 +42,7 @@ export interface GrpcServices {
   readonly transcript: AuditChain;
   readonly identity: SiteKeys;
   readonly federations: FederationService;
+  readonly rounds: RoundEngine;
 }
 
 export class GrpcServerHost {
@@ -57,7 +61,7 @@ export class GrpcServerHost {
 
   /** Every node-facing service, each behind the same middleware (enrolment without signatures). */
   private register(server: Server): void {
-    const { store, enrolment, hub, transcript, identity, federations } = this.services;
+    const { store, enrolment, hub, transcript, identity, federations, rounds } = this.services;
     const { heartbeatIntervalMs } = this.options;
     const auth = new NodeAuthenticator(store, this.options.clockSkewMs, transcript);
     const services = [
@@ -75,6 +79,7 @@ export class GrpcServerHost {
       ),
       secureService(AuditService, auditMethods(transcript, identity), auth, this.log),
       secureService(ArtifactsService, artifactsMethods(federations), auth, this.log),
+      secureService(RoundsService, roundsMethods(rounds), auth, this.log),
     ];
     for (const s of services) server.addService(s.definition, s.implementation);
   }

@@ -13,6 +13,7 @@ import {
   OutOfRangeError,
   PermissionError,
   RequestInvalidError,
+  StageNotReadyError,
 } from '../domain/errors';
 
 /** The one place where domain errors become gRPC statuses. */
@@ -28,6 +29,7 @@ const TABLE: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [UnknownFederationError, status.NOT_FOUND],
   [FederationExistsError, status.ALREADY_EXISTS],
   [OutOfRangeError, status.OUT_OF_RANGE],
+  [StageNotReadyError, status.FAILED_PRECONDITION],
 ];
 
 /** Maps an error to a ServiceError; unknown errors become INTERNAL with no detail leaked. */

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { CoordinatorStore } from '../ports';
 import {
   FederationExistsError,
+  RoundExistsError,
   SiteAlreadyEnrolledError,
   SiteAlreadyRevokedError,
   UnknownFederationError,
@@ -175,6 +176,48 @@ export function describeFederationStoreContract(
       expect(await sut.artifacts.chunk(sut1.sha256, 3)).toBeUndefined();
       expect(await sut.artifacts.put('reference-set', bytes, 1000, now + 5)).toEqual(sut1);
       expect((await sut.artifacts.put('student', new Uint8Array(0), 1000, now)).chunkSha256).toHaveLength(1);
+    });
+  });
+}
+
+/** Rounds: part of the same CoordinatorStore contract. */
+export function describeRoundStoreContract(
+  adapter: string,
+  factory: () => CoordinatorStore | Promise<CoordinatorStore>,
+): void {
+  describe(`CoordinatorStore rounds contract: ${adapter}`, () => {
+    let sut: CoordinatorStore;
+    const record = (round: number, status: 'open' | 'completed' = 'open') => ({
+      federationId: 'fed',
+      round,
+      status,
+      stage: 'keys',
+      engine: JSON.stringify({ round }),
+      createdAt: 1000 + round,
+      updatedAt: 1000 + round,
+    });
+    beforeEach(async () => {
+      sut = await factory();
+      await sut.federations.create({ id: 'fed', spec: {}, createdAt: 1 });
+    });
+    afterEach(async () => {
+      await sut.close();
+    });
+
+    it('creates rounds once, saves transitions and lists them', async () => {
+      await sut.rounds.create(record(1));
+      await sut.rounds.create(record(2));
+      await expect(sut.rounds.create(record(2))).rejects.toThrow(RoundExistsError);
+      await sut.rounds.save({ ...record(1, 'completed'), stage: 'done', engine: '{"x":1}', updatedAt: 5000 });
+      expect(await sut.rounds.get('fed', 1)).toEqual({
+        ...record(1, 'completed'),
+        stage: 'done',
+        engine: '{"x":1}',
+        updatedAt: 5000,
+      });
+      expect((await sut.rounds.list('fed')).map((r) => r.round)).toEqual([1, 2]);
+      expect((await sut.rounds.open()).map((r) => r.round)).toEqual([2]);
+      expect(await sut.rounds.get('fed', 9)).toBeUndefined();
     });
   });
 }

@@ -57,6 +57,22 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ readonly version: number; read
       );
     `,
   },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE rounds (
+        federation_id TEXT NOT NULL REFERENCES federations (id),
+        round INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        engine TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (federation_id, round)
+      );
+      CREATE INDEX rounds_open ON rounds (status);
+    `,
+  },
 ];
 
 /** Applies missing steps under an advisory lock, so coordinators starting together do not race. */

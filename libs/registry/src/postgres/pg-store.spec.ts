@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import {
   describeCoordinatorStoreContract,
   describeFederationStoreContract,
+  describeRoundStoreContract,
 } from '../contracts/coordinator-store.contract';
 import type { CoordinatorStore } from '../ports';
 import { openPostgresCoordinatorStore } from './pg-store';
@@ -31,6 +32,7 @@ async function freshStore(): Promise<CoordinatorStore> {
 if (url) {
   describeCoordinatorStoreContract('PostgreSQL', freshStore);
   describeFederationStoreContract('PostgreSQL', freshStore);
+  describeRoundStoreContract('PostgreSQL', freshStore);
 
   describe(openPostgresCoordinatorStore.name, () => {
     it('names a server it cannot reach', async () => {

@@ -70,6 +70,23 @@ export const COORDINATOR_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'rounds',
+    sql: `
+      CREATE TABLE rounds (
+        federation_id TEXT NOT NULL REFERENCES federations (id),
+        round INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        engine TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (federation_id, round)
+      );
+      CREATE INDEX rounds_open ON rounds (status);
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the database's user_version, each in its own transaction. */

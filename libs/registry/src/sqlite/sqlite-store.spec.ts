@@ -5,12 +5,14 @@ import Database from 'better-sqlite3';
 import {
   describeCoordinatorStoreContract,
   describeFederationStoreContract,
+  describeRoundStoreContract,
 } from '../contracts/coordinator-store.contract';
 import { COORDINATOR_MIGRATIONS, migrate } from './migrations';
 import { openSqliteCoordinatorStore } from './sqlite-store';
 
 describeCoordinatorStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
 describeFederationStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
+describeRoundStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
 
 describe(openSqliteCoordinatorStore.name, () => {
   it('keeps data across a reopen of the same file', async () => {

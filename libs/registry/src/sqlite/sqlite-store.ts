@@ -14,6 +14,7 @@ import type {
 import { SiteAlreadyEnrolledError, SiteAlreadyRevokedError, UnknownSiteError } from '../ports';
 import { COORDINATOR_MIGRATIONS, migrate } from './migrations';
 import { SqliteArtifactStore, SqliteFederationRegistry } from './sqlite-federations';
+import { SqliteRoundStore } from './sqlite-rounds';
 
 interface SiteRow {
   name: string;
@@ -154,6 +155,7 @@ export function openSqliteCoordinatorStore(file: string): CoordinatorStore {
     replayGuard: new SqliteReplayGuard(db),
     federations: new SqliteFederationRegistry(db),
     artifacts: new SqliteArtifactStore(db),
+    rounds: new SqliteRoundStore(db),
     close: () => {
       db.close();
     },

@@ -358,6 +358,13 @@ export interface RoundAnnouncement {
   deadlines: StageDeadline[];
   /** Seed of the masking graph (with neighbours > 0). Limit: at most 32 bytes. */
   graphSeed: Buffer;
+  /**
+   * The sum is only unmasked with at least this many surviving sites (n minus the dropout
+   * tolerance), so it always carries the target noise; every site enforces it too.
+   */
+  minSurvivors: number;
+  /** Largest magnitude of one entry of a site's (signed) summary; sites x max_input fits the ring. */
+  maxInput: number;
 }
 
 export interface RoundParticipant {
@@ -365,6 +372,11 @@ export interface RoundParticipant {
   siteName: string;
   /** The site's id in this round (SecAggConfig.siteIds). */
   siteId: number;
+  /**
+   * The site's Ed25519 identity key as enrolled: it signs the site's round keys. Sites may also
+   * pin their peers' keys out of band. Limit: exactly 32 bytes.
+   */
+  signingPublicKey: Buffer;
 }
 
 export interface StageDeadline {
@@ -438,6 +450,8 @@ export interface FetchSharesRequest {
 export interface FetchSharesResponse {
   /** The shares addressed to the caller. Limit: at most 1000 items. */
   shares: SealedShare[];
+  /** Ids of all sites whose shares the coordinator accepted (U2), sorted. Limit: at most 255 items. */
+  sharers: number[];
 }
 
 /**
@@ -622,6 +636,8 @@ function createBaseRoundAnnouncement(): RoundAnnouncement {
     participants: [],
     deadlines: [],
     graphSeed: Buffer.alloc(0),
+    minSurvivors: 0,
+    maxInput: 0,
   };
 }
 
@@ -684,6 +700,12 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     }
     if (message.graphSeed.length !== 0) {
       writer.uint32(146).bytes(message.graphSeed);
+    }
+    if (message.minSurvivors !== 0) {
+      writer.uint32(152).uint32(message.minSurvivors);
+    }
+    if (message.maxInput !== 0) {
+      writer.uint32(160).uint32(message.maxInput);
     }
     return writer;
   },
@@ -855,6 +877,22 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
             message.graphSeed = Buffer.from(reader.bytes());
             continue;
           }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.minSurvivors = reader.uint32();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.maxInput = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -931,6 +969,16 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
         : isSet(object.graph_seed)
         ? Buffer.from(bytesFromBase64(object.graph_seed))
         : Buffer.alloc(0),
+      minSurvivors: isSet(object.minSurvivors)
+        ? globalThis.Number(object.minSurvivors)
+        : isSet(object.min_survivors)
+        ? globalThis.Number(object.min_survivors)
+        : 0,
+      maxInput: isSet(object.maxInput)
+        ? globalThis.Number(object.maxInput)
+        : isSet(object.max_input)
+        ? globalThis.Number(object.max_input)
+        : 0,
     };
   },
 
@@ -990,6 +1038,12 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     if (message.graphSeed.length !== 0) {
       obj.graphSeed = base64FromBytes(message.graphSeed);
     }
+    if (message.minSurvivors !== 0) {
+      obj.minSurvivors = Math.round(message.minSurvivors);
+    }
+    if (message.maxInput !== 0) {
+      obj.maxInput = Math.round(message.maxInput);
+    }
     return obj;
   },
 
@@ -1018,12 +1072,14 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     message.participants = object.participants?.map((e) => RoundParticipant.fromPartial(e)) || [];
     message.deadlines = object.deadlines?.map((e) => StageDeadline.fromPartial(e)) || [];
     message.graphSeed = object.graphSeed ?? Buffer.alloc(0);
+    message.minSurvivors = object.minSurvivors ?? 0;
+    message.maxInput = object.maxInput ?? 0;
     return message;
   },
 };
 
 function createBaseRoundParticipant(): RoundParticipant {
-  return { siteName: "", siteId: 0 };
+  return { siteName: "", siteId: 0, signingPublicKey: Buffer.alloc(0) };
 }
 
 export const RoundParticipant: MessageFns<RoundParticipant> = {
@@ -1033,6 +1089,9 @@ export const RoundParticipant: MessageFns<RoundParticipant> = {
     }
     if (message.siteId !== 0) {
       writer.uint32(16).uint32(message.siteId);
+    }
+    if (message.signingPublicKey.length !== 0) {
+      writer.uint32(26).bytes(message.signingPublicKey);
     }
     return writer;
   },
@@ -1066,6 +1125,14 @@ export const RoundParticipant: MessageFns<RoundParticipant> = {
             message.siteId = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.signingPublicKey = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1090,6 +1157,11 @@ export const RoundParticipant: MessageFns<RoundParticipant> = {
         : isSet(object.site_id)
         ? globalThis.Number(object.site_id)
         : 0,
+      signingPublicKey: isSet(object.signingPublicKey)
+        ? Buffer.from(bytesFromBase64(object.signingPublicKey))
+        : isSet(object.signing_public_key)
+        ? Buffer.from(bytesFromBase64(object.signing_public_key))
+        : Buffer.alloc(0),
     };
   },
 
@@ -1101,6 +1173,9 @@ export const RoundParticipant: MessageFns<RoundParticipant> = {
     if (message.siteId !== 0) {
       obj.siteId = Math.round(message.siteId);
     }
+    if (message.signingPublicKey.length !== 0) {
+      obj.signingPublicKey = base64FromBytes(message.signingPublicKey);
+    }
     return obj;
   },
 
@@ -1111,6 +1186,7 @@ export const RoundParticipant: MessageFns<RoundParticipant> = {
     const message = createBaseRoundParticipant();
     message.siteName = object.siteName ?? "";
     message.siteId = object.siteId ?? 0;
+    message.signingPublicKey = object.signingPublicKey ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -1942,13 +2018,20 @@ export const FetchSharesRequest: MessageFns<FetchSharesRequest> = {
 };
 
 function createBaseFetchSharesResponse(): FetchSharesResponse {
-  return { shares: [] };
+  return { shares: [], sharers: [] };
 }
 
 export const FetchSharesResponse: MessageFns<FetchSharesResponse> = {
   encode(message: FetchSharesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.shares) {
       SealedShare.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.sharers.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.sharers) {
+        writer.uint32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -1974,6 +2057,24 @@ export const FetchSharesResponse: MessageFns<FetchSharesResponse> = {
             message.shares.push(SealedShare.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag === 16) {
+              message.sharers.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.sharers.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1989,6 +2090,7 @@ export const FetchSharesResponse: MessageFns<FetchSharesResponse> = {
   fromJSON(object: any): FetchSharesResponse {
     return {
       shares: globalThis.Array.isArray(object?.shares) ? object.shares.map((e: any) => SealedShare.fromJSON(e)) : [],
+      sharers: globalThis.Array.isArray(object?.sharers) ? object.sharers.map((e: any) => globalThis.Number(e)) : [],
     };
   },
 
@@ -1996,6 +2098,9 @@ export const FetchSharesResponse: MessageFns<FetchSharesResponse> = {
     const obj: any = {};
     if (message.shares?.length) {
       obj.shares = message.shares.map((e) => SealedShare.toJSON(e));
+    }
+    if (message.sharers?.length) {
+      obj.sharers = message.sharers.map((e) => Math.round(e));
     }
     return obj;
   },
@@ -2006,6 +2111,7 @@ export const FetchSharesResponse: MessageFns<FetchSharesResponse> = {
   fromPartial(object: DeepPartial<FetchSharesResponse>): FetchSharesResponse {
     const message = createBaseFetchSharesResponse();
     message.shares = object.shares?.map((e) => SealedShare.fromPartial(e)) || [];
+    message.sharers = object.sharers?.map((e) => e) || [];
     return message;
   },
 };

@@ -1,0 +1,110 @@
+import {
+  decodeState,
+  encodeState,
+  type KeyRoster,
+  SecAggCoordinator,
+  type ShareDelivery,
+  type UnmaskRequest,
+} from '@fedistill/secagg';
+import type { CoordinatorState } from '@fedistill/secagg';
+import type { RoundRecord } from '@fedistill/registry';
+import type { RoundPlan, StageName } from './round-plan';
+
+export interface Decline {
+  readonly site: string;
+  readonly reason: string;
+  readonly detail: string;
+}
+
+/** Everything the engine keeps about one round; persisted whole after every transition. */
+export interface RoundSnapshot {
+  readonly plan: RoundPlan;
+  readonly coordinator: CoordinatorState;
+  readonly roster: KeyRoster | null;
+  readonly deliveries: readonly ShareDelivery[] | null;
+  readonly unmaskRequests: readonly UnmaskRequest[] | null;
+  readonly declines: readonly Decline[];
+  /** SHA-256 (hex) of each accepted masked input, by site id: a retried submission is recognized. */
+  readonly receipts: Readonly<Record<number, string>>;
+  readonly status: RoundRecord['status'];
+  readonly reason: string | null;
+  readonly createdAt: number;
+}
+
+/** A round in memory: its coordinator state machine and the stage outputs sites fetch. */
+export class LiveRound {
+  roster: KeyRoster | null;
+  deliveries: readonly ShareDelivery[] | null;
+  unmaskRequests: readonly UnmaskRequest[] | null;
+  declines: Decline[];
+  receipts: Record<number, string>;
+  status: RoundRecord['status'];
+  reason: string | null;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly plan: RoundPlan,
+    readonly coordinator: SecAggCoordinator,
+    snapshot: Partial<RoundSnapshot>,
+    readonly createdAt: number,
+  ) {
+    this.roster = snapshot.roster ?? null;
+    this.deliveries = snapshot.deliveries ?? null;
+    this.unmaskRequests = snapshot.unmaskRequests ?? null;
+    this.declines = [...(snapshot.declines ?? [])];
+    this.receipts = { ...(snapshot.receipts ?? {}) };
+    this.status = snapshot.status ?? 'open';
+    this.reason = snapshot.reason ?? null;
+  }
+
+  static fromRecord(record: RoundRecord, identityKeys: ReadonlyMap<number, Uint8Array>): LiveRound {
+    const s = decodeState<RoundSnapshot>(record.engine);
+    return new LiveRound(
+      s.plan,
+      SecAggCoordinator.resume({ config: s.plan.config, identityKeys }, s.coordinator),
+      s,
+      s.createdAt,
+    );
+  }
+
+  /** The stage sites are in now ('keys' .. 'unmask'), or null once the round ended. */
+  get stage(): StageName | null {
+    const st = this.coordinator.stage;
+    return st === 'done' || st === 'abandoned' ? null : st;
+  }
+
+  /** Runs `fn` after every earlier mutation of this round finished (one writer at a time). */
+  serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  participant(site: string): number | undefined {
+    return this.plan.participants.find((p) => p.siteName === site)?.siteId;
+  }
+
+  toRecord(now: number): RoundRecord {
+    const snapshot: RoundSnapshot = {
+      plan: this.plan,
+      coordinator: this.coordinator.state,
+      roster: this.roster,
+      deliveries: this.deliveries,
+      unmaskRequests: this.unmaskRequests,
+      declines: this.declines,
+      receipts: this.receipts,
+      status: this.status,
+      reason: this.reason,
+      createdAt: this.createdAt,
+    };
+    return {
+      federationId: this.plan.federationId,
+      round: this.plan.round,
+      status: this.status,
+      stage: this.coordinator.stage,
+      engine: encodeState(snapshot),
+      createdAt: this.createdAt,
+      updatedAt: now,
+    };
+  }
+}

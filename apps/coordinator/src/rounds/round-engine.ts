@@ -1,0 +1,348 @@
+import { createHash } from 'node:crypto';
+import type { CoordinatorStore } from '@fedistill/registry';
+import {
+  type KeyAdvertisement,
+  type KeyRoster,
+  type MaskedInput,
+  SecAggCoordinator,
+  type SealedShare,
+  type ShareDelivery,
+  type UnmaskRequest,
+  type UnmaskResponse,
+} from '@fedistill/secagg';
+import { NotFoundError, PermissionError, RequestInvalidError, StageNotReadyError } from '../domain/errors';
+import type { NodeEventHub } from '../domain/node-event-hub';
+import type { SiteService } from '../domain/site.service';
+import type { Transcript } from '../domain/transcript';
+import type { FederationService } from '../federation/federation.service';
+import { LiveRound } from './live-round';
+import { announcementEvent, WIRE_STAGE } from './round-events';
+import { planRound, type StageName } from './round-plan';
+import { type RoundView, viewOf } from './round-view';
+
+/**
+ * The coordinator side of rounds: it drives the SecAgg+ coordinator state machine with what
+ * sites send over gRPC, closes each stage when every expected site has answered or its deadline
+ * passes, and persists the round after every transition so a restarted coordinator resumes it
+ * (or abandons it cleanly when a deadline passed while it was down).
+ */
+export class RoundEngine {
+  private readonly live = new Map<string, LiveRound>();
+
+  constructor(
+    private readonly store: CoordinatorStore,
+    private readonly federations: FederationService,
+    private readonly sites: SiteService,
+    private readonly hub: NodeEventHub,
+    private readonly transcript: Transcript,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private async identityKeys(
+    participants: LiveRound['plan']['participants'],
+  ): Promise<Map<number, Uint8Array>> {
+    const keys = new Map<number, Uint8Array>();
+    for (const p of participants) {
+      const site = await this.store.sites.get(p.siteName);
+      if (site) keys.set(p.siteId, site.signingPublicKey);
+    }
+    return keys;
+  }
+
+  /** Loads every open round from the store (after a restart). */
+  async resume(): Promise<number> {
+    for (const record of await this.store.rounds.open()) {
+      const engineState = JSON.parse(record.engine) as { plan: LiveRound['plan'] };
+      const round = LiveRound.fromRecord(record, await this.identityKeys(engineState.plan.participants));
+      this.live.set(`${record.federationId}#${record.round}`, round);
+      await this.transcript.append({
+        event: 'round',
+        federation: record.federationId,
+        round: String(record.round),
+        detail: `resumed at stage ${record.stage}`,
+      });
+    }
+    return this.live.size;
+  }
+
+  /** Opens the federation's next round with its online member sites. */
+  async start(federationId: string): Promise<RoundView> {
+    const federation = await this.federations.get(federationId);
+    const online = (await this.sites.list()).filter((s) => s.online && federation.members.includes(s.name));
+    const sites = online.map((s) => s.name);
+    if (sites.length < federation.rounds.minSites) {
+      throw new RequestInvalidError(
+        `only ${sites.length} of the federation's sites are online (${sites.join(', ') || 'none'}); rounds.minSites is ${federation.rounds.minSites}`,
+      );
+    }
+    if ((await this.store.rounds.list(federationId)).some((r) => r.status === 'open')) {
+      throw new RequestInvalidError(`federation '${federationId}' already has an open round`);
+    }
+    const previous = await this.store.rounds.list(federationId);
+    const roundNumber = (previous.at(-1)?.round ?? 0) + 1;
+    const reference = await this.federations.referenceRows(federationId);
+    const plan = planRound(federation, roundNumber, online, reference, this.now());
+    const round = new LiveRound(
+      plan,
+      SecAggCoordinator.create({
+        config: plan.config,
+        identityKeys: await this.identityKeys(plan.participants),
+      }),
+      {},
+      this.now(),
+    );
+    await this.store.rounds.create(round.toRecord(this.now()));
+    this.live.set(plan.config.roundId, round);
+    await this.transcript.append({
+      event: 'round',
+      federation: federationId,
+      round: String(roundNumber),
+      detail: `opened with ${sites.join(', ')}; ${plan.queries.length} queries`,
+    });
+    for (const p of plan.participants) this.hub.push(p.siteName, announcementEvent(plan, federation));
+    return viewOf(round);
+  }
+
+  async status(federationId: string): Promise<RoundView[]> {
+    await this.federations.get(federationId);
+    return (await this.store.rounds.list(federationId))
+      .map((r) => this.live.get(`${r.federationId}#${r.round}`) ?? r)
+      .map((r) => viewOf(r));
+  }
+
+  private round(federationId: string, round: number, site: string): { live: LiveRound; siteId: number } {
+    const live = this.live.get(`${federationId}#${round}`);
+    if (!live) throw new NotFoundError(`federation '${federationId}' has no open round ${round}`);
+    const siteId = live.participant(site);
+    if (siteId === undefined)
+      throw new PermissionError(`site '${site}' is not a participant of round ${round}`);
+    return { live, siteId };
+  }
+
+  /** The caller's secure-aggregation id in the round. */
+  siteIdOf(site: string, federationId: string, roundNo: number): number {
+    return this.round(federationId, roundNo, site).siteId;
+  }
+
+  private expectStage(live: LiveRound, stage: StageName): void {
+    if (live.stage !== stage)
+      throw new RequestInvalidError(
+        `round ${live.plan.round} is at stage '${live.stage ?? live.status}', not '${stage}'`,
+      );
+  }
+
+  /** Applies a state-machine call, persists, and closes the stage early when everyone answered. */
+  private mutate<T>(live: LiveRound, fn: () => T): Promise<T> {
+    return live.serialized(async () => {
+      let result: T;
+      try {
+        result = fn();
+      } catch (err) {
+        throw new RequestInvalidError((err as Error).message);
+      }
+      if (this.everyoneAnswered(live)) await this.closeStage(live, 'everyone answered');
+      else await this.store.rounds.save(live.toRecord(this.now()));
+      return result;
+    });
+  }
+
+  private everyoneAnswered(live: LiveRound): boolean {
+    const s = live.coordinator.state;
+    const declined = new Set(live.declines.map((d) => live.participant(d.site)));
+    switch (live.stage) {
+      case 'keys':
+        return live.plan.participants.every(
+          (p) => declined.has(p.siteId) || s.adverts.some((a) => a.siteId === p.siteId),
+        );
+      case 'shares':
+        return (live.roster?.adverts ?? []).every((a) => s.sharers.includes(a.siteId));
+      case 'inputs':
+        return s.sharers.every((id) => s.inputs.includes(id));
+      case 'unmask':
+        return s.inputs.every((id) => s.responses.some((r) => r.from === id));
+      default:
+        return false;
+    }
+  }
+
+  async advertiseKeys(
+    site: string,
+    federationId: string,
+    roundNo: number,
+    advert: KeyAdvertisement,
+  ): Promise<void> {
+    const { live, siteId } = this.round(federationId, roundNo, site);
+    // A retry of a request whose answer was lost (a coordinator restart, say) is not an error.
+    const earlier = live.coordinator.state.adverts.find((a) => a.siteId === siteId);
+    if (earlier && Buffer.from(earlier.signature).equals(Buffer.from(advert.signature))) return;
+    this.expectStage(live, 'keys');
+    if (advert.siteId !== siteId)
+      throw new PermissionError(`site '${site}' has id ${siteId} in this round, not ${advert.siteId}`);
+    await this.mutate(live, () => live.coordinator.receiveKeys(advert));
+  }
+
+  roster(site: string, federationId: string, roundNo: number): KeyRoster {
+    const { live } = this.round(federationId, roundNo, site);
+    if (!live.roster)
+      throw new StageNotReadyError(
+        `the key stage of round ${roundNo} is still open (deadline ${new Date(live.plan.deadlines.keys).toISOString()})`,
+      );
+    return live.roster;
+  }
+
+  async sendShares(
+    site: string,
+    federationId: string,
+    roundNo: number,
+    shares: readonly SealedShare[],
+  ): Promise<void> {
+    const { live, siteId } = this.round(federationId, roundNo, site);
+    if (live.coordinator.state.sharers.includes(siteId)) return; // a retried request
+    this.expectStage(live, 'shares');
+    if (shares.some((s) => s.from !== siteId))
+      throw new PermissionError(`site '${site}' may only send shares from its own id ${siteId}`);
+    await this.mutate(live, () => live.coordinator.receiveShares(siteId, shares));
+  }
+
+  delivery(site: string, federationId: string, roundNo: number): ShareDelivery {
+    const { live, siteId } = this.round(federationId, roundNo, site);
+    const delivery = live.deliveries?.find((d) => d.to === siteId);
+    if (!live.deliveries) throw new StageNotReadyError(`the share stage of round ${roundNo} is still open`);
+    if (!delivery) throw new PermissionError(`site '${site}' did not share keys in round ${roundNo}`);
+    return delivery;
+  }
+
+  async submitInput(
+    site: string,
+    federationId: string,
+    roundNo: number,
+    vector: Uint32Array,
+  ): Promise<string> {
+    const { live, siteId } = this.round(federationId, roundNo, site);
+    const receipt = createHash('sha256').update(vector).digest('hex');
+    const earlier = live.receipts[siteId];
+    if (earlier === receipt) return receipt; // a retried request
+    if (earlier)
+      throw new RequestInvalidError(`a different masked input was already accepted from site '${site}'`);
+    this.expectStage(live, 'inputs');
+    if (vector.length !== live.plan.config.length) {
+      throw new RequestInvalidError(
+        `masked vector has ${vector.length} entries; this round has ${live.plan.config.length}`,
+      );
+    }
+    const input: MaskedInput = { roundId: live.plan.config.roundId, from: siteId, vector };
+    await this.mutate(live, () => {
+      live.coordinator.receiveMaskedInput(input);
+      live.receipts[siteId] = receipt;
+    });
+    return receipt;
+  }
+
+  unmaskRequest(site: string, federationId: string, roundNo: number): UnmaskRequest {
+    const { live, siteId } = this.round(federationId, roundNo, site);
+    if (!live.unmaskRequests)
+      throw new StageNotReadyError(`the input stage of round ${roundNo} is still open`);
+    const request = live.unmaskRequests.find((r) => r.to === siteId);
+    if (!request) throw new PermissionError(`site '${site}' sent no masked input in round ${roundNo}`);
+    return request;
+  }
+
+  async submitUnmask(
+    site: string,
+    federationId: string,
+    roundNo: number,
+    response: UnmaskResponse,
+  ): Promise<void> {
+    const { live, siteId } = this.round(federationId, roundNo, site);
+    if (live.coordinator.state.responses.some((r) => r.from === siteId)) return; // a retried request
+    this.expectStage(live, 'unmask');
+    if (response.from !== siteId)
+      throw new PermissionError(`site '${site}' may only answer for its own id ${siteId}`);
+    await this.mutate(live, () => live.coordinator.receiveUnmask(response));
+  }
+
+  /** A site's reported refusal (its budget, say): recorded, and the site is not waited for. */
+  async decline(
+    site: string,
+    federationId: string,
+    roundNo: number,
+    reason: string,
+    detail: string,
+  ): Promise<void> {
+    const { live } = this.round(federationId, roundNo, site);
+    await live.serialized(async () => {
+      live.declines.push({ site, reason, detail });
+      await this.transcript.append({
+        event: 'received',
+        federation: federationId,
+        round: String(roundNo),
+        peer: site,
+        kind: 'Rounds/DeclineRound',
+        detail: `${reason}: ${detail}`,
+      });
+      if (live.stage === 'keys' && this.everyoneAnswered(live))
+        await this.closeStage(live, 'everyone answered');
+      else await this.store.rounds.save(live.toRecord(this.now()));
+    });
+  }
+
+  /** Closes every stage whose deadline passed; called on a timer. */
+  async tick(): Promise<void> {
+    for (const live of [...this.live.values()]) {
+      const stage = live.stage;
+      if (stage && this.now() > live.plan.deadlines[stage]) {
+        await live.serialized(() =>
+          live.stage === stage ? this.closeStage(live, 'deadline passed') : Promise.resolve(),
+        );
+      }
+    }
+  }
+
+  private async closeStage(live: LiveRound, why: string): Promise<void> {
+    const c = live.coordinator;
+    const stage = live.stage;
+    if (stage === 'keys') live.roster = c.closeKeys() ?? null;
+    else if (stage === 'shares') live.deliveries = c.closeShares() ?? null;
+    else if (stage === 'inputs') live.unmaskRequests = c.closeInputs() ?? null;
+    else if (stage === 'unmask') c.finish();
+    const fed = live.plan.federationId;
+    const roundNo = String(live.plan.round);
+    if (c.stage === 'done' || c.stage === 'abandoned') {
+      live.status = c.stage === 'done' ? 'completed' : 'abandoned';
+      live.reason = c.state.reason;
+      this.live.delete(live.plan.config.roundId);
+      const detail =
+        c.stage === 'done'
+          ? `completed with ${c.state.inputs.length} sites (${why})`
+          : `abandoned: ${c.state.reason ?? ''} (${why}); nothing was revealed`;
+      await this.transcript.append({ event: 'round', federation: fed, round: roundNo, detail });
+      for (const p of live.plan.participants) {
+        this.hub.push(p.siteName, {
+          $case: 'roundFinished',
+          value: {
+            round: { federationId: fed, round: live.plan.round },
+            outcome: c.stage === 'done' ? 1 : 2,
+            detail,
+          },
+        });
+      }
+    } else {
+      await this.transcript.append({
+        event: 'round',
+        federation: fed,
+        round: roundNo,
+        detail: `stage ${stage} closed (${why}); now ${c.stage}`,
+      });
+      const next = live.stage;
+      if (next) {
+        const value = {
+          round: { federationId: fed, round: live.plan.round },
+          stage: WIRE_STAGE[next],
+          deadlineUnixMs: live.plan.deadlines[next],
+        };
+        for (const p of live.plan.participants) this.hub.push(p.siteName, { $case: 'stageOpened', value });
+      }
+    }
+    await this.store.rounds.save(live.toRecord(this.now()));
+  }
+}

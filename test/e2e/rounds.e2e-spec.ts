@@ -1,0 +1,219 @@
+import * as fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { decodeSigned, decodeState, encodeSigned } from '@fedistill/secagg';
+import type { RoundAnnouncement } from '@fedistill/wire';
+import { float32Npy } from './support/npy';
+import {
+  admin,
+  cli,
+  type CoordinatorFixture,
+  freePort,
+  startCoordinatorProcess,
+  waitFor,
+} from './support/processes';
+import { WireSite } from './support/wire-site';
+
+interface RoundView {
+  round: number;
+  status: string;
+  stage: string;
+  inputsFrom: string[];
+  keysFrom: string[];
+  declines: Array<{ site: string }>;
+  reason: string | null;
+}
+
+const QUERIES = 5;
+const LENGTH = QUERIES * 3;
+
+/**
+ * The coordinator's round engine over real gRPC and TLS. Four sites (the node's egress path and
+ * the real SecAgg+ site state machine, with integer summaries chosen by the test) run rounds
+ * with dropouts, refusals, and a coordinator killed mid-round. Four, because with a full mesh
+ * each site shares among its n - 1 = 3 neighbours with threshold t = 2 (t > 3/2), so a site may
+ * vanish even before sharing; with three sites (t = 2 of 2 neighbours) a site lost before the
+ * share stage leaves its peers below the threshold and the round is abandoned.
+ */
+describe('rounds under secure aggregation', () => {
+  let fx: CoordinatorFixture;
+  const sites: WireSite[] = [];
+  let count = 0;
+
+  beforeAll(async () => {
+    fx = await startCoordinatorProcess({ grpcPort: await freePort() });
+    for (const name of ['site-a', 'site-b', 'site-c', 'site-d']) {
+      const site = await WireSite.enrol(fx, name);
+      await site.connect();
+      sites.push(site);
+    }
+  });
+  afterAll(async () => {
+    for (const s of sites) s.close();
+    await fx.stop();
+  });
+
+  /** A new federation of the four sites, so each test's rounds are independent. */
+  async function federation(deadline: string): Promise<string> {
+    count += 1;
+    const id = `fed-${count}`;
+    const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fx.operatorToken}`, 'content-type': 'application/octet-stream' },
+      body: float32Npy(
+        [40, 4],
+        Float32Array.from({ length: 160 }, (_v, i) => i / 10),
+      ),
+    });
+    const { sha256 } = (await upload.json()) as { sha256: string };
+    const deadlines = {
+      advertiseKeys: deadline,
+      shareKeys: deadline,
+      maskedInput: deadline,
+      unmask: deadline,
+    };
+    const created = await admin(fx, 'POST', '/api/v1/federations', {
+      id,
+      labels: ['a', 'b', 'c'],
+      input: { shape: [4] },
+      referenceSet: { sha256 },
+      student: { architecture: 'mlp', hidden: [8] },
+      privacy: { mechanism: 'skellam', noiseMultiplier: 2, epsilonCap: 8 },
+      secureAggregation: { dropoutTolerance: 1 },
+      rounds: { minSites: 4, queriesPerRound: QUERIES, deadlines },
+    });
+    expect(created.status).toBe(201);
+    for (const s of sites) await admin(fx, 'POST', `/api/v1/federations/${id}/sites`, { site: s.name });
+    return id;
+  }
+
+  async function startRound(id: string): Promise<RoundAnnouncement[]> {
+    for (const s of sites) s.events.length = 0;
+    const started = await cli([
+      'coordinator',
+      'round',
+      'start',
+      '--federation',
+      id,
+      '--json',
+      '--config',
+      fx.configFile,
+    ]);
+    expect(started.stderr).toBe('');
+    return Promise.all(sites.map((s) => s.announcement()));
+  }
+
+  const rounds = async (id: string) =>
+    (await admin<{ rounds: RoundView[] }>(fx, 'GET', `/api/v1/federations/${id}/rounds`)).body.rounds;
+  const finished = (id: string, round = 1) =>
+    waitFor(`round ${round} of ${id} to finish`, 30_000, async () => {
+      const r = (await rounds(id))[round - 1];
+      return r && r.status !== 'open' ? r : undefined;
+    });
+
+  /** The round as the coordinator stored it: the engine's JSON text and the decoded state. */
+  function stored(
+    id: string,
+    round = 1,
+  ): { text: string; result: Int32Array | null; maskedSum: Uint32Array | null } {
+    const db = new Database(fx.dbFile, { readonly: true });
+    const row = db
+      .prepare('SELECT engine FROM rounds WHERE federation_id = ? AND round = ?')
+      .get(id, round) as { engine: string };
+    db.close();
+    const state = decodeState<{ coordinator: { result: Uint32Array | null; maskedSum: Uint32Array | null } }>(
+      row.engine,
+    ).coordinator;
+    return {
+      text: row.engine,
+      result: state.result && decodeSigned(state.result, 32),
+      maskedSum: state.maskedSum,
+    };
+  }
+
+  const values = (seed: number) =>
+    Int32Array.from({ length: LENGTH }, (_v, i) => ((seed * 7919 + i * 104729) % 2001) - 1000);
+  const sum = (...vs: Int32Array[]) =>
+    Int32Array.from({ length: LENGTH }, (_v, i) => vs.reduce((s, v) => s + (v[i] as number), 0));
+  const base64 = (v: Int32Array) => Buffer.from(encodeSigned(v, 32).buffer).toString('base64');
+
+  it('completes a round whose result is the exact sum, while the coordinator only ever stores masked data', async () => {
+    const id = await federation('5s');
+    const announced = await startRound(id);
+    const inputs = [values(1), values(2), values(3), values(4)];
+    let seenWhileOpen: ReturnType<typeof stored> | undefined;
+    const waitForThree = {
+      beforeInput: async () => {
+        await waitFor('three inputs in', 20_000, async () =>
+          (await rounds(id))[0]?.inputsFrom.length === 3 ? true : undefined,
+        );
+        seenWhileOpen = stored(id);
+      },
+    };
+    await Promise.all(sites.map((s, i) => s.play(announced[i]!, inputs[i]!, i === 3 ? waitForThree : {})));
+    expect(await finished(id)).toMatchObject({ status: 'completed', stage: 'done' });
+    expect([...stored(id).result!]).toEqual([...sum(...inputs)]);
+    // With three of four inputs in, the coordinator held only their masked running sum.
+    const three = sum(inputs[0]!, inputs[1]!, inputs[2]!);
+    expect([...decodeSigned(seenWhileOpen!.maskedSum!, 32)]).not.toEqual([...three]);
+    for (const v of [inputs[0]!, inputs[1]!, inputs[2]!, three])
+      expect(seenWhileOpen!.text).not.toContain(base64(v));
+  });
+
+  it('completes with the survivors when a site vanishes after its keys, and includes one that vanished after its input', async () => {
+    const id = await federation('2s');
+    const inputs = [values(5), values(6), values(7), values(8)];
+    const first = await startRound(id);
+    await Promise.all(
+      sites.map((s, i) => s.play(first[i]!, inputs[i]!, i === 3 ? { stopAfter: 'keys' as const } : {})),
+    );
+    expect(await finished(id)).toMatchObject({ status: 'completed' });
+    expect([...stored(id).result!]).toEqual([...sum(inputs[0]!, inputs[1]!, inputs[2]!)]);
+
+    const second = await startRound(id);
+    await Promise.all(
+      sites.map((s, i) => s.play(second[i]!, inputs[i]!, i === 3 ? { stopAfter: 'input' as const } : {})),
+    );
+    expect(await finished(id, 2)).toMatchObject({ status: 'completed' });
+    expect([...stored(id, 2).result!]).toEqual([...sum(...inputs)]);
+  });
+
+  it('records a refusal and completes with the sites that answered; abandons below the floor, revealing nothing', async () => {
+    const id = await federation('2s');
+    const inputs = [values(9), values(10), values(11)];
+    const first = await startRound(id);
+    await sites[3]!.decline(first[3]!, 'epsilon limit would be passed');
+    await Promise.all([0, 1, 2].map((i) => sites[i]!.play(first[i]!, inputs[i]!)));
+    const round = await finished(id);
+    expect(round.status).toBe('completed');
+    expect(round.declines.map((d) => d.site)).toEqual(['site-d']);
+    expect([...stored(id).result!]).toEqual([...sum(...inputs)]);
+
+    // Two refusals leave two sites: fewer than n - dropoutTolerance = 3 could ever be unmasked.
+    const second = await startRound(id);
+    await sites[2]!.decline(second[2]!, 'no budget');
+    await sites[3]!.decline(second[3]!, 'no budget');
+    await Promise.all([0, 1].map((i) => sites[i]!.play(second[i]!, inputs[i]!).catch(() => undefined)));
+    const abandoned = await finished(id, 2);
+    expect(abandoned.status).toBe('abandoned');
+    expect(abandoned.reason).toBe('only 2 sites advertised keys; threshold is 3');
+    expect(stored(id, 2).result).toBeNull();
+    expect(stored(id, 2).maskedSum).toBeNull();
+  });
+
+  it('resumes a round after the coordinator is killed mid-round', async () => {
+    const id = await federation('20s');
+    const announced = await startRound(id);
+    const inputs = [values(12), values(13), values(14), values(15)];
+    let restarted: Promise<void> | undefined;
+    const afterKeys = () => {
+      restarted ??= waitFor('all keys in', 20_000, async () =>
+        (await rounds(id))[0]?.stage === 'shares' ? true : undefined,
+      ).then(() => fx.restart());
+      return restarted;
+    };
+    await Promise.all(sites.map((s, i) => s.play(announced[i]!, inputs[i]!, { afterKeys })));
+    expect(await finished(id)).toMatchObject({ status: 'completed' });
+    expect([...stored(id).result!]).toEqual([...sum(...inputs)]);
+    expect(fs.readFileSync(fx.logFile, 'utf8')).toContain('resumed open rounds');
+  });
+});
