@@ -3,3 +3,4 @@ export { enrollNode, readEnrolment, type EnrolmentRecord } from './enroll-node';
 export { startNode, type RunningNode, NODE_VERSION } from './start-node';
 export { NodeEgress, EgressRefusedError, type WireMethod } from './egress';
 export { loadNodeConfig, NodeConfigError, NODE_FILES, type NodeConfig } from './node-config';
+export { RoundParticipant, configFromAnnouncement, type ParticipationHooks } from './round-participant';

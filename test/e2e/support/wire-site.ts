@@ -1,9 +1,8 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
 import { AuditChain, MemoryAuditLogStore } from '@fedistill/audit';
 import type { SiteKeys } from '@fedistill/identity';
-import { encodeSigned, SecAggSite, type SecAggConfig } from '@fedistill/secagg';
-import { type NodeEvent, type RoundAnnouncement, RoundsService, ShareKind } from '@fedistill/wire';
+import { type NodeEvent, type RoundAnnouncement, RoundsService } from '@fedistill/wire';
 import { NodeEgress } from '../../../apps/node/src/egress';
+import { type ParticipationHooks, RoundParticipant } from '../../../apps/node/src/round-participant';
 import { NodeSessionService } from '@fedistill/wire';
 import { admin, type CoordinatorFixture } from './processes';
 import { enrollWithGeneratedClient } from './wire-client';
@@ -12,8 +11,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A site played by the test over the real wire: the node's own egress path (signed requests,
- * TLS) and the real SecAgg+ site state machine, fed with an integer summary the test chose. The
- * node process's teacher side is not involved: these tests are about the round protocol.
+ * TLS) and its RoundParticipant (the real SecAgg+ site state machine), fed with an integer
+ * summary the test chose. The node's teacher side is not involved: these tests are about the
+ * round protocol.
  */
 export class WireSite {
   readonly events: NodeEvent[] = [];
@@ -63,128 +63,15 @@ export class WireSite {
     }
   }
 
-  /** Calls `fn` until the stage it needs is open (FAILED_PRECONDITION) or the coordinator is back (UNAVAILABLE). */
-  private async poll<T>(fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await fn();
-      } catch (err) {
-        const code = (err as ServiceError).code;
-        if ((code !== status.FAILED_PRECONDITION && code !== status.UNAVAILABLE) || Date.now() > until)
-          throw err;
-        await sleep(100);
-      }
-    }
-  }
-
   /**
-   * Plays the round with `values` (signed integers, one per query and class) as the summary;
-   * `stopAfter` makes the site vanish after that stage.
+   * Plays the round with `values` (signed integers, one per query and class) through the node's
+   * own RoundParticipant; the hooks make the site vanish or wait at a stage.
    */
-  async play(
-    a: RoundAnnouncement,
-    values: Int32Array,
-    opts: {
-      stopAfter?: 'keys' | 'shares' | 'input';
-      afterKeys?: () => Promise<void>;
-      beforeInput?: () => Promise<void>;
-    } = {},
-  ): Promise<void> {
-    const stopAfter = opts.stopAfter;
-    const round = a.round!;
-    const config: SecAggConfig = {
-      roundId: `${round.federationId}#${round.round}`,
-      siteIds: a.participants.map((p) => p.siteId),
-      threshold: a.threshold,
-      neighbours: a.neighbours === 0 ? 'all' : a.neighbours,
-      bits: a.modulusBits,
-      maxInput: a.maxInput,
-      signed: true,
-      length: a.queryIndices.length * a.numClasses,
-      minSurvivors: a.minSurvivors,
-      graphSeed: new Uint8Array(a.graphSeed),
-    };
-    const siteId = a.participants.find((p) => p.siteName === this.name)!.siteId;
-    const identityKeys = new Map(a.participants.map((p) => [p.siteId, new Uint8Array(p.signingPublicKey)]));
-    const site = SecAggSite.create({
-      config,
-      siteId,
-      identitySecretKey: this.keys.signingSecretKey,
-      identityKeys,
-    });
-    const advert = site.advertiseKeys();
-    const wireKeys = {
-      siteId,
-      maskPublicKey: Buffer.from(advert.maskPublicKey),
-      sealPublicKey: Buffer.from(advert.sealPublicKey),
-      signature: Buffer.from(advert.signature),
-    };
-    await this.poll(() => this.egress.unary(RoundsService.advertiseKeys, { round, keys: wireKeys }));
-    if (stopAfter === 'keys') return;
-    await opts.afterKeys?.();
-    const roster = await this.poll(() => this.egress.unary(RoundsService.getRoundKeys, { round }));
-    const shares = site.shareKeys({
-      roundId: config.roundId,
-      adverts: roster.keys.map((k) => ({
-        roundId: config.roundId,
-        siteId: k.siteId,
-        maskPublicKey: new Uint8Array(k.maskPublicKey),
-        sealPublicKey: new Uint8Array(k.sealPublicKey),
-        signature: new Uint8Array(k.signature),
-      })),
-    });
-    const wireShares = shares.map((s) => ({
-      fromSiteId: s.from,
-      toSiteId: s.to,
-      nonce: Buffer.from(s.nonce),
-      ciphertext: Buffer.from(s.ciphertext),
-    }));
-    await this.poll(() => this.egress.unary(RoundsService.sendShares, { round, shares: wireShares }));
-    if (stopAfter === 'shares') return;
-    const fetched = await this.poll(() => this.egress.unary(RoundsService.fetchShares, { round }));
-    const masked = site.maskInput(
-      {
-        roundId: config.roundId,
-        to: siteId,
-        sharers: fetched.sharers,
-        shares: fetched.shares.map((s) => ({
-          roundId: config.roundId,
-          from: s.fromSiteId,
-          to: s.toSiteId,
-          nonce: new Uint8Array(s.nonce),
-          ciphertext: new Uint8Array(s.ciphertext),
-        })),
-      },
-      encodeSigned(values, config.bits ?? 32),
-    );
-    await opts.beforeInput?.();
-    const bytes = Buffer.from(masked.vector.buffer, masked.vector.byteOffset, masked.vector.byteLength);
-    await this.poll(() =>
-      this.egress.unary(RoundsService.submitMaskedSummary, {
-        round,
-        maskedVector: bytes,
-        length: masked.vector.length,
-      }),
-    );
-    if (stopAfter === 'input') return;
-    const request = await this.poll(() => this.egress.unary(RoundsService.getUnmaskRequest, { round }));
-    const response = site.unmask({
-      roundId: config.roundId,
-      to: siteId,
-      survivors: request.survivors,
-      dropped: request.dropped,
-    });
-    const reveal = (list: typeof response.keyShares, kind: ShareKind) =>
-      list.map((s) => ({ aboutSiteId: s.of, kind, x: s.x, share: Buffer.from(s.share) }));
-    await this.poll(() =>
-      this.egress.unary(RoundsService.submitUnmaskShares, {
-        round,
-        shares: [
-          ...reveal(response.keyShares, ShareKind.SHARE_KIND_MASK_KEY),
-          ...reveal(response.seedShares, ShareKind.SHARE_KIND_SELF_MASK_SEED),
-        ],
-      }),
+  play(a: RoundAnnouncement, values: Int32Array, hooks: ParticipationHooks = {}): Promise<void> {
+    return new RoundParticipant(this.egress, this.name, this.keys.signingSecretKey, 30_000).play(
+      a,
+      values,
+      hooks,
     );
   }
 
