@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import Database from 'better-sqlite3';
+import { SqliteAuditLogStore } from '@fedistill/audit';
 import { decodeSigned, decodeState, encodeSigned } from '@fedistill/secagg';
 import type { RoundAnnouncement } from '@fedistill/wire';
 import { float32Npy } from './support/npy';
@@ -157,6 +159,30 @@ describe('rounds under secure aggregation', () => {
     expect([...decodeSigned(seenWhileOpen!.maskedSum!, 32)]).not.toEqual([...three]);
     for (const v of [inputs[0]!, inputs[1]!, inputs[2]!, three])
       expect(seenWhileOpen!.text).not.toContain(base64(v));
+
+    // The round is on the record on both sides: each message in the site's egress log, and the
+    // round's opening, stages and completion in the coordinator's transcript.
+    const kinds = sites[0]!.log.entries.filter((e) => e.event === 'egress').map((e) => e.kind);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'Rounds/AdvertiseKeys',
+        'Rounds/GetRoundKeys',
+        'Rounds/SendShares',
+        'Rounds/FetchShares',
+        'Rounds/SubmitMaskedSummary',
+        'Rounds/GetUnmaskRequest',
+        'Rounds/SubmitUnmaskShares',
+      ]),
+    );
+    const transcript = await new SqliteAuditLogStore(path.join(fx.dir, 'data', 'audit-log.db'), {
+      forReading: true,
+    }).all();
+    const roundEntries = transcript
+      .filter((e) => e.event === 'round' && e.federation === id)
+      .map((e) => e.detail);
+    expect(roundEntries[0]).toBe('opened with site-a, site-b, site-c, site-d; 5 queries');
+    expect(roundEntries).toContain('stage keys closed (everyone answered); now shares');
+    expect(roundEntries.at(-1)).toMatch(/^completed with 4 sites/);
   });
 
   it('completes with the survivors when a site vanishes after its keys, and includes one that vanished after its input', async () => {

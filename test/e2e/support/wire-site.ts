@@ -17,6 +17,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class WireSite {
   readonly events: NodeEvent[] = [];
+  /** The site's egress log (in memory here; a node keeps it in audit-log.db). */
+  readonly log = new MemoryAuditLogStore();
   private readonly egress: NodeEgress;
   private stream: Awaited<ReturnType<NodeEgress['serverStream']>> | undefined;
   private beat: NodeJS.Timeout | undefined;
@@ -27,7 +29,7 @@ export class WireSite {
     fx: CoordinatorFixture,
   ) {
     this.egress = new NodeEgress({
-      audit: new AuditChain(new MemoryAuditLogStore(), name, keys),
+      audit: new AuditChain(this.log, name, keys),
       address: fx.grpcAddress,
       caFile: fx.caFile,
       site: name,
