@@ -28,6 +28,8 @@ import { type RoundView, viewOf } from './round-view';
  */
 export class RoundEngine {
   private readonly live = new Map<string, LiveRound>();
+  /** Recently finished rounds, so a retried last request (its answer lost) is still recognized. */
+  private readonly finished = new Map<string, LiveRound>();
 
   constructor(
     private readonly store: CoordinatorStore,
@@ -111,7 +113,7 @@ export class RoundEngine {
   }
 
   private round(federationId: string, round: number, site: string): { live: LiveRound; siteId: number } {
-    const live = this.live.get(`${federationId}#${round}`);
+    const live = this.live.get(`${federationId}#${round}`) ?? this.finished.get(`${federationId}#${round}`);
     if (!live) throw new NotFoundError(`federation '${federationId}' has no open round ${round}`);
     const siteId = live.participant(site);
     if (siteId === undefined)
@@ -311,6 +313,8 @@ export class RoundEngine {
       live.status = c.stage === 'done' ? 'completed' : 'abandoned';
       live.reason = c.state.reason;
       this.live.delete(live.plan.config.roundId);
+      this.finished.set(live.plan.config.roundId, live);
+      if (this.finished.size > 100) this.finished.delete(this.finished.keys().next().value ?? '');
       const detail =
         c.stage === 'done'
           ? `completed with ${c.state.inputs.length} sites (${why})`
