@@ -7,6 +7,7 @@ import { registerDemoCommand } from './commands/demo.command';
 import { registerNodeCommand } from './commands/node.command';
 import { registerPkiCommand } from './commands/pki.command';
 import { registerPrivacyCommand } from './commands/privacy.command';
+import { registerSimulateCommand } from './commands/simulate.command';
 
 /** Builds the `fedistill` program; exported for tests. */
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerPrivacyCommand(program);
   registerDemoCommand(program);
+  registerSimulateCommand(program);
   return program;
 }
 

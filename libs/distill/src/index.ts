@@ -19,3 +19,30 @@ export { type Targets, normalizedMean, eraSharpen, noisyArgmaxVotes } from './ag
 export { type QueryStrategy, selectQueries } from './query-selection';
 export { TeacherEnsemble, type TeacherTrainingOptions } from './teachers';
 export { distillStudent, studentProbabilities, type StudentOptions, type DistilledStudent } from './student';
+export {
+  type SimulationConfig,
+  type SimulationDataset,
+  type SimulationAggregation,
+  type SimulationPrivacy,
+  type SimulationSecAgg,
+  type SimulatedDropStage,
+  validateSimulationConfig,
+} from './simulate/config';
+export {
+  runSimulation,
+  type SimulationResult,
+  type RoundMetrics,
+  type SimulationProgress,
+} from './simulate/run-simulation';
+export type { BaselineResults } from './simulate/baselines';
+export { lineChartSvg, type LineChart, type PlotSeries } from './simulate/plot';
+export { parseSimulationConfig, SimulationConfigError } from './simulate/config-file';
+export { writeRunFolder, simulationSummary, type SimulationSummary } from './simulate/run-folder';
+export { federatedAveraging, type FedAvgOptions, type FedAvgResult } from './simulate/fedavg';
+export {
+  planRelease,
+  siteContribution,
+  secureSum,
+  type ReleasePlan,
+  type SecureSum,
+} from './simulate/private-sum';

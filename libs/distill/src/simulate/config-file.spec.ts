@@ -1,0 +1,43 @@
+import { parseSimulationConfig, SimulationConfigError } from './config-file';
+
+const minimal = {
+  dataset: { name: 'digits' },
+  sites: 5,
+  teachers: { perSite: 2 },
+  referenceSize: 200,
+  queries: { perRound: 50 },
+};
+
+describe(parseSimulationConfig.name, () => {
+  it('fills in defaults, the SecAgg threshold being a strict majority of the neighbours', () => {
+    const sut = parseSimulationConfig(minimal);
+    expect(sut.secureAggregation).toEqual({
+      threshold: 3,
+      neighbours: 'all',
+      bits: 32,
+      toleratedDropouts: 0,
+    });
+    expect(sut.privacy).toEqual({ kind: 'none' });
+    expect(sut.partition).toEqual({ kind: 'iid' });
+    expect(sut.rounds).toBe(1);
+    expect(sut.student.hidden).toEqual([32]);
+    const sparse = parseSimulationConfig({ ...minimal, sites: 10, secureAggregation: { neighbours: 4 } });
+    expect(sparse.secureAggregation.threshold).toBe(3);
+  });
+
+  it('names the bad setting, from the schema or from a cross-field rule', () => {
+    expect(() => parseSimulationConfig({ ...minimal, sites: 2.5 }, 'sim.yaml')).toThrow(
+      /^sim\.yaml: sites: Invalid input: expected int/,
+    );
+    expect(() =>
+      parseSimulationConfig({ ...minimal, privacy: { kind: 'skellam', noiseMultiplier: 1, delta: 0 } }),
+    ).toThrow(/privacy\.delta: Too small/);
+    expect(() => parseSimulationConfig({ ...minimal, rounds: 5 })).toThrow(
+      "config: 'queries.perRound' x 'rounds' must not exceed 'referenceSize' (each input is asked once)",
+    );
+    expect(() => parseSimulationConfig({ ...minimal, secureAggregation: { toleratedDropouts: 2 } })).toThrow(
+      SimulationConfigError,
+    );
+    expect(() => parseSimulationConfig('sites: 3')).toThrow(/\(top level\)/);
+  });
+});

@@ -1,0 +1,183 @@
+import type { PartitionSpec } from '../partition';
+import type { QueryStrategy } from '../query-selection';
+
+/** The stage before which a simulated site goes silent (as in `@fedistill/secagg`'s `simulateRound`). */
+export type SimulatedDropStage = 'keys' | 'shares' | 'input' | 'unmask';
+
+/** Which data the simulation runs on. */
+export type SimulationDataset =
+  | { readonly name: 'breast-cancer' | 'digits' }
+  /** Fashion-MNIST IDX files (gz) in `directory`; the official test set is the test split. */
+  | { readonly name: 'fashion-mnist'; readonly directory: string; readonly limit?: number };
+
+/** How the coordinator turns the aggregated summaries into distillation targets. */
+export type SimulationAggregation =
+  | { readonly kind: 'mean' }
+  /** ERA sharpening at temperature in (0, 1] (DS-FL, arXiv:2008.06180). */
+  | { readonly kind: 'era'; readonly temperature: number }
+  /** Noisy argmax; queries whose top noisy count (in summary units) is below `threshold` are dropped. */
+  | { readonly kind: 'gnmax'; readonly threshold?: number };
+
+/** Record-level distributed DP on the summed summaries. */
+export type SimulationPrivacy =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'skellam' | 'discrete-gaussian';
+      /** z: aggregate noise standard deviation = z x the L2 sensitivity of one round's release; > 0. */
+      readonly noiseMultiplier: number;
+      /** L2 clip of one teacher's soft-label vector for one query, in (0, 1]. */
+      readonly clip: number;
+      /** δ of the reported (ε, δ), in (0, 1). */
+      readonly delta: number;
+      /** Granularity γ of quantization (one integer unit = γ probability units); default 0.01. */
+      readonly granularity?: number;
+    };
+
+/** Secure aggregation settings (SecAgg+, see `@fedistill/secagg`'s `SecAggConfig`). */
+export interface SimulationSecAgg {
+  /** Shamir threshold t (a strict majority of a site's neighbours). */
+  readonly threshold: number;
+  readonly neighbours: number | 'all';
+  /** Ring size in bits, integer in [8, 32]. */
+  readonly bits: number;
+  /** Dropouts T the noise and the round must survive, 0 <= T < sites. */
+  readonly toleratedDropouts: number;
+  /** Simulated dropouts: in round `round` (1-based) site `site` (0-based) goes silent before `stage`. */
+  readonly dropouts?: ReadonlyArray<{
+    readonly round: number;
+    readonly site: number;
+    readonly stage: SimulatedDropStage;
+  }>;
+}
+
+/** A whole simulation; every count is an integer. */
+export interface SimulationConfig {
+  readonly dataset: SimulationDataset;
+  /** Number of virtual sites N in [2, 255]. */
+  readonly sites: number;
+  readonly partition: PartitionSpec;
+  readonly partitionSeed: number;
+  readonly teachers: {
+    /** Teachers per site k >= 1 (disjoint partitions of the site's records). */
+    readonly perSite: number;
+    readonly hidden: readonly number[];
+    readonly epochs: number;
+    readonly batchSize: number;
+  };
+  readonly student: {
+    readonly hidden: readonly number[];
+    readonly epochs: number;
+    readonly batchSize: number;
+    /** Distillation temperature > 0 (default 1). */
+    readonly temperature?: number;
+    /**
+     * Self-training on unanswered reference inputs: the student's own predictions at least this
+     * confident, in (0, 1), become extra one-hot targets (post-processing: no privacy cost).
+     */
+    readonly pseudoLabelThreshold?: number;
+  };
+  /** Records held out as the public reference set (labels unused), >= 1. */
+  readonly referenceSize: number;
+  /** Fraction of the records held out for testing, in (0, 0.5] (ignored for fashion-mnist). */
+  readonly testFraction: number;
+  readonly rounds: number;
+  readonly queries: { readonly perRound: number; readonly strategy: QueryStrategy['kind'] };
+  readonly summary: 'soft-labels' | 'votes';
+  readonly aggregation: SimulationAggregation;
+  readonly privacy: SimulationPrivacy;
+  readonly secureAggregation: SimulationSecAgg;
+  /** Baselines trained on the same data with the student's architecture. */
+  readonly baselines?: {
+    readonly localOnly?: boolean;
+    readonly centralized?: boolean;
+    /** FedAvg of the student's architecture (no privacy): rounds and local epochs per round. */
+    readonly fedAvg?: { readonly rounds: number; readonly localEpochs: number };
+  };
+  readonly seed: number;
+  /** ONNX Runtime intra-op threads (default 1). */
+  readonly threads?: number;
+}
+
+function int(field: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new RangeError(
+      `'${field}' must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}]`,
+    );
+}
+
+function widths(field: string, h: readonly number[]): void {
+  if (!Array.isArray(h) || h.length === 0) throw new RangeError(`'${field}' must list at least one width`);
+  h.forEach((w, i) => int(`${field}[${i}]`, w, 1));
+}
+
+/** Throws RangeError naming the first field of `c` that breaks an invariant. */
+export function validateSimulationConfig(c: SimulationConfig): void {
+  int('sites', c.sites, 2, 255);
+  int('partitionSeed', c.partitionSeed, 0);
+  int('teachers.perSite', c.teachers.perSite, 1);
+  widths('teachers.hidden', c.teachers.hidden);
+  int('teachers.epochs', c.teachers.epochs, 1);
+  int('teachers.batchSize', c.teachers.batchSize, 1);
+  widths('student.hidden', c.student.hidden);
+  int('student.epochs', c.student.epochs, 1);
+  int('student.batchSize', c.student.batchSize, 1);
+  if (c.student.temperature !== undefined && !(c.student.temperature > 0))
+    throw new RangeError("'student.temperature' must be > 0");
+  const pl = c.student.pseudoLabelThreshold;
+  if (pl !== undefined && !(pl > 0 && pl < 1))
+    throw new RangeError("'student.pseudoLabelThreshold' must be in (0, 1)");
+  int('referenceSize', c.referenceSize, 1);
+  if (!(c.testFraction > 0 && c.testFraction <= 0.5))
+    throw new RangeError("'testFraction' must be in (0, 0.5]");
+  int('rounds', c.rounds, 1);
+  int('queries.perRound', c.queries.perRound, 1);
+  if (c.queries.perRound * c.rounds > c.referenceSize)
+    throw new RangeError(
+      "'queries.perRound' x 'rounds' must not exceed 'referenceSize' (each input is asked once)",
+    );
+  int('seed', c.seed, 0);
+  if (c.aggregation.kind === 'era' && !(c.aggregation.temperature > 0 && c.aggregation.temperature <= 1))
+    throw new RangeError("'aggregation.temperature' must be in (0, 1]");
+  if (
+    c.aggregation.kind === 'gnmax' &&
+    c.aggregation.threshold !== undefined &&
+    !(c.aggregation.threshold >= 0)
+  )
+    throw new RangeError("'aggregation.threshold' must be >= 0");
+  if (c.baselines?.fedAvg) {
+    int('baselines.fedAvg.rounds', c.baselines.fedAvg.rounds, 1);
+    int('baselines.fedAvg.localEpochs', c.baselines.fedAvg.localEpochs, 1);
+  }
+  validatePrivacy(c.privacy);
+  validateSecAgg(c.secureAggregation, c.sites, c.rounds);
+}
+
+function validatePrivacy(p: SimulationPrivacy): void {
+  if (p.kind === 'none') return;
+  if (!(p.noiseMultiplier > 0 && Number.isFinite(p.noiseMultiplier)))
+    throw new RangeError("'privacy.noiseMultiplier' must be a finite number > 0");
+  if (!(p.clip > 0 && p.clip <= 1)) throw new RangeError("'privacy.clip' must be in (0, 1]");
+  if (!(p.delta > 0 && p.delta < 1)) throw new RangeError("'privacy.delta' must be in (0, 1)");
+  if (p.granularity !== undefined && !(p.granularity > 0 && p.granularity <= 1))
+    throw new RangeError("'privacy.granularity' must be in (0, 1]");
+}
+
+function validateSecAgg(s: SimulationSecAgg, sites: number, rounds: number): void {
+  int('secureAggregation.bits', s.bits, 8, 32);
+  int('secureAggregation.toleratedDropouts', s.toleratedDropouts, 0, sites - 1);
+  const degree = s.neighbours === 'all' ? sites - 1 : Math.min(s.neighbours, sites - 1);
+  if (s.neighbours !== 'all') int('secureAggregation.neighbours', s.neighbours, 2);
+  if (!Number.isInteger(s.threshold) || 2 * s.threshold <= degree || s.threshold > degree)
+    throw new RangeError(
+      `'secureAggregation.threshold' must be an integer with ${degree}/2 < t <= ${degree}`,
+    );
+  // After T dropouts a survivor must still hold t live neighbours, or its mask cannot be removed.
+  if (degree - s.toleratedDropouts < s.threshold)
+    throw new RangeError(
+      `'secureAggregation.toleratedDropouts' ${s.toleratedDropouts} leaves fewer than threshold ${s.threshold} of ${degree} neighbours`,
+    );
+  for (const [i, d] of (s.dropouts ?? []).entries()) {
+    int(`secureAggregation.dropouts[${i}].round`, d.round, 1, rounds);
+    int(`secureAggregation.dropouts[${i}].site`, d.site, 0, sites - 1);
+  }
+}
