@@ -2,8 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readSiteKeyFile, signEnrolmentProof } from '@fedistill/identity';
 import { EnrolmentService } from '@fedistill/wire';
-import { NodeEgress } from './egress';
-import { openNodeAudit } from './node-audit';
+import { openNodeEgress } from './node-audit';
 import { loadNodeConfig, NODE_FILES, NodeConfigError } from './node-config';
 
 /** What DIR/enrolment.json records after a successful enrolment. */
@@ -30,15 +29,7 @@ export async function enrollNode(dir: string, token: string): Promise<EnrolmentR
   if (fs.existsSync(path.join(config.dir, NODE_FILES.enrolment)))
     throw new NodeConfigError(`${config.dir} is already enrolled`);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
-  const audit = openNodeAudit(config.dir, config.site, keys);
-  const egress = new NodeEgress({
-    audit: audit.chain,
-    address: config.coordinator,
-    caFile: config.caFile,
-    site: config.site,
-    keys,
-    serverName: config.serverName,
-  });
+  const { audit, egress } = openNodeEgress(config, keys);
   try {
     const res = await egress.unary(
       EnrolmentService.enroll,

@@ -1,12 +1,11 @@
 import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { readSiteKeyFile } from '@fedistill/identity';
-import { NodeEgress } from './egress';
 import { readEnrolment } from './enroll-node';
 import { loadNodeConfig, NODE_FILES } from './node-config';
 import { FederationSync } from './federation-sync';
 import { LogAnchor } from './log-anchor';
-import { openNodeAudit } from './node-audit';
+import { openNodeEgress } from './node-audit';
 import { NodeSession } from './node-session';
 
 export const NODE_VERSION = '0.1.0';
@@ -23,15 +22,7 @@ export function startNode(dir: string, log?: Logger): RunningNode {
   const logger = log ?? pino({ level: config.logLevel }).child({ site: config.site });
   const enrolment = readEnrolment(config.dir);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
-  const audit = openNodeAudit(config.dir, config.site, keys);
-  const egress = new NodeEgress({
-    audit: audit.chain,
-    address: config.coordinator,
-    caFile: config.caFile,
-    site: config.site,
-    keys,
-    serverName: config.serverName,
-  });
+  const { audit, egress } = openNodeEgress(config, keys);
   const anchor = new LogAnchor(
     egress,
     audit.chain,

@@ -19,13 +19,14 @@ export const cryptoRandom: RandomSource = {
 
 /**
  * A reproducible source for tests and simulations: the AES-128-CTR keystream under a key made
- * from `seed`. Anyone who knows the seed can predict it, so never use it for a real release.
+ * from `seed` and `domain` (its first 8 bytes), so two libraries seeded alike draw different
+ * streams. Anyone who knows the seed can predict it, so never use it for a real release.
  */
-export function seededRandom(seed: number): RandomSource {
+export function seededRandom(seed: number, domain = 'fedistill-dp'): RandomSource {
   const key = Buffer.alloc(16);
   key.writeUInt32BE(seed >>> 0, 0);
   key.writeUInt32BE(Math.floor(seed / 2 ** 32) >>> 0, 4);
-  key.write('fedistill-dp', 8, 'latin1');
+  key.write(domain, 8, 'latin1');
   const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
   return {
     fill(out: Uint8Array): Uint8Array {

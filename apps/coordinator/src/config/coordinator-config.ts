@@ -2,25 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from '@fedistill/identity';
+import { zodDuration as duration } from './zod-duration';
 
 /** A configuration that cannot be used; the message names the setting and why. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
-
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      try {
-        return parseDuration(text);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    });
 
 const listen = (fallback: string) =>
   z

@@ -1,18 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '@fedistill/identity';
-
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      try {
-        return parseDuration(text);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    });
+import { zodDuration as duration } from '../config/zod-duration';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
