@@ -40,8 +40,18 @@ export { parseSimulationConfig, SimulationConfigError } from './simulate/config-
 export { writeRunFolder, simulationSummary, type SimulationSummary } from './simulate/run-folder';
 export { federatedAveraging, type FedAvgOptions, type FedAvgResult } from './simulate/fedavg';
 export {
+  DEFAULT_GRANULARITY,
+  planRelease as planReleaseSpec,
+  checkRing as checkReleaseRing,
+  siteRelease,
+  targetsFromSum,
+  type ReleaseSpec,
+  type TargetRule,
+} from './release';
+export {
   planRelease,
   siteContribution,
+  releaseSpecOf,
   secureSum,
   type ReleasePlan,
   type SecureSum,

@@ -19,11 +19,17 @@ describe(parseFederationSpec.name, () => {
       summary: 'soft-labels',
       noiseMultiplier: 2,
       clipNorm: 1,
+      granularity: 0.01,
       temperature: 1,
       delta: 1e-5,
       epsilonCap: 8,
     });
-    expect(sut.spec.secureAggregation).toEqual({ dropoutTolerance: 0, neighbours: 0, modulusBits: 32 });
+    expect(sut.spec.secureAggregation).toEqual({
+      dropoutTolerance: 0,
+      neighbours: 0,
+      modulusBits: 32,
+      maxTeachersPerSite: 16,
+    });
     expect(sut.spec.rounds.deadlines).toEqual({
       advertiseKeys: 30_000,
       shareKeys: 30_000,

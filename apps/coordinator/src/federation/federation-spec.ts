@@ -43,7 +43,10 @@ export const federationSpecSchema = z
         summary: z.enum(['soft-labels', 'votes']).default('soft-labels'),
         /** Noise standard deviation in the aggregate, in units of the per-record sensitivity. */
         noiseMultiplier: z.number().positive().max(1e6).optional(),
-        clipNorm: z.number().positive().max(1e6).default(1),
+        /** L2 clip of one teacher's soft-label vector for one query; a probability vector has norm <= 1. */
+        clipNorm: z.number().positive().max(1).default(1),
+        /** One integer unit of a soft label in secure aggregation (randomized rounding, KLS21 §4). */
+        granularity: z.number().positive().max(1).default(0.01),
         temperature: z.number().positive().max(100).default(1),
         delta: z.number().positive().lt(1).default(1e-5),
         epsilonCap: z.number().positive().max(1e6).optional(),
@@ -71,6 +74,8 @@ export const federationSpecSchema = z
         dropoutTolerance: z.number().int().min(0).max(999).default(0),
         neighbours: z.number().int().min(0).max(1000).default(0),
         modulusBits: z.number().int().min(16).max(32).default(32),
+        /** The most teachers one site may contribute: with the noise it bounds one site's input in the ring. */
+        maxTeachersPerSite: positiveInt(1000).default(16),
       })
       .strict()
       .prefault({}),

@@ -1,3 +1,4 @@
+import { planReleaseSpec } from '@fedistill/distill';
 import { NoiseMechanism, type NodeEvent, RoundStage, SummaryKind } from '@fedistill/wire';
 import type { FederationView } from '../federation/federation.service';
 import type { RoundPlan, StageName } from './round-plan';
@@ -21,6 +22,8 @@ const MECHANISM = {
  */
 export function announcementEvent(plan: RoundPlan, federation: FederationView): NodeEvent['event'] {
   const p = federation.privacy;
+  const release = planReleaseSpec(plan.release);
+  const noise = release.noise;
   return {
     $case: 'roundAnnounced',
     value: {
@@ -31,11 +34,11 @@ export function announcementEvent(plan: RoundPlan, federation: FederationView): 
         p.summary === 'votes' ? SummaryKind.SUMMARY_KIND_VOTES : SummaryKind.SUMMARY_KIND_SOFT_LABELS,
       numClasses: federation.labels.length,
       temperature: p.temperature,
-      clipNorm: p.clipNorm,
-      quantizationScale: 0,
+      clipNorm: plan.release.clipNorm,
+      quantizationScale: 1 / release.granularity,
       mechanism: MECHANISM[p.mechanism],
-      aggregateNoiseStddev: p.noiseMultiplier ?? 0,
-      siteNoiseStddev: 0,
+      aggregateNoiseStddev: noise ? Math.sqrt(noise.variance) : 0,
+      siteNoiseStddev: noise ? Math.sqrt(noise.variance / (noise.sites - noise.toleratedDropouts)) : 0,
       delta: p.delta,
       modulusBits: plan.config.bits ?? 32,
       threshold: plan.config.threshold,

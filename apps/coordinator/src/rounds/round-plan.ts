@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { checkReleaseRing, planReleaseSpec, type ReleaseSpec } from '@fedistill/distill';
 import type { SecAggConfig } from '@fedistill/secagg';
 import type { FederationSpec } from '../federation/federation-spec';
 
@@ -19,6 +20,8 @@ export interface RoundPlan {
   readonly participants: readonly Participant[];
   readonly queries: readonly number[];
   readonly config: SecAggConfig;
+  /** What the round releases: summary, clipping, granularity, noise (the site recomputes its cost from it). */
+  readonly release: ReleaseSpec;
   /** Absolute deadline (Unix ms) of each secure-aggregation stage. */
   readonly deadlines: Readonly<Record<StageName, number>>;
 }
@@ -34,10 +37,11 @@ function randomQueries(n: number, k: number): number[] {
 }
 
 /**
- * Plans a round: queries, the secure-aggregation configuration and the stage deadlines. Values
- * are signed integers mod 2^bits (noise makes them negative); each site's bound is the largest
- * that keeps the sum of all sites in range (Bonawitz et al. CCS 2017, §3: the ring must hold
- * the true sum), and the sum is only unmasked with at least n - dropoutTolerance survivors so
+ * Plans a round: queries, the release (the same calibration as the simulator's, libs/distill
+ * release.ts), the secure-aggregation configuration and the stage deadlines. Values are signed
+ * integers mod 2^bits (noise makes them negative); each site's bound is its teachers' largest
+ * signal plus 20 standard deviations of its noise share, and the ring must hold n such inputs
+ * (Bonawitz et al. CCS 2017, §3; checkRing throws, naming secureAggregation.bits), and the sum is only unmasked with at least n - dropoutTolerance survivors so
  * it always carries the target noise (arXiv:2110.04995, §4).
  */
 export function planRound(
@@ -58,6 +62,26 @@ export function planRound(
     spec.secureAggregation.neighbours > 0 ? Math.min(spec.secureAggregation.neighbours, n - 1) : n - 1;
   const threshold = spec.secureAggregation.threshold ?? Math.floor(degree / 2) + 1;
   const queries = randomQueries(referenceRows, spec.rounds.queriesPerRound);
+  const p = spec.privacy;
+  const release: ReleaseSpec = {
+    summary: p.summary,
+    queries: queries.length,
+    classes: spec.labels.length,
+    clipNorm: p.clipNorm,
+    granularity: p.granularity,
+    maxTeachers: spec.secureAggregation.maxTeachersPerSite,
+    noise:
+      p.mechanism === 'none'
+        ? null
+        : {
+            kind: p.mechanism,
+            noiseMultiplier: p.noiseMultiplier ?? 1,
+            sites: n,
+            toleratedDropouts: Math.min(spec.secureAggregation.dropoutTolerance, n - 1),
+          },
+  };
+  const releasePlan = planReleaseSpec(release);
+  checkReleaseRing(releasePlan, n, bits);
   const d = spec.rounds.deadlines;
   const keys = now + d.advertiseKeys;
   const shares = keys + d.shareKeys;
@@ -68,7 +92,7 @@ export function planRound(
     threshold,
     neighbours: spec.secureAggregation.neighbours > 0 ? spec.secureAggregation.neighbours : 'all',
     bits,
-    maxInput: Math.floor((2 ** (bits - 1) - 1) / n),
+    maxInput: releasePlan.maxInput,
     signed: true,
     length: queries.length * spec.labels.length,
     minSurvivors: Math.max(threshold, n - spec.secureAggregation.dropoutTolerance),
@@ -80,6 +104,7 @@ export function planRound(
     participants,
     queries,
     config,
+    release,
     deadlines: { keys, shares, inputs, unmask: inputs + d.unmask },
   };
 }

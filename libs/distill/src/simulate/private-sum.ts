@@ -1,11 +1,4 @@
-import {
-  aggregateMechanism,
-  type Mechanism,
-  type NoiseShareSpec,
-  type RandomSource,
-  roundedNormBound,
-  sampleNoiseShare,
-} from '@fedistill/dp';
+import type { RandomSource } from '@fedistill/dp';
 import {
   type DropStage,
   decodeSigned,
@@ -15,79 +8,48 @@ import {
   type SecAggCoordinator,
   simulateRound,
 } from '@fedistill/secagg';
-import { quantizedSoftLabelSummary, voteSummary } from '../summaries';
+import {
+  checkRing as checkRingBits,
+  DEFAULT_GRANULARITY,
+  planRelease as planSharedRelease,
+  type ReleasePlan,
+  type ReleaseSpec,
+  siteRelease,
+} from '../release';
 import type { SimulationConfig } from './config';
 
-/** Granularity used for soft labels when no privacy is configured (secure aggregation still needs integers). */
-export const DEFAULT_GRANULARITY = 0.01;
+export { DEFAULT_GRANULARITY, type ReleasePlan };
 
-/** The public parameters of one round's release, fixed before any site computes anything. */
-export interface ReleasePlan {
-  /** One integer unit in probability (soft labels) or vote units. */
-  readonly granularity: number;
-  /** Entries of the released vector: queries x classes. */
-  readonly dimension: number;
-  /** L2 and L1 sensitivity of the release to one record, in integer units. */
-  readonly l2: number;
-  readonly l1: number;
-  /** Noise shares each site adds, or null without privacy. */
-  readonly noise: NoiseShareSpec | null;
-  /** The mechanism the accountant charges per round, or null without privacy. */
-  readonly mechanism: Mechanism | null;
-  /** Largest |entry| one site may send. */
-  readonly maxInput: number;
+/** The release a simulated round makes: the same description the coordinator announces over the wire. */
+export function releaseSpecOf(c: SimulationConfig, queries: number, classes: number): ReleaseSpec {
+  const p = c.privacy;
+  return {
+    summary: c.summary,
+    queries,
+    classes,
+    clipNorm: p.kind === 'none' ? 1 : p.clip,
+    granularity: p.kind === 'none' ? DEFAULT_GRANULARITY : (p.granularity ?? DEFAULT_GRANULARITY),
+    maxTeachers: c.teachers.perSite,
+    noise:
+      p.kind === 'none'
+        ? null
+        : {
+            kind: p.kind,
+            noiseMultiplier: p.noiseMultiplier,
+            sites: c.sites,
+            toleratedDropouts: c.secureAggregation.toleratedDropouts,
+          },
+  };
 }
 
-/**
- * Sensitivity and noise of one round. The privacy unit is one record at one site: a site's
- * teachers train on disjoint partitions (PATE, Papernot et al. 2017, arXiv:1610.05755, §2), so a
- * record changes one teacher's contribution only.
- * - Soft labels: one teacher's [queries x classes] vector, each query's row clipped to L2 norm C,
- *   has norm <= C sqrt(q); after conditional randomized rounding at granularity γ its integer
- *   norm is <= B = roundedNormBound(C sqrt(q), γ, d) (Kairouz, Liu, Steinke 2021,
- *   arXiv:2102.06387, §4). Replacing that vector moves the sum by at most Δ2 = 2B.
- * - Votes: each of the q votes of the teacher may move, each moving two counts by 1
- *   (Papernot et al. 2018, arXiv:1802.08908, §4.1): Δ2 = sqrt(2q), Δ1 = 2q.
- * Integer vectors have Δ1 <= min(Δ2², sqrt(d) Δ2). The aggregate noise has standard deviation
- * z Δ2, split as shares over the n - T sites that must survive (Agarwal, Kairouz, Liu 2021,
- * arXiv:2110.04995, §3 for Skellam; KLS21 Theorem 1 for the discrete Gaussian).
- */
+/** Sensitivity and noise of one simulated round (see ../release.ts, planRelease). */
 export function planRelease(c: SimulationConfig, queries: number, classes: number): ReleasePlan {
-  const d = queries * classes;
-  const p = c.privacy;
-  const votes = c.summary === 'votes';
-  const granularity = votes
-    ? 1
-    : p.kind === 'none'
-      ? DEFAULT_GRANULARITY
-      : (p.granularity ?? DEFAULT_GRANULARITY);
-  const clip = p.kind === 'none' ? 1 : p.clip;
-  const l2 = votes ? Math.sqrt(2 * queries) : 2 * roundedNormBound(clip * Math.sqrt(queries), granularity, d);
-  const l1 = votes ? 2 * queries : Math.min(l2 * l2, Math.sqrt(d) * l2);
-  const perTeacher = votes ? 1 : Math.ceil(clip / granularity) + 1;
-  const signal = c.teachers.perSite * perTeacher;
-  if (p.kind === 'none')
-    return { granularity, dimension: d, l2, l1, noise: null, mechanism: null, maxInput: signal };
-  const noise: NoiseShareSpec = {
-    kind: p.kind,
-    variance: (p.noiseMultiplier * l2) ** 2,
-    sites: c.sites,
-    toleratedDropouts: c.secureAggregation.toleratedDropouts,
-  };
-  const mechanism = aggregateMechanism(noise, { l2, l1, dimension: d });
-  // 20 standard deviations of one share: exceeding it has probability far below 2^-80.
-  const tail = Math.ceil(20 * Math.sqrt(noise.variance / (c.sites - noise.toleratedDropouts)));
-  return { granularity, dimension: d, l2, l1, noise, mechanism, maxInput: signal + tail };
+  return planSharedRelease(releaseSpecOf(c, queries, classes));
 }
 
 /** Throws RangeError naming 'secureAggregation.bits' when the noisy sum cannot fit the ring. */
 export function checkRing(plan: ReleasePlan, c: SimulationConfig): void {
-  const bits = c.secureAggregation.bits;
-  const room = 2 ** (bits - 1) - 1;
-  if (c.sites * plan.maxInput > room)
-    throw new RangeError(
-      `'secureAggregation.bits' ${bits} too small: ${c.sites} sites x ${plan.maxInput} exceeds ${room}; raise bits or granularity`,
-    );
+  checkRingBits(plan, c.sites, c.secureAggregation.bits);
 }
 
 /** One site's integer summary plus its noise share, as the site would send it into secure aggregation. */
@@ -98,20 +60,7 @@ export function siteContribution(
   classes: number,
   random: RandomSource,
 ): Int32Array {
-  const queries = plan.dimension / classes;
-  const clip = c.privacy.kind === 'none' ? 1 : c.privacy.clip;
-  const summary =
-    c.summary === 'votes'
-      ? voteSummary(teacherProbs, { queries, classes })
-      : quantizedSoftLabelSummary(
-          teacherProbs,
-          { queries, classes, clipNorm: clip, granularity: plan.granularity },
-          random,
-        );
-  if (!plan.noise) return summary;
-  const share = sampleNoiseShare(summary.length, plan.noise, random);
-  for (let i = 0; i < summary.length; i += 1) summary[i] = (summary[i] as number) + (share[i] as number);
-  return summary;
+  return siteRelease(teacherProbs, releaseSpecOf(c, plan.dimension / classes, classes), plan, random);
 }
 
 /** The outcome of one secure sum: the decoded sum (null when abandoned) and bytes each site sent. */

@@ -1,7 +1,8 @@
 import { type Dataset, selectSamples } from '@fedistill/data';
 import { RdpAccountant, type RandomSource, seededRandom } from '@fedistill/dp';
 import { type DropStage, type IdentityKeyPair, makeIdentities } from '@fedistill/secagg';
-import { eraSharpen, normalizedMean, noisyArgmaxVotes, type Targets } from '../aggregation';
+import type { Targets } from '../aggregation';
+import { targetsFromSum } from '../release';
 import { classificationMetrics, type ClassificationMetrics } from '../metrics';
 import { selectQueries } from '../query-selection';
 import { type DistilledStudent, distillStudent, type StudentOptions, studentProbabilities } from '../student';
@@ -18,6 +19,8 @@ export interface RoundMetrics {
   readonly round: number;
   /** Reference inputs asked this round. */
   readonly queries: number;
+  /** Their indices in the public reference set (ascending). */
+  readonly queried: readonly number[];
   /** Reference inputs with a target so far (all rounds). */
   readonly answered: number;
   /** Unanswered reference inputs the student pseudo-labelled itself this round (0 when off). */
@@ -149,6 +152,7 @@ async function trainTeachers(
         teachers: c.teachers.perSite,
         seed: c.seed * 100 + s,
         threads: c.threads ?? 1,
+        keepTrainingState: c.revisit !== undefined,
       }),
     );
   }
@@ -172,11 +176,7 @@ async function chooseQueries(ctx: RoundContext, round: number): Promise<number[]
 }
 
 function toTargets(sum: Int32Array, plan: ReleasePlan, c: SimulationConfig, classes: number): Targets {
-  const real = Float64Array.from(sum, (v) => v * plan.granularity);
-  const agg = c.aggregation;
-  if (agg.kind === 'gnmax') return noisyArgmaxVotes(real, classes, agg.threshold);
-  const mean = normalizedMean(real, classes);
-  return agg.kind === 'era' ? eraSharpen(mean, classes, agg.temperature) : mean;
+  return targetsFromSum(sum, plan, c.aggregation, classes);
 }
 
 async function playRound(ctx: RoundContext, round: number): Promise<RoundMetrics> {
@@ -202,10 +202,12 @@ async function playRound(ctx: RoundContext, round: number): Promise<RoundMetrics
       ctx.targets.push(...targets.probs.subarray(i * classes, (i + 1) * classes));
     });
     if (ctx.labelled.length > 0) ctx.student = await distil(ctx, round);
+    if (c.revisit && round < c.rounds && ctx.labelled.length > 0) await digestAndRevisit(ctx, round);
   }
   return {
     round,
     queries: queries.length,
+    queried: queries,
     answered: ctx.labelled.length,
     pseudoLabelled: ctx.pseudoLabelled,
     survivors: out.survivors,
@@ -215,6 +217,32 @@ async function playRound(ctx: RoundContext, round: number): Promise<RoundMetrics
     epsilon: c.privacy.kind === 'none' ? null : ctx.accountant.epsilon(c.privacy.delta).epsilon,
     delta: c.privacy.kind === 'none' ? null : c.privacy.delta,
   };
+}
+
+/**
+ * FedMD's digest and revisit between rounds (arXiv:1910.03581, §2; DS-FL, arXiv:2008.06180,
+ * §III): every site fine-tunes its teachers on the released targets of all answered reference
+ * inputs, then on its own partitions. Privacy: the targets are the released noisy aggregate, so
+ * digesting them is post-processing and costs nothing; the revisit uses only each teacher's own
+ * partition and the partitions stay disjoint, so given the earlier releases one record still
+ * changes one teacher's contribution in the next round, whose release the accountant charges
+ * in full (adaptive RDP composition, Mironov 2017, arXiv:1702.07476, Prop. 1). A deployment
+ * sends the published targets down to the sites; the simulator counts only upload bytes.
+ */
+async function digestAndRevisit(ctx: RoundContext, round: number): Promise<void> {
+  const { c } = ctx;
+  const revisit = c.revisit!;
+  const x = selectSamples(ctx.data.reference, ctx.labelled).features;
+  const targets = Float32Array.from(ctx.targets);
+  for (const [s, teachers] of ctx.teachers.entries())
+    await teachers.digestAndRevisit(x, ctx.labelled.length, targets, {
+      digestEpochs: revisit.digestEpochs,
+      localEpochs: revisit.localEpochs,
+      batchSize: c.teachers.batchSize,
+      learningRate: revisit.learningRate,
+      seed: (c.seed * 100 + s) * 1000 + round,
+      threads: c.threads ?? 1,
+    });
 }
 
 async function distil(ctx: RoundContext, round: number): Promise<DistilledStudent> {
