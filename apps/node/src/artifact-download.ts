@@ -15,6 +15,9 @@ export interface DownloadResult {
   readonly bytes: number;
   readonly chunksFetched: number;
   readonly chunksReused: number;
+  /** The artifact's version (students) and model card JSON (students; empty for a reference set). */
+  readonly version: number;
+  readonly modelCardJson: string;
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -27,14 +30,15 @@ const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest(
  */
 export async function downloadArtifact(
   egress: NodeEgress,
-  request: { federationId: string; kind: ArtifactKind; expectedSha256?: string },
+  request: { federationId: string; kind: ArtifactKind; expectedSha256?: string; version?: number },
   dest: string,
 ): Promise<DownloadResult> {
   const manifest = await egress.unary(ArtifactsService.getManifest, {
     federationId: request.federationId,
     kind: request.kind,
-    version: 0,
+    version: request.version ?? 0,
   });
+  const described = { version: manifest.version, modelCardJson: manifest.modelCardJson };
   const digest = Buffer.from(manifest.sha256).toString('hex');
   if (request.expectedSha256 && request.expectedSha256 !== digest) {
     throw new ArtifactIntegrityError(
@@ -48,6 +52,7 @@ export async function downloadArtifact(
       bytes: manifest.totalBytes,
       chunksFetched: 0,
       chunksReused: manifest.chunkSha256.length,
+      ...described,
     };
   }
   const parts = `${dest}.parts`;
@@ -78,7 +83,14 @@ export async function downloadArtifact(
   fs.writeFileSync(tmp, whole);
   fs.renameSync(tmp, dest);
   fs.rmSync(parts, { recursive: true, force: true });
-  return { file: dest, sha256: digest, bytes: whole.length, chunksFetched: fetched, chunksReused: reused };
+  return {
+    file: dest,
+    sha256: digest,
+    bytes: whole.length,
+    chunksFetched: fetched,
+    chunksReused: reused,
+    ...described,
+  };
 }
 
 export { ArtifactKind };

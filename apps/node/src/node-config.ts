@@ -38,6 +38,51 @@ const schema = z
       .object({ anchorInterval: z.string().default('60s') })
       .strict()
       .prefault({}),
+    data: z
+      .object({
+        /** Training records: CSV (features + a label column), or NPY/IDX features with `labels`. */
+        train: z.string().min(1),
+        labels: z.string().min(1).optional(),
+        format: z.enum(['csv', 'npy', 'idx']).optional(),
+        /** CSV: the label column, a name (needs a header) or an index (negative from the end). */
+        labelColumn: z.union([z.string().min(1), z.number().int()]).default(-1),
+        header: z.boolean().default(true),
+        /** Labels are class indices (0..k-1) or the federation's label names. */
+        labelValues: z.enum(['index', 'name']).default('index'),
+        /** The site's local test split: a file like `train`, or a held-out fraction of it. */
+        test: z.string().min(1).optional(),
+        testLabels: z.string().min(1).optional(),
+        testFraction: z.number().min(0).max(0.9).default(0.2),
+        seed: z.number().int().min(0).default(1),
+      })
+      .strict()
+      .optional(),
+    teachers: z
+      .object({
+        /** k disjoint partitions of the site's records, one teacher each (record-level privacy). */
+        count: z.number().int().min(1).max(1000).default(4),
+        hidden: z.array(z.number().int().min(1).max(8192)).max(8).default([32]),
+        epochs: z.number().int().min(1).max(10000).default(30),
+        batchSize: z.number().int().min(1).max(65536).default(32),
+        learningRate: z.number().positive().max(10).default(0.01),
+        seed: z.number().int().min(0).default(1),
+        /** Site-provided ONNX teachers instead of training (paths relative to the node directory). */
+        onnx: z.array(z.string().min(1)).max(1000).optional(),
+      })
+      .strict()
+      .prefault({}),
+    executionProvider: z.enum(['cpu', 'webgpu', 'cuda', 'auto']).default('cpu'),
+    privacy: z
+      .object({
+        /** The most cumulative epsilon this site's records may ever spend, over all federations. */
+        epsilonLimit: z.number().positive().max(1e6).default(8),
+        /** The delta the site measures epsilon at. */
+        delta: z.number().positive().lt(1).default(1e-5),
+        /** Answer rounds without noise (experiments only). */
+        allowNonPrivate: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -58,6 +103,70 @@ export interface NodeConfig {
   /** How often the node exchanges signed log heads with the coordinator. */
   readonly anchorIntervalMs: number;
   readonly logLevel: string;
+  /** The site's private records, or null when the node only joins federations (it declines rounds). */
+  readonly data: SiteDataConfig | null;
+  readonly teachers: TeacherConfig;
+  readonly executionProvider: 'cpu' | 'webgpu' | 'cuda' | 'auto';
+  readonly privacy: {
+    readonly epsilonLimit: number;
+    readonly delta: number;
+    readonly allowNonPrivate: boolean;
+  };
+}
+
+/** Where a site's records are and how to read them (paths absolute). */
+export interface SiteDataConfig {
+  readonly train: string;
+  readonly labels: string | undefined;
+  readonly format: 'csv' | 'npy' | 'idx';
+  readonly labelColumn: string | number;
+  readonly header: boolean;
+  readonly labelValues: 'index' | 'name';
+  readonly test: string | undefined;
+  readonly testLabels: string | undefined;
+  readonly testFraction: number;
+  readonly seed: number;
+}
+
+export interface TeacherConfig {
+  readonly count: number;
+  readonly hidden: readonly number[];
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly seed: number;
+  /** Absolute paths of site-provided ONNX teachers, or undefined to train. */
+  readonly onnx: readonly string[] | undefined;
+}
+
+function formatOf(file: string, given: 'csv' | 'npy' | 'idx' | undefined): 'csv' | 'npy' | 'idx' {
+  if (given) return given;
+  const name = file.toLowerCase().replace(/\.gz$/, '');
+  if (name.endsWith('.csv')) return 'csv';
+  if (name.endsWith('.npy')) return 'npy';
+  if (name.includes('idx')) return 'idx';
+  throw new NodeConfigError(`data.format: cannot tell the format of ${file}; set csv, npy or idx`);
+}
+
+function dataConfig(abs: string, d: z.output<typeof schema>['data']): SiteDataConfig | null {
+  if (!d) return null;
+  const format = formatOf(d.train, d.format);
+  if (format !== 'csv' && !d.labels) throw new NodeConfigError(`data.labels: required with format ${format}`);
+  if (d.test && format !== 'csv' && !d.testLabels)
+    throw new NodeConfigError(`data.testLabels: required with format ${format}`);
+  const file = (f: string | undefined) => (f === undefined ? undefined : path.resolve(abs, f));
+  return Object.freeze({
+    train: path.resolve(abs, d.train),
+    labels: file(d.labels),
+    format,
+    labelColumn: d.labelColumn,
+    header: d.header,
+    labelValues: d.labelValues,
+    test: file(d.test),
+    testLabels: file(d.testLabels),
+    testFraction: d.testFraction,
+    seed: d.seed,
+  });
 }
 
 function durationSetting(value: string, name: string): number {
@@ -98,6 +207,13 @@ export function loadNodeConfig(dir: string): NodeConfig {
     }),
     anchorIntervalMs: durationSetting(c.audit.anchorInterval, 'audit.anchorInterval'),
     logLevel: c.log.level,
+    data: dataConfig(abs, c.data),
+    teachers: Object.freeze({
+      ...c.teachers,
+      onnx: c.teachers.onnx?.map((f) => path.resolve(abs, f)),
+    }),
+    executionProvider: c.executionProvider,
+    privacy: Object.freeze({ ...c.privacy }),
   });
 }
 

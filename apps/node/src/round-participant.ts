@@ -1,7 +1,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { encodeSigned, type SecAggConfig, SecAggSite } from '@fedistill/secagg';
 import { type RoundAnnouncement, RoundsService, ShareKind } from '@fedistill/wire';
-import type { NodeEgress } from './egress';
+import type { EgressContext, NodeEgress } from './egress';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -58,10 +58,20 @@ export class RoundParticipant {
     }
   }
 
-  /** Answers the round with `values` (signed integers, one per query and class). */
-  async play(a: RoundAnnouncement, values: Int32Array, hooks: ParticipationHooks = {}): Promise<void> {
+  /**
+   * Answers the round with `values` (signed integers, one per query and class). `release` is
+   * what the egress log records with the masked input: the round's privacy cost and the site's
+   * running total (the other messages carry the federation and round only).
+   */
+  async play(
+    a: RoundAnnouncement,
+    values: Int32Array,
+    hooks: ParticipationHooks = {},
+    release: EgressContext = {},
+  ): Promise<void> {
     const config = configFromAnnouncement(a);
     const round = a.round;
+    const context: EgressContext = { federation: round?.federationId, round: round?.round };
     const me = a.participants.find((p) => p.siteName === this.site);
     if (!me) throw new RangeError(`site '${this.site}' is not a participant of round ${config.roundId}`);
     const identityKeys = new Map(a.participants.map((p) => [p.siteId, new Uint8Array(p.signingPublicKey)]));
@@ -78,10 +88,12 @@ export class RoundParticipant {
       sealPublicKey: Buffer.from(advert.sealPublicKey),
       signature: Buffer.from(advert.signature),
     };
-    await this.poll(() => this.egress.unary(RoundsService.advertiseKeys, { round, keys }));
+    await this.poll(() => this.egress.unary(RoundsService.advertiseKeys, { round, keys }, { context }));
     if (hooks.stopAfter === 'keys') return;
     await hooks.afterKeys?.();
-    const roster = await this.poll(() => this.egress.unary(RoundsService.getRoundKeys, { round }));
+    const roster = await this.poll(() =>
+      this.egress.unary(RoundsService.getRoundKeys, { round }, { context }),
+    );
     const shares = sa.shareKeys({
       roundId: config.roundId,
       adverts: roster.keys.map((k) => ({
@@ -98,9 +110,13 @@ export class RoundParticipant {
       nonce: Buffer.from(s.nonce),
       ciphertext: Buffer.from(s.ciphertext),
     }));
-    await this.poll(() => this.egress.unary(RoundsService.sendShares, { round, shares: wireShares }));
+    await this.poll(() =>
+      this.egress.unary(RoundsService.sendShares, { round, shares: wireShares }, { context }),
+    );
     if (hooks.stopAfter === 'shares') return;
-    const fetched = await this.poll(() => this.egress.unary(RoundsService.fetchShares, { round }));
+    const fetched = await this.poll(() =>
+      this.egress.unary(RoundsService.fetchShares, { round }, { context }),
+    );
     const masked = sa.maskInput(
       {
         roundId: config.roundId,
@@ -119,14 +135,16 @@ export class RoundParticipant {
     await hooks.beforeInput?.();
     const bytes = Buffer.from(masked.vector.buffer, masked.vector.byteOffset, masked.vector.byteLength);
     await this.poll(() =>
-      this.egress.unary(RoundsService.submitMaskedSummary, {
-        round,
-        maskedVector: bytes,
-        length: masked.vector.length,
-      }),
+      this.egress.unary(
+        RoundsService.submitMaskedSummary,
+        { round, maskedVector: bytes, length: masked.vector.length },
+        { context: { ...context, ...release } },
+      ),
     );
     if (hooks.stopAfter === 'input') return;
-    const request = await this.poll(() => this.egress.unary(RoundsService.getUnmaskRequest, { round }));
+    const request = await this.poll(() =>
+      this.egress.unary(RoundsService.getUnmaskRequest, { round }, { context }),
+    );
     const response = sa.unmask({
       roundId: config.roundId,
       to: me.siteId,
@@ -139,6 +157,8 @@ export class RoundParticipant {
       ...reveal(response.keyShares, ShareKind.SHARE_KIND_MASK_KEY),
       ...reveal(response.seedShares, ShareKind.SHARE_KIND_SELF_MASK_SEED),
     ];
-    await this.poll(() => this.egress.unary(RoundsService.submitUnmaskShares, { round, shares: revealed }));
+    await this.poll(() =>
+      this.egress.unary(RoundsService.submitUnmaskShares, { round, shares: revealed }, { context }),
+    );
   }
 }

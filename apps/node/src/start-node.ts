@@ -3,10 +3,14 @@ import pino, { type Logger } from 'pino';
 import { readSiteKeyFile } from '@fedistill/identity';
 import { readEnrolment } from './enroll-node';
 import { loadNodeConfig, NODE_FILES } from './node-config';
-import { FederationSync } from './federation-sync';
+import { FederationSync, type LocalFederation } from './federation-sync';
 import { LogAnchor } from './log-anchor';
 import { openNodeEgress } from './node-audit';
 import { NodeSession } from './node-session';
+import { RoundAnswerer } from './round-answerer';
+import { RoundParticipant } from './round-participant';
+import { SiteLedger } from './site-ledger';
+import { fetchStudent } from './student-fetch';
 
 export const NODE_VERSION = '0.1.0';
 
@@ -30,6 +34,38 @@ export function startNode(dir: string, log?: Logger): RunningNode {
     Buffer.from(enrolment.coordinatorSigningPublicKey, 'hex'),
   );
   const federations = new FederationSync(egress, config.dir, logger);
+  const ledger = SiteLedger.open(config.dir, config.privacy);
+  const synced = new Map<string, LocalFederation>();
+  const federation = async (id: string, sha256?: string): Promise<LocalFederation> => {
+    const known = synced.get(id);
+    if (known && (!sha256 || known.referenceSha256 === sha256)) return known;
+    const local = await federations.sync(id);
+    synced.set(id, local);
+    if (sha256 && local.referenceSha256 !== sha256)
+      throw new Error(`federation '${id}' names reference set ${local.referenceSha256}, not ${sha256}`);
+    return local;
+  };
+  const answerer = new RoundAnswerer({
+    config,
+    egress,
+    audit: audit.chain,
+    ledger,
+    participant: new RoundParticipant(egress, config.site, keys.signingSecretKey),
+    federation,
+    log: logger,
+  });
+  const onWelcome = async (ids: readonly string[]) => {
+    for (const local of await federations.syncAll(ids)) {
+      synced.set(local.id, local);
+      // Teachers are trained as soon as the federation is known, not inside a round's deadline.
+      if (config.data)
+        answerer
+          .prepare(local)
+          .catch((err: Error) =>
+            logger.error({ federation: local.id, reason: err.message }, 'cannot prepare teachers'),
+          );
+    }
+  };
   const session = new NodeSession(
     egress,
     {
@@ -39,7 +75,28 @@ export function startNode(dir: string, log?: Logger): RunningNode {
       nodeVersion: NODE_VERSION,
       anchorIntervalMs: config.anchorIntervalMs,
       onEvent: (event) => {
-        if (event.event?.$case === 'welcome') void federations.syncAll(event.event.value.federationIds);
+        const e = event.event;
+        if (e?.$case === 'welcome') void onWelcome(e.value.federationIds);
+        if (e?.$case === 'roundAnnounced' && e.value.participants.some((p) => p.siteName === config.site))
+          answerer.handle(e.value).catch(() => undefined); // logged by the answerer
+        if (e?.$case === 'studentPublished') {
+          const published = e.value;
+          fetchStudent(
+            {
+              egress,
+              audit: audit.chain,
+              dir: config.dir,
+              log: logger,
+              local: async () => {
+                const l = await answerer.local(await federation(published.federationId));
+                return { inputShape: l.schema.inputShape, test: l.test };
+              },
+            },
+            published,
+          ).catch((err: Error) =>
+            logger.error({ federation: published.federationId, reason: err.message }, 'student not accepted'),
+          );
+        }
       },
       anchor: () => anchor.exchange(),
       onRevoked: (reason) =>

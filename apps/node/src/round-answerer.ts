@@ -1,0 +1,346 @@
+import * as fs from 'node:fs';
+import { BudgetExceededError, cryptoRandom, PrivacyLedger, type RandomSource } from '@fedistill/dp';
+import { parseNpy } from '@fedistill/data';
+import {
+  planReleaseSpec,
+  type ReleasePlan,
+  type ReleaseSpec,
+  siteRelease,
+  type TeacherEnsemble,
+} from '@fedistill/distill';
+import {
+  DeclineReason,
+  NoiseMechanism,
+  type RoundAnnouncement,
+  RoundsService,
+  SummaryKind,
+} from '@fedistill/wire';
+import type { AuditChain } from '@fedistill/audit';
+import type { NodeEgress } from './egress';
+import type { LocalFederation } from './federation-sync';
+import type { NodeConfig } from './node-config';
+import type { SessionLogger } from './node-session';
+import type { ParticipationHooks, RoundParticipant } from './round-participant';
+import {
+  federationSchema,
+  type FederationSchema,
+  loadSiteData,
+  type SiteData,
+  siteTeachers,
+} from './site-data';
+import type { SiteLedger } from './site-ledger';
+
+/** Why the site will not answer a round; reported to the coordinator, never silent. */
+export class RoundRefusal extends Error {
+  override readonly name = 'RoundRefusal';
+  constructor(
+    readonly reason: DeclineReason,
+    message: string,
+    readonly epsilon?: { spent: number; limit: number; round: number },
+  ) {
+    super(message);
+  }
+}
+
+/** What the site released in a round (or why it did not). */
+export type RoundAnswer =
+  | {
+      readonly status: 'answered';
+      readonly round: string;
+      readonly epsilon: number | null;
+      readonly epsilonTotal: number;
+    }
+  | { readonly status: 'declined'; readonly round: string; readonly reason: string };
+
+/**
+ * The release a round announcement describes, recomputed by the site from the announced
+ * parameters alone (libs/distill release.ts: the same calibration as the coordinator and the
+ * simulator), with the site's own teacher count. Anything the site cannot verify or will not
+ * accept is refused with a reason:
+ * - the noise it will add is its own computation from the announced aggregate standard deviation,
+ *   sensitivity and survivor floor, and must match the announced share (else the announcement is
+ *   inconsistent);
+ * - a round without noise is refused unless node.yaml allows non-private rounds;
+ * - the site's input must fit the announced bound (it has too many teachers otherwise).
+ */
+export function releaseFromAnnouncement(
+  a: RoundAnnouncement,
+  schema: FederationSchema,
+  teachers: number,
+  allowNonPrivate: boolean,
+): { spec: ReleaseSpec; plan: ReleasePlan } {
+  const refuse = (m: string) => new RoundRefusal(DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED, m);
+  if (a.numClasses !== schema.labels.length)
+    throw refuse(`the round has ${a.numClasses} classes; the federation has ${schema.labels.length}`);
+  const summary =
+    a.summaryKind === SummaryKind.SUMMARY_KIND_VOTES
+      ? 'votes'
+      : a.summaryKind === SummaryKind.SUMMARY_KIND_SOFT_LABELS
+        ? 'soft-labels'
+        : undefined;
+  if (!summary) throw refuse(`unknown summary kind ${a.summaryKind}`);
+  if (a.queryIndices.length === 0) throw refuse('the round asks no queries');
+  if (summary === 'soft-labels' && !(a.quantizationScale >= 1))
+    throw refuse(`quantization scale ${a.quantizationScale} must be >= 1`);
+  const n = a.participants.length;
+  if (!(a.minSurvivors >= 1 && a.minSurvivors <= n))
+    throw refuse(`min_survivors ${a.minSurvivors} is outside [1, ${n}]`);
+  const base: ReleaseSpec = {
+    summary,
+    queries: a.queryIndices.length,
+    classes: a.numClasses,
+    clipNorm: summary === 'votes' ? 1 : a.clipNorm,
+    granularity: summary === 'votes' ? 1 : 1 / a.quantizationScale,
+    maxTeachers: teachers,
+    noise: null,
+  };
+  let spec: ReleaseSpec;
+  try {
+    spec = base;
+    const l2 = planReleaseSpec(base).l2;
+    if (a.mechanism === NoiseMechanism.NOISE_MECHANISM_NONE) {
+      if (!allowNonPrivate)
+        throw refuse(
+          'the round adds no noise (mechanism none) and this site requires differential privacy (privacy.allowNonPrivate is false)',
+        );
+    } else {
+      const kind =
+        a.mechanism === NoiseMechanism.NOISE_MECHANISM_SKELLAM
+          ? 'skellam'
+          : a.mechanism === NoiseMechanism.NOISE_MECHANISM_DISCRETE_GAUSSIAN
+            ? 'discrete-gaussian'
+            : undefined;
+      if (!kind) throw refuse(`unknown noise mechanism ${a.mechanism}`);
+      if (!(a.aggregateNoiseStddev > 0)) throw refuse('the aggregate noise standard deviation must be > 0');
+      spec = {
+        ...base,
+        noise: {
+          kind,
+          noiseMultiplier: a.aggregateNoiseStddev / l2,
+          sites: n,
+          toleratedDropouts: n - a.minSurvivors,
+        },
+      };
+    }
+  } catch (err) {
+    if (err instanceof RoundRefusal) throw err;
+    throw refuse((err as Error).message);
+  }
+  const plan = planReleaseSpec(spec);
+  if (plan.noise) {
+    const share = Math.sqrt(plan.noise.variance / (plan.noise.sites - plan.noise.toleratedDropouts));
+    if (Math.abs(share - a.siteNoiseStddev) > 1e-6 * share)
+      throw refuse(
+        `the announced noise share ${a.siteNoiseStddev} does not match this site's computation ${share} for ${a.minSurvivors} survivors`,
+      );
+  }
+  if (plan.maxInput > a.maxInput)
+    throw refuse(
+      `this site's input bound ${plan.maxInput} (${teachers} teachers) exceeds the round's ${a.maxInput}; reduce teachers.count`,
+    );
+  return { spec, plan };
+}
+
+/** Reference inputs at `indices`, as float32 row-major, from the federation's reference NPY. */
+export function referenceRows(
+  file: string,
+  indices: readonly number[],
+  shape: readonly number[],
+): Float32Array {
+  const npy = parseNpy(file, new Uint8Array(fs.readFileSync(file)));
+  const per = shape.reduce((x, y) => x * y, 1);
+  const rows = npy.shape[0] ?? 0;
+  if (npy.data instanceof BigInt64Array)
+    throw new RangeError(`${file}: 64-bit integer reference sets are not supported`);
+  const out = new Float32Array(indices.length * per);
+  for (const [i, row] of indices.entries()) {
+    if (!Number.isInteger(row) || row < 0 || row >= rows)
+      throw new RoundRefusal(
+        DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED,
+        `query index ${row} is outside the reference set's ${rows} rows`,
+      );
+    for (let j = 0; j < per; j += 1) out[i * per + j] = Number(npy.data[row * per + j]);
+  }
+  return out;
+}
+
+interface Prepared {
+  readonly schema: FederationSchema;
+  readonly data: SiteData;
+  readonly teachers: TeacherEnsemble;
+}
+
+export interface AnswererOptions {
+  readonly config: NodeConfig;
+  readonly egress: NodeEgress;
+  readonly audit: AuditChain;
+  readonly ledger: SiteLedger;
+  readonly participant: RoundParticipant;
+  /** The node's copy of a federation (synced and digest-checked). */
+  readonly federation: (id: string, referenceSha256: string) => Promise<LocalFederation>;
+  readonly log: SessionLogger;
+  /** Noise and rounding randomness: the CSPRNG (a seeded source only in tests). */
+  readonly random?: RandomSource;
+  readonly hooks?: ParticipationHooks;
+}
+
+/**
+ * A site answering rounds by itself: on each announcement it recomputes the release from the
+ * announced parameters, prices it with its own ledger and refuses (reported as DeclineRound and
+ * recorded as a 'refusal' in its audit log) when its epsilon limit would be passed; otherwise it
+ * runs its teachers on the queried reference inputs, builds the clipped, rounded and noised
+ * summary, records the spend durably and answers through secure aggregation. Rounds are answered
+ * one at a time, so quotes and commits never interleave.
+ */
+export class RoundAnswerer {
+  private readonly prepared = new Map<string, Promise<Prepared>>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly o: AnswererOptions) {}
+
+  /** Loads the site's data and trains its teachers for a federation (once; reused by every round). */
+  prepare(local: LocalFederation): Promise<Prepared> {
+    let p = this.prepared.get(local.id);
+    if (!p) {
+      p = (async () => {
+        const schema = federationSchema(local.id, local.spec);
+        const data = await loadSiteData(this.o.config, schema);
+        const started = Date.now();
+        const teachers = await siteTeachers(this.o.config, schema, data);
+        this.o.log.info(
+          {
+            federation: local.id,
+            teachers: teachers.size,
+            records: data.train.count,
+            testRecords: data.test?.count ?? 0,
+            provider: this.o.config.executionProvider,
+            ms: Date.now() - started,
+          },
+          'teachers ready',
+        );
+        return { schema, data, teachers };
+      })();
+      p.catch(() => this.prepared.delete(local.id));
+      this.prepared.set(local.id, p);
+    }
+    return p;
+  }
+
+  /** The site's test split and schema for a federation, once prepared (for evaluating students). */
+  async local(local: LocalFederation): Promise<{ schema: FederationSchema; test: SiteData['test'] }> {
+    const p = await this.prepare(local);
+    return { schema: p.schema, test: p.data.test };
+  }
+
+  /** Answers (or declines) one announced round; rounds queue one after another. */
+  handle(a: RoundAnnouncement): Promise<RoundAnswer> {
+    const next = this.queue.then(() => this.answer(a));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async answer(a: RoundAnnouncement): Promise<RoundAnswer> {
+    const ref = a.round;
+    const label = ref ? `${ref.federationId}#${ref.round}` : '(no round)';
+    const { config, ledger, log } = this.o;
+    try {
+      if (!ref) throw new RoundRefusal(DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED, 'no round named');
+      let prepared: Prepared;
+      let local: LocalFederation;
+      try {
+        local = await this.o.federation(ref.federationId, Buffer.from(a.referenceSha256).toString('hex'));
+        prepared = await this.prepare(local);
+      } catch (err) {
+        if (err instanceof RoundRefusal) throw err;
+        throw new RoundRefusal(DeclineReason.DECLINE_REASON_UNAVAILABLE, (err as Error).message);
+      }
+      const { spec, plan } = releaseFromAnnouncement(
+        a,
+        prepared.schema,
+        prepared.teachers.size,
+        config.privacy.allowNonPrivate,
+      );
+      let context = {};
+      let commit: (() => Promise<void>) | undefined;
+      let epsilon: number | null = null;
+      if (plan.mechanism) {
+        const release = { label, mechanism: plan.mechanism, count: 1 };
+        const quote = ledger.quote(release);
+        epsilon = new PrivacyLedger(Number.MAX_VALUE, ledger.delta).quote(release).epsilonAfter;
+        if (!quote.allowed)
+          throw new RoundRefusal(
+            DeclineReason.DECLINE_REASON_BUDGET_EXHAUSTED,
+            `answering would bring this site's epsilon from ${quote.epsilonBefore.toFixed(4)} to ${quote.epsilonAfter.toFixed(4)}, past its limit ${ledger.epsilonLimit} (delta ${ledger.delta})`,
+            { spent: quote.epsilonBefore, limit: ledger.epsilonLimit, round: epsilon },
+          );
+        context = { epsilon, epsilonTotal: quote.epsilonAfter, epsilonLimit: ledger.epsilonLimit };
+        commit = () => {
+          ledger.commit(release);
+          return Promise.resolve();
+        };
+      }
+      const x = referenceRows(local.referenceFile, a.queryIndices, prepared.schema.inputShape);
+      const probs = await prepared.teachers.probabilities(x, a.queryIndices.length, a.temperature);
+      const values = siteRelease(probs, spec, plan, this.o.random ?? cryptoRandom);
+      const hooks = this.o.hooks ?? {};
+      await this.o.participant.play(
+        a,
+        values,
+        {
+          ...hooks,
+          beforeInput: async () => {
+            // The spend is durable before the masked input (the release) leaves the node.
+            await commit?.();
+            await hooks.beforeInput?.();
+          },
+        },
+        context,
+      );
+      log.info(
+        { round: label, epsilon, epsilonTotal: ledger.spent, epsilonLimit: ledger.epsilonLimit },
+        'round answered',
+      );
+      return { status: 'answered', round: label, epsilon, epsilonTotal: ledger.spent };
+    } catch (err) {
+      if (!(err instanceof RoundRefusal) && !(err instanceof BudgetExceededError)) {
+        log.error({ round: label, reason: (err as Error).message }, 'round failed');
+        throw err;
+      }
+      const refusal =
+        err instanceof RoundRefusal
+          ? err
+          : new RoundRefusal(DeclineReason.DECLINE_REASON_BUDGET_EXHAUSTED, err.message);
+      await this.decline(a, refusal);
+      return { status: 'declined', round: label, reason: refusal.message };
+    }
+  }
+
+  private async decline(a: RoundAnnouncement, r: RoundRefusal): Promise<void> {
+    const ref = a.round;
+    const detail = r.message.slice(0, 500);
+    await this.o.audit.append({
+      event: 'refusal',
+      federation: ref?.federationId,
+      round: ref ? String(ref.round) : undefined,
+      kind: 'Rounds/DeclineRound',
+      detail: `declined round: ${detail}`,
+      epsilon: r.epsilon ? String(r.epsilon.round) : undefined,
+      epsilonTotal: r.epsilon ? String(r.epsilon.spent) : undefined,
+      epsilonLimit: r.epsilon ? String(r.epsilon.limit) : undefined,
+    });
+    this.o.log.warn({ round: ref, reason: detail }, 'round declined');
+    if (!ref) return;
+    await this.o.egress.unary(
+      RoundsService.declineRound,
+      {
+        round: ref,
+        reason: r.reason,
+        detail,
+        epsilonSpent: r.epsilon?.spent ?? this.o.ledger.spent,
+        epsilonLimit: r.epsilon?.limit ?? this.o.ledger.epsilonLimit,
+        roundEpsilon: r.epsilon?.round ?? 0,
+      },
+      { context: { federation: ref.federationId, round: ref.round } },
+    );
+  }
+}
