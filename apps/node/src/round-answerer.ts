@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { type ServiceError, status } from '@grpc/grpc-js';
 import { BudgetExceededError, cryptoRandom, PrivacyLedger, type RandomSource } from '@fedistill/dp';
 import { parseNpy } from '@fedistill/data';
 import {
@@ -50,7 +51,9 @@ export type RoundAnswer =
       readonly epsilon: number | null;
       readonly epsilonTotal: number;
     }
-  | { readonly status: 'declined'; readonly round: string; readonly reason: string };
+  | { readonly status: 'declined'; readonly round: string; readonly reason: string }
+  /** The coordinator closed the round (abandoned, say) before this site finished its part. */
+  | { readonly status: 'ended'; readonly round: string; readonly reason: string };
 
 /**
  * The release a round announcement describes, recomputed by the site from the announced
@@ -302,6 +305,11 @@ export class RoundAnswerer {
       );
       return { status: 'answered', round: label, epsilon, epsilonTotal: ledger.spent };
     } catch (err) {
+      if ((err as ServiceError).code === status.ABORTED) {
+        const reason = (err as ServiceError).details;
+        log.info({ round: label, reason }, 'the round ended before this site finished its part');
+        return { status: 'ended', round: label, reason };
+      }
       if (!(err instanceof RoundRefusal) && !(err instanceof BudgetExceededError)) {
         log.error({ round: label, reason: (err as Error).message }, 'round failed');
         throw err;

@@ -6,7 +6,7 @@ export { loadIdxDataset, parseIdx, readIdx } from './idx';
 export type { IdxArray, IdxDatasetOptions } from './idx';
 export { csvOptionsFromSchema, loadCsv, loadCsvSchema, parseCsv } from './csv';
 export type { CsvOptions, CsvSchema, CsvTable } from './csv';
-export { encodeNpyFloat32, loadNpyDataset, parseNpy, readNpy } from './npy';
+export { encodeNpy, encodeNpyFloat32, loadNpyDataset, parseNpy, readNpy } from './npy';
 export type { NpyArray } from './npy';
 export { trainValidationSplit } from './split';
 export { Standardizer } from './standardize';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeNpyFloat32, loadNpyDataset, parseNpy } from './npy';
+import { encodeNpy, encodeNpyFloat32, loadNpyDataset, parseNpy } from './npy';
 
 /** Builds NPY 1.0 bytes by hand (header padded so data starts at a multiple of 64). */
 function npy(descr: string, shape: number[], data: Uint8Array): Uint8Array {
@@ -63,5 +63,15 @@ describe('encodeNpyFloat32', () => {
     expect(sut.shape).toEqual([2, 3]);
     expect([...(sut.data as Float32Array)]).toEqual([...values]);
     expect(() => encodeNpyFloat32([4], values)).toThrow("'shape' [4] does not match 6 values");
+  });
+});
+
+describe('encodeNpy', () => {
+  it('writes int32 class indices that parseNpy reads back as int32', () => {
+    const labels = Int32Array.from([0, 1, 1, 0, 2]);
+    const sut = parseNpy('y.npy', encodeNpy([5], labels));
+    expect(sut.shape).toEqual([5]);
+    expect(sut.data).toBeInstanceOf(Int32Array);
+    expect([...(sut.data as Int32Array)]).toEqual([0, 1, 1, 0, 2]);
   });
 });

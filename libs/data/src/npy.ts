@@ -102,11 +102,17 @@ export async function loadNpyDataset(
  * sets are registered as.
  */
 export function encodeNpyFloat32(shape: readonly number[], values: Float32Array): Uint8Array {
+  return encodeNpy(shape, values);
+}
+
+/** Encodes float32 or int32 `values` of `shape` as a version 1.0 NPY file (little-endian, C order). */
+export function encodeNpy(shape: readonly number[], values: Float32Array | Int32Array): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (shape.some((d) => !Number.isInteger(d) || d < 0) || count !== values.length) {
     throw new RangeError(`'shape' [${shape.join(', ')}] does not match ${values.length} values`);
   }
-  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const descr = values instanceof Float32Array ? '<f4' : '<i4';
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   const unpadded = 10 + dict.length + 1;
   const header = `${dict}${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
   const out = new Uint8Array(10 + header.length + values.byteLength);

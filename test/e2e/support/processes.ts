@@ -169,7 +169,7 @@ export async function startCoordinatorProcess(
         child.kill('SIGTERM');
         await exited(child);
       }
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!process.env.FEDISTILL_KEEP_E2E) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
   return fixture;

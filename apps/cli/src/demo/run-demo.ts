@@ -2,12 +2,22 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { createDevelopmentPki, writeDevelopmentPki } from '@fedistill/pki';
 import { RUNTIME_FILE, type RuntimeInfo } from '../../../coordinator/src/runtime-file';
 import { enrollNode, initNode } from '../../../node/src';
+import { SiteLedger } from '../../../node/src/site-ledger';
+import type { RoundView } from '../../../coordinator/src/rounds/round-view';
 import { adminRequest } from '../admin-client';
 import { CliError } from '../cli-error';
+import {
+  type DemoSplit,
+  demoBaselines,
+  npyInputs,
+  npyLabels,
+  splitDemoData,
+  writeHospitalCsv,
+} from './demo-data';
 
 const HOSPITALS = ['st-marys', 'riverside', 'northgate'];
 const REPO = path.resolve(__dirname, '..', '..', '..', '..', '..');
@@ -112,6 +122,20 @@ export async function runDemo(outOption: string | undefined): Promise<void> {
   await auditDemo(out);
 }
 
+const FEDERATION = 'breast-cancer';
+const ROUNDS = 3;
+const STUDENT = { hidden: [16], epochs: 60, batchSize: 16 };
+
+interface StudentView {
+  readonly version: number;
+  readonly sha256: string;
+  readonly rounds: readonly number[];
+  readonly modelCard: {
+    readonly privacy: { readonly epsilon: number | null };
+    readonly metrics: { readonly accuracy: number } | null;
+  };
+}
+
 async function federate(out: string, supervisor: Supervisor): Promise<void> {
   const pkiDir = path.join(out, 'pki');
   writeDevelopmentPki(pkiDir, await createDevelopmentPki());
@@ -127,12 +151,13 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
     }),
     { mode: 0o600 },
   );
-  process.stdout.write('1/5 starting the coordinator (TLS gRPC on loopback)\n');
+  process.stdout.write('1/6 starting the coordinator (TLS gRPC on loopback)\n');
   supervisor.spawn(
     'coordinator',
     ['coordinator', 'start', '--config', configFile],
     path.join(out, 'logs', 'coordinator.log'),
   );
+  const split = await splitDemoData(REPO, HOSPITALS.length);
   const runtimeFile = path.join(out, 'coordinator', RUNTIME_FILE);
   const runtime = await waitFor('the coordinator to start', 30_000, () =>
     fs.existsSync(runtimeFile)
@@ -140,9 +165,13 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
       : undefined,
   );
   const admin = { url: runtime.adminUrl, token: operatorToken };
-  process.stdout.write(`2/5 enrolling ${HOSPITALS.length} hospital nodes with one-time tokens\n`);
-  for (const site of HOSPITALS) {
+  process.stdout.write(
+    `2/6 enrolling ${HOSPITALS.length} hospital nodes; their private records stay in their own folders:\n`,
+  );
+  for (const [i, site] of HOSPITALS.entries()) {
     const dir = path.join(out, 'sites', site);
+    const records = split.hospitals[i];
+    if (!records) throw new CliError(`no records for ${site}`);
     // The development certificate names localhost; TLS servers are not addressed by IP (RFC 6066).
     await initNode({
       dir,
@@ -151,6 +180,12 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
       site,
       serverName: 'localhost',
     });
+    writeHospitalCsv(path.join(dir, 'data', 'records.csv'), records);
+    configureSite(dir);
+    const malignant = records.labels.filter((l) => l === 0).length;
+    process.stdout.write(
+      `    ${site.padEnd(10)} ${String(records.count).padStart(3)} records (${malignant} malignant, ${records.count - malignant} benign)\n`,
+    );
     const { token } = await adminRequest<{ token: string }>(admin, 'POST', '/api/v1/enrolment-tokens', {
       site,
       ttl: '10m',
@@ -158,14 +193,14 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
     await enrollNode(dir, token);
     supervisor.spawn(site, ['node', 'start', '--dir', dir], path.join(out, 'logs', `${site}.log`));
   }
-  process.stdout.write('3/5 waiting for every node to be online\n');
+  process.stdout.write('3/6 waiting for every node to be online\n');
   await waitFor('all nodes online', 30_000, async () => {
     const res = await adminRequest<{ sites: { online: boolean }[] }>(admin, 'GET', '/api/v1/sites');
     return res.sites.length === HOSPITALS.length && res.sites.every((s) => s.online) ? true : undefined;
   });
-  const federation = await createFederation(admin);
+  const federation = await createFederation(admin, split);
   process.stdout.write(
-    `5/5 waiting for every node to download and verify the reference set (${federation.sha256.slice(0, 12)}...)\n`,
+    `5/6 every node downloads and verifies the reference set (${federation.sha256.slice(0, 12)}...) and trains its teachers\n`,
   );
   await waitFor('the reference set at every node', 30_000, () =>
     HOSPITALS.every((site) =>
@@ -174,53 +209,145 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
       ? true
       : undefined,
   );
-  const res = await adminRequest<{ sites: { name: string; online: boolean; lastSeenAt: string | null }[] }>(
-    admin,
-    'GET',
-    '/api/v1/sites',
+  const baselines = demoBaselines(split, STUDENT);
+  process.stdout.write(
+    `6/6 ${ROUNDS} private rounds (secure aggregation of noised soft labels, then the student)\n`,
   );
-  process.stdout.write('\nSITE        STATUS   FEDERATION      REFERENCE SET\n');
-  for (const s of res.sites) {
+  const students: StudentView[] = [];
+  for (let round = 1; round <= ROUNDS; round += 1) students.push(await runRound(admin, round));
+  const { localOnly, centralized } = await baselines;
+  const ledgers = HOSPITALS.map((site) => SiteLedger.open(path.join(out, 'sites', site), SITE_PRIVACY));
+  const mean = localOnly.reduce((a, b) => a + b, 0) / localOnly.length;
+  const pct = (v: number | undefined | null) =>
+    v === undefined || v === null ? '   -  ' : `${(v * 100).toFixed(1)}%`;
+  process.stdout.write(
+    `\nAccuracy on the coordinator's labelled evaluation slice (${split.evaluation.count} records, never sent to any site):\n` +
+      `ROUND  STUDENT  LOCAL-ONLY (mean of ${HOSPITALS.length})  CENTRALIZED  EPSILON SPENT PER SITE (delta ${SITE_PRIVACY.delta})\n`,
+  );
+  for (const [i, st] of students.entries()) {
+    const eps = ledgers
+      .map((l, s) => `${HOSPITALS[s]} ${(l.entries[i]?.epsilonAfter ?? NaN).toFixed(2)}`)
+      .join('  ');
     process.stdout.write(
-      `${s.name.padEnd(10)}  ${s.online ? 'online ' : 'offline'}  ${FEDERATION.padEnd(14)}  verified (${federation.rows} inputs)\n`,
+      `${String(i + 1).padStart(5)}  ${pct(st.modelCard.metrics?.accuracy).padStart(7)}  ${pct(mean).padStart(26)}  ${pct(centralized).padStart(11)}  ${eps}\n`,
     );
   }
+  const last = students.at(-1);
+  const studentDir = path.join(out, 'student');
+  const exported = await runCli(
+    [
+      'coordinator',
+      'student',
+      'export',
+      '--federation',
+      FEDERATION,
+      '--out',
+      studentDir,
+      '--config',
+      configFile,
+    ],
+    path.join(out, 'logs', 'student-export.log'),
+  );
+  if (exported !== 0)
+    throw new CliError(`student export failed; see ${path.join(out, 'logs', 'student-export.log')}`);
+  const verified = HOSPITALS.filter((site) =>
+    fs.existsSync(
+      path.join(
+        out,
+        'sites',
+        site,
+        'federations',
+        FEDERATION,
+        'students',
+        `v${last?.version ?? 0}`,
+        'student.json',
+      ),
+    ),
+  );
   process.stdout.write(
-    `\nA coordinator and ${res.sites.length} enrolled hospital nodes talked over TLS gRPC with signed requests;\n` +
-      `each node fetched the federation's public reference set in verified chunks.\n` +
-      `Not in the demo yet: federated rounds (teachers, secure aggregation with noise, the student).\n` +
-      `Logs: ${path.join(out, 'logs')}\nCoordinator data: ${path.join(out, 'coordinator')}\nNode directories: ${path.join(out, 'sites')}\n`,
+    `\nLocal-only: the same student architecture trained by each hospital on its own records (${localOnly.map(pct).join(', ')}).\n` +
+      `Centralized: trained on all hospitals' records pooled, which the federation never does (the upper bound).\n` +
+      `The student (v${last?.version ?? '?'}, sha256 ${last?.sha256.slice(0, 16) ?? '?'}...) was verified by ${verified.length} of ${HOSPITALS.length} hospitals.\n` +
+      `Student and model card: ${studentDir} (student.onnx, model-card.md, model-card.json)\n` +
+      `Logs: ${path.join(out, 'logs')}\nCoordinator data: ${path.join(out, 'coordinator')}\nNode directories (records, teachers' ledger, students): ${path.join(out, 'sites')}\n`,
   );
 }
 
-const FEDERATION = 'breast-cancer';
+/** Each hospital's privacy limit in the demo: every round is priced against it before answering. */
+const SITE_PRIVACY = { epsilonLimit: 12, delta: 1e-5 };
+
+/** Adds the hospital's records, teachers and privacy limit to its node.yaml. */
+function configureSite(dir: string): void {
+  const file = path.join(dir, 'node.yaml');
+  const config = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  Object.assign(config, {
+    data: { train: 'data/records.csv', labelColumn: 'diagnosis', testFraction: 0.25 },
+    teachers: { count: 20, hidden: [16], epochs: 40, batchSize: 8, learningRate: 0.01 },
+    privacy: SITE_PRIVACY,
+  });
+  fs.writeFileSync(file, stringify(config), { mode: 0o600 });
+}
+
+function runCli(args: string[], logFile: string): Promise<number> {
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+}
+
+/** Starts one round, shows its stages as they pass, and waits for the student it produces. */
+async function runRound(admin: { url: string; token: string }, round: number): Promise<StudentView> {
+  const started = Date.now();
+  await adminRequest(admin, 'POST', `/api/v1/federations/${FEDERATION}/rounds`, {});
+  let shown = '';
+  const view = await waitFor(`round ${round}`, 120_000, async () => {
+    const { rounds } = await adminRequest<{ rounds: RoundView[] }>(
+      admin,
+      'GET',
+      `/api/v1/federations/${FEDERATION}/rounds`,
+    );
+    const r = rounds.find((x) => x.round === round);
+    if (!r) return undefined;
+    const now = r.status === 'open' ? r.stage : r.status;
+    if (now !== shown) {
+      process.stdout.write(`    round ${round}: ${now}${r.status === 'open' ? '' : '\n'}`);
+      if (r.status === 'open') process.stdout.write(' -> ');
+      shown = now;
+    }
+    return r.status === 'open' ? undefined : r;
+  });
+  if (view.status !== 'completed')
+    throw new CliError(`round ${round} was ${view.status}: ${view.reason ?? ''}`);
+  const student = await waitFor(`the student of round ${round}`, 120_000, async () => {
+    const { students } = await adminRequest<{ students: StudentView[] }>(
+      admin,
+      'GET',
+      `/api/v1/federations/${FEDERATION}/students`,
+    );
+    return students.find((s) => s.rounds.includes(round));
+  });
+  process.stdout.write(
+    `    round ${round}: student v${student.version} published (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+  );
+  return student;
+}
 
 /**
- * The federation of the demo: a public reference set (a held-out fifth of the bundled
- * breast-cancer inputs, labels dropped) and the three hospitals as members.
+ * The federation of the demo: the public reference set (unlabelled inputs), the labelled
+ * evaluation slice the coordinator keeps for reporting, and the three hospitals as members.
  */
-async function createFederation(admin: {
-  url: string;
-  token: string;
-}): Promise<{ sha256: string; rows: number }> {
-  const { encodeNpyFloat32, loadCsv, selectSamples } = await import('@fedistill/data');
-  const { partition } = await import('@fedistill/distill');
-  const data = (
-    await loadCsv(path.join(REPO, 'data', 'breast_cancer.csv'), {
-      skipLines: 1,
-      header: false,
-      label: -1,
-      classes: 2,
-    })
-  ).dataset;
-  const reference = selectSamples(data, partition(data.labels, 5, { kind: 'iid' }, 7)[1] ?? []);
+async function createFederation(
+  admin: { url: string; token: string },
+  split: DemoSplit,
+): Promise<{ sha256: string; rows: number }> {
+  const reference = split.reference;
   process.stdout.write(
-    `4/5 creating federation '${FEDERATION}' with a public reference set of ${reference.count} inputs\n`,
+    `4/6 creating federation '${FEDERATION}' with a public reference set of ${reference.count} inputs\n`,
   );
   const upload = await fetch(`${admin.url}/api/v1/reference-sets`, {
     method: 'POST',
     headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/octet-stream' },
-    body: encodeNpyFloat32([reference.count, 30], reference.features),
+    body: npyInputs(reference),
   });
   const registered = (await upload.json()) as { sha256: string; error?: string };
   if (!upload.ok) throw new CliError(`reference set refused: ${registered.error ?? upload.status}`);
@@ -230,12 +357,17 @@ async function createFederation(admin: {
     labels: ['malignant', 'benign'],
     input: { shape: [30] },
     referenceSet: { sha256: registered.sha256 },
-    student: { architecture: 'mlp', hidden: [16] },
-    privacy: { mechanism: 'skellam', noiseMultiplier: 2, epsilonCap: 8, delta: 1e-5 },
-    secureAggregation: { dropoutTolerance: 1 },
-    rounds: { minSites: 3, queriesPerRound: 60, maxRounds: 3 },
+    student: { architecture: 'mlp', hidden: STUDENT.hidden },
+    privacy: { mechanism: 'skellam', noiseMultiplier: 1, epsilonCap: 12, delta: 1e-5 },
+    secureAggregation: { dropoutTolerance: 0, maxTeachersPerSite: 20 },
+    rounds: { minSites: 3, queriesPerRound: 10, maxRounds: ROUNDS },
+    distillation: { aggregation: 'gnmax', epochs: STUDENT.epochs, batchSize: STUDENT.batchSize },
   });
   for (const site of HOSPITALS)
     await adminRequest(admin, 'POST', `/api/v1/federations/${FEDERATION}/sites`, { site });
+  await adminRequest(admin, 'PUT', `/api/v1/federations/${FEDERATION}/evaluation-set`, {
+    inputs: Buffer.from(npyInputs(split.evaluation)).toString('base64'),
+    labels: Buffer.from(npyLabels(split.evaluation)).toString('base64'),
+  });
   return { sha256: registered.sha256, rows: reference.count };
 }

@@ -33,3 +33,8 @@ export class OutOfRangeError extends Error {
 export class StageNotReadyError extends Error {
   override readonly name = 'StageNotReadyError';
 }
+
+/** The round ended (abandoned or completed) before the stage this request needs: retrying cannot help. */
+export class RoundClosedError extends Error {
+  override readonly name = 'RoundClosedError';
+}

@@ -13,6 +13,7 @@ import {
   OutOfRangeError,
   PermissionError,
   RequestInvalidError,
+  RoundClosedError,
   StageNotReadyError,
 } from '../domain/errors';
 
@@ -30,6 +31,7 @@ const TABLE: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [FederationExistsError, status.ALREADY_EXISTS],
   [OutOfRangeError, status.OUT_OF_RANGE],
   [StageNotReadyError, status.FAILED_PRECONDITION],
+  [RoundClosedError, status.ABORTED],
 ];
 
 /** Maps an error to a ServiceError; unknown errors become INTERNAL with no detail leaked. */

@@ -10,7 +10,13 @@ import {
   type UnmaskRequest,
   type UnmaskResponse,
 } from '@fedistill/secagg';
-import { NotFoundError, PermissionError, RequestInvalidError, StageNotReadyError } from '../domain/errors';
+import {
+  NotFoundError,
+  PermissionError,
+  RequestInvalidError,
+  RoundClosedError,
+  StageNotReadyError,
+} from '../domain/errors';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import type { SiteService } from '../domain/site.service';
 import type { Transcript } from '../domain/transcript';
@@ -30,6 +36,7 @@ export class RoundEngine {
   private readonly live = new Map<string, LiveRound>();
   /** Recently finished rounds, so a retried last request (its answer lost) is still recognized. */
   private readonly finished = new Map<string, LiveRound>();
+  private readonly completionListeners: Array<(federationId: string, round: number) => void> = [];
 
   constructor(
     private readonly store: CoordinatorStore,
@@ -49,6 +56,11 @@ export class RoundEngine {
       if (site) keys.set(p.siteId, site.signingPublicKey);
     }
     return keys;
+  }
+
+  /** Called once a round is stored as completed (the student publisher listens); must not block. */
+  onRoundCompleted(listener: (federationId: string, round: number) => void): void {
+    this.completionListeners.push(listener);
   }
 
   /** Loads every open round from the store (after a restart). */
@@ -126,6 +138,12 @@ export class RoundEngine {
     return this.round(federationId, roundNo, site).siteId;
   }
 
+  /** A stage output that a finished round never produced will not come: say so instead of "not ready". */
+  private expectOpenOr(live: LiveRound, output: unknown): void {
+    if (!output && live.status !== 'open')
+      throw new RoundClosedError(`round ${live.plan.round} was ${live.status}: ${live.reason ?? ''}`);
+  }
+
   private expectStage(live: LiveRound, stage: StageName): void {
     if (live.stage !== stage)
       throw new RequestInvalidError(
@@ -185,6 +203,7 @@ export class RoundEngine {
 
   roster(site: string, federationId: string, roundNo: number): KeyRoster {
     const { live } = this.round(federationId, roundNo, site);
+    this.expectOpenOr(live, live.roster);
     if (!live.roster)
       throw new StageNotReadyError(
         `the key stage of round ${roundNo} is still open (deadline ${new Date(live.plan.deadlines.keys).toISOString()})`,
@@ -209,6 +228,7 @@ export class RoundEngine {
   delivery(site: string, federationId: string, roundNo: number): ShareDelivery {
     const { live, siteId } = this.round(federationId, roundNo, site);
     const delivery = live.deliveries?.find((d) => d.to === siteId);
+    this.expectOpenOr(live, live.deliveries);
     if (!live.deliveries) throw new StageNotReadyError(`the share stage of round ${roundNo} is still open`);
     if (!delivery) throw new PermissionError(`site '${site}' did not share keys in round ${roundNo}`);
     return delivery;
@@ -242,6 +262,7 @@ export class RoundEngine {
 
   unmaskRequest(site: string, federationId: string, roundNo: number): UnmaskRequest {
     const { live, siteId } = this.round(federationId, roundNo, site);
+    this.expectOpenOr(live, live.unmaskRequests);
     if (!live.unmaskRequests)
       throw new StageNotReadyError(`the input stage of round ${roundNo} is still open`);
     const request = live.unmaskRequests.find((r) => r.to === siteId);
@@ -348,5 +369,6 @@ export class RoundEngine {
       }
     }
     await this.store.rounds.save(live.toRecord(this.now()));
+    if (c.stage === 'done') for (const listener of this.completionListeners) listener(fed, live.plan.round);
   }
 }

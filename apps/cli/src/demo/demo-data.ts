@@ -1,0 +1,115 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  type Dataset,
+  encodeNpy,
+  encodeNpyFloat32,
+  featureSize,
+  loadCsv,
+  selectSamples,
+} from '@fedistill/data';
+import { classificationMetrics, ExperimentRandom, partition, TeacherEnsemble } from '@fedistill/distill';
+
+/**
+ * How the demo splits the bundled breast-cancer data (569 records, 30 features; Wolberg et al.,
+ * UCI, see data/README.md): a labelled evaluation slice the coordinator keeps for reporting only,
+ * an unlabelled public reference set, and the rest across the hospitals with label skew
+ * (Dirichlet alpha = 1 over the two classes, seeded), so each hospital sees a different mix.
+ */
+export interface DemoSplit {
+  readonly evaluation: Dataset;
+  readonly reference: Dataset;
+  readonly hospitals: readonly Dataset[];
+}
+
+const SEED = 11;
+
+export async function splitDemoData(repo: string, hospitals: number): Promise<DemoSplit> {
+  const all = (
+    await loadCsv(path.join(repo, 'data', 'breast_cancer.csv'), {
+      skipLines: 1,
+      header: false,
+      label: -1,
+      classes: 2,
+    })
+  ).dataset;
+  const order = new ExperimentRandom(SEED).shuffle(Array.from({ length: all.count }, (_, i) => i));
+  const evalCount = Math.round(all.count * 0.2);
+  const refCount = Math.round(all.count * 0.2);
+  const sorted = (a: number[]) => a.sort((x, y) => x - y);
+  const evaluation = selectSamples(all, sorted(order.slice(0, evalCount)));
+  const reference = selectSamples(all, sorted(order.slice(evalCount, evalCount + refCount)));
+  const rest = selectSamples(all, order.slice(evalCount + refCount));
+  const parts = partition(rest.labels, hospitals, { kind: 'dirichlet', alpha: 1 }, SEED);
+  return { evaluation, reference, hospitals: parts.map((p) => selectSamples(rest, sorted([...p]))) };
+}
+
+/** A hospital's records as the CSV file its node reads (header f0..f29, then `diagnosis`). */
+export function writeHospitalCsv(file: string, d: Dataset): void {
+  const per = featureSize(d);
+  const header = [...Array.from({ length: per }, (_, i) => `f${i}`), 'diagnosis'].join(',');
+  const lines = [header];
+  for (let r = 0; r < d.count; r += 1) {
+    const row = Array.from(d.features.subarray(r * per, (r + 1) * per), (v) => String(v));
+    lines.push([...row, String(d.labels[r])].join(','));
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+}
+
+/** NPY bytes of a dataset's inputs, and of its labels as int32 class indices. */
+export function npyInputs(d: Dataset): Uint8Array {
+  return encodeNpyFloat32([d.count, ...d.featureShape], d.features);
+}
+
+export function npyLabels(d: Dataset): Uint8Array {
+  return encodeNpy([d.count], d.labels);
+}
+
+/**
+ * The comparison rows of the demo's table: the student's architecture trained on one hospital's
+ * records alone (mean over hospitals) and on all hospitals' records pooled (what no hospital may
+ * do: the upper bound), both measured on the coordinator's evaluation slice. Only the demo, which
+ * made the split, can compute these; no federation process sees pooled records.
+ */
+export async function demoBaselines(
+  split: DemoSplit,
+  student: { hidden: readonly number[]; epochs: number; batchSize: number },
+): Promise<{ localOnly: number[]; centralized: number }> {
+  const accuracy = async (records: Dataset, seed: number) => {
+    const model = await TeacherEnsemble.train(records, {
+      teachers: 1,
+      hidden: student.hidden,
+      epochs: student.epochs,
+      batchSize: student.batchSize,
+      seed,
+      threads: 1,
+    });
+    try {
+      const [probs] = await model.probabilities(split.evaluation.features, split.evaluation.count);
+      return classificationMetrics(probs as Float32Array, split.evaluation.labels, 2).accuracy;
+    } finally {
+      await model.dispose();
+    }
+  };
+  const localOnly: number[] = [];
+  for (const [i, h] of split.hospitals.entries()) localOnly.push(await accuracy(h, SEED + i));
+  const pooled = pool(split.hospitals);
+  return { localOnly, centralized: await accuracy(pooled, SEED + 100) };
+}
+
+function pool(parts: readonly Dataset[]): Dataset {
+  const first = parts[0];
+  if (!first) throw new RangeError('no hospitals');
+  const count = parts.reduce((n, p) => n + p.count, 0);
+  const per = featureSize(first);
+  const features = new Float32Array(count * per);
+  const labels = new Int32Array(count);
+  let at = 0;
+  for (const p of parts) {
+    features.set(p.features, at * per);
+    labels.set(p.labels, at);
+    at += p.count;
+  }
+  return { features, labels, count, featureShape: first.featureShape, numClasses: first.numClasses };
+}
