@@ -7,7 +7,6 @@ import {
   ArtifactsService,
   AuditService,
   EnrolmentService,
-  EvaluationService,
   NodeSessionService,
   RoundsService,
 } from '@fedistill/wire';
@@ -31,7 +30,6 @@ const PROTOCOL_METHODS: ReadonlySet<unknown> = new Set<unknown>(
     RoundsService,
     ArtifactsService,
     AuditService,
-    EvaluationService,
   ].flatMap((service) => Object.values(service)),
 );
 

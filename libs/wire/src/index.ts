@@ -71,14 +71,9 @@ export {
   SignedLogHead,
   AnchorLogHeadRequest,
   AnchorLogHeadResponse,
-  SubmitMaskedMetricsRequest,
-  SubmitMaskedMetricsResponse,
   AuditService,
   AuditClient,
   type AuditServer,
-  EvaluationService,
-  EvaluationClient,
-  type EvaluationServer,
 } from './gen/fedistill/v1/audit';
 export { WIRE_LIMITS, MAX_WIRE_MESSAGE_BYTES, type FieldLimit, type MessageLimits } from './limits';
 export { findLimitViolation, type LimitViolation } from './check-limits';

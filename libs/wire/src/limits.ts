@@ -86,5 +86,4 @@ export const WIRE_LIMITS: Readonly<Record<string, MessageLimits>> = {
   SignedLogHead: { signer: s(63), entrySha256: exact(32), signature: exact(64) },
   AnchorLogHeadRequest: { siteHead: m('SignedLogHead') },
   AnchorLogHeadResponse: { coordinatorHead: m('SignedLogHead') },
-  SubmitMaskedMetricsRequest: { round: m('RoundRef'), maskedCounts: b(65536) },
 };

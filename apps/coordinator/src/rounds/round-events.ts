@@ -55,6 +55,7 @@ export function announcementEvent(plan: RoundPlan, federation: FederationView): 
       graphSeed: Buffer.from(plan.config.graphSeed),
       minSurvivors: plan.config.minSurvivors ?? 1,
       maxInput: plan.config.maxInput,
+      studentVersion: 0,
     },
   };
 }

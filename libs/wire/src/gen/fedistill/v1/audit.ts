@@ -18,7 +18,6 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { RoundRef } from "./round";
 
 export const protobufPackage = "fedistill.v1";
 
@@ -54,20 +53,6 @@ export interface AnchorLogHeadRequest {
 export interface AnchorLogHeadResponse {
   /** The coordinator's own head after it recorded the site's head. */
   coordinatorHead: SignedLogHead | undefined;
-}
-
-/**
- * A site's masked contribution to a securely aggregated evaluation of a published student:
- * integer counts (for example correct predictions and examples per class), masked like a summary.
- */
-export interface SubmitMaskedMetricsRequest {
-  round: RoundRef | undefined;
-  studentVersion: number;
-  /** Little-endian unsigned integers modulo 2^32. Limit: at most 65536 bytes. */
-  maskedCounts: Buffer;
-}
-
-export interface SubmitMaskedMetricsResponse {
 }
 
 function createBaseSignedLogHead(): SignedLogHead {
@@ -361,169 +346,6 @@ export const AnchorLogHeadResponse: MessageFns<AnchorLogHeadResponse> = {
   },
 };
 
-function createBaseSubmitMaskedMetricsRequest(): SubmitMaskedMetricsRequest {
-  return { round: undefined, studentVersion: 0, maskedCounts: Buffer.alloc(0) };
-}
-
-export const SubmitMaskedMetricsRequest: MessageFns<SubmitMaskedMetricsRequest> = {
-  encode(message: SubmitMaskedMetricsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.round !== undefined) {
-      RoundRef.encode(message.round, writer.uint32(10).fork()).join();
-    }
-    if (message.studentVersion !== 0) {
-      writer.uint32(16).uint32(message.studentVersion);
-    }
-    if (message.maskedCounts.length !== 0) {
-      writer.uint32(26).bytes(message.maskedCounts);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): SubmitMaskedMetricsRequest {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSubmitMaskedMetricsRequest();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.round = RoundRef.decode(reader, reader.uint32());
-            continue;
-          }
-          case 2: {
-            if (tag !== 16) {
-              break;
-            }
-
-            message.studentVersion = reader.uint32();
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.maskedCounts = Buffer.from(reader.bytes());
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(object: any): SubmitMaskedMetricsRequest {
-    return {
-      round: isSet(object.round) ? RoundRef.fromJSON(object.round) : undefined,
-      studentVersion: isSet(object.studentVersion)
-        ? globalThis.Number(object.studentVersion)
-        : isSet(object.student_version)
-        ? globalThis.Number(object.student_version)
-        : 0,
-      maskedCounts: isSet(object.maskedCounts)
-        ? Buffer.from(bytesFromBase64(object.maskedCounts))
-        : isSet(object.masked_counts)
-        ? Buffer.from(bytesFromBase64(object.masked_counts))
-        : Buffer.alloc(0),
-    };
-  },
-
-  toJSON(message: SubmitMaskedMetricsRequest): unknown {
-    const obj: any = {};
-    if (message.round !== undefined) {
-      obj.round = RoundRef.toJSON(message.round);
-    }
-    if (message.studentVersion !== 0) {
-      obj.studentVersion = Math.round(message.studentVersion);
-    }
-    if (message.maskedCounts.length !== 0) {
-      obj.maskedCounts = base64FromBytes(message.maskedCounts);
-    }
-    return obj;
-  },
-
-  create(base?: DeepPartial<SubmitMaskedMetricsRequest>): SubmitMaskedMetricsRequest {
-    return SubmitMaskedMetricsRequest.fromPartial(base ?? {});
-  },
-  fromPartial(object: DeepPartial<SubmitMaskedMetricsRequest>): SubmitMaskedMetricsRequest {
-    const message = createBaseSubmitMaskedMetricsRequest();
-    message.round = (object.round !== undefined && object.round !== null)
-      ? RoundRef.fromPartial(object.round)
-      : undefined;
-    message.studentVersion = object.studentVersion ?? 0;
-    message.maskedCounts = object.maskedCounts ?? Buffer.alloc(0);
-    return message;
-  },
-};
-
-function createBaseSubmitMaskedMetricsResponse(): SubmitMaskedMetricsResponse {
-  return {};
-}
-
-export const SubmitMaskedMetricsResponse: MessageFns<SubmitMaskedMetricsResponse> = {
-  encode(_: SubmitMaskedMetricsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): SubmitMaskedMetricsResponse {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSubmitMaskedMetricsResponse();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(_: any): SubmitMaskedMetricsResponse {
-    return {};
-  },
-
-  toJSON(_: SubmitMaskedMetricsResponse): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
-  create(base?: DeepPartial<SubmitMaskedMetricsResponse>): SubmitMaskedMetricsResponse {
-    return SubmitMaskedMetricsResponse.fromPartial(base ?? {});
-  },
-  fromPartial(_: DeepPartial<SubmitMaskedMetricsResponse>): SubmitMaskedMetricsResponse {
-    const message = createBaseSubmitMaskedMetricsResponse();
-    return message;
-  },
-};
-
 export type AuditService = typeof AuditService;
 export const AuditService = {
   anchorLogHead: {
@@ -563,52 +385,6 @@ export interface AuditClient extends Client {
 export const AuditClient = makeGenericClientConstructor(AuditService, "fedistill.v1.Audit") as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuditClient;
   service: typeof AuditService;
-  serviceName: string;
-};
-
-export type EvaluationService = typeof EvaluationService;
-export const EvaluationService = {
-  submitMaskedMetrics: {
-    path: "/fedistill.v1.Evaluation/SubmitMaskedMetrics" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: SubmitMaskedMetricsRequest): Buffer =>
-      Buffer.from(SubmitMaskedMetricsRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): SubmitMaskedMetricsRequest => SubmitMaskedMetricsRequest.decode(value),
-    responseSerialize: (value: SubmitMaskedMetricsResponse): Buffer =>
-      Buffer.from(SubmitMaskedMetricsResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): SubmitMaskedMetricsResponse => SubmitMaskedMetricsResponse.decode(value),
-  },
-} as const;
-
-export interface EvaluationServer extends UntypedServiceImplementation {
-  submitMaskedMetrics: handleUnaryCall<SubmitMaskedMetricsRequest, SubmitMaskedMetricsResponse>;
-}
-
-export interface EvaluationClient extends Client {
-  submitMaskedMetrics(
-    request: SubmitMaskedMetricsRequest,
-    callback: (error: ServiceError | null, response: SubmitMaskedMetricsResponse) => void,
-  ): ClientUnaryCall;
-  submitMaskedMetrics(
-    request: SubmitMaskedMetricsRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: SubmitMaskedMetricsResponse) => void,
-  ): ClientUnaryCall;
-  submitMaskedMetrics(
-    request: SubmitMaskedMetricsRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: SubmitMaskedMetricsResponse) => void,
-  ): ClientUnaryCall;
-}
-
-export const EvaluationClient = makeGenericClientConstructor(
-  EvaluationService,
-  "fedistill.v1.Evaluation",
-) as unknown as {
-  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): EvaluationClient;
-  service: typeof EvaluationService;
   serviceName: string;
 };
 

@@ -132,6 +132,12 @@ export enum SummaryKind {
   SUMMARY_KIND_SOFT_LABELS = 1,
   /** SUMMARY_KIND_VOTES - Sum over teachers of one-hot votes. */
   SUMMARY_KIND_VOTES = 2,
+  /**
+   * SUMMARY_KIND_EVALUATION - A securely aggregated evaluation of a published student (student_version) on each site's
+   * local test split: per class, correct predictions, then test records (2 x num_classes
+   * entries; no queries). Noised and charged to each site's budget like any release.
+   */
+  SUMMARY_KIND_EVALUATION = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -146,6 +152,9 @@ export function summaryKindFromJSON(object: any): SummaryKind {
     case 2:
     case "SUMMARY_KIND_VOTES":
       return SummaryKind.SUMMARY_KIND_VOTES;
+    case 3:
+    case "SUMMARY_KIND_EVALUATION":
+      return SummaryKind.SUMMARY_KIND_EVALUATION;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -161,6 +170,8 @@ export function summaryKindToJSON(object: SummaryKind): string {
       return "SUMMARY_KIND_SOFT_LABELS";
     case SummaryKind.SUMMARY_KIND_VOTES:
       return "SUMMARY_KIND_VOTES";
+    case SummaryKind.SUMMARY_KIND_EVALUATION:
+      return "SUMMARY_KIND_EVALUATION";
     case SummaryKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -365,6 +376,8 @@ export interface RoundAnnouncement {
   minSurvivors: number;
   /** Largest magnitude of one entry of a site's (signed) summary; sites x max_input fits the ring. */
   maxInput: number;
+  /** The student evaluated (SUMMARY_KIND_EVALUATION only; 0 otherwise). */
+  studentVersion: number;
 }
 
 export interface RoundParticipant {
@@ -638,6 +651,7 @@ function createBaseRoundAnnouncement(): RoundAnnouncement {
     graphSeed: Buffer.alloc(0),
     minSurvivors: 0,
     maxInput: 0,
+    studentVersion: 0,
   };
 }
 
@@ -706,6 +720,9 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     }
     if (message.maxInput !== 0) {
       writer.uint32(160).uint32(message.maxInput);
+    }
+    if (message.studentVersion !== 0) {
+      writer.uint32(168).uint32(message.studentVersion);
     }
     return writer;
   },
@@ -893,6 +910,14 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
             message.maxInput = reader.uint32();
             continue;
           }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.studentVersion = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -979,6 +1004,11 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
         : isSet(object.max_input)
         ? globalThis.Number(object.max_input)
         : 0,
+      studentVersion: isSet(object.studentVersion)
+        ? globalThis.Number(object.studentVersion)
+        : isSet(object.student_version)
+        ? globalThis.Number(object.student_version)
+        : 0,
     };
   },
 
@@ -1044,6 +1074,9 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     if (message.maxInput !== 0) {
       obj.maxInput = Math.round(message.maxInput);
     }
+    if (message.studentVersion !== 0) {
+      obj.studentVersion = Math.round(message.studentVersion);
+    }
     return obj;
   },
 
@@ -1074,6 +1107,7 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     message.graphSeed = object.graphSeed ?? Buffer.alloc(0);
     message.minSurvivors = object.minSurvivors ?? 0;
     message.maxInput = object.maxInput ?? 0;
+    message.studentVersion = object.studentVersion ?? 0;
     return message;
   },
 };
