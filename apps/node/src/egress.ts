@@ -24,13 +24,9 @@ export interface WireMethod<Req, Res> {
  * (another path, or a known path with another serializer) is refused before a byte leaves.
  */
 const PROTOCOL_METHODS: ReadonlySet<unknown> = new Set<unknown>(
-  [
-    EnrolmentService,
-    NodeSessionService,
-    RoundsService,
-    ArtifactsService,
-    AuditService,
-  ].flatMap((service) => Object.values(service)),
+  [EnrolmentService, NodeSessionService, RoundsService, ArtifactsService, AuditService].flatMap((service) =>
+    Object.values(service),
+  ),
 );
 
 /** Thrown when code tries to send something that is not one of the protocol's messages. */

@@ -3,12 +3,17 @@ import { type ServiceError, status } from '@grpc/grpc-js';
 import { BudgetExceededError, cryptoRandom, PrivacyLedger, type RandomSource } from '@fedistill/dp';
 import { parseNpy } from '@fedistill/data';
 import {
+  argmaxRows,
+  type EvaluationSpec,
+  planEvaluation,
   planReleaseSpec,
   type ReleasePlan,
   type ReleaseSpec,
+  siteEvaluationRelease,
   siteRelease,
   type TeacherEnsemble,
 } from '@fedistill/distill';
+import { Predictor } from '@fedistill/engine';
 import {
   DeclineReason,
   NoiseMechanism,
@@ -99,37 +104,81 @@ export function releaseFromAnnouncement(
   };
   let spec: ReleaseSpec;
   try {
-    spec = base;
-    const l2 = planReleaseSpec(base).l2;
-    if (a.mechanism === NoiseMechanism.NOISE_MECHANISM_NONE) {
-      if (!allowNonPrivate)
-        throw refuse(
-          'the round adds no noise (mechanism none) and this site requires differential privacy (privacy.allowNonPrivate is false)',
-        );
-    } else {
-      const kind =
-        a.mechanism === NoiseMechanism.NOISE_MECHANISM_SKELLAM
-          ? 'skellam'
-          : a.mechanism === NoiseMechanism.NOISE_MECHANISM_DISCRETE_GAUSSIAN
-            ? 'discrete-gaussian'
-            : undefined;
-      if (!kind) throw refuse(`unknown noise mechanism ${a.mechanism}`);
-      if (!(a.aggregateNoiseStddev > 0)) throw refuse('the aggregate noise standard deviation must be > 0');
-      spec = {
-        ...base,
-        noise: {
-          kind,
-          noiseMultiplier: a.aggregateNoiseStddev / l2,
-          sites: n,
-          toleratedDropouts: n - a.minSurvivors,
-        },
-      };
-    }
+    spec = { ...base, noise: noiseFromAnnouncement(a, planReleaseSpec(base).l2, allowNonPrivate) };
   } catch (err) {
     if (err instanceof RoundRefusal) throw err;
     throw refuse((err as Error).message);
   }
   const plan = planReleaseSpec(spec);
+  checkPlan(a, plan, `${teachers} teachers`, 'reduce teachers.count');
+  return { spec, plan };
+}
+
+/**
+ * The evaluation an announcement asks for, recomputed by the site like a distillation release:
+ * its own count of test records, the noise checked against the announced figures.
+ */
+export function evaluationFromAnnouncement(
+  a: RoundAnnouncement,
+  schema: FederationSchema,
+  testRecords: number,
+  allowNonPrivate: boolean,
+): { spec: EvaluationSpec; plan: ReleasePlan } {
+  if (a.numClasses !== schema.labels.length)
+    throw new RoundRefusal(
+      DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED,
+      `the round has ${a.numClasses} classes; the federation has ${schema.labels.length}`,
+    );
+  const n = a.participants.length;
+  if (!(a.minSurvivors >= 1 && a.minSurvivors <= n))
+    throw new RoundRefusal(
+      DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED,
+      `min_survivors ${a.minSurvivors} is outside [1, ${n}]`,
+    );
+  const base = { classes: a.numClasses, maxRecords: Math.max(1, testRecords), noise: null };
+  const spec: EvaluationSpec = {
+    ...base,
+    noise: noiseFromAnnouncement(a, planEvaluation(base).l2, allowNonPrivate),
+  };
+  const plan = planEvaluation(spec);
+  checkPlan(a, plan, `${testRecords} test records`, 'the federation counts fewer test records per site');
+  return { spec, plan };
+}
+
+/** The distributed noise an announcement implies, from the site's own sensitivity `l2`. */
+function noiseFromAnnouncement(
+  a: RoundAnnouncement,
+  l2: number,
+  allowNonPrivate: boolean,
+): ReleaseSpec['noise'] {
+  const refuse = (m: string) => new RoundRefusal(DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED, m);
+  if (a.mechanism === NoiseMechanism.NOISE_MECHANISM_NONE) {
+    if (!allowNonPrivate)
+      throw refuse(
+        'the round adds no noise (mechanism none) and this site requires differential privacy (privacy.allowNonPrivate is false)',
+      );
+    return null;
+  }
+  const kind =
+    a.mechanism === NoiseMechanism.NOISE_MECHANISM_SKELLAM
+      ? 'skellam'
+      : a.mechanism === NoiseMechanism.NOISE_MECHANISM_DISCRETE_GAUSSIAN
+        ? 'discrete-gaussian'
+        : undefined;
+  if (!kind) throw refuse(`unknown noise mechanism ${a.mechanism}`);
+  if (!(a.aggregateNoiseStddev > 0)) throw refuse('the aggregate noise standard deviation must be > 0');
+  const n = a.participants.length;
+  return {
+    kind,
+    noiseMultiplier: a.aggregateNoiseStddev / l2,
+    sites: n,
+    toleratedDropouts: n - a.minSurvivors,
+  };
+}
+
+/** The site's noise share must be the announced one, and its input must fit the announced bound. */
+function checkPlan(a: RoundAnnouncement, plan: ReleasePlan, what: string, remedy: string): void {
+  const refuse = (m: string) => new RoundRefusal(DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED, m);
   if (plan.noise) {
     const share = Math.sqrt(plan.noise.variance / (plan.noise.sites - plan.noise.toleratedDropouts));
     if (Math.abs(share - a.siteNoiseStddev) > 1e-6 * share)
@@ -139,9 +188,8 @@ export function releaseFromAnnouncement(
   }
   if (plan.maxInput > a.maxInput)
     throw refuse(
-      `this site's input bound ${plan.maxInput} (${teachers} teachers) exceeds the round's ${a.maxInput}; reduce teachers.count`,
+      `this site's input bound ${plan.maxInput} (${what}) exceeds the round's ${a.maxInput}; ${remedy}`,
     );
-  return { spec, plan };
 }
 
 /** Reference inputs at `indices`, as float32 row-major, from the federation's reference NPY. */
@@ -185,6 +233,8 @@ export interface AnswererOptions {
   /** Noise and rounding randomness: the CSPRNG (a seeded source only in tests). */
   readonly random?: RandomSource;
   readonly hooks?: ParticipationHooks;
+  /** The verified ONNX file of a published student (downloading it first if needed), for evaluation rounds. */
+  readonly student?: (federationId: string, version: number) => Promise<string>;
 }
 
 /**
@@ -245,7 +295,7 @@ export class RoundAnswerer {
   private async answer(a: RoundAnnouncement): Promise<RoundAnswer> {
     const ref = a.round;
     const label = ref ? `${ref.federationId}#${ref.round}` : '(no round)';
-    const { config, ledger, log } = this.o;
+    const { ledger, log } = this.o;
     try {
       if (!ref) throw new RoundRefusal(DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED, 'no round named');
       let prepared: Prepared;
@@ -257,12 +307,7 @@ export class RoundAnswerer {
         if (err instanceof RoundRefusal) throw err;
         throw new RoundRefusal(DeclineReason.DECLINE_REASON_UNAVAILABLE, (err as Error).message);
       }
-      const { spec, plan } = releaseFromAnnouncement(
-        a,
-        prepared.schema,
-        prepared.teachers.size,
-        config.privacy.allowNonPrivate,
-      );
+      const { plan, compute } = await this.release(a, local, prepared);
       let context = {};
       let commit: (() => Promise<void>) | undefined;
       let epsilon: number | null = null;
@@ -282,9 +327,7 @@ export class RoundAnswerer {
           return Promise.resolve();
         };
       }
-      const x = referenceRows(local.referenceFile, a.queryIndices, prepared.schema.inputShape);
-      const probs = await prepared.teachers.probabilities(x, a.queryIndices.length, a.temperature);
-      const values = siteRelease(probs, spec, plan, this.o.random ?? cryptoRandom);
+      const values = await compute();
       const hooks = this.o.hooks ?? {};
       await this.o.participant.play(
         a,
@@ -321,6 +364,55 @@ export class RoundAnswerer {
       await this.decline(a, refusal);
       return { status: 'declined', round: label, reason: refusal.message };
     }
+  }
+
+  /** The round's release (priced before anything is computed) and how to compute the site's values. */
+  private async release(
+    a: RoundAnnouncement,
+    local: LocalFederation,
+    prepared: Prepared,
+  ): Promise<{ plan: ReleasePlan; compute: () => Promise<Int32Array> }> {
+    const random = this.o.random ?? cryptoRandom;
+    const allow = this.o.config.privacy.allowNonPrivate;
+    if (a.summaryKind !== SummaryKind.SUMMARY_KIND_EVALUATION) {
+      const { spec, plan } = releaseFromAnnouncement(a, prepared.schema, prepared.teachers.size, allow);
+      const compute = async () => {
+        const x = referenceRows(local.referenceFile, a.queryIndices, prepared.schema.inputShape);
+        const probs = await prepared.teachers.probabilities(x, a.queryIndices.length, a.temperature);
+        return siteRelease(probs, spec, plan, random);
+      };
+      return { plan, compute };
+    }
+    const test = prepared.data.test;
+    if (!test || test.count === 0)
+      throw new RoundRefusal(
+        DeclineReason.DECLINE_REASON_UNAVAILABLE,
+        'this site has no local test split (data.test or data.testFraction)',
+      );
+    if (!this.o.student)
+      throw new RoundRefusal(DeclineReason.DECLINE_REASON_UNAVAILABLE, 'this node keeps no students');
+    const { spec, plan } = evaluationFromAnnouncement(a, prepared.schema, test.count, allow);
+    const file = await this.o.student(local.id, a.studentVersion).catch((err: Error) => {
+      throw new RoundRefusal(
+        DeclineReason.DECLINE_REASON_UNAVAILABLE,
+        `student v${a.studentVersion} is not available here: ${err.message}`,
+      );
+    });
+    const compute = async () => {
+      const predictor = await Predictor.create(
+        new Uint8Array(fs.readFileSync(file)),
+        prepared.schema.inputShape,
+        { provider: this.o.config.executionProvider },
+      );
+      try {
+        const logits = await predictor.logits(test.features, test.count);
+        const predicted = argmaxRows(logits, prepared.schema.labels.length);
+        return siteEvaluationRelease(predicted, test.labels, spec, plan, random);
+      } finally {
+        await predictor.dispose();
+      }
+    };
+    return { plan, compute };
   }
 
   private async decline(a: RoundAnnouncement, r: RoundRefusal): Promise<void> {

@@ -1,6 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { encodeSigned, type SecAggConfig, SecAggSite } from '@fedistill/secagg';
-import { type RoundAnnouncement, RoundsService, ShareKind } from '@fedistill/wire';
+import { type RoundAnnouncement, RoundsService, ShareKind, SummaryKind } from '@fedistill/wire';
 import type { EgressContext, NodeEgress } from './egress';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,7 +24,11 @@ export function configFromAnnouncement(a: RoundAnnouncement): SecAggConfig {
     bits: a.modulusBits,
     maxInput: a.maxInput,
     signed: true,
-    length: a.queryIndices.length * a.numClasses,
+    // An evaluation round releases, per class, correct predictions and test records.
+    length:
+      a.summaryKind === SummaryKind.SUMMARY_KIND_EVALUATION
+        ? 2 * a.numClasses
+        : a.queryIndices.length * a.numClasses,
     minSurvivors: a.minSurvivors,
     graphSeed: new Uint8Array(a.graphSeed),
   };

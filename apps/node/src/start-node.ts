@@ -10,7 +10,8 @@ import { NodeSession } from './node-session';
 import { RoundAnswerer } from './round-answerer';
 import { RoundParticipant } from './round-participant';
 import { SiteLedger } from './site-ledger';
-import { fetchStudent } from './student-fetch';
+import { fetchStudent, publishedDigest, type StudentRecord } from './student-fetch';
+import type { StudentPublished } from '@fedistill/wire';
 
 export const NODE_VERSION = '0.1.0';
 
@@ -45,6 +46,30 @@ export function startNode(dir: string, log?: Logger): RunningNode {
       throw new Error(`federation '${id}' names reference set ${local.referenceSha256}, not ${sha256}`);
     return local;
   };
+  // Published students: one verified download each, shared by the event handler and evaluation rounds.
+  const students = new Map<string, Promise<StudentRecord>>();
+  const student = (published: StudentPublished): Promise<StudentRecord> => {
+    const key = `${published.federationId}#${published.version}`;
+    let p = students.get(key);
+    if (!p) {
+      p = fetchStudent(
+        {
+          egress,
+          audit: audit.chain,
+          dir: config.dir,
+          log: logger,
+          local: async () => {
+            const l = await answerer.local(await federation(published.federationId));
+            return { inputShape: l.schema.inputShape, test: l.test };
+          },
+        },
+        published,
+      );
+      p.catch(() => students.delete(key));
+      students.set(key, p);
+    }
+    return p;
+  };
   const answerer = new RoundAnswerer({
     config,
     egress,
@@ -53,6 +78,24 @@ export function startNode(dir: string, log?: Logger): RunningNode {
     participant: new RoundParticipant(egress, config.site, keys.signingSecretKey),
     federation,
     log: logger,
+    student: async (federationId, version) => {
+      const known = students.get(`${federationId}#${version}`);
+      const record = known
+        ? await known
+        : await student({
+            federationId,
+            version,
+            sha256: await publishedDigest(egress, federationId, version),
+          });
+      return path.join(
+        config.dir,
+        'federations',
+        federationId,
+        'students',
+        `v${record.version}`,
+        'student.onnx',
+      );
+    },
   });
   const onWelcome = async (ids: readonly string[]) => {
     for (const local of await federations.syncAll(ids)) {
@@ -81,19 +124,7 @@ export function startNode(dir: string, log?: Logger): RunningNode {
           answerer.handle(e.value).catch(() => undefined); // logged by the answerer
         if (e?.$case === 'studentPublished') {
           const published = e.value;
-          fetchStudent(
-            {
-              egress,
-              audit: audit.chain,
-              dir: config.dir,
-              log: logger,
-              local: async () => {
-                const l = await answerer.local(await federation(published.federationId));
-                return { inputShape: l.schema.inputShape, test: l.test };
-              },
-            },
-            published,
-          ).catch((err: Error) =>
+          student(published).catch((err: Error) =>
             logger.error({ federation: published.federationId, reason: err.message }, 'student not accepted'),
           );
         }

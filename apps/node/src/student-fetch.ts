@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AuditChain } from '@fedistill/audit';
 import { Predictor } from '@fedistill/engine';
-import type { StudentPublished } from '@fedistill/wire';
+import { ArtifactsService, type StudentPublished } from '@fedistill/wire';
 import { ArtifactIntegrityError, ArtifactKind, downloadArtifact } from './artifact-download';
 import type { NodeEgress } from './egress';
 import type { SessionLogger } from './node-session';
@@ -93,4 +93,25 @@ export async function fetchStudent(
     'student verified',
   );
   return record;
+}
+
+/**
+ * The digest the coordinator's manifest gives for a student version, for a node that missed the
+ * StudentPublished event (it was offline): the chunks are still checked against it on download.
+ */
+export async function publishedDigest(
+  egress: NodeEgress,
+  federationId: string,
+  version: number,
+): Promise<Buffer> {
+  const manifest = await egress.unary(ArtifactsService.getManifest, {
+    federationId,
+    kind: ArtifactKind.ARTIFACT_KIND_STUDENT,
+    version,
+  });
+  if (manifest.version !== version)
+    throw new ArtifactIntegrityError(
+      `asked for student v${version}, the coordinator described v${manifest.version}`,
+    );
+  return Buffer.from(manifest.sha256);
 }

@@ -45,6 +45,10 @@ export {
   checkRing as checkReleaseRing,
   siteRelease,
   targetsFromSum,
+  planEvaluation,
+  siteEvaluationRelease,
+  evaluationFromSum,
+  type EvaluationSpec,
   type ReleaseSpec,
   type TargetRule,
 } from './release';

@@ -116,16 +116,93 @@ export function planRelease(s: ReleaseSpec): ReleasePlan {
       maxInput: maxSignal,
       maxSignal,
     };
+  return withNoise({ granularity, dimension: d, l2, l1, maxSignal }, s.noise);
+}
+
+type NoiseSettings = NonNullable<ReleaseSpec['noise']>;
+
+function withNoise(
+  base: Pick<ReleasePlan, 'granularity' | 'dimension' | 'l2' | 'l1' | 'maxSignal'>,
+  settings: NoiseSettings,
+): ReleasePlan {
   const noise: NoiseShareSpec = {
-    kind: s.noise.kind,
-    variance: (s.noise.noiseMultiplier * l2) ** 2,
-    sites: s.noise.sites,
-    toleratedDropouts: s.noise.toleratedDropouts,
+    kind: settings.kind,
+    variance: (settings.noiseMultiplier * base.l2) ** 2,
+    sites: settings.sites,
+    toleratedDropouts: settings.toleratedDropouts,
   };
-  const mechanism = aggregateMechanism(noise, { l2, l1, dimension: d });
+  const mechanism = aggregateMechanism(noise, { l2: base.l2, l1: base.l1, dimension: base.dimension });
   // 20 standard deviations of one share: exceeding it has probability far below 2^-80.
   const tail = Math.ceil(20 * Math.sqrt(noise.variance / (noise.sites - noise.toleratedDropouts)));
-  return { granularity, dimension: d, l2, l1, noise, mechanism, maxInput: maxSignal + tail, maxSignal };
+  return { ...base, noise, mechanism, maxInput: base.maxSignal + tail };
+}
+
+/** A securely aggregated evaluation of a published student on the sites' local test splits. */
+export interface EvaluationSpec {
+  readonly classes: number;
+  /** The most test records one site counts (a larger split is truncated to it). */
+  readonly maxRecords: number;
+  readonly noise: ReleaseSpec['noise'];
+}
+
+/**
+ * The release of an evaluation round: per class, correct predictions then test records (2k
+ * integers). One record sits in one class and is either right or wrong, so replacing it moves
+ * at most two totals and two correct counts by one: Δ2 = 2, Δ1 = 4. The counts are noised like
+ * a summary and charged to each site's budget (the test records are patients too).
+ */
+export function planEvaluation(s: EvaluationSpec): ReleasePlan {
+  if (!Number.isInteger(s.classes) || s.classes < 2)
+    throw new RangeError("'classes' must be an integer >= 2");
+  if (!Number.isInteger(s.maxRecords) || s.maxRecords < 1)
+    throw new RangeError("'maxRecords' must be an integer >= 1");
+  const base = { granularity: 1, dimension: 2 * s.classes, l2: 2, l1: 4, maxSignal: s.maxRecords };
+  if (!s.noise) return { ...base, noise: null, mechanism: null, maxInput: s.maxRecords };
+  return withNoise(base, s.noise);
+}
+
+/** A site's evaluation counts (its first `maxRecords` test records) plus its noise share. */
+export function siteEvaluationRelease(
+  predicted: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  spec: EvaluationSpec,
+  plan: ReleasePlan,
+  random: RandomSource,
+): Int32Array {
+  if (predicted.length !== labels.length)
+    throw new RangeError(`${predicted.length} predictions for ${labels.length} labels`);
+  const k = spec.classes;
+  const counts = new Int32Array(2 * k);
+  for (let i = 0; i < Math.min(labels.length, spec.maxRecords); i += 1) {
+    const y = labels[i] as number;
+    if (!Number.isInteger(y) || y < 0 || y >= k)
+      throw new RangeError(`label ${y} is not a class in [0, ${k})`);
+    if (predicted[i] === y) counts[y] = (counts[y] as number) + 1;
+    counts[k + y] = (counts[k + y] as number) + 1;
+  }
+  if (!plan.noise) return counts;
+  const share = sampleNoiseShare(counts.length, plan.noise, random);
+  for (let i = 0; i < counts.length; i += 1) counts[i] = (counts[i] as number) + (share[i] as number);
+  return counts;
+}
+
+/** Accuracy and per-class counts from the decoded (noisy) sum of an evaluation round. */
+export function evaluationFromSum(
+  sum: ArrayLike<number>,
+  classes: number,
+): { accuracy: number | null; records: number; perClass: { correct: number; records: number }[] } {
+  const perClass = Array.from({ length: classes }, (_, c) => ({
+    correct: sum[c] as number,
+    records: sum[classes + c] as number,
+  }));
+  const correct = perClass.reduce((t, c) => t + c.correct, 0);
+  const records = perClass.reduce((t, c) => t + c.records, 0);
+  // Noise can push the counts out of range; the ratio is clamped, never reported outside [0, 1].
+  return {
+    accuracy: records > 0 ? Math.min(1, Math.max(0, correct / records)) : null,
+    records,
+    perClass,
+  };
 }
 
 /**

@@ -51,6 +51,35 @@ async function uploadReference(opts: AdminConnectionOptions, file: string): Prom
   return body;
 }
 
+interface EvaluationSetView {
+  federationId: string;
+  inputsSha256: string;
+  labelsSha256: string;
+  rows: number;
+}
+
+async function uploadEvaluationSet(
+  opts: AdminConnectionOptions,
+  federation: string,
+  inputs: string,
+  labels: string,
+): Promise<EvaluationSetView> {
+  const conn = resolveAdminConnection(opts);
+  const form = new FormData();
+  form.append('inputs', new Blob([readFileArg(inputs, 'inputs')]), path.basename(inputs));
+  form.append('labels', new Blob([readFileArg(labels, 'labels')]), path.basename(labels));
+  const res = await fetch(`${conn.url}/api/v1/federations/${encodeURIComponent(federation)}/evaluation-set`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${conn.token}` },
+    body: form,
+  }).catch((err: Error) => {
+    throw new CliError(`cannot reach the coordinator's admin API at ${conn.url}: ${err.message}`);
+  });
+  const body = (await res.json()) as EvaluationSetView & { error?: string };
+  if (!res.ok) throw new CliError(`coordinator refused (${res.status}): ${body.error ?? ''}`);
+  return body;
+}
+
 const describe = (f: FederationView): string =>
   `${f.id}: ${f.labels.length} labels, ${f.members.length} sites (${f.members.join(', ') || 'none yet'}), ` +
   (f.privacyOff
@@ -130,6 +159,28 @@ export function registerFederationCommands(coordinator: Command): void {
       );
       output(Boolean(opts.json), res, () => `${describe(res)}\n${JSON.stringify(res, null, 2)}`);
     });
+  withAdmin(federation.command('evaluation-set'))
+    .description(
+      'register a labelled evaluation set the coordinator measures each student on (kept by the coordinator, never sent to sites)',
+    )
+    .requiredOption('--federation <id>', 'federation id')
+    .requiredOption('--inputs <file>', 'NPY float32/float64 [rows, ...input shape]')
+    .requiredOption('--labels <file>', 'NPY integer class indices [rows]')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        opts: AdminConnectionOptions & { federation: string; inputs: string; labels: string; json?: boolean },
+      ) => {
+        const res = await uploadEvaluationSet(opts, opts.federation, opts.inputs, opts.labels);
+        output(
+          Boolean(opts.json),
+          res,
+          () =>
+            `evaluation set of '${res.federationId}' registered: ${res.rows} rows
+(inputs sha256 ${res.inputsSha256}, labels sha256 ${res.labelsSha256})`,
+        );
+      },
+    );
   withAdmin(federation.command('add-site'))
     .description('add an enrolled site to a federation')
     .argument('<id>', 'federation id')
@@ -156,28 +207,66 @@ interface RoundView {
   inputsFrom: string[];
   declines: Array<{ site: string; reason: string }>;
   reason: string | null;
+  student?:
+    | { state: 'published'; version: number; sha256: string }
+    | { state: 'training' }
+    | { state: 'failed'; reason: string }
+    | null;
+  kind: 'distill' | 'evaluation';
+  evaluation?: { studentVersion: number; accuracy: number | null; records: number } | null;
+}
+
+function describeStudent(s: RoundView['student']): string {
+  if (!s) return '';
+  if (s.state === 'published') return `; student v${s.version} (${s.sha256.slice(0, 12)}...)`;
+  return s.state === 'training' ? '; student training' : `; student failed: ${s.reason}`;
 }
 
 const describeRound = (r: RoundView): string =>
   `round ${r.round}: ${r.status} (stage ${r.stage}); sites ${r.participants.join(', ')}; keys from ${r.keysFrom.length}, shares from ${r.sharesFrom.length}, inputs from ${r.inputsFrom.length}` +
   (r.declines.length ? `; declined: ${r.declines.map((d) => d.site).join(', ')}` : '') +
-  (r.reason ? `; ${r.reason}` : '');
+  (r.reason ? `; ${r.reason}` : '') +
+  (r.kind === 'evaluation'
+    ? r.evaluation
+      ? `; evaluation of student v${r.evaluation.studentVersion}: accuracy ${r.evaluation.accuracy === null ? '-' : r.evaluation.accuracy.toFixed(4)} over about ${r.evaluation.records} local test records (noised)`
+      : '; evaluation round'
+    : describeStudent(r.student));
 
 export function registerRoundCommands(coordinator: Command): void {
   const round = coordinator.command('round').description('rounds: queries answered under secure aggregation');
   withAdmin(round.command('start'))
     .description("open the federation's next round with its online member sites")
     .requiredOption('--federation <id>', 'federation id')
+    .option(
+      '--evaluate',
+      "instead of distilling, evaluate a published student on the sites' local test splits (securely aggregated, noised)",
+    )
+    .option('--student <version>', 'the student version to evaluate (default: the latest)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1)
+        throw new CliError(`--student must be a version number >= 1, not '${v}'`);
+      return n;
+    })
     .option('--json', 'print JSON')
-    .action(async (opts: AdminConnectionOptions & { federation: string; json?: boolean }) => {
-      const res = await adminRequest<RoundView>(
-        resolveAdminConnection(opts),
-        'POST',
-        `/api/v1/federations/${encodeURIComponent(opts.federation)}/rounds`,
-        {},
-      );
-      output(Boolean(opts.json), res, () => `opened ${describeRound(res)}`);
-    });
+    .action(
+      async (
+        opts: AdminConnectionOptions & {
+          federation: string;
+          json?: boolean;
+          evaluate?: boolean;
+          student?: number;
+        },
+      ) => {
+        if (opts.student !== undefined && !opts.evaluate) throw new CliError('--student needs --evaluate');
+        const res = await adminRequest<RoundView>(
+          resolveAdminConnection(opts),
+          'POST',
+          `/api/v1/federations/${encodeURIComponent(opts.federation)}/rounds`,
+          opts.evaluate ? { evaluate: true, studentVersion: opts.student } : {},
+        );
+        output(Boolean(opts.json), res, () => `opened ${describeRound(res)}`);
+      },
+    );
   withAdmin(round.command('status'))
     .description("the federation's rounds and where each stands")
     .requiredOption('--federation <id>', 'federation id')

@@ -4,11 +4,15 @@ import { z } from 'zod';
 import { RequestInvalidError } from '../domain/errors';
 import type { FederationService, FederationView, ReferenceSetView } from '../federation/federation.service';
 import type { RoundEngine } from '../rounds/round-engine';
-import type { RoundView } from '../rounds/round-view';
-import { FEDERATIONS, ROUNDS } from '../tokens';
+import { type RoundView, withStudents } from '../rounds/round-view';
+import type { StudentPublisher } from '../students/student-publisher';
+import { FEDERATIONS, ROUNDS, STUDENT_PUBLISHER } from '../tokens';
 import { OperatorTokenGuard } from './operator-token.guard';
 
 const addSiteBody = z.object({ site: z.string() }).strict();
+const startRoundBody = z
+  .object({ evaluate: z.boolean().default(false), studentVersion: z.number().int().min(1).optional() })
+  .strict();
 
 /** Federations and reference sets, for operators (bearer token). */
 @Controller('api/v1')
@@ -17,18 +21,32 @@ export class FederationController {
   constructor(
     @Inject(FEDERATIONS) private readonly federations: FederationService,
     @Inject(ROUNDS) private readonly rounds: RoundEngine,
+    @Inject(STUDENT_PUBLISHER) private readonly publisher: StudentPublisher,
   ) {}
 
-  /** Opens the federation's next round with its online member sites. */
+  /**
+   * Opens the federation's next round with its online member sites. Body (optional JSON):
+   * `{"evaluate": true, "studentVersion": N}` opens a securely aggregated evaluation of a
+   * published student (the latest without studentVersion) instead of a distillation round.
+   */
   @Post('federations/:id/rounds')
   @HttpCode(201)
-  startRound(@Param('id') id: string): Promise<RoundView> {
-    return this.rounds.start(id);
+  startRound(@Param('id') id: string, @Body() body: unknown): Promise<RoundView> {
+    const parsed = startRoundBody.safeParse(body ?? {});
+    if (!parsed.success)
+      throw new RequestInvalidError(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
+    const { evaluate, studentVersion } = parsed.data;
+    if (studentVersion !== undefined && !evaluate)
+      throw new RequestInvalidError('studentVersion: only with "evaluate": true');
+    return this.rounds.start(id, evaluate ? { studentVersion } : undefined);
   }
 
   @Get('federations/:id/rounds')
   async listRounds(@Param('id') id: string): Promise<{ rounds: RoundView[] }> {
-    return { rounds: await this.rounds.status(id) };
+    const views = await this.rounds.status(id);
+    return { rounds: withStudents(views, await this.publisher.roundStudents(id)) };
   }
 
   /** Body: the NPY file itself (Content-Type: application/octet-stream). */

@@ -76,6 +76,34 @@ export const federationSpecSchema = z
         modulusBits: z.number().int().min(16).max(32).default(32),
         /** The most teachers one site may contribute: with the noise it bounds one site's input in the ring. */
         maxTeachersPerSite: positiveInt(1000).default(16),
+        /** The most local test records one site counts in an evaluation round (bounds its input). */
+        maxEvaluationRecords: positiveInt(10_000_000).default(100_000),
+      })
+      .strict()
+      .prefault({}),
+    /** How the coordinator turns each round's noisy sum into targets and trains the student. */
+    distillation: z
+      .object({
+        /** mean: normalized soft labels; era: sharpened (DS-FL); gnmax: noisy-argmax votes. */
+        aggregation: z.enum(['mean', 'era', 'gnmax']).default('mean'),
+        /** ERA softmax temperature, < 1 sharpens (Itahara et al. 2020, arXiv:2008.06180, §III-C). */
+        eraTemperature: z.number().positive().max(100).optional(),
+        /** GNMax confidence threshold: queries whose largest noisy vote count is below it are dropped. */
+        gnmaxThreshold: z.number().min(0).max(1e9).optional(),
+        epochs: positiveInt(10000).default(30),
+        batchSize: positiveInt(65536).default(32),
+        learningRate: z.number().positive().max(10).default(0.01),
+        /** Temperature T of the distillation loss (KL at T scaled by T², Hinton et al. 2015). */
+        temperature: z.number().positive().max(100).default(1),
+        executionProvider: z.enum(['cpu', 'webgpu', 'cuda', 'auto']).default('cpu'),
+        /** CPU threads for training: few, so the coordinator keeps answering sites while it trains. */
+        threads: positiveInt(256).default(1),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .default(0),
       })
       .strict()
       .prefault({}),
@@ -107,6 +135,7 @@ export const federationSpecSchema = z
         message: 'must be smaller than rounds.minSites',
       });
     }
+    checkDistillation(f, ctx);
     if (sa.threshold !== undefined && sa.threshold > f.rounds.minSites) {
       ctx.addIssue({
         code: 'custom',
@@ -115,6 +144,41 @@ export const federationSpecSchema = z
       });
     }
   });
+
+type Issue = { path: (string | number)[]; message: string };
+
+/** Cross-field rules of the student and of distillation (one issue per bad field). */
+function distillationIssues(f: {
+  input: { shape: number[] };
+  student: { architecture: string };
+  privacy: { summary: string };
+  distillation: { aggregation: string; eraTemperature?: number; gnmaxThreshold?: number };
+}): Issue[] {
+  const d = f.distillation;
+  const issues: Issue[] = [];
+  if (f.student.architecture === 'cnn' && f.input.shape.length !== 3)
+    issues.push({
+      path: ['student', 'architecture'],
+      message: `cnn needs input.shape [channels, height, width], not [${f.input.shape.join(', ')}]`,
+    });
+  if (d.aggregation === 'gnmax' && f.privacy.summary !== 'votes')
+    issues.push({ path: ['distillation', 'aggregation'], message: "gnmax needs privacy.summary 'votes'" });
+  if (d.eraTemperature !== undefined && d.aggregation !== 'era')
+    issues.push({ path: ['distillation', 'eraTemperature'], message: "applies to aggregation 'era' only" });
+  if (d.gnmaxThreshold !== undefined && d.aggregation !== 'gnmax')
+    issues.push({
+      path: ['distillation', 'gnmaxThreshold'],
+      message: "applies to aggregation 'gnmax' only",
+    });
+  return issues;
+}
+
+function checkDistillation(
+  f: Parameters<typeof distillationIssues>[0],
+  ctx: { addIssue(issue: Issue & { code: 'custom' }): void },
+): void {
+  for (const issue of distillationIssues(f)) ctx.addIssue({ code: 'custom', ...issue });
+}
 
 /** A validated federation definition (durations in milliseconds). */
 export type FederationSpec = z.output<typeof federationSpecSchema>;

@@ -23,7 +23,7 @@ import type { Transcript } from '../domain/transcript';
 import type { FederationService } from '../federation/federation.service';
 import { LiveRound } from './live-round';
 import { announcementEvent, WIRE_STAGE } from './round-events';
-import { planRound, type StageName } from './round-plan';
+import { planEvaluationRound, planRound, type RoundPlan, type StageName } from './round-plan';
 import { type RoundView, viewOf } from './round-view';
 
 /**
@@ -79,8 +79,12 @@ export class RoundEngine {
     return this.live.size;
   }
 
-  /** Opens the federation's next round with its online member sites. */
-  async start(federationId: string): Promise<RoundView> {
+  /**
+   * Opens the federation's next round with its online member sites: a distillation round, or
+   * with `evaluate`, a securely aggregated evaluation of a published student (the latest when
+   * `evaluate.studentVersion` is not given) on the sites' local test splits.
+   */
+  async start(federationId: string, evaluate?: { studentVersion?: number }): Promise<RoundView> {
     const federation = await this.federations.get(federationId);
     const online = (await this.sites.list()).filter((s) => s.online && federation.members.includes(s.name));
     const sites = online.map((s) => s.name);
@@ -94,8 +98,23 @@ export class RoundEngine {
     }
     const previous = await this.store.rounds.list(federationId);
     const roundNumber = (previous.at(-1)?.round ?? 0) + 1;
-    const reference = await this.federations.referenceRows(federationId);
-    const plan = planRound(federation, roundNumber, online, reference, this.now());
+    let plan: RoundPlan;
+    if (evaluate) {
+      const student =
+        evaluate.studentVersion === undefined
+          ? await this.store.students.latest(federationId)
+          : await this.store.students.get(federationId, evaluate.studentVersion);
+      if (!student)
+        throw new RequestInvalidError(
+          evaluate.studentVersion === undefined
+            ? `federation '${federationId}' has no published student to evaluate yet`
+            : `federation '${federationId}' has no student version ${evaluate.studentVersion}`,
+        );
+      plan = planEvaluationRound(federation, roundNumber, online, student.version, this.now());
+    } else {
+      const reference = await this.federations.referenceRows(federationId);
+      plan = planRound(federation, roundNumber, online, reference, this.now());
+    }
     const round = new LiveRound(
       plan,
       SecAggCoordinator.create({
@@ -111,7 +130,10 @@ export class RoundEngine {
       event: 'round',
       federation: federationId,
       round: String(roundNumber),
-      detail: `opened with ${sites.join(', ')}; ${plan.queries.length} queries`,
+      detail:
+        plan.kind === 'evaluation'
+          ? `opened with ${sites.join(', ')}; evaluation of student v${plan.studentVersion}`
+          : `opened with ${sites.join(', ')}; ${plan.queries.length} queries`,
     });
     for (const p of plan.participants) this.hub.push(p.siteName, announcementEvent(plan, federation));
     return viewOf(round);
@@ -369,6 +391,7 @@ export class RoundEngine {
       }
     }
     await this.store.rounds.save(live.toRecord(this.now()));
-    if (c.stage === 'done') for (const listener of this.completionListeners) listener(fed, live.plan.round);
+    if (c.stage === 'done' && live.plan.kind !== 'evaluation')
+      for (const listener of this.completionListeners) listener(fed, live.plan.round);
   }
 }

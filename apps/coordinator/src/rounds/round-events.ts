@@ -1,7 +1,6 @@
-import { planReleaseSpec } from '@fedistill/distill';
 import { NoiseMechanism, type NodeEvent, RoundStage, SummaryKind } from '@fedistill/wire';
 import type { FederationView } from '../federation/federation.service';
-import type { RoundPlan, StageName } from './round-plan';
+import { type RoundPlan, releasePlanOf, type StageName } from './round-plan';
 
 export const WIRE_STAGE: Readonly<Record<StageName, RoundStage>> = {
   keys: RoundStage.ROUND_STAGE_ADVERTISE_KEYS,
@@ -22,19 +21,23 @@ const MECHANISM = {
  */
 export function announcementEvent(plan: RoundPlan, federation: FederationView): NodeEvent['event'] {
   const p = federation.privacy;
-  const release = planReleaseSpec(plan.release);
+  const release = releasePlanOf(plan);
   const noise = release.noise;
+  const evaluation = plan.kind === 'evaluation';
   return {
     $case: 'roundAnnounced',
     value: {
       round: { federationId: plan.federationId, round: plan.round },
       queryIndices: [...plan.queries],
       referenceSha256: Buffer.from(federation.referenceSet.sha256, 'hex'),
-      summaryKind:
-        p.summary === 'votes' ? SummaryKind.SUMMARY_KIND_VOTES : SummaryKind.SUMMARY_KIND_SOFT_LABELS,
+      summaryKind: evaluation
+        ? SummaryKind.SUMMARY_KIND_EVALUATION
+        : p.summary === 'votes'
+          ? SummaryKind.SUMMARY_KIND_VOTES
+          : SummaryKind.SUMMARY_KIND_SOFT_LABELS,
       numClasses: federation.labels.length,
       temperature: p.temperature,
-      clipNorm: plan.release.clipNorm,
+      clipNorm: evaluation ? 0 : plan.release.clipNorm,
       quantizationScale: 1 / release.granularity,
       mechanism: MECHANISM[p.mechanism],
       aggregateNoiseStddev: noise ? Math.sqrt(noise.variance) : 0,
@@ -55,7 +58,7 @@ export function announcementEvent(plan: RoundPlan, federation: FederationView): 
       graphSeed: Buffer.from(plan.config.graphSeed),
       minSurvivors: plan.config.minSurvivors ?? 1,
       maxInput: plan.config.maxInput,
-      studentVersion: 0,
+      studentVersion: evaluation ? plan.studentVersion : 0,
     },
   };
 }

@@ -1,5 +1,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { checkReleaseRing, planReleaseSpec, type ReleaseSpec } from '@fedistill/distill';
+import {
+  checkReleaseRing,
+  type EvaluationSpec,
+  planEvaluation,
+  planReleaseSpec,
+  type ReleasePlan,
+  type ReleaseSpec,
+} from '@fedistill/distill';
 import type { SecAggConfig } from '@fedistill/secagg';
 import type { FederationSpec } from '../federation/federation-spec';
 
@@ -13,17 +20,36 @@ export interface Participant {
   readonly siteId: number;
 }
 
-/** What sites are told about a round (RoundAnnouncement on the wire). */
-export interface RoundPlan {
+interface RoundPlanBase {
   readonly federationId: string;
   readonly round: number;
   readonly participants: readonly Participant[];
   readonly queries: readonly number[];
   readonly config: SecAggConfig;
-  /** What the round releases: summary, clipping, granularity, noise (the site recomputes its cost from it). */
-  readonly release: ReleaseSpec;
   /** Absolute deadline (Unix ms) of each secure-aggregation stage. */
   readonly deadlines: Readonly<Record<StageName, number>>;
+}
+
+/** A distillation round: sites answer queries about the reference set (RoundAnnouncement on the wire). */
+export interface DistillRoundPlan extends RoundPlanBase {
+  readonly kind?: 'distill';
+  /** What the round releases: summary, clipping, granularity, noise (the site recomputes its cost from it). */
+  readonly release: ReleaseSpec;
+}
+
+/** A securely aggregated evaluation of a published student on the sites' local test splits. */
+export interface EvaluationRoundPlan extends RoundPlanBase {
+  readonly kind: 'evaluation';
+  readonly studentVersion: number;
+  readonly evaluation: EvaluationSpec;
+}
+
+/** What sites are told about a round (RoundAnnouncement on the wire). */
+export type RoundPlan = DistillRoundPlan | EvaluationRoundPlan;
+
+/** The release a round's plan describes (the same computation every site repeats). */
+export function releasePlanOf(plan: RoundPlan): ReleasePlan {
+  return plan.kind === 'evaluation' ? planEvaluation(plan.evaluation) : planReleaseSpec(plan.release);
 }
 
 /** The secure-aggregation round id bound into every signature and sealed share. */
@@ -50,17 +76,8 @@ export function planRound(
   sites: ReadonlyArray<{ readonly name: string; readonly signingPublicKey: string }>,
   referenceRows: number,
   now: number,
-): RoundPlan {
+): DistillRoundPlan {
   const n = sites.length;
-  const participants = sites.map((site, siteId) => ({
-    siteName: site.name,
-    signingPublicKey: site.signingPublicKey,
-    siteId,
-  }));
-  const bits = spec.secureAggregation.modulusBits;
-  const degree =
-    spec.secureAggregation.neighbours > 0 ? Math.min(spec.secureAggregation.neighbours, n - 1) : n - 1;
-  const threshold = spec.secureAggregation.threshold ?? Math.floor(degree / 2) + 1;
   const queries = randomQueries(referenceRows, spec.rounds.queriesPerRound);
   const p = spec.privacy;
   const release: ReleaseSpec = {
@@ -70,18 +87,64 @@ export function planRound(
     clipNorm: p.clipNorm,
     granularity: p.granularity,
     maxTeachers: spec.secureAggregation.maxTeachersPerSite,
-    noise:
-      p.mechanism === 'none'
-        ? null
-        : {
-            kind: p.mechanism,
-            noiseMultiplier: p.noiseMultiplier ?? 1,
-            sites: n,
-            toleratedDropouts: Math.min(spec.secureAggregation.dropoutTolerance, n - 1),
-          },
+    noise: noiseOf(spec, n),
   };
-  const releasePlan = planReleaseSpec(release);
-  checkReleaseRing(releasePlan, n, bits);
+  const base = planBase(spec, round, sites, queries, planReleaseSpec(release), now);
+  return { ...base, release };
+}
+
+/**
+ * Plans an evaluation round of student `studentVersion`: no queries; each site releases, per
+ * class, its correct predictions and test records, noised like a summary (libs/distill
+ * planEvaluation) and bounded by secureAggregation.maxEvaluationRecords.
+ */
+export function planEvaluationRound(
+  spec: FederationSpec,
+  round: number,
+  sites: ReadonlyArray<{ readonly name: string; readonly signingPublicKey: string }>,
+  studentVersion: number,
+  now: number,
+): EvaluationRoundPlan {
+  const evaluation: EvaluationSpec = {
+    classes: spec.labels.length,
+    maxRecords: spec.secureAggregation.maxEvaluationRecords,
+    noise: noiseOf(spec, sites.length),
+  };
+  const base = planBase(spec, round, sites, [], planEvaluation(evaluation), now);
+  return { ...base, kind: 'evaluation', studentVersion, evaluation };
+}
+
+function noiseOf(spec: FederationSpec, n: number): ReleaseSpec['noise'] {
+  const p = spec.privacy;
+  return p.mechanism === 'none'
+    ? null
+    : {
+        kind: p.mechanism,
+        noiseMultiplier: p.noiseMultiplier ?? 1,
+        sites: n,
+        toleratedDropouts: Math.min(spec.secureAggregation.dropoutTolerance, n - 1),
+      };
+}
+
+function planBase(
+  spec: FederationSpec,
+  round: number,
+  sites: ReadonlyArray<{ readonly name: string; readonly signingPublicKey: string }>,
+  queries: readonly number[],
+  release: ReleasePlan,
+  now: number,
+): RoundPlanBase {
+  const n = sites.length;
+  const participants = sites.map((site, siteId) => ({
+    siteName: site.name,
+    signingPublicKey: site.signingPublicKey,
+    siteId,
+  }));
+  const bits = spec.secureAggregation.modulusBits;
+  checkReleaseRing(release, n, bits);
+  const degree =
+    spec.secureAggregation.neighbours > 0 ? Math.min(spec.secureAggregation.neighbours, n - 1) : n - 1;
+  const threshold = spec.secureAggregation.threshold ?? Math.floor(degree / 2) + 1;
   const d = spec.rounds.deadlines;
   const keys = now + d.advertiseKeys;
   const shares = keys + d.shareKeys;
@@ -92,9 +155,9 @@ export function planRound(
     threshold,
     neighbours: spec.secureAggregation.neighbours > 0 ? spec.secureAggregation.neighbours : 'all',
     bits,
-    maxInput: releasePlan.maxInput,
+    maxInput: release.maxInput,
     signed: true,
-    length: queries.length * spec.labels.length,
+    length: release.dimension,
     minSurvivors: Math.max(threshold, n - spec.secureAggregation.dropoutTolerance),
     graphSeed: new Uint8Array(randomBytes(32)),
   };
@@ -104,7 +167,6 @@ export function planRound(
     participants,
     queries,
     config,
-    release,
     deadlines: { keys, shares, inputs, unmask: inputs + d.unmask },
   };
 }

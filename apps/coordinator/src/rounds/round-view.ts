@@ -1,5 +1,7 @@
 import type { RoundRecord } from '@fedistill/registry';
-import { decodeState } from '@fedistill/secagg';
+import { evaluationFromSum } from '@fedistill/distill';
+import { decodeSigned, decodeState } from '@fedistill/secagg';
+import type { RoundStudent } from '../students/student-publisher';
 import { LiveRound, type RoundSnapshot } from './live-round';
 
 /** A round as the operator sees it (admin API, `fedistill coordinator round status`). */
@@ -18,6 +20,28 @@ export interface RoundView {
   readonly declines: RoundSnapshot['declines'];
   /** Why the round was abandoned. */
   readonly reason: string | null;
+  /** For a completed round: the student published from it, or its training state. */
+  readonly student?: RoundStudent | null;
+  /** 'distill' (queries about the reference set) or 'evaluation' (of a published student). */
+  readonly kind: 'distill' | 'evaluation';
+  /**
+   * An evaluation round's result once completed: the noisy, securely aggregated counts of the
+   * sites' local test splits (no site's own figures are ever seen), and the accuracy they give.
+   */
+  readonly evaluation?: {
+    readonly studentVersion: number;
+    readonly accuracy: number | null;
+    readonly records: number;
+    readonly perClass: readonly { readonly correct: number; readonly records: number }[];
+  } | null;
+}
+
+/** The views with each completed round's student state (null for rounds without one). */
+export function withStudents(
+  views: readonly RoundView[],
+  students: ReadonlyMap<number, RoundStudent>,
+): RoundView[] {
+  return views.map((v) => ({ ...v, student: students.get(v.round) ?? null }));
 }
 
 export function viewOf(source: LiveRound | RoundRecord): RoundView {
@@ -47,5 +71,20 @@ export function viewOf(source: LiveRound | RoundRecord): RoundView {
     inputsFrom: s.coordinator.inputs.map(name),
     declines: s.declines,
     reason: s.reason ?? s.coordinator.reason,
+    kind: s.plan.kind ?? 'distill',
+    ...(s.plan.kind === 'evaluation'
+      ? {
+          evaluation:
+            s.status === 'completed' && s.coordinator.result
+              ? {
+                  studentVersion: s.plan.studentVersion,
+                  ...evaluationFromSum(
+                    decodeSigned(s.coordinator.result, s.plan.config.bits ?? 32),
+                    s.plan.evaluation.classes,
+                  ),
+                }
+              : null,
+        }
+      : {}),
   };
 }
