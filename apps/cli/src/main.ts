@@ -14,6 +14,8 @@ export function buildProgram(): Command {
   const program = new Command('fedistill')
     .description('federated, privacy-preserving distillation: coordinator, site node, auditor and tools')
     .version('0.1.0')
+    // Program options only before a subcommand: `student export --version N` is the student's version.
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
   registerPkiCommand(program);

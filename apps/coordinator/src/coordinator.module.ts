@@ -26,12 +26,17 @@ import { NodeEventHub } from './domain/node-event-hub';
 import { SiteService } from './domain/site.service';
 import { FederationController } from './admin/federation.controller';
 import { FederationService } from './federation/federation.service';
+import { EvaluationSets } from './federation/evaluation-sets';
+import { StudentController } from './admin/student.controller';
+import { StudentCatalog } from './students/student-catalog';
+import { StudentPublisher } from './students/student-publisher';
 import { GrpcServerHost } from './grpc/grpc-server.host';
 import { RoundEngine } from './rounds/round-engine';
 import {
   AUDIT_STORE,
   CONFIG,
   ENROLMENT,
+  EVALUATION_SETS,
   EVENT_HUB,
   FEDERATIONS,
   GRPC_HOST,
@@ -40,6 +45,8 @@ import {
   ROUNDS,
   SITES,
   STORE,
+  STUDENT_CATALOG,
+  STUDENT_PUBLISHER,
   TRANSCRIPT,
 } from './tokens';
 
@@ -69,13 +76,33 @@ class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(STORE) private readonly store: CoordinatorStore,
     @Inject(AUDIT_STORE) private readonly auditStore: AuditLogStore,
     @Inject(ROUNDS) private readonly rounds: RoundEngine,
+    @Inject(STUDENT_PUBLISHER) private readonly publisher: StudentPublisher,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  /** Resumes rounds left open by a previous run, then closes stages as their deadlines pass. */
+  /** Publishes a student after each completed round, off the request that completed it. */
+  private publish(federation: string, round: number, publication: Promise<unknown>): void {
+    publication.then(
+      (published) => {
+        if (published) this.log.info({ federation, round, student: published }, 'student published');
+      },
+      (err: unknown) => this.log.error({ err, federation, round }, 'student training failed'),
+    );
+  }
+
+  /**
+   * Resumes rounds left open by a previous run and publishes students that completed rounds
+   * still lack, then closes stages as their deadlines pass.
+   */
   async onApplicationBootstrap(): Promise<void> {
+    this.rounds.onRoundCompleted((federation, round) =>
+      this.publish(federation, round, this.publisher.enqueue(federation, round)),
+    );
     const resumed = await this.rounds.resume();
     if (resumed > 0) this.log.info({ rounds: resumed }, 'resumed open rounds');
+    const pending = await this.publisher.resume();
+    if (pending.length > 0) this.log.info({ federations: pending.length }, 'publishing missing students');
+    for (const p of pending) this.publish(p.federationId, p.round, p.publication);
     this.timer = setInterval(() => {
       this.rounds.tick().catch((err: unknown) => this.log.error({ err }, 'round deadline check failed'));
     }, 250);
@@ -146,8 +173,31 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
       ) => new RoundEngine(store, federations, sites, hub, transcript),
     },
     {
+      provide: EVALUATION_SETS,
+      inject: [STORE, FEDERATIONS, TRANSCRIPT],
+      useFactory: (store: CoordinatorStore, federations: FederationService, transcript: AuditChain) =>
+        new EvaluationSets(store, federations, transcript),
+    },
+    {
+      provide: STUDENT_CATALOG,
+      inject: [STORE, FEDERATIONS],
+      useFactory: (store: CoordinatorStore, federations: FederationService) =>
+        new StudentCatalog(store, federations),
+    },
+    {
+      provide: STUDENT_PUBLISHER,
+      inject: [STORE, FEDERATIONS, EVALUATION_SETS, EVENT_HUB, TRANSCRIPT],
+      useFactory: (
+        store: CoordinatorStore,
+        federations: FederationService,
+        evaluationSets: EvaluationSets,
+        hub: NodeEventHub,
+        transcript: AuditChain,
+      ) => new StudentPublisher(store, federations, evaluationSets, hub, transcript),
+    },
+    {
       provide: GRPC_HOST,
-      inject: [STORE, ENROLMENT, EVENT_HUB, TRANSCRIPT, IDENTITY, FEDERATIONS, ROUNDS],
+      inject: [STORE, ENROLMENT, EVENT_HUB, TRANSCRIPT, IDENTITY, FEDERATIONS, ROUNDS, STUDENT_CATALOG],
       useFactory: (
         store: CoordinatorStore,
         enrolment: EnrolmentService,
@@ -156,6 +206,7 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
         identity: SiteKeys,
         federations: FederationService,
         rounds: RoundEngine,
+        students: StudentCatalog,
       ) =>
         new GrpcServerHost(
           {
@@ -163,7 +214,7 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
             clockSkewMs: config.auth.clockSkewMs,
             heartbeatIntervalMs: config.sessions.heartbeatIntervalMs,
           },
-          { store, enrolment, hub, transcript, identity, federations, rounds },
+          { store, enrolment, hub, transcript, identity, federations, rounds, students },
           logger,
         ),
     },
@@ -175,7 +226,7 @@ export class CoordinatorModule {
   static forRoot(config: CoordinatorConfig, logger: Logger): DynamicModule {
     return {
       module: CoordinatorModule,
-      controllers: [AdminController, FederationController, HealthController],
+      controllers: [AdminController, FederationController, StudentController, HealthController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },

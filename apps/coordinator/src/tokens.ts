@@ -11,3 +11,6 @@ export const AUDIT_STORE = Symbol('AuditLogStore');
 export const TRANSCRIPT = Symbol('Transcript');
 export const FEDERATIONS = Symbol('FederationService');
 export const ROUNDS = Symbol('RoundEngine');
+export const EVALUATION_SETS = Symbol('EvaluationSets');
+export const STUDENT_PUBLISHER = Symbol('StudentPublisher');
+export const STUDENT_CATALOG = Symbol('StudentCatalog');

@@ -1,6 +1,7 @@
 import { type Dataset, Standardizer } from '@fedistill/data';
-import { type ExecutionProvider, mlp, Predictor, Trainer } from '@fedistill/engine';
+import { type ExecutionProvider, mlp, type ModelDefinition, Predictor, Trainer } from '@fedistill/engine';
 import { ExperimentRandom } from './seeded';
+import { standardizedModel } from './standardized-model';
 import type { Targets } from './aggregation';
 
 /** How the coordinator distils the student from the aggregated targets. */
@@ -17,6 +18,13 @@ export interface StudentOptions {
   readonly provider?: ExecutionProvider;
   /** Labelled data for early stopping (keeps the epoch with the best accuracy); optional. */
   readonly validation?: Dataset;
+  /** The student network for the input shape (default: mlp with `hidden`), e.g. a smallCnn. */
+  readonly model?: (inputShape: readonly number[], classes: number) => ModelDefinition;
+  /**
+   * Put the standardizer inside the model (its first operations), so the exported ONNX takes raw
+   * inputs; `validation` is then given raw as well. Default false.
+   */
+  readonly embedStandardizer?: boolean;
   readonly onProgress?: (p: { epoch: number; loss: number; validationAccuracy: number | null }) => void;
 }
 
@@ -24,6 +32,8 @@ export interface DistilledStudent {
   /** Inference-only ONNX: input [N, ...inputShape] of raw (unstandardized) inputs is standardized by `standardizer`. */
   readonly model: Uint8Array;
   readonly standardizer: Standardizer;
+  /** True when the model standardizes its inputs itself (`embedStandardizer`). */
+  readonly standardizerEmbedded: boolean;
   readonly history: ReadonlyArray<{ epoch: number; loss: number; validationAccuracy: number | null }>;
   readonly bestEpoch: number;
 }
@@ -42,11 +52,15 @@ export async function distillStudent(
   const rows = targets.answered.map((a) => queries[a] as number);
   if (rows.length === 0) throw new RangeError('no answered queries to distil from');
   const standardizer = Standardizer.fit(reference);
-  const scaled = standardizer.apply(reference);
+  const embedded = o.embedStandardizer ?? false;
+  const scaled = embedded ? reference : standardizer.apply(reference);
   const per = reference.featureShape.reduce((a, b) => a * b, 1);
   const batchSize = Math.max(1, Math.min(o.batchSize, rows.length));
+  const network = o.model
+    ? o.model(reference.featureShape, o.classes)
+    : mlp({ inputShape: reference.featureShape, hidden: o.hidden, outputs: o.classes });
   const trainer = await Trainer.create({
-    model: mlp({ inputShape: reference.featureShape, hidden: o.hidden, outputs: o.classes }),
+    model: embedded ? standardizedModel(network, standardizer) : network,
     loss: { kind: 'distillation', temperature: o.temperature },
     optimizer: { kind: 'adam', lr: o.learningRate ?? 1e-2 },
     batchSize,
@@ -54,7 +68,7 @@ export async function distillStudent(
     threads: o.threads,
     provider: o.provider,
   });
-  const validation = o.validation && standardizer.apply(o.validation);
+  const validation = o.validation && (embedded ? o.validation : standardizer.apply(o.validation));
   const history: { epoch: number; loss: number; validationAccuracy: number | null }[] = [];
   let best: { epoch: number; accuracy: number; model: Uint8Array } = {
     epoch: -1,
@@ -89,7 +103,7 @@ export async function distillStudent(
   } finally {
     await trainer.dispose();
   }
-  return { model: best.model, standardizer, history, bestEpoch: best.epoch };
+  return { model: best.model, standardizer, standardizerEmbedded: embedded, history, bestEpoch: best.epoch };
 }
 
 async function accuracyOf(model: Uint8Array, data: Dataset, o: StudentOptions): Promise<number> {
@@ -107,7 +121,7 @@ export async function studentProbabilities(
   data: Dataset,
   o: { threads?: number } = {},
 ): Promise<Float32Array> {
-  const scaled = student.standardizer.apply(data);
+  const scaled = student.standardizerEmbedded ? data : student.standardizer.apply(data);
   const p = await Predictor.create(student.model, data.featureShape, { threads: o.threads });
   try {
     const logits = await p.logits(scaled.features, data.count);

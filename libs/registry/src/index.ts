@@ -20,7 +20,13 @@ export {
   type RoundRecord,
   type RoundStore,
   RoundExistsError,
+  type StudentRecord,
+  type StudentStore,
+  StudentExistsError,
+  type EvaluationSetRecord,
+  type EvaluationSetStore,
 } from './ports';
+export { SqliteStudentStore, SqliteEvaluationSetStore } from './sqlite/sqlite-students';
 export { SqliteRoundStore } from './sqlite/sqlite-rounds';
 export { SqliteFederationRegistry, SqliteArtifactStore } from './sqlite/sqlite-federations';
 export { type Migration, COORDINATOR_MIGRATIONS, migrate } from './sqlite/migrations';

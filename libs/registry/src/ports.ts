@@ -98,7 +98,7 @@ export interface FederationRegistry {
 export interface ArtifactRecord {
   /** SHA-256 of the whole file, hex. */
   readonly sha256: string;
-  readonly kind: 'reference-set' | 'student';
+  readonly kind: 'reference-set' | 'student' | 'evaluation-set';
   readonly totalBytes: number;
   readonly chunkBytes: number;
   /** SHA-256 of each chunk, hex, in order. */
@@ -156,6 +156,57 @@ export class RoundExistsError extends Error {
   }
 }
 
+/** A published student: its ONNX file is the artifact `sha256`. */
+export interface StudentRecord {
+  readonly federationId: string;
+  /** 1, 2, ... per federation. */
+  readonly version: number;
+  /** SHA-256 of the student ONNX (an artifact of kind 'student'), hex. */
+  readonly sha256: string;
+  /** The rounds whose targets the student was distilled from, ascending. */
+  readonly rounds: readonly number[];
+  /** The model card (JSON value). */
+  readonly modelCard: unknown;
+  readonly createdAt: number;
+}
+
+/** Published students, versioned per federation. */
+export interface StudentStore {
+  /** Throws StudentExistsError when the federation already has this version. */
+  create(record: StudentRecord): Promise<void>;
+  get(federationId: string, version: number): Promise<StudentRecord | undefined>;
+  /** The highest version, if any. */
+  latest(federationId: string): Promise<StudentRecord | undefined>;
+  /** The federation's students, oldest first. */
+  list(federationId: string): Promise<StudentRecord[]>;
+}
+
+/** A federation's labelled evaluation set (kept by the coordinator, never served to sites). */
+export interface EvaluationSetRecord {
+  readonly federationId: string;
+  /** SHA-256 of the inputs NPY and of the labels NPY (artifacts of kind 'evaluation-set'), hex. */
+  readonly inputsSha256: string;
+  readonly labelsSha256: string;
+  readonly rows: number;
+  readonly createdAt: number;
+}
+
+/** At most one evaluation set per federation; registering another replaces it. */
+export interface EvaluationSetStore {
+  put(record: EvaluationSetRecord): Promise<void>;
+  get(federationId: string): Promise<EvaluationSetRecord | undefined>;
+}
+
+export class StudentExistsError extends Error {
+  override readonly name = 'StudentExistsError';
+  constructor(
+    readonly federation: string,
+    readonly version: number,
+  ) {
+    super(`federation '${federation}' already has student version ${version}`);
+  }
+}
+
 /** Everything the coordinator persists, with one owner of the database handle. */
 export interface CoordinatorStore {
   readonly sites: SiteRegistry;
@@ -164,6 +215,8 @@ export interface CoordinatorStore {
   readonly federations: FederationRegistry;
   readonly artifacts: ArtifactStore;
   readonly rounds: RoundStore;
+  readonly students: StudentStore;
+  readonly evaluationSets: EvaluationSetStore;
   /** Releases the database handle or connection pool. */
   close(): void | Promise<void>;
 }

@@ -19,7 +19,8 @@ export class WireSite {
   readonly events: NodeEvent[] = [];
   /** The site's egress log (in memory here; a node keeps it in audit-log.db). */
   readonly log = new MemoryAuditLogStore();
-  private readonly egress: NodeEgress;
+  /** The node's own egress path (tests download artifacts through it). */
+  readonly egress: NodeEgress;
   private stream: Awaited<ReturnType<NodeEgress['serverStream']>> | undefined;
   private beat: NodeJS.Timeout | undefined;
 

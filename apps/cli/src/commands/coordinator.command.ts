@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { adminRequest, type AdminConnectionOptions, resolveAdminConnection } from '../admin-client';
 import { output } from '../cli-error';
 import { registerFederationCommands, registerRoundCommands } from './federation.command';
+import { registerStudentCommands } from './student.command';
 
 interface SiteView {
   name: string;
@@ -61,6 +62,7 @@ export function registerCoordinatorCommand(program: Command): void {
 
   registerFederationCommands(coordinator);
   registerRoundCommands(coordinator);
+  registerStudentCommands(coordinator);
 
   const token = coordinator.command('token').description('one-time enrolment tokens');
   withAdminOptions(token.command('create'))

@@ -29,6 +29,17 @@ describe(parseFederationSpec.name, () => {
       neighbours: 0,
       modulusBits: 32,
       maxTeachersPerSite: 16,
+      maxEvaluationRecords: 100_000,
+    });
+    expect(sut.spec.distillation).toEqual({
+      aggregation: 'mean',
+      epochs: 30,
+      batchSize: 32,
+      learningRate: 0.01,
+      temperature: 1,
+      executionProvider: 'cpu',
+      threads: 1,
+      seed: 0,
     });
     expect(sut.spec.rounds.deadlines).toEqual({
       advertiseKeys: 30_000,
@@ -70,5 +81,47 @@ describe(parseFederationSpec.name, () => {
       'secureAggregation.dropoutTolerance: must be smaller than rounds.minSites',
       'secureAggregation.threshold: cannot exceed rounds.minSites',
     ]);
+  });
+
+  it('checks the distillation section and the student against the input shape', () => {
+    const era = parseFederationSpec({
+      ...valid,
+      distillation: { aggregation: 'era', eraTemperature: 0.25, executionProvider: 'cuda', epochs: 5 },
+    });
+    expect(era.ok && era.spec.distillation).toMatchObject({
+      aggregation: 'era',
+      eraTemperature: 0.25,
+      executionProvider: 'cuda',
+      epochs: 5,
+    });
+    const sut = parseFederationSpec({
+      ...valid,
+      student: { architecture: 'cnn' },
+      distillation: { aggregation: 'gnmax', eraTemperature: 0.5, executionProvider: 'tpu', batchSize: 0 },
+    });
+    expect(sut.ok ? [] : sut.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^distillation\.executionProvider: /),
+        expect.stringMatching(/^distillation\.batchSize: /),
+      ]),
+    );
+    const cross = parseFederationSpec({
+      ...valid,
+      student: { architecture: 'cnn' },
+      distillation: { aggregation: 'gnmax', eraTemperature: 0.5 },
+    });
+    expect(cross.ok ? [] : cross.problems).toEqual([
+      'student.architecture: cnn needs input.shape [channels, height, width], not [30]',
+      "distillation.aggregation: gnmax needs privacy.summary 'votes'",
+      "distillation.eraTemperature: applies to aggregation 'era' only",
+    ]);
+    const votes = parseFederationSpec({
+      ...valid,
+      input: { shape: [1, 8, 8] },
+      student: { architecture: 'cnn' },
+      privacy: { ...valid.privacy, summary: 'votes' },
+      distillation: { aggregation: 'gnmax', gnmaxThreshold: 2 },
+    });
+    expect(votes.ok ? [] : votes.problems).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
-import { parseNpy } from '@fedistill/data';
+import { createHash } from 'node:crypto';
+import { type Dataset, parseNpy } from '@fedistill/data';
 import type { ArtifactRecord, CoordinatorStore } from '@fedistill/registry';
 import { NotFoundError, RequestInvalidError } from '../domain/errors';
 import type { NodeEventHub } from '../domain/node-event-hub';
@@ -124,16 +125,47 @@ export class FederationService {
     return this.get(id);
   }
 
-  /** The artifact, if `site` belongs to a federation that uses it. */
+  /**
+   * The artifact, if `site` belongs to a federation that uses it: its reference set or one of its
+   * published students. Nothing else is ever served (evaluation sets in particular).
+   */
   async artifactFor(site: string, sha256: string): Promise<ArtifactRecord> {
     for (const id of await this.store.federations.federationsOf(site)) {
       const spec = (await this.store.federations.get(id))?.spec as FederationSpec | undefined;
-      if (spec?.referenceSet.sha256 === sha256) {
+      const served =
+        spec?.referenceSet.sha256 === sha256 ||
+        (await this.store.students.list(id)).some((s) => s.sha256 === sha256);
+      if (served) {
         const record = await this.store.artifacts.get(sha256);
-        if (record) return record;
+        if (record && record.kind !== 'evaluation-set') return record;
       }
     }
     throw new NotFoundError(`no artifact ${sha256} for site '${site}'`);
+  }
+
+  /** A stored artifact's bytes, reassembled from its chunks and checked against its digest. */
+  async artifactBytes(sha256: string): Promise<Uint8Array> {
+    const record = await this.store.artifacts.get(sha256);
+    if (!record) throw new NotFoundError(`artifact ${sha256} does not exist`);
+    const parts = await Promise.all(record.chunkSha256.map((_c, i) => this.store.artifacts.chunk(sha256, i)));
+    const bytes = Buffer.concat(parts.map((p) => Buffer.from(p ?? new Uint8Array())));
+    if (createHash('sha256').update(bytes).digest('hex') !== sha256)
+      throw new Error(`artifact ${sha256} is corrupt in the store (its chunks do not hash to its digest)`);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** The federation's reference inputs as a dataset (no labels: the reference set is unlabelled). */
+  async referenceDataset(id: string): Promise<Dataset> {
+    const view = await this.get(id);
+    const array = parseNpy('reference set', await this.artifactBytes(view.referenceSet.sha256));
+    const count = array.shape[0] ?? 0;
+    return {
+      features: Float32Array.from(array.data as Float32Array | Float64Array),
+      labels: new Int32Array(count),
+      count,
+      featureShape: array.shape.slice(1),
+      numClasses: view.labels.length,
+    };
   }
 
   /** How many inputs the federation's reference set holds. */
@@ -156,8 +188,7 @@ export class FederationService {
         `invalid federation: referenceSet.sha256 ${sha256} is not a registered reference set`,
       );
     }
-    const parts = await Promise.all(record.chunkSha256.map((_c, i) => this.store.artifacts.chunk(sha256, i)));
-    const bytes = Buffer.concat(parts.map((p) => Buffer.from(p ?? new Uint8Array())));
+    const bytes = await this.artifactBytes(sha256);
     return { ...describeReference('reference set', bytes), sha256, chunks: record.chunkSha256.length };
   }
 }

@@ -6,8 +6,9 @@ import {
   type GetChunkRequest,
   type GetManifestRequest,
 } from '@fedistill/wire';
-import { NotFoundError, OutOfRangeError, RequestInvalidError } from '../domain/errors';
+import { OutOfRangeError, RequestInvalidError } from '../domain/errors';
 import type { FederationService } from '../federation/federation.service';
+import type { StudentCatalog } from '../students/student-catalog';
 import type { CallContext, MethodSpec } from './secure-service';
 
 /**
@@ -16,6 +17,7 @@ import type { CallContext, MethodSpec } from './secure-service';
  */
 export function artifactsMethods(
   federations: FederationService,
+  students: StudentCatalog,
 ): Record<keyof typeof ArtifactsService, MethodSpec> {
   return {
     getManifest: {
@@ -23,8 +25,16 @@ export function artifactsMethods(
       handler: async (req: GetManifestRequest, ctx: CallContext): Promise<ArtifactManifest> => {
         const site = ctx.site?.name ?? '';
         if (req.kind === ArtifactKind.ARTIFACT_KIND_STUDENT) {
-          await federations.forMember(req.federationId, site);
-          throw new NotFoundError(`federation '${req.federationId}' has no published student yet`);
+          const { record, artifact } = await students.forMember(req.federationId, site, req.version);
+          return {
+            kind: ArtifactKind.ARTIFACT_KIND_STUDENT,
+            sha256: Buffer.from(artifact.sha256, 'hex'),
+            totalBytes: artifact.totalBytes,
+            chunkBytes: artifact.chunkBytes,
+            chunkSha256: artifact.chunkSha256.map((c) => Buffer.from(c, 'hex')),
+            version: record.version,
+            modelCardJson: JSON.stringify(record.modelCard),
+          };
         }
         if (req.kind !== ArtifactKind.ARTIFACT_KIND_REFERENCE_SET)
           throw new RequestInvalidError('GetManifestRequest: field kind is required');

@@ -15,6 +15,7 @@ import type { NodeEventHub } from '../domain/node-event-hub';
 import { NodeAuthenticator } from './node-authenticator';
 import type { FederationService } from '../federation/federation.service';
 import type { RoundEngine } from '../rounds/round-engine';
+import type { StudentCatalog } from '../students/student-catalog';
 import { roundsMethods } from '../rounds/rounds-service';
 import { artifactsMethods } from './artifacts-service';
 import { auditMethods } from './audit-service';
@@ -43,6 +44,7 @@ export interface GrpcServices {
   readonly identity: SiteKeys;
   readonly federations: FederationService;
   readonly rounds: RoundEngine;
+  readonly students: StudentCatalog;
 }
 
 export class GrpcServerHost {
@@ -61,7 +63,7 @@ export class GrpcServerHost {
 
   /** Every node-facing service, each behind the same middleware (enrolment without signatures). */
   private register(server: Server): void {
-    const { store, enrolment, hub, transcript, identity, federations, rounds } = this.services;
+    const { store, enrolment, hub, transcript, identity, federations, rounds, students } = this.services;
     const { heartbeatIntervalMs } = this.options;
     const auth = new NodeAuthenticator(store, this.options.clockSkewMs, transcript);
     const services = [
@@ -78,7 +80,7 @@ export class GrpcServerHost {
         this.log,
       ),
       secureService(AuditService, auditMethods(transcript, identity), auth, this.log),
-      secureService(ArtifactsService, artifactsMethods(federations), auth, this.log),
+      secureService(ArtifactsService, artifactsMethods(federations, students), auth, this.log),
       secureService(RoundsService, roundsMethods(rounds), auth, this.log),
     ];
     for (const s of services) server.addService(s.definition, s.implementation);

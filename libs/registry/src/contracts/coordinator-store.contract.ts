@@ -5,6 +5,7 @@ import {
   RoundExistsError,
   SiteAlreadyEnrolledError,
   SiteAlreadyRevokedError,
+  StudentExistsError,
   UnknownFederationError,
   UnknownSiteError,
 } from '../ports';
@@ -218,6 +219,65 @@ export function describeRoundStoreContract(
       expect((await sut.rounds.list('fed')).map((r) => r.round)).toEqual([1, 2]);
       expect((await sut.rounds.open()).map((r) => r.round)).toEqual([2]);
       expect(await sut.rounds.get('fed', 9)).toBeUndefined();
+    });
+  });
+}
+
+/** Students and evaluation sets: part of the same CoordinatorStore contract. */
+export function describeStudentStoreContract(
+  adapter: string,
+  factory: () => CoordinatorStore | Promise<CoordinatorStore>,
+): void {
+  describe(`CoordinatorStore students contract: ${adapter}`, () => {
+    let sut: CoordinatorStore;
+    let onnx: string;
+    beforeEach(async () => {
+      sut = await factory();
+      await sut.federations.create({ id: 'fed', spec: {}, createdAt: 1 });
+      await sut.federations.create({ id: 'other', spec: {}, createdAt: 1 });
+      onnx = (await sut.artifacts.put('student', new Uint8Array(randomBytes(300)), 100, 2)).sha256;
+    });
+    afterEach(async () => {
+      await sut.close();
+    });
+
+    const student = (version: number, rounds: number[]) => ({
+      federationId: 'fed',
+      version,
+      sha256: onnx,
+      rounds,
+      // Key order is kept: the card is served as text to sites.
+      modelCard: { version, privacy: { mechanism: 'skellam', epsilon: 1.5 }, labels: ['b', 'a'] },
+      createdAt: 100 + version,
+    });
+
+    it('versions students per federation, once each, and lists them oldest first', async () => {
+      expect(await sut.students.latest('fed')).toBeUndefined();
+      await sut.students.create(student(1, [1]));
+      await sut.students.create(student(2, [1, 2]));
+      await expect(sut.students.create(student(2, [3]))).rejects.toThrow(StudentExistsError);
+      expect(await sut.students.get('fed', 2)).toEqual(student(2, [1, 2]));
+      expect(JSON.stringify((await sut.students.get('fed', 2))?.modelCard)).toBe(
+        JSON.stringify(student(2, []).modelCard),
+      );
+      expect(await sut.students.latest('fed')).toEqual(student(2, [1, 2]));
+      expect((await sut.students.list('fed')).map((s) => s.version)).toEqual([1, 2]);
+      expect(await sut.students.list('other')).toEqual([]);
+      expect(await sut.students.get('fed', 3)).toBeUndefined();
+    });
+
+    it('keeps one evaluation set per federation; a new one replaces it', async () => {
+      const a = (await sut.artifacts.put('evaluation-set', new Uint8Array([1, 2, 3]), 100, 3)).sha256;
+      const b = (await sut.artifacts.put('evaluation-set', new Uint8Array([4, 5]), 100, 3)).sha256;
+      expect(await sut.evaluationSets.get('fed')).toBeUndefined();
+      const first = { federationId: 'fed', inputsSha256: a, labelsSha256: b, rows: 3, createdAt: 10 };
+      await sut.evaluationSets.put(first);
+      expect(await sut.evaluationSets.get('fed')).toEqual(first);
+      const second = { ...first, inputsSha256: b, labelsSha256: a, rows: 2, createdAt: 11 };
+      await sut.evaluationSets.put(second);
+      expect(await sut.evaluationSets.get('fed')).toEqual(second);
+      expect(await sut.evaluationSets.get('other')).toBeUndefined();
+      expect((await sut.artifacts.get(a))?.kind).toBe('evaluation-set');
     });
   });
 }

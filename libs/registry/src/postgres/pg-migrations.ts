@@ -73,6 +73,27 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ readonly version: number; read
       CREATE INDEX rounds_open ON rounds (status);
     `,
   },
+  {
+    version: 4,
+    sql: `
+      CREATE TABLE students (
+        federation_id TEXT NOT NULL REFERENCES federations (id),
+        version INTEGER NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES artifacts (sha256),
+        rounds TEXT NOT NULL,
+        model_card TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (federation_id, version)
+      );
+      CREATE TABLE evaluation_sets (
+        federation_id TEXT PRIMARY KEY REFERENCES federations (id),
+        inputs_sha256 TEXT NOT NULL REFERENCES artifacts (sha256),
+        labels_sha256 TEXT NOT NULL REFERENCES artifacts (sha256),
+        rows INTEGER NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies missing steps under an advisory lock, so coordinators starting together do not race. */

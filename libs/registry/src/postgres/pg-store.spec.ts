@@ -4,6 +4,7 @@ import {
   describeCoordinatorStoreContract,
   describeFederationStoreContract,
   describeRoundStoreContract,
+  describeStudentStoreContract,
 } from '../contracts/coordinator-store.contract';
 import type { CoordinatorStore } from '../ports';
 import { openPostgresCoordinatorStore } from './pg-store';
@@ -33,6 +34,7 @@ if (url) {
   describeCoordinatorStoreContract('PostgreSQL', freshStore);
   describeFederationStoreContract('PostgreSQL', freshStore);
   describeRoundStoreContract('PostgreSQL', freshStore);
+  describeStudentStoreContract('PostgreSQL', freshStore);
 
   describe(openPostgresCoordinatorStore.name, () => {
     it('names a server it cannot reach', async () => {

@@ -25,6 +25,7 @@ import {
   UnknownSiteError,
 } from '../ports';
 import { migratePostgres } from './pg-migrations';
+import { PgEvaluationSetStore, PgStudentStore } from './pg-students';
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => Number(v);
@@ -308,6 +309,8 @@ export async function openPostgresCoordinatorStore(options: PostgresStoreOptions
     federations: new PgFederationRegistry(pool),
     artifacts: new PgArtifactStore(pool),
     rounds: new PgRoundStore(pool),
+    students: new PgStudentStore(pool),
+    evaluationSets: new PgEvaluationSetStore(pool),
     close: () => pool.end(),
   };
 }

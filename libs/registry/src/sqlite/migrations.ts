@@ -87,6 +87,28 @@ export const COORDINATOR_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rounds_open ON rounds (status);
     `,
   },
+  {
+    version: 4,
+    description: 'published students, evaluation sets',
+    sql: `
+      CREATE TABLE students (
+        federation_id TEXT NOT NULL REFERENCES federations (id),
+        version INTEGER NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES artifacts (sha256),
+        rounds TEXT NOT NULL,
+        model_card TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (federation_id, version)
+      );
+      CREATE TABLE evaluation_sets (
+        federation_id TEXT PRIMARY KEY REFERENCES federations (id),
+        inputs_sha256 TEXT NOT NULL REFERENCES artifacts (sha256),
+        labels_sha256 TEXT NOT NULL REFERENCES artifacts (sha256),
+        rows INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the database's user_version, each in its own transaction. */

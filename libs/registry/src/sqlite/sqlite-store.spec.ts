@@ -6,6 +6,7 @@ import {
   describeCoordinatorStoreContract,
   describeFederationStoreContract,
   describeRoundStoreContract,
+  describeStudentStoreContract,
 } from '../contracts/coordinator-store.contract';
 import { COORDINATOR_MIGRATIONS, migrate } from './migrations';
 import { openSqliteCoordinatorStore } from './sqlite-store';
@@ -13,6 +14,7 @@ import { openSqliteCoordinatorStore } from './sqlite-store';
 describeCoordinatorStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
 describeFederationStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
 describeRoundStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
+describeStudentStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
 
 describe(openSqliteCoordinatorStore.name, () => {
   it('keeps data across a reopen of the same file', async () => {

@@ -15,6 +15,7 @@ import { SiteAlreadyEnrolledError, SiteAlreadyRevokedError, UnknownSiteError } f
 import { COORDINATOR_MIGRATIONS, migrate } from './migrations';
 import { SqliteArtifactStore, SqliteFederationRegistry } from './sqlite-federations';
 import { SqliteRoundStore } from './sqlite-rounds';
+import { SqliteEvaluationSetStore, SqliteStudentStore } from './sqlite-students';
 
 interface SiteRow {
   name: string;
@@ -156,6 +157,8 @@ export function openSqliteCoordinatorStore(file: string): CoordinatorStore {
     federations: new SqliteFederationRegistry(db),
     artifacts: new SqliteArtifactStore(db),
     rounds: new SqliteRoundStore(db),
+    students: new SqliteStudentStore(db),
+    evaluationSets: new SqliteEvaluationSetStore(db),
     close: () => {
       db.close();
     },

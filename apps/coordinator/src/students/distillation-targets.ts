@@ -1,0 +1,47 @@
+import { planReleaseSpec, type TargetRule, targetsFromSum } from '@fedistill/distill';
+import type { FederationSpec } from '../federation/federation-spec';
+import type { CompletedRound } from './completed-rounds';
+
+/** Distillation data: reference-set row indices and their target probabilities, row-major. */
+export interface DistillationData {
+  /** Reference-set rows, ascending. */
+  readonly rows: readonly number[];
+  /** [rows x classes] targets, in the order of `rows`. */
+  readonly probs: Float32Array;
+}
+
+/** The federation's rule for turning a noisy sum into targets (libs/distill release.ts). */
+export function targetRuleOf(d: FederationSpec['distillation']): TargetRule {
+  if (d.aggregation === 'era') return { kind: 'era', temperature: d.eraTemperature ?? 0.5 };
+  if (d.aggregation === 'gnmax') return { kind: 'gnmax', threshold: d.gnmaxThreshold };
+  return { kind: 'mean' };
+}
+
+/**
+ * The targets of every completed round, gathered over the federation's history: each round adds
+ * the reference rows it answered; a row asked again keeps the latest round's targets. Turning a
+ * released sum into targets is post-processing, so reusing old rounds costs no extra privacy.
+ */
+export function accumulateTargets(
+  rounds: readonly CompletedRound[],
+  rule: TargetRule,
+  classes: number,
+): DistillationData {
+  const byRow = new Map<number, Float32Array>();
+  for (const r of [...rounds].sort((a, b) => a.round - b.round)) {
+    if (r.plan.release.classes !== classes)
+      throw new RangeError(
+        `round ${r.round} has ${r.plan.release.classes} classes, the federation ${classes}`,
+      );
+    const targets = targetsFromSum(r.sum, planReleaseSpec(r.plan.release), rule, classes);
+    targets.answered.forEach((q, i) => {
+      const row = r.plan.queries[q];
+      if (row === undefined) throw new RangeError(`round ${r.round} answered query ${q} it never asked`);
+      byRow.set(row, targets.probs.slice(i * classes, (i + 1) * classes));
+    });
+  }
+  const rows = [...byRow.keys()].sort((a, b) => a - b);
+  const probs = new Float32Array(rows.length * classes);
+  rows.forEach((row, i) => probs.set(byRow.get(row) as Float32Array, i * classes));
+  return { rows, probs };
+}
