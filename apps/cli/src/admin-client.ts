@@ -40,7 +40,7 @@ export function resolveAdminConnection(
 /** Calls the admin API; turns HTTP errors into CliErrors that carry the server's message. */
 export async function adminRequest<T>(
   conn: { url: string; token: string },
-  method: 'GET' | 'POST' | 'PUT',
+  method: 'GET' | 'POST',
   route: string,
   body?: unknown,
 ): Promise<T> {

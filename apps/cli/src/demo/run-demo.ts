@@ -132,7 +132,7 @@ interface StudentView {
   readonly rounds: readonly number[];
   readonly modelCard: {
     readonly privacy: { readonly epsilon: number | null };
-    readonly metrics: { readonly accuracy: number } | null;
+    readonly metrics: { readonly accuracy?: number };
   };
 }
 
@@ -211,10 +211,15 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
   );
   const baselines = demoBaselines(split, STUDENT);
   process.stdout.write(
-    `6/6 ${ROUNDS} private rounds (secure aggregation of noised soft labels, then the student)\n`,
+    `6/6 ${ROUNDS} private rounds (the teachers' noised votes under secure aggregation, then the student)\n`,
   );
   const students: StudentView[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) students.push(await runRound(admin, round));
+  process.stdout.write(
+    `    the hospitals evaluate student v${students.at(-1)?.version ?? '?'} on their own test records (securely aggregated, noised)\n`,
+  );
+  const evaluated = await playRound(admin, ROUNDS + 1, { evaluate: true });
+  process.stdout.write('\n');
   const { localOnly, centralized } = await baselines;
   const ledgers = HOSPITALS.map((site) => SiteLedger.open(path.join(out, 'sites', site), SITE_PRIVACY));
   const mean = localOnly.reduce((a, b) => a + b, 0) / localOnly.length;
@@ -229,9 +234,15 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
       .map((l, s) => `${HOSPITALS[s]} ${(l.entries[i]?.epsilonAfter ?? NaN).toFixed(2)}`)
       .join('  ');
     process.stdout.write(
-      `${String(i + 1).padStart(5)}  ${pct(st.modelCard.metrics?.accuracy).padStart(7)}  ${pct(mean).padStart(26)}  ${pct(centralized).padStart(11)}  ${eps}\n`,
+      `${String(i + 1).padStart(5)}  ${pct(st.modelCard.metrics.accuracy).padStart(7)}  ${pct(mean).padStart(26)}  ${pct(centralized).padStart(11)}  ${eps}\n`,
     );
   }
+  const ev = evaluated.evaluation;
+  if (ev)
+    process.stdout.write(
+      `\nSecurely aggregated evaluation of v${ev.studentVersion} at the hospitals: ${pct(ev.accuracy)} over about ${ev.records} of their own test records\n` +
+        `(the coordinator saw only the noised sum of per-class counts; epsilon after it: ${ledgers.map((l, i) => `${HOSPITALS[i]} ${l.spent.toFixed(2)}`).join(', ')})\n`,
+    );
   const last = students.at(-1);
   const studentDir = path.join(out, 'student');
   const exported = await runCli(
@@ -295,11 +306,15 @@ function runCli(args: string[], logFile: string): Promise<number> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
 }
 
-/** Starts one round, shows its stages as they pass, and waits for the student it produces. */
-async function runRound(admin: { url: string; token: string }, round: number): Promise<StudentView> {
-  const started = Date.now();
-  await adminRequest(admin, 'POST', `/api/v1/federations/${FEDERATION}/rounds`, {});
-  let shown = '';
+/** Starts a round and shows its stages as they pass ("keys -> shares -> inputs -> unmask -> completed"). */
+async function playRound(
+  admin: { url: string; token: string },
+  round: number,
+  body: Record<string, unknown>,
+): Promise<RoundView> {
+  await adminRequest(admin, 'POST', `/api/v1/federations/${FEDERATION}/rounds`, body);
+  const seen: string[] = [];
+  process.stdout.write(`    round ${round}: `);
   const view = await waitFor(`round ${round}`, 120_000, async () => {
     const { rounds } = await adminRequest<{ rounds: RoundView[] }>(
       admin,
@@ -309,15 +324,23 @@ async function runRound(admin: { url: string; token: string }, round: number): P
     const r = rounds.find((x) => x.round === round);
     if (!r) return undefined;
     const now = r.status === 'open' ? r.stage : r.status;
-    if (now !== shown) {
-      process.stdout.write(`    round ${round}: ${now}${r.status === 'open' ? '' : '\n'}`);
-      if (r.status === 'open') process.stdout.write(' -> ');
-      shown = now;
+    if (seen.at(-1) !== now) {
+      process.stdout.write(`${seen.length ? ' -> ' : ''}${now}`);
+      seen.push(now);
     }
     return r.status === 'open' ? undefined : r;
   });
-  if (view.status !== 'completed')
+  if (view.status !== 'completed') {
+    process.stdout.write('\n');
     throw new CliError(`round ${round} was ${view.status}: ${view.reason ?? ''}`);
+  }
+  return view;
+}
+
+/** One distillation round, then the student the coordinator trains from everything so far. */
+async function runRound(admin: { url: string; token: string }, round: number): Promise<StudentView> {
+  const started = Date.now();
+  await playRound(admin, round, {});
   const student = await waitFor(`the student of round ${round}`, 120_000, async () => {
     const { students } = await adminRequest<{ students: StudentView[] }>(
       admin,
@@ -327,7 +350,7 @@ async function runRound(admin: { url: string; token: string }, round: number): P
     return students.find((s) => s.rounds.includes(round));
   });
   process.stdout.write(
-    `    round ${round}: student v${student.version} published (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+    `; student v${student.version} published (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
   );
   return student;
 }
@@ -358,16 +381,22 @@ async function createFederation(
     input: { shape: [30] },
     referenceSet: { sha256: registered.sha256 },
     student: { architecture: 'mlp', hidden: STUDENT.hidden },
-    privacy: { mechanism: 'skellam', noiseMultiplier: 1, epsilonCap: 12, delta: 1e-5 },
+    privacy: { mechanism: 'skellam', summary: 'votes', noiseMultiplier: 1.5, epsilonCap: 12, delta: 1e-5 },
     secureAggregation: { dropoutTolerance: 0, maxTeachersPerSite: 20 },
-    rounds: { minSites: 3, queriesPerRound: 10, maxRounds: ROUNDS },
+    // Three rounds of 38 queries ask about every one of the 114 reference inputs once.
+    rounds: { minSites: 3, queriesPerRound: 38, maxRounds: ROUNDS + 1 },
     distillation: { aggregation: 'gnmax', epochs: STUDENT.epochs, batchSize: STUDENT.batchSize },
   });
   for (const site of HOSPITALS)
     await adminRequest(admin, 'POST', `/api/v1/federations/${FEDERATION}/sites`, { site });
-  await adminRequest(admin, 'PUT', `/api/v1/federations/${FEDERATION}/evaluation-set`, {
-    inputs: Buffer.from(npyInputs(split.evaluation)).toString('base64'),
-    labels: Buffer.from(npyLabels(split.evaluation)).toString('base64'),
+  const form = new FormData();
+  form.append('inputs', new Blob([npyInputs(split.evaluation)]), 'inputs.npy');
+  form.append('labels', new Blob([npyLabels(split.evaluation)]), 'labels.npy');
+  const evaluation = await fetch(`${admin.url}/api/v1/federations/${FEDERATION}/evaluation-set`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${admin.token}` },
+    body: form,
   });
+  if (!evaluation.ok) throw new CliError(`evaluation set refused: ${await evaluation.text()}`);
   return { sha256: registered.sha256, rows: reference.count };
 }
