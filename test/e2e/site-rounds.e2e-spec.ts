@@ -1,10 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { parse, stringify } from 'yaml';
 import { PrivacyLedger } from '@fedistill/dp';
-import { planReleaseSpec } from '@fedistill/distill';
+import { planEvaluation, planReleaseSpec } from '@fedistill/distill';
 import { npyInputs, splitDemoData, writeHospitalCsv } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import {
@@ -139,8 +140,8 @@ describe('rounds answered by node processes', () => {
     await fx.stop();
   });
 
-  async function round(id: string, n: number): Promise<RoundView> {
-    const started = await admin<RoundView>(fx, 'POST', `/api/v1/federations/${id}/rounds`, {});
+  async function round(id: string, n: number, body: Record<string, unknown> = {}): Promise<RoundView> {
+    const started = await admin<RoundView>(fx, 'POST', `/api/v1/federations/${id}/rounds`, body);
     expect(started.status).toBe(201);
     return waitFor(`round ${n} of ${id}`, 90_000, async () => {
       const { body } = await admin<{ rounds: RoundView[] }>(fx, 'GET', `/api/v1/federations/${id}/rounds`);
@@ -163,6 +164,28 @@ describe('rounds answered by node processes', () => {
       expect(sent[0]).toMatchObject({ federation: 'strict', round: '1' });
       expect(Number(sent[0]!.epsilon)).toBeCloseTo(eps1, 9);
       expect(Number(sent[0]!.epsilon_total)).toBeCloseTo(eps1, 9);
+    }
+    // The coordinator trains and publishes the student; every node downloads it, checks its
+    // digest against the StudentPublished event and evaluates it on its own test split.
+    const student = await waitFor('student v1 of strict', 60_000, async () => {
+      const { body } = await admin<{ students: { version: number; sha256: string }[] }>(
+        fx,
+        'GET',
+        '/api/v1/federations/strict/students',
+      );
+      return body.students[0];
+    });
+    for (const site of SITES) {
+      const file = path.join(dirs[site]!, 'federations', 'strict', 'students', 'v1', 'student.json');
+      const record = await waitFor(`${site} to verify the student`, 60_000, () =>
+        fs.existsSync(file)
+          ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>)
+          : undefined,
+      );
+      expect(record).toMatchObject({ version: 1, sha256: student.sha256, verified: true });
+      expect(record.localAccuracy).toEqual(expect.any(Number));
+      const onnx = fs.readFileSync(path.join(path.dirname(file), 'student.onnx'));
+      expect(createHash('sha256').update(onnx).digest('hex')).toBe(student.sha256);
     }
   });
 
@@ -191,5 +214,45 @@ describe('rounds answered by node processes', () => {
     expect(r.declines.map((d) => d.site)).toEqual(['northgate']);
     expect(ledger(dirs['st-marys']!).entries.map((e) => e.label)).toEqual(['strict#1', 'tolerant#1']);
     expect(ledger(dirs.northgate!).entries.map((e) => e.label)).toEqual(['strict#1']);
+  });
+
+  it("evaluates the published student on the sites' own test splits, securely aggregated, noised and charged", async () => {
+    await waitFor('student v1 of tolerant', 60_000, async () => {
+      const { body } = await admin<{ students: unknown[] }>(
+        fx,
+        'GET',
+        '/api/v1/federations/tolerant/students',
+      );
+      return body.students.length > 0 ? true : undefined;
+    });
+    const r = await round('tolerant', 2, { evaluate: true });
+    expect({ status: r.status, kind: r.kind, reason: r.reason }).toEqual({
+      status: 'completed',
+      kind: 'evaluation',
+      reason: null,
+    });
+    expect(r.declines.map((d) => d.site)).toEqual(['northgate']);
+    expect(r.evaluation).toMatchObject({ studentVersion: 1, accuracy: expect.any(Number) });
+    expect(r.evaluation!.perClass).toHaveLength(2);
+    // Per class, correct predictions and records: sensitivity 2 in L2 and 4 in L1 (libs/distill planEvaluation).
+    const mechanism = planEvaluation({
+      classes: 2,
+      maxRecords: 1,
+      noise: { kind: 'skellam', noiseMultiplier: Z, sites: 4, toleratedDropouts: 1 },
+    }).mechanism!;
+    const evaluationEpsilon = new PrivacyLedger(1e9, 1e-5).quote({
+      label: 'e',
+      mechanism,
+      count: 1,
+    }).epsilonAfter;
+    for (const site of ['st-marys', 'riverside', 'eastgate']) {
+      const entries = ledger(dirs[site]!).entries;
+      expect(entries.at(-1)?.label).toBe('tolerant#2');
+      const sent = auditRows(dirs[site]!).filter(
+        (e) => e.kind === 'Rounds/SubmitMaskedSummary' && e.federation === 'tolerant' && e.round === '2',
+      );
+      expect(sent).toHaveLength(1);
+      expect(Number(sent[0]!.epsilon)).toBeCloseTo(evaluationEpsilon, 9);
+    }
   });
 });
