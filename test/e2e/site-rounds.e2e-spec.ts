@@ -225,6 +225,32 @@ describe('rounds answered by node processes', () => {
       );
       return body.students.length > 0 ? true : undefined;
     });
+    // Bad requests are refused with the field named, and open no round.
+    const bad = await admin<{ error: string }>(fx, 'POST', '/api/v1/federations/tolerant/rounds', {
+      evaluate: 'yes',
+    });
+    expect(bad).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^evaluate: /) } });
+    const stray = await admin<{ error: string }>(fx, 'POST', '/api/v1/federations/tolerant/rounds', {
+      studentVersion: 1,
+    });
+    expect(stray).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/studentVersion: only with/) },
+    });
+    const missing = await admin<{ error: string }>(fx, 'POST', '/api/v1/federations/tolerant/rounds', {
+      evaluate: true,
+      studentVersion: 9,
+    });
+    expect(missing).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/no student version 9/) },
+    });
+    const { body: before } = await admin<{ rounds: RoundView[] }>(
+      fx,
+      'GET',
+      '/api/v1/federations/tolerant/rounds',
+    );
+    expect(before.rounds).toHaveLength(1);
     const r = await round('tolerant', 2, { evaluate: true });
     expect({ status: r.status, kind: r.kind, reason: r.reason }).toEqual({
       status: 'completed',

@@ -66,4 +66,38 @@ describe(initNode.name, () => {
     expect(() => loadNodeConfig(dir)).toThrow("reconnect.maxDelay: 'later' is not a duration");
     expect(() => loadNodeConfig(path.join(root, 'missing'))).toThrow(/run `fedistill node init/);
   });
+
+  it('reads the data, teachers and privacy sections, and names what is wrong in them', async () => {
+    const dir = path.join(root, 'e');
+    await initNode({ dir, coordinator: 'h:1', caFile, site: 'site-e' });
+    const base = 'site: site-e\ncoordinator: h:1\n';
+    const write = (extra: string) => fs.writeFileSync(path.join(dir, NODE_FILES.config), base + extra);
+    write('');
+    expect(loadNodeConfig(dir)).toMatchObject({
+      data: null,
+      teachers: { count: 4, hidden: [32], onnx: undefined },
+      executionProvider: 'cpu',
+      privacy: { epsilonLimit: 8, delta: 1e-5, allowNonPrivate: false },
+    });
+    write(
+      'data:\n  train: data/x.npy\n  labels: data/y.npy\nteachers:\n  onnx: [t/a.onnx]\nprivacy:\n  epsilonLimit: 3\n',
+    );
+    expect(loadNodeConfig(dir)).toMatchObject({
+      data: {
+        train: path.join(dir, 'data', 'x.npy'),
+        labels: path.join(dir, 'data', 'y.npy'),
+        format: 'npy',
+      },
+      teachers: { onnx: [path.join(dir, 't', 'a.onnx')] },
+      privacy: { epsilonLimit: 3 },
+    });
+    write('data:\n  train: data/x.npy\n');
+    expect(() => loadNodeConfig(dir)).toThrow('data.labels: required with format npy');
+    write('data:\n  train: data/records.bin\n');
+    expect(() => loadNodeConfig(dir)).toThrow(/data.format: cannot tell the format of data\/records.bin/);
+    write('privacy:\n  epsilonLimit: -1\nteachers:\n  count: 0\nexecutionProvider: tpu\n');
+    expect(() => loadNodeConfig(dir)).toThrow(/privacy.epsilonLimit/);
+    expect(() => loadNodeConfig(dir)).toThrow(/teachers.count/);
+    expect(() => loadNodeConfig(dir)).toThrow(/executionProvider/);
+  });
 });
