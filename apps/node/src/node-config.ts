@@ -83,6 +83,14 @@ const schema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Dropout drill: in every round the node stops after sending this stage's message, as if it
+     * had crashed there (to rehearse a federation's dropout tolerance). Never set in production.
+     */
+    drill: z
+      .object({ stopAfter: z.enum(['keys', 'shares', 'input']) })
+      .strict()
+      .optional(),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -112,6 +120,8 @@ export interface NodeConfig {
     readonly delta: number;
     readonly allowNonPrivate: boolean;
   };
+  /** A dropout drill: stop answering each round after this stage. */
+  readonly drillStopAfter: 'keys' | 'shares' | 'input' | undefined;
 }
 
 /** Where a site's records are and how to read them (paths absolute). */
@@ -214,6 +224,7 @@ export function loadNodeConfig(dir: string): NodeConfig {
     }),
     executionProvider: c.executionProvider,
     privacy: Object.freeze({ ...c.privacy }),
+    drillStopAfter: c.drill?.stopAfter,
   });
 }
 

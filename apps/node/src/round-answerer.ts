@@ -342,9 +342,10 @@ export class RoundAnswerer {
         },
         context,
       );
+      const drill = this.o.hooks?.stopAfter;
       log.info(
         { round: label, epsilon, epsilonTotal: ledger.spent, epsilonLimit: ledger.epsilonLimit },
-        'round answered',
+        drill ? `dropout drill: stopped after sending ${drill}` : 'round answered',
       );
       return { status: 'answered', round: label, epsilon, epsilonTotal: ledger.spent };
     } catch (err) {

@@ -43,6 +43,7 @@ function config(dir: string, data: Partial<NonNullable<NodeConfig['data']>> | nu
     },
     executionProvider: 'cpu',
     privacy: { epsilonLimit: 1, delta: 1e-5, allowNonPrivate: false },
+    drillStopAfter: undefined,
   };
 }
 

@@ -78,6 +78,7 @@ export function startNode(dir: string, log?: Logger): RunningNode {
     participant: new RoundParticipant(egress, config.site, keys.signingSecretKey),
     federation,
     log: logger,
+    hooks: config.drillStopAfter ? { stopAfter: config.drillStopAfter } : undefined,
     student: async (federationId, version) => {
       const known = students.get(`${federationId}#${version}`);
       const record = known
@@ -136,6 +137,11 @@ export function startNode(dir: string, log?: Logger): RunningNode {
     logger,
   );
   logger.info({ coordinator: config.coordinator }, 'node starting');
+  if (config.drillStopAfter)
+    logger.warn(
+      { stopAfter: config.drillStopAfter },
+      'dropout drill: this node stops answering every round after this stage',
+    );
   const finished = session
     .run()
     // A last anchor on the way out, so the coordinator holds the site's final head.

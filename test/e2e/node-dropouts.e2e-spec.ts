@@ -1,0 +1,174 @@
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { npyInputs, splitDemoData, writeHospitalCsv } from '../../apps/cli/src/demo/demo-data';
+import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
+import {
+  admin,
+  type CoordinatorFixture,
+  enrolNodeWithCli,
+  exited,
+  spawnCli,
+  startCoordinatorProcess,
+  waitFor,
+} from './support/processes';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const SITES = ['site-a', 'site-b', 'site-c', 'site-d'];
+const FEDERATION = 'dropouts';
+
+const ledgerLabels = (dir: string): string[] => {
+  const file = path.join(dir, 'privacy-ledger.json');
+  if (!fs.existsSync(file)) return [];
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { entries: { label: string }[] }).entries.map(
+    (e) => e.label,
+  );
+};
+
+/**
+ * Node processes killed mid-round (SIGKILL), once after sending their round keys and once after
+ * sending their masked input. A dropout drill in node.yaml holds site-d at the chosen point so
+ * the kill lands exactly there; the other three nodes answer normally. Four sites, because with a
+ * full mesh and threshold 2 each survivor then keeps two neighbours (see rounds.e2e-spec.ts).
+ */
+describe('node processes killed mid-round', () => {
+  let fx: CoordinatorFixture;
+  const nodes = new Map<string, ChildProcess>();
+  const dirs: Record<string, string> = {};
+
+  function startNode(site: string): void {
+    nodes.set(site, spawnCli(['node', 'start', '--dir', dirs[site]!], path.join(fx.dir, `${site}.log`)));
+  }
+
+  function configure(site: string, drill?: 'keys' | 'input'): void {
+    const file = path.join(dirs[site]!, 'node.yaml');
+    const config = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    Object.assign(config, {
+      data: { train: 'data/records.csv', labelColumn: 'diagnosis', testFraction: 0.25 },
+      teachers: { count: 4, hidden: [8], epochs: 10, batchSize: 8 },
+      privacy: { epsilonLimit: 100, delta: 1e-5 },
+    });
+    if (drill) config.drill = { stopAfter: drill };
+    else delete config.drill;
+    fs.writeFileSync(file, stringify(config));
+  }
+
+  const online = async (expected: number) =>
+    waitFor(`${expected} sites online`, 60_000, async () => {
+      const { body } = await admin<{ sites: { name: string; online: boolean }[] }>(
+        fx,
+        'GET',
+        '/api/v1/sites',
+      );
+      return body.sites.filter((s) => s.online).length === expected ? true : undefined;
+    });
+
+  beforeAll(async () => {
+    // Liveness generous enough for a loaded machine, short enough to see a killed node go.
+    fx = await startCoordinatorProcess({ heartbeatInterval: '500ms', offlineAfter: '4s' });
+    const split = await splitDemoData(REPO, SITES.length);
+    for (const [i, site] of SITES.entries()) {
+      dirs[site] = await enrolNodeWithCli(fx, site);
+      writeHospitalCsv(path.join(dirs[site]!, 'data', 'records.csv'), split.hospitals[i]!);
+      configure(site, site === 'site-d' ? 'keys' : undefined);
+      startNode(site);
+    }
+    const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fx.operatorToken}`, 'content-type': 'application/octet-stream' },
+      body: npyInputs(split.reference),
+    });
+    const { sha256 } = (await upload.json()) as { sha256: string };
+    const created = await admin(fx, 'POST', '/api/v1/federations', {
+      id: FEDERATION,
+      labels: ['malignant', 'benign'],
+      input: { shape: [30] },
+      referenceSet: { sha256 },
+      student: { architecture: 'mlp', hidden: [8] },
+      privacy: { mechanism: 'skellam', noiseMultiplier: 1.5, epsilonCap: 50 },
+      secureAggregation: { dropoutTolerance: 1 },
+      // Short stages: a killed node is waited for until its stage's deadline.
+      rounds: {
+        minSites: 3,
+        queriesPerRound: 10,
+        deadlines: { advertiseKeys: '10s', shareKeys: '6s', maskedInput: '10s', unmask: '6s' },
+      },
+    });
+    expect(created.status).toBe(201);
+    for (const site of SITES) await admin(fx, 'POST', `/api/v1/federations/${FEDERATION}/sites`, { site });
+    await online(4);
+    await waitFor('every reference set', 60_000, () =>
+      SITES.every((s) => fs.existsSync(path.join(dirs[s]!, 'federations', FEDERATION, 'reference.npy')))
+        ? true
+        : undefined,
+    );
+  });
+
+  afterAll(async () => {
+    for (const n of nodes.values()) n.kill('SIGTERM');
+    await Promise.all([...nodes.values()].map((n) => exited(n)));
+    await fx.stop();
+  });
+
+  async function rounds(): Promise<RoundView[]> {
+    return (await admin<{ rounds: RoundView[] }>(fx, 'GET', `/api/v1/federations/${FEDERATION}/rounds`)).body
+      .rounds;
+  }
+
+  async function killWhen(n: number, what: (r: RoundView) => boolean): Promise<void> {
+    await waitFor(`site-d's message in round ${n}`, 60_000, async () => {
+      const r = (await rounds()).find((x) => x.round === n);
+      return r && what(r) ? true : undefined;
+    });
+    const node = nodes.get('site-d')!;
+    node.kill('SIGKILL');
+    await exited(node);
+  }
+
+  const finished = (n: number) =>
+    waitFor(`round ${n} to finish`, 90_000, async () => {
+      const r = (await rounds()).find((x) => x.round === n);
+      return r && r.status !== 'open' ? r : undefined;
+    });
+
+  it('completes without a node killed after it sent its keys; nothing of it is in the sum or its ledger', async () => {
+    expect((await admin(fx, 'POST', `/api/v1/federations/${FEDERATION}/rounds`, {})).status).toBe(201);
+    await killWhen(1, (r) => r.keysFrom.includes('site-d'));
+    const r = await finished(1);
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'completed', reason: null });
+    expect(r.keysFrom).toContain('site-d');
+    expect([...r.inputsFrom].sort()).toEqual(['site-a', 'site-b', 'site-c']);
+    expect(ledgerLabels(dirs['site-d']!)).toEqual([]);
+    for (const s of ['site-a', 'site-b', 'site-c'])
+      expect(ledgerLabels(dirs[s]!)).toEqual([`${FEDERATION}#1`]);
+    // The student is trained from the survivors' sum and published as usual.
+    await waitFor('student v1', 60_000, async () => {
+      const { body } = await admin<{ students: { rounds: number[] }[] }>(
+        fx,
+        'GET',
+        `/api/v1/federations/${FEDERATION}/students`,
+      );
+      return body.students.some((s) => s.rounds.includes(1)) ? true : undefined;
+    });
+  });
+
+  it('includes a node killed after it sent its masked input: the others reveal what removes its masks', async () => {
+    configure('site-d', 'input');
+    startNode('site-d');
+    await online(4);
+    // Heartbeats make a site online; announcements need its event stream open too.
+    await waitFor('site-d to open its session again', 30_000, () =>
+      fs.readFileSync(path.join(fx.dir, 'site-d.log'), 'utf8').split('"msg":"session open"').length > 2
+        ? true
+        : undefined,
+    );
+    expect((await admin(fx, 'POST', `/api/v1/federations/${FEDERATION}/rounds`, {})).status).toBe(201);
+    await killWhen(2, (r) => r.inputsFrom.includes('site-d'));
+    const r = await finished(2);
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'completed', reason: null });
+    expect([...r.inputsFrom].sort()).toEqual(SITES);
+    // site-d spent its budget on this round: its input is in the released sum.
+    expect(ledgerLabels(dirs['site-d']!)).toEqual([`${FEDERATION}#2`]);
+  });
+});
