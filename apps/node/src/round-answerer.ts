@@ -136,12 +136,18 @@ export function evaluationFromAnnouncement(
       `min_survivors ${a.minSurvivors} is outside [1, ${n}]`,
     );
   const base = { classes: a.numClasses, maxRecords: Math.max(1, testRecords), noise: null };
-  const spec: EvaluationSpec = {
+  let spec: EvaluationSpec = {
     ...base,
     noise: noiseFromAnnouncement(a, planEvaluation(base).l2, allowNonPrivate),
   };
-  const plan = planEvaluation(spec);
-  checkPlan(a, plan, `${testRecords} test records`, 'the federation counts fewer test records per site');
+  let plan = planEvaluation(spec);
+  // A test split larger than the federation counts is truncated to what the announced bound allows.
+  const allowed = a.maxInput - (plan.maxInput - spec.maxRecords);
+  if (plan.maxInput > a.maxInput && allowed >= 1) {
+    spec = { ...spec, maxRecords: allowed };
+    plan = planEvaluation(spec);
+  }
+  checkPlan(a, plan, `${spec.maxRecords} test records`, 'the announcement leaves no room for any record');
   return { spec, plan };
 }
 

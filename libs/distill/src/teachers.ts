@@ -1,6 +1,7 @@
 import { type Dataset, miniBatches, selectSamples, Standardizer } from '@fedistill/data';
-import { type ExecutionProvider, mlp, Predictor, Trainer } from '@fedistill/engine';
+import { type ExecutionProvider, mlp, type ModelValues, Predictor, Trainer } from '@fedistill/engine';
 import { partition } from './partition';
+import { ExperimentRandom } from './seeded';
 
 /** How a site trains its teachers. */
 export interface TeacherTrainingOptions {
@@ -18,6 +19,33 @@ export interface TeacherTrainingOptions {
   readonly provider?: ExecutionProvider;
   /** Called after each teacher's epoch. */
   readonly onProgress?: (p: { teacher: number; epoch: number; loss: number }) => void;
+  /**
+   * Keep each teacher's weights and partition so that {@link TeacherEnsemble.digestAndRevisit}
+   * can fine-tune them between rounds (costs the memory of the weights); default false.
+   */
+  readonly keepTrainingState?: boolean;
+}
+
+/** How {@link TeacherEnsemble.digestAndRevisit} fine-tunes the teachers between rounds. */
+export interface RevisitOptions {
+  /** Epochs on the released targets of the public reference inputs (FedMD's digest), >= 0. */
+  readonly digestEpochs: number;
+  /** Epochs on each teacher's own partition afterwards (FedMD's revisit), >= 0. */
+  readonly localEpochs: number;
+  /** Samples per step; capped at the smaller of the two training sets. */
+  readonly batchSize: number;
+  /** Adam learning rate; default 1e-3 (fine-tuning, ten times below training's default). */
+  readonly learningRate?: number;
+  readonly seed: number;
+  readonly threads?: number;
+  readonly provider?: ExecutionProvider;
+}
+
+/** What a site keeps to fine-tune its teachers: their weights and (standardized) partitions. */
+interface TrainingState {
+  readonly hidden: readonly number[];
+  readonly parts: readonly Dataset[];
+  readonly values: ModelValues[];
 }
 
 function softmaxRows(logits: Float32Array, classes: number, temperature: number): Float32Array {
@@ -47,9 +75,14 @@ export class TeacherEnsemble {
     private readonly standardizer: Standardizer | undefined,
     readonly inputShape: readonly number[],
     readonly classes: number,
-    /** The teachers as inference-only ONNX models. */
-    readonly models: readonly Uint8Array[],
+    private readonly teacherModels: Uint8Array[],
+    private readonly training?: TrainingState,
   ) {}
+
+  /** The teachers as inference-only ONNX models. */
+  get models(): readonly Uint8Array[] {
+    return this.teacherModels;
+  }
 
   /** Trains `teachers` MLPs on disjoint IID partitions of `data`. */
   static async train(data: Dataset, o: TeacherTrainingOptions): Promise<TeacherEnsemble> {
@@ -61,13 +94,25 @@ export class TeacherEnsemble {
     const scaled = standardizer.apply(data);
     const parts = partition(scaled.labels, o.teachers, { kind: 'iid' }, o.seed);
     const models: Uint8Array[] = [];
-    for (const [t, indices] of parts.entries()) {
-      models.push(await trainOne(selectSamples(scaled, indices), o, t));
+    const values: ModelValues[] = [];
+    const partData = parts.map((indices) => selectSamples(scaled, indices));
+    for (const [t, part] of partData.entries()) {
+      const trained = await trainOne(part, o, t);
+      models.push(trained.model);
+      values.push(trained.values);
     }
     const predictors = await Promise.all(
       models.map((m) => Predictor.create(m, data.featureShape, { threads: o.threads, provider: o.provider })),
     );
-    return new TeacherEnsemble(predictors, standardizer, data.featureShape, data.numClasses, models);
+    const training = o.keepTrainingState ? { hidden: o.hidden, parts: partData, values } : undefined;
+    return new TeacherEnsemble(
+      predictors,
+      standardizer,
+      data.featureShape,
+      data.numClasses,
+      models,
+      training,
+    );
   }
 
   /**
@@ -97,7 +142,7 @@ export class TeacherEnsemble {
         );
       predictors.push(p);
     }
-    return new TeacherEnsemble(predictors, undefined, inputShape, classes, models);
+    return new TeacherEnsemble(predictors, undefined, inputShape, classes, [...models]);
   }
 
   get size(): number {
@@ -115,6 +160,77 @@ export class TeacherEnsemble {
     );
   }
 
+  /**
+   * FedMD's digest and revisit (Li and Wang 2019, arXiv:1910.03581, §2 "Communicate, Digest,
+   * Revisit"; DS-FL's local update on the shared soft targets, Itahara et al., arXiv:2008.06180,
+   * §III): each teacher is fine-tuned `digestEpochs` on the `n` public reference inputs `x` (raw,
+   * row-major) towards the released `targets` ([n, classes] probabilities), then `localEpochs` on
+   * its own partition, and replaces its predictor. Needs `keepTrainingState` at training.
+   *
+   * Privacy: `targets` must be a released (noised) aggregate; fine-tuning on it is
+   * post-processing. The revisit touches only the teacher's own partition, and partitions stay
+   * disjoint, so in the next round a record still changes one teacher's contribution, given the
+   * earlier releases (adaptive composition; the accountant charges every round).
+   */
+  async digestAndRevisit(
+    x: Float32Array,
+    n: number,
+    targets: Float32Array,
+    o: RevisitOptions,
+  ): Promise<void> {
+    const training = this.training;
+    if (!training || !this.standardizer)
+      throw new RangeError('digest and revisit need teachers trained here with keepTrainingState');
+    for (const [field, v] of [
+      ['digestEpochs', o.digestEpochs],
+      ['localEpochs', o.localEpochs],
+    ] as const)
+      if (!Number.isInteger(v) || v < 0) throw new RangeError(`'${field}' must be an integer >= 0`);
+    const per = this.inputShape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(n) || n < 0 || x.length !== n * per)
+      throw new RangeError(`'x' must hold ${n} inputs of ${per} features`);
+    if (targets.length !== n * this.classes)
+      throw new RangeError(`'targets' must hold ${n} rows of ${this.classes} probabilities`);
+    const reference = this.standardizer.apply(datasetOf(x, n, this.inputShape, this.classes)).features;
+    const k = this.classes;
+    for (const [t, part] of training.parts.entries()) {
+      const batchSize = Math.max(1, Math.min(o.batchSize, n > 0 ? n : part.count, part.count));
+      // The distillation loss at T = 1 with one-hot rows is the cross-entropy, so one trainer
+      // serves both phases.
+      const trainer = await Trainer.create({
+        model: mlp({ inputShape: this.inputShape, hidden: training.hidden, outputs: k }),
+        loss: { kind: 'distillation', temperature: 1 },
+        optimizer: { kind: 'adam', lr: o.learningRate ?? 1e-3 },
+        batchSize,
+        seed: o.seed * 1000 + t,
+        threads: o.threads,
+        provider: o.provider,
+        initial: training.values[t],
+      });
+      try {
+        const rng = new ExperimentRandom(o.seed * 1000 + t);
+        for (let e = 0; e < o.digestEpochs && n > 0; e += 1)
+          await trainer.trainEpoch(softBatches(reference, targets, n, per, k, batchSize, rng));
+        const oneHot = new Float32Array(part.count * k);
+        part.labels.forEach((label, i) => (oneHot[i * k + label] = 1));
+        for (let e = 0; e < o.localEpochs; e += 1)
+          await trainer.trainEpoch(softBatches(part.features, oneHot, part.count, per, k, batchSize, rng));
+        const snapshot = trainer.snapshot();
+        training.values[t] = { params: snapshot.params, buffers: snapshot.buffers };
+        const model = trainer.exportInference();
+        const predictor = await Predictor.create(model, this.inputShape, {
+          threads: o.threads,
+          provider: o.provider,
+        });
+        await this.predictors[t]?.dispose();
+        this.predictors[t] = predictor;
+        this.teacherModels[t] = model;
+      } finally {
+        await trainer.dispose();
+      }
+    }
+  }
+
   async dispose(): Promise<void> {
     await Promise.all(this.predictors.map((p) => p.dispose()));
   }
@@ -124,7 +240,35 @@ function datasetOf(x: Float32Array, n: number, shape: readonly number[], classes
   return { features: x, labels: new Int32Array(n), count: n, featureShape: shape, numClasses: classes };
 }
 
-async function trainOne(data: Dataset, o: TeacherTrainingOptions, t: number): Promise<Uint8Array> {
+// Shuffled full batches of (x, soft target) rows; the last partial batch is dropped.
+function softBatches(
+  x: Float32Array,
+  y: Float32Array,
+  n: number,
+  per: number,
+  classes: number,
+  batchSize: number,
+  rng: ExperimentRandom,
+): Array<{ x: Float32Array; y: Float32Array }> {
+  const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+  const batches = [];
+  for (let s = 0; s + batchSize <= n; s += batchSize) {
+    const bx = new Float32Array(batchSize * per);
+    const by = new Float32Array(batchSize * classes);
+    order.slice(s, s + batchSize).forEach((i, j) => {
+      bx.set(x.subarray(i * per, (i + 1) * per), j * per);
+      by.set(y.subarray(i * classes, (i + 1) * classes), j * classes);
+    });
+    batches.push({ x: bx, y: by });
+  }
+  return batches;
+}
+
+async function trainOne(
+  data: Dataset,
+  o: TeacherTrainingOptions,
+  t: number,
+): Promise<{ model: Uint8Array; values: ModelValues }> {
   const batchSize = Math.max(1, Math.min(o.batchSize, data.count));
   const trainer = await Trainer.create({
     model: mlp({ inputShape: data.featureShape, hidden: o.hidden, outputs: data.numClasses }),
@@ -143,7 +287,10 @@ async function trainOne(data: Dataset, o: TeacherTrainingOptions, t: number): Pr
       const { meanLoss } = await trainer.trainEpoch(batches);
       o.onProgress?.({ teacher: t, epoch, loss: meanLoss });
     }
-    return trainer.exportInference();
+    const model = trainer.exportInference();
+    if (!o.keepTrainingState) return { model, values: { params: new Map(), buffers: new Map() } };
+    const snapshot = trainer.snapshot();
+    return { model, values: { params: snapshot.params, buffers: snapshot.buffers } };
   } finally {
     await trainer.dispose();
   }

@@ -40,4 +40,25 @@ describe(parseSimulationConfig.name, () => {
     );
     expect(() => parseSimulationConfig('sites: 3')).toThrow(/\(top level\)/);
   });
+
+  it('reads the multi-round revisit and the least-confident strategy', () => {
+    const sut = parseSimulationConfig({
+      ...minimal,
+      rounds: 3,
+      revisit: { digestEpochs: 2 },
+      queries: { perRound: 50, strategy: 'least-confident' },
+    });
+    expect(sut.revisit).toEqual({ digestEpochs: 2, localEpochs: 1 });
+    expect(sut.queries.strategy).toBe('least-confident');
+    expect(parseSimulationConfig(minimal).revisit).toBeUndefined();
+    expect(() => parseSimulationConfig({ ...minimal, revisit: {} })).toThrow(
+      "config: 'revisit' needs 'rounds' >= 2 (it acts between rounds)",
+    );
+    expect(() => parseSimulationConfig({ ...minimal, rounds: 2, revisit: { epochs: 1 } })).toThrow(
+      /revisit: Unrecognized key/,
+    );
+    expect(() =>
+      parseSimulationConfig({ ...minimal, queries: { perRound: 5, strategy: 'entropy' } }),
+    ).toThrow(/queries\.strategy/);
+  });
 });

@@ -59,6 +59,14 @@ const schema = z
     referenceSize: count,
     testFraction: z.number().gt(0).max(0.5).default(0.2),
     rounds: count.default(1),
+    revisit: z
+      .object({
+        digestEpochs: z.number().int().min(0).default(1),
+        localEpochs: z.number().int().min(0).default(1),
+        learningRate: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
     queries: z
       .object({ perRound: count, strategy: z.enum(['random', 'least-confident']).default('random') })
       .strict(),

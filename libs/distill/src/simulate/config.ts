@@ -81,6 +81,17 @@ export interface SimulationConfig {
   /** Fraction of the records held out for testing, in (0, 0.5] (ignored for fashion-mnist). */
   readonly testFraction: number;
   readonly rounds: number;
+  /**
+   * Multi-round FedMD/DS-FL option: after every round but the last, each site fine-tunes its
+   * teachers on the released targets of the answered reference inputs (digest) and then on
+   * their own partitions (revisit). Off when absent.
+   */
+  readonly revisit?: {
+    readonly digestEpochs: number;
+    readonly localEpochs: number;
+    /** Adam learning rate of the fine-tuning; default 1e-3. */
+    readonly learningRate?: number;
+  };
   readonly queries: { readonly perRound: number; readonly strategy: QueryStrategy['kind'] };
   readonly summary: 'soft-labels' | 'votes';
   readonly aggregation: SimulationAggregation;
@@ -136,6 +147,16 @@ export function validateSimulationConfig(c: SimulationConfig): void {
       "'queries.perRound' x 'rounds' must not exceed 'referenceSize' (each input is asked once)",
     );
   int('seed', c.seed, 0);
+  if (c.revisit) {
+    int('revisit.digestEpochs', c.revisit.digestEpochs, 0);
+    int('revisit.localEpochs', c.revisit.localEpochs, 0);
+    if (c.revisit.digestEpochs + c.revisit.localEpochs === 0)
+      throw new RangeError("'revisit' needs 'digestEpochs' or 'localEpochs' >= 1");
+    const lr = c.revisit.learningRate;
+    if (lr !== undefined && !(lr > 0 && Number.isFinite(lr)))
+      throw new RangeError("'revisit.learningRate' must be a finite number > 0");
+    if (c.rounds < 2) throw new RangeError("'revisit' needs 'rounds' >= 2 (it acts between rounds)");
+  }
   if (c.aggregation.kind === 'era' && !(c.aggregation.temperature > 0 && c.aggregation.temperature <= 1))
     throw new RangeError("'aggregation.temperature' must be in (0, 1]");
   if (
