@@ -281,4 +281,48 @@ describe('rounds answered by node processes', () => {
       expect(Number(sent[0]!.epsilon)).toBeCloseTo(evaluationEpsilon, 9);
     }
   });
+
+  it("refuses to open a round past the federation's epsilon cap or its number of rounds, opening nothing", async () => {
+    const { sha256 } = (
+      await admin<{ referenceSet: { sha256: string } }>(fx, 'GET', '/api/v1/federations/strict')
+    ).body.referenceSet;
+    const members = ['st-marys', 'riverside', 'eastgate'];
+    for (const [id, extra] of [
+      ['capped', { privacy: { mechanism: 'skellam', noiseMultiplier: Z, epsilonCap: eps1 * 1.2 } }],
+      ['short', { privacy: { mechanism: 'skellam', noiseMultiplier: Z, epsilonCap: 50 } }],
+    ] as const) {
+      const created = await admin(fx, 'POST', '/api/v1/federations', {
+        id,
+        labels: ['malignant', 'benign'],
+        input: { shape: [30] },
+        referenceSet: { sha256 },
+        student: { architecture: 'mlp', hidden: [8] },
+        ...extra,
+        rounds: { minSites: 2, queriesPerRound: QUERIES, maxRounds: id === 'short' ? 1 : 5 },
+      });
+      expect(created.status).toBe(201);
+      for (const site of members) await admin(fx, 'POST', `/api/v1/federations/${id}/sites`, { site });
+    }
+    await waitFor('the new reference sets', 60_000, () =>
+      members.every((s) =>
+        ['capped', 'short'].every((f) =>
+          fs.existsSync(path.join(dirs[s]!, 'federations', f, 'reference.npy')),
+        ),
+      )
+        ? true
+        : undefined,
+    );
+    for (const id of ['capped', 'short']) expect((await round(id, 1)).status).toBe('completed');
+    const capped = await admin<{ error: string }>(fx, 'POST', '/api/v1/federations/capped/rounds', {});
+    expect(capped).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/past its privacy.epsilonCap/) },
+    });
+    const short = await admin<{ error: string }>(fx, 'POST', '/api/v1/federations/short/rounds', {});
+    expect(short).toMatchObject({ status: 400, body: { error: expect.stringMatching(/rounds.maxRounds/) } });
+    for (const id of ['capped', 'short']) {
+      const { body } = await admin<{ rounds: RoundView[] }>(fx, 'GET', `/api/v1/federations/${id}/rounds`);
+      expect(body.rounds).toHaveLength(1);
+    }
+  });
 });

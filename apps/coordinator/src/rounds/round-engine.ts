@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { CoordinatorStore } from '@fedistill/registry';
+import { RdpAccountant } from '@fedistill/dp';
+import type { CoordinatorStore, RoundRecord } from '@fedistill/registry';
 import {
+  decodeState,
   type KeyAdvertisement,
   type KeyRoster,
   type MaskedInput,
@@ -23,7 +25,9 @@ import type { Transcript } from '../domain/transcript';
 import type { FederationService } from '../federation/federation.service';
 import { LiveRound } from './live-round';
 import { announcementEvent, WIRE_STAGE } from './round-events';
-import { planEvaluationRound, planRound, type RoundPlan, type StageName } from './round-plan';
+import { planEvaluationRound, planRound, releasePlanOf, type RoundPlan, type StageName } from './round-plan';
+import type { RoundSnapshot } from './live-round';
+import type { FederationSpec } from '../federation/federation-spec';
 import { type RoundView, viewOf } from './round-view';
 
 /**
@@ -98,6 +102,11 @@ export class RoundEngine {
     }
     const previous = await this.store.rounds.list(federationId);
     const roundNumber = (previous.at(-1)?.round ?? 0) + 1;
+    const counted = previous.filter((r) => r.status !== 'abandoned').length;
+    if (counted >= federation.rounds.maxRounds)
+      throw new RequestInvalidError(
+        `federation '${federationId}' has had its ${federation.rounds.maxRounds} rounds (rounds.maxRounds; abandoned rounds do not count)`,
+      );
     let plan: RoundPlan;
     if (evaluate) {
       const student =
@@ -115,6 +124,7 @@ export class RoundEngine {
       const reference = await this.federations.referenceRows(federationId);
       plan = planRound(federation, roundNumber, online, reference, this.now());
     }
+    checkEpsilonCap(federation, plan, previous);
     const round = new LiveRound(
       plan,
       SecAggCoordinator.create({
@@ -394,4 +404,32 @@ export class RoundEngine {
     if (c.stage === 'done' && live.plan.kind !== 'evaluation')
       for (const listener of this.completionListeners) listener(fed, live.plan.round);
   }
+}
+
+/**
+ * Refuses a round that would take the federation past its privacy.epsilonCap: the releases of
+ * every completed round (distillation and evaluation) and of the new one, composed in the RDP
+ * accountant at the federation's delta. This is the operator's own cap; each site still
+ * enforces its own limit on its own ledger, whatever the coordinator does.
+ */
+function checkEpsilonCap(
+  federation: FederationSpec,
+  plan: RoundPlan,
+  previous: readonly RoundRecord[],
+): void {
+  const cap = federation.privacy.epsilonCap;
+  const next = releasePlanOf(plan).mechanism;
+  if (cap === undefined || !next) return;
+  const accountant = new RdpAccountant();
+  for (const r of previous) {
+    if (r.status !== 'completed') continue;
+    const mechanism = releasePlanOf(decodeState<RoundSnapshot>(r.engine).plan).mechanism;
+    if (mechanism) accountant.add(mechanism, 1);
+  }
+  const before = accountant.epsilon(federation.privacy.delta).epsilon;
+  const after = accountant.add(next, 1).epsilon(federation.privacy.delta).epsilon;
+  if (after > cap)
+    throw new RequestInvalidError(
+      `round ${plan.round} would bring federation '${federation.id}' from epsilon ${before.toFixed(4)} to ${after.toFixed(4)} (delta ${federation.privacy.delta}), past its privacy.epsilonCap ${cap}`,
+    );
 }
