@@ -254,6 +254,7 @@ export interface AnswererOptions {
 export class RoundAnswerer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly handled = new Map<string, Promise<RoundAnswer>>();
 
   constructor(private readonly o: AnswererOptions) {}
 
@@ -293,8 +294,13 @@ export class RoundAnswerer {
 
   /** Answers (or declines) one announced round; rounds queue one after another. */
   handle(a: RoundAnnouncement): Promise<RoundAnswer> {
+    // The coordinator may announce a round again (after this node reconnects): answer it once.
+    const label = a.round ? `${a.round.federationId}#${a.round.round}` : '';
+    const earlier = this.handled.get(label);
+    if (earlier) return earlier;
     const next = this.queue.then(() => this.answer(a));
     this.queue = next.catch(() => undefined);
+    if (label) this.handled.set(label, next);
     return next;
   }
 

@@ -75,7 +75,7 @@ export class GrpcServerHost {
       ),
       secureService(
         NodeSessionService,
-        nodeSessionMethods(hub, federations, heartbeatIntervalMs),
+        nodeSessionMethods(hub, federations, heartbeatIntervalMs, rounds),
         auth,
         this.log,
       ),

@@ -13,6 +13,7 @@ import {
 } from '@fedistill/wire';
 import type { EnrolmentService } from '../domain/enrolment.service';
 import type { NodeEventHub } from '../domain/node-event-hub';
+import type { RoundEngine } from '../rounds/round-engine';
 import type { FederationService } from '../federation/federation.service';
 import type { CallContext, MethodSpec } from './secure-service';
 
@@ -49,6 +50,7 @@ export function nodeSessionMethods(
   hub: NodeEventHub,
   federations: FederationService,
   heartbeatIntervalMs: number,
+  rounds?: Pick<RoundEngine, 'pendingAnnouncements'>,
   now: () => number = Date.now,
 ): Record<keyof typeof NodeSessionService, MethodSpec> {
   return {
@@ -77,6 +79,10 @@ export function nodeSessionMethods(
         stream.on('close', unsubscribe);
         const federationIds = await federations.idsOf(site);
         hub.push(site, { $case: 'welcome', value: { siteName: site, federationIds } });
+        // A site that (re)connects while a round it is invited to still waits for its keys
+        // gets that round's announcement again: an announcement pushed while it was away is
+        // not lost.
+        for (const event of (await rounds?.pendingAnnouncements(site)) ?? []) hub.push(site, event);
       },
     },
     getFederation: {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RdpAccountant } from '@fedistill/dp';
+import type { NodeEvent } from '@fedistill/wire';
 import type { CoordinatorStore, RoundRecord } from '@fedistill/registry';
 import {
   decodeState,
@@ -147,6 +148,22 @@ export class RoundEngine {
     });
     for (const p of plan.participants) this.hub.push(p.siteName, announcementEvent(plan, federation));
     return viewOf(round);
+  }
+
+  /**
+   * Announcements of the open rounds that still wait for `site`'s keys (it is invited, the key
+   * stage is open, and it has neither advertised keys nor declined).
+   */
+  async pendingAnnouncements(site: string): Promise<NodeEvent['event'][]> {
+    const events: NodeEvent['event'][] = [];
+    for (const live of this.live.values()) {
+      const siteId = live.participant(site);
+      if (siteId === undefined || live.stage !== 'keys') continue;
+      if (live.coordinator.state.adverts.some((a) => a.siteId === siteId)) continue;
+      if (live.declines.some((d) => d.site === site)) continue;
+      events.push(announcementEvent(live.plan, await this.federations.get(live.plan.federationId)));
+    }
+    return events;
   }
 
   async status(federationId: string): Promise<RoundView[]> {
