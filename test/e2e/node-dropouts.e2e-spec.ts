@@ -1,8 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse, stringify } from 'yaml';
-import { npyInputs, splitDemoData, writeHospitalCsv } from '../../apps/cli/src/demo/demo-data';
+import { type DemoSplit, splitDemoData } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import {
   admin,
@@ -13,6 +12,7 @@ import {
   startCoordinatorProcess,
   waitFor,
 } from './support/processes';
+import { createBreastCancerFederation, prepareSiteNode, uploadReference } from './support/site-nodes';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SITES = ['site-a', 'site-b', 'site-c', 'site-d'];
@@ -36,22 +36,10 @@ describe('node processes killed mid-round', () => {
   let fx: CoordinatorFixture;
   const nodes = new Map<string, ChildProcess>();
   const dirs: Record<string, string> = {};
+  let split: DemoSplit;
 
   function startNode(site: string): void {
     nodes.set(site, spawnCli(['node', 'start', '--dir', dirs[site]!], path.join(fx.dir, `${site}.log`)));
-  }
-
-  function configure(site: string, drill?: 'keys' | 'input'): void {
-    const file = path.join(dirs[site]!, 'node.yaml');
-    const config = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-    Object.assign(config, {
-      data: { train: 'data/records.csv', labelColumn: 'diagnosis', testFraction: 0.25 },
-      teachers: { count: 4, hidden: [8], epochs: 10, batchSize: 8 },
-      privacy: { epsilonLimit: 100, delta: 1e-5 },
-    });
-    if (drill) config.drill = { stopAfter: drill };
-    else delete config.drill;
-    fs.writeFileSync(file, stringify(config));
   }
 
   const online = async (expected: number) =>
@@ -67,27 +55,19 @@ describe('node processes killed mid-round', () => {
   beforeAll(async () => {
     // Liveness generous enough for a loaded machine, short enough to see a killed node go.
     fx = await startCoordinatorProcess({ heartbeatInterval: '500ms', offlineAfter: '4s' });
-    const split = await splitDemoData(REPO, SITES.length);
+    split = await splitDemoData(REPO, SITES.length);
     for (const [i, site] of SITES.entries()) {
       dirs[site] = await enrolNodeWithCli(fx, site);
-      writeHospitalCsv(path.join(dirs[site]!, 'data', 'records.csv'), split.hospitals[i]!);
-      configure(site, site === 'site-d' ? 'keys' : undefined);
+      configure(site, i, site === 'site-d' ? 'keys' : undefined);
       startNode(site);
     }
-    const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${fx.operatorToken}`, 'content-type': 'application/octet-stream' },
-      body: npyInputs(split.reference),
-    });
-    const { sha256 } = (await upload.json()) as { sha256: string };
-    const created = await admin(fx, 'POST', '/api/v1/federations', {
+    await createBreastCancerFederation(fx, {
       id: FEDERATION,
-      labels: ['malignant', 'benign'],
-      input: { shape: [30] },
-      referenceSet: { sha256 },
-      student: { architecture: 'mlp', hidden: [8] },
-      privacy: { mechanism: 'skellam', noiseMultiplier: 1.5, epsilonCap: 50 },
-      secureAggregation: { dropoutTolerance: 1 },
+      referenceSha256: await uploadReference(fx, split.reference),
+      members: SITES,
+      dirs,
+      noiseMultiplier: 1.5,
+      dropoutTolerance: 1,
       // Short stages: a killed node is waited for until its stage's deadline.
       rounds: {
         minSites: 3,
@@ -95,15 +75,15 @@ describe('node processes killed mid-round', () => {
         deadlines: { advertiseKeys: '10s', shareKeys: '6s', maskedInput: '10s', unmask: '6s' },
       },
     });
-    expect(created.status).toBe(201);
-    for (const site of SITES) await admin(fx, 'POST', `/api/v1/federations/${FEDERATION}/sites`, { site });
     await online(4);
-    await waitFor('every reference set', 60_000, () =>
-      SITES.every((s) => fs.existsSync(path.join(dirs[s]!, 'federations', FEDERATION, 'reference.npy')))
-        ? true
-        : undefined,
-    );
   });
+
+  const configure = (site: string, i: number, drill?: 'keys' | 'input') =>
+    prepareSiteNode(dirs[site]!, split.hospitals[i]!, {
+      teachers: { count: 4, hidden: [8], epochs: 10, batchSize: 8 },
+      epsilonLimit: 100,
+      drill,
+    });
 
   afterAll(async () => {
     for (const n of nodes.values()) n.kill('SIGTERM');
@@ -154,7 +134,7 @@ describe('node processes killed mid-round', () => {
   });
 
   it('includes a node killed after it sent its masked input: the others reveal what removes its masks', async () => {
-    configure('site-d', 'input');
+    configure('site-d', 3, 'input');
     startNode('site-d');
     await online(4);
     // Its heartbeat makes the restarted site online before its event stream may be open; the

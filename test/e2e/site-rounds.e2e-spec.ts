@@ -3,10 +3,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { parse, stringify } from 'yaml';
 import { PrivacyLedger } from '@fedistill/dp';
 import { planEvaluation, planReleaseSpec } from '@fedistill/distill';
-import { npyInputs, splitDemoData, writeHospitalCsv } from '../../apps/cli/src/demo/demo-data';
+import { splitDemoData } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import {
   admin,
@@ -17,6 +16,7 @@ import {
   startCoordinatorProcess,
   waitFor,
 } from './support/processes';
+import { createBreastCancerFederation, prepareSiteNode, uploadReference } from './support/site-nodes';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SITES = ['st-marys', 'riverside', 'northgate'];
@@ -77,6 +77,7 @@ describe('rounds answered by node processes', () => {
   let fx: CoordinatorFixture;
   const nodes: ChildProcess[] = [];
   const dirs: Record<string, string> = {};
+  let referenceSha256 = '';
   const eps1 = epsilonOf(1);
   const eps2 = epsilonOf(2);
 
@@ -86,53 +87,37 @@ describe('rounds answered by node processes', () => {
     for (const [i, site] of ALL.entries()) {
       const dir = await enrolNodeWithCli(fx, site);
       dirs[site] = dir;
-      writeHospitalCsv(path.join(dir, 'data', 'records.csv'), split.hospitals[i]!);
-      const config = parse(fs.readFileSync(path.join(dir, 'node.yaml'), 'utf8')) as Record<string, unknown>;
-      Object.assign(config, {
-        data: { train: 'data/records.csv', labelColumn: 'diagnosis', testFraction: 0.25 },
+      prepareSiteNode(dir, split.hospitals[i]!, {
         teachers: { count: 5, hidden: [8], epochs: 15, batchSize: 8 },
         // northgate can afford one round of these federations but not two.
-        privacy: { epsilonLimit: site === 'northgate' ? (eps1 + eps2) / 2 : 100, delta: 1e-5 },
+        epsilonLimit: site === 'northgate' ? (eps1 + eps2) / 2 : 100,
       });
-      fs.writeFileSync(path.join(dir, 'node.yaml'), stringify(config));
       nodes.push(spawnCli(['node', 'start', '--dir', dir], path.join(fx.dir, `${site}.log`)));
     }
-    const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${fx.operatorToken}`, 'content-type': 'application/octet-stream' },
-      body: npyInputs(split.reference),
-    });
-    const { sha256 } = (await upload.json()) as { sha256: string };
-    for (const [id, dropoutTolerance] of [
-      ['strict', 0],
-      ['tolerant', 1],
-    ] as const) {
-      const created = await admin(fx, 'POST', '/api/v1/federations', {
-        id,
-        labels: ['malignant', 'benign'],
-        input: { shape: [30] },
-        referenceSet: { sha256 },
-        student: { architecture: 'mlp', hidden: [8] },
-        privacy: { mechanism: 'skellam', noiseMultiplier: Z, epsilonCap: 50 },
-        secureAggregation: { dropoutTolerance },
-        rounds: { minSites: 2, queriesPerRound: QUERIES },
-      });
-      expect(created.status).toBe(201);
-      for (const site of id === 'strict' ? SITES : ALL)
-        await admin(fx, 'POST', `/api/v1/federations/${id}/sites`, { site });
-    }
-    await waitFor('every node online with both reference sets', 60_000, async () => {
+    referenceSha256 = await uploadReference(fx, split.reference);
+    await federation('strict', SITES, { dropoutTolerance: 0 });
+    await federation('tolerant', ALL, { dropoutTolerance: 1 });
+    await waitFor('every node online', 60_000, async () => {
       const { body } = await admin<{ sites: { online: boolean }[] }>(fx, 'GET', '/api/v1/sites');
-      const synced = ALL.every((s) =>
-        ['strict', 'tolerant']
-          .filter((f) => f === 'tolerant' || s !== 'eastgate')
-          .every((f) => fs.existsSync(path.join(dirs[s]!, 'federations', f, 'reference.npy'))),
-      );
-      return body.sites.length === ALL.length && body.sites.every((s) => s.online) && synced
-        ? true
-        : undefined;
+      return body.sites.length === ALL.length && body.sites.every((s) => s.online) ? true : undefined;
     });
   });
+
+  const federation = (
+    id: string,
+    members: readonly string[],
+    o: { dropoutTolerance?: number; epsilonCap?: number; maxRounds?: number } = {},
+  ) =>
+    createBreastCancerFederation(fx, {
+      id,
+      referenceSha256,
+      members,
+      dirs,
+      noiseMultiplier: Z,
+      epsilonCap: o.epsilonCap,
+      dropoutTolerance: o.dropoutTolerance,
+      rounds: { minSites: 2, queriesPerRound: QUERIES, maxRounds: o.maxRounds ?? 5 },
+    });
 
   afterAll(async () => {
     for (const n of nodes) n.kill('SIGTERM');
@@ -283,35 +268,9 @@ describe('rounds answered by node processes', () => {
   });
 
   it("refuses to open a round past the federation's epsilon cap or its number of rounds, opening nothing", async () => {
-    const { sha256 } = (
-      await admin<{ referenceSet: { sha256: string } }>(fx, 'GET', '/api/v1/federations/strict')
-    ).body.referenceSet;
     const members = ['st-marys', 'riverside', 'eastgate'];
-    for (const [id, extra] of [
-      ['capped', { privacy: { mechanism: 'skellam', noiseMultiplier: Z, epsilonCap: eps1 * 1.2 } }],
-      ['short', { privacy: { mechanism: 'skellam', noiseMultiplier: Z, epsilonCap: 50 } }],
-    ] as const) {
-      const created = await admin(fx, 'POST', '/api/v1/federations', {
-        id,
-        labels: ['malignant', 'benign'],
-        input: { shape: [30] },
-        referenceSet: { sha256 },
-        student: { architecture: 'mlp', hidden: [8] },
-        ...extra,
-        rounds: { minSites: 2, queriesPerRound: QUERIES, maxRounds: id === 'short' ? 1 : 5 },
-      });
-      expect(created.status).toBe(201);
-      for (const site of members) await admin(fx, 'POST', `/api/v1/federations/${id}/sites`, { site });
-    }
-    await waitFor('the new reference sets', 60_000, () =>
-      members.every((s) =>
-        ['capped', 'short'].every((f) =>
-          fs.existsSync(path.join(dirs[s]!, 'federations', f, 'reference.npy')),
-        ),
-      )
-        ? true
-        : undefined,
-    );
+    await federation('capped', members, { epsilonCap: eps1 * 1.2 });
+    await federation('short', members, { maxRounds: 1 });
     for (const id of ['capped', 'short']) expect((await round(id, 1)).status).toBe('completed');
     const capped = await admin<{ error: string }>(fx, 'POST', '/api/v1/federations/capped/rounds', {});
     expect(capped).toMatchObject({

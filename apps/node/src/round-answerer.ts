@@ -60,6 +60,17 @@ export type RoundAnswer =
   /** The coordinator closed the round (abandoned, say) before this site finished its part. */
   | { readonly status: 'ended'; readonly round: string; readonly reason: string };
 
+const refuse = (m: string) => new RoundRefusal(DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED, m);
+
+/** What every kind of round must agree on with the site: the classes, and a sane survivor floor. */
+function checkCommon(a: RoundAnnouncement, schema: FederationSchema): void {
+  if (a.numClasses !== schema.labels.length)
+    throw refuse(`the round has ${a.numClasses} classes; the federation has ${schema.labels.length}`);
+  const n = a.participants.length;
+  if (!(a.minSurvivors >= 1 && a.minSurvivors <= n))
+    throw refuse(`min_survivors ${a.minSurvivors} is outside [1, ${n}]`);
+}
+
 /**
  * The release a round announcement describes, recomputed by the site from the announced
  * parameters alone (libs/distill release.ts: the same calibration as the coordinator and the
@@ -77,9 +88,7 @@ export function releaseFromAnnouncement(
   teachers: number,
   allowNonPrivate: boolean,
 ): { spec: ReleaseSpec; plan: ReleasePlan } {
-  const refuse = (m: string) => new RoundRefusal(DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED, m);
-  if (a.numClasses !== schema.labels.length)
-    throw refuse(`the round has ${a.numClasses} classes; the federation has ${schema.labels.length}`);
+  checkCommon(a, schema);
   const summary =
     a.summaryKind === SummaryKind.SUMMARY_KIND_VOTES
       ? 'votes'
@@ -90,9 +99,6 @@ export function releaseFromAnnouncement(
   if (a.queryIndices.length === 0) throw refuse('the round asks no queries');
   if (summary === 'soft-labels' && !(a.quantizationScale >= 1))
     throw refuse(`quantization scale ${a.quantizationScale} must be >= 1`);
-  const n = a.participants.length;
-  if (!(a.minSurvivors >= 1 && a.minSurvivors <= n))
-    throw refuse(`min_survivors ${a.minSurvivors} is outside [1, ${n}]`);
   const base: ReleaseSpec = {
     summary,
     queries: a.queryIndices.length,
@@ -124,17 +130,7 @@ export function evaluationFromAnnouncement(
   testRecords: number,
   allowNonPrivate: boolean,
 ): { spec: EvaluationSpec; plan: ReleasePlan } {
-  if (a.numClasses !== schema.labels.length)
-    throw new RoundRefusal(
-      DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED,
-      `the round has ${a.numClasses} classes; the federation has ${schema.labels.length}`,
-    );
-  const n = a.participants.length;
-  if (!(a.minSurvivors >= 1 && a.minSurvivors <= n))
-    throw new RoundRefusal(
-      DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED,
-      `min_survivors ${a.minSurvivors} is outside [1, ${n}]`,
-    );
+  checkCommon(a, schema);
   const base = { classes: a.numClasses, maxRecords: Math.max(1, testRecords), noise: null };
   let spec: EvaluationSpec = {
     ...base,
@@ -157,7 +153,6 @@ function noiseFromAnnouncement(
   l2: number,
   allowNonPrivate: boolean,
 ): ReleaseSpec['noise'] {
-  const refuse = (m: string) => new RoundRefusal(DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED, m);
   if (a.mechanism === NoiseMechanism.NOISE_MECHANISM_NONE) {
     if (!allowNonPrivate)
       throw refuse(
@@ -184,7 +179,6 @@ function noiseFromAnnouncement(
 
 /** The site's noise share must be the announced one, and its input must fit the announced bound. */
 function checkPlan(a: RoundAnnouncement, plan: ReleasePlan, what: string, remedy: string): void {
-  const refuse = (m: string) => new RoundRefusal(DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED, m);
   if (plan.noise) {
     const share = Math.sqrt(plan.noise.variance / (plan.noise.sites - plan.noise.toleratedDropouts));
     if (Math.abs(share - a.siteNoiseStddev) > 1e-6 * share)

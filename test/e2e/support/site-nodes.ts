@@ -1,0 +1,79 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { Dataset } from '@fedistill/data';
+import { npyInputs, writeHospitalCsv } from '../../../apps/cli/src/demo/demo-data';
+import { admin, type CoordinatorFixture, waitFor } from './processes';
+
+/**
+ * Gives an enrolled node directory its records (the breast-cancer CSV the demo writes) and the
+ * data, teachers and privacy sections of node.yaml that let `node start` answer rounds.
+ */
+export function prepareSiteNode(
+  dir: string,
+  records: Dataset,
+  settings: {
+    epsilonLimit: number;
+    teachers: { count: number; hidden: number[]; epochs: number; batchSize: number };
+    drill?: 'keys' | 'shares' | 'input';
+  },
+): void {
+  writeHospitalCsv(path.join(dir, 'data', 'records.csv'), records);
+  const file = path.join(dir, 'node.yaml');
+  const config = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  Object.assign(config, {
+    data: { train: 'data/records.csv', labelColumn: 'diagnosis', testFraction: 0.25 },
+    teachers: settings.teachers,
+    privacy: { epsilonLimit: settings.epsilonLimit, delta: 1e-5 },
+  });
+  if (settings.drill) config.drill = { stopAfter: settings.drill };
+  else delete config.drill;
+  fs.writeFileSync(file, stringify(config));
+}
+
+/** Registers a reference set; returns its SHA-256. */
+export async function uploadReference(fx: CoordinatorFixture, reference: Dataset): Promise<string> {
+  const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${fx.operatorToken}`, 'content-type': 'application/octet-stream' },
+    body: npyInputs(reference),
+  });
+  if (upload.status !== 201) throw new Error(`reference set refused: ${await upload.text()}`);
+  return ((await upload.json()) as { sha256: string }).sha256;
+}
+
+/**
+ * Creates a breast-cancer federation (Skellam noise) with `members`, and waits until each member
+ * node holds its verified reference set.
+ */
+export async function createBreastCancerFederation(
+  fx: CoordinatorFixture,
+  o: {
+    id: string;
+    referenceSha256: string;
+    members: readonly string[];
+    dirs: Readonly<Record<string, string>>;
+    noiseMultiplier: number;
+    epsilonCap?: number;
+    dropoutTolerance?: number;
+    rounds: Record<string, unknown>;
+  },
+): Promise<void> {
+  const created = await admin<{ error?: string }>(fx, 'POST', '/api/v1/federations', {
+    id: o.id,
+    labels: ['malignant', 'benign'],
+    input: { shape: [30] },
+    referenceSet: { sha256: o.referenceSha256 },
+    student: { architecture: 'mlp', hidden: [8] },
+    privacy: { mechanism: 'skellam', noiseMultiplier: o.noiseMultiplier, epsilonCap: o.epsilonCap ?? 50 },
+    secureAggregation: { dropoutTolerance: o.dropoutTolerance ?? 0 },
+    rounds: o.rounds,
+  });
+  if (created.status !== 201) throw new Error(`federation ${o.id} refused: ${created.body.error ?? ''}`);
+  for (const site of o.members) await admin(fx, 'POST', `/api/v1/federations/${o.id}/sites`, { site });
+  await waitFor(`the reference set of ${o.id} at every member`, 60_000, () =>
+    o.members.every((s) => fs.existsSync(path.join(o.dirs[s]!, 'federations', o.id, 'reference.npy')))
+      ? true
+      : undefined,
+  );
+}
