@@ -1,12 +1,14 @@
 /**
- * `npm run bench -- secagg [--quick] [--runs N]`: per-site and coordinator cost of one SecAgg+
- * round (@fedistill/secagg) for n in {10, 50, 100} sites and d in {1e5, 1e6} entries, with 0%
- * and 10% dropout (sites vanish after sharing keys, before sending their masked input, which is
- * the costly case: their keys are rebuilt and their pairwise masks removed), plus the mask PRG's
- * throughput (alone, and with the masking add) against raw AES-128-CTR. n = 10 uses the full mesh (t = 6); n = 50 and 100 use 6
- * neighbours and t = 4, i.e. 7 shares with the site itself, as Flower's SecAgg+ reference.
- * Last line: one JSON object with `cells`, `prg_bytes_per_s`, `prg_with_mask_add_bytes_per_s`,
- * `aes_ctr_bytes_per_s`.
+ * `npm run bench -- secagg [--quick] [--runs N] [--n N,...] [--d D,...]`: per-site and
+ * coordinator cost of one SecAgg+ round (@fedistill/secagg) for n in {10, 50, 100} sites and
+ * d in {1e5, 1e6} entries, with 0% and 10% dropout (sites vanish after sharing keys, before
+ * sending their masked input, which is the costly case: their keys are rebuilt and their
+ * pairwise masks removed), plus the mask PRG's
+ * throughput on the masking path against raw AES-128-CTR. n = 10 uses the full mesh (t = 6);
+ * n = 50 and 100 use 6 neighbours and t = 4, i.e. 7 shares with the site itself, as Flower's
+ * SecAgg+ reference. `--n 10,100` / `--d 1000000` restrict the grid (e.g. to profile one cell).
+ * Last line: one JSON object with `cells`, `prg_bytes_per_s` (masking path), `aes_ctr_bytes_per_s`,
+ * `prg_expand_bytes_per_s` and the medians.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -15,7 +17,7 @@ import {
   type SecAggConfig,
   SecAggCoordinator,
   SecAggSite,
-  applyMask,
+  applyMasks,
   deriveMaskKey,
   expandMaskInto,
   makeIdentities,
@@ -29,6 +31,13 @@ interface Cell {
   dropout: number;
   site_s: number;
   server_s: number;
+  site_cpu_s: number;
+  server_cpu_s: number;
+  /** The fastest of the runs (the least disturbed by other tenants), next to the medians. */
+  site_best_s: number;
+  server_best_s: number;
+  /** Minor page faults of the whole process during one round (median): fresh memory is costly on a VM. */
+  page_faults: number;
   site_steps_s: Record<string, number>;
   server_steps_s: Record<string, number>;
 }
@@ -37,6 +46,19 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const runsArg = args.indexOf('--runs');
 const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : 3;
+// `--n 10,100` and `--d 1000000` restrict the grid (for profiling one cell); default: all cells.
+function listArg(name: string): number[] | undefined {
+  const at = args.indexOf(name);
+  if (at < 0) return undefined;
+  const values = String(args[at + 1])
+    .split(',')
+    .map(Number);
+  if (values.some((v) => !Number.isInteger(v) || v < 2))
+    throw new Error(`${name} takes integers >= 2, comma-separated`);
+  return values;
+}
+const nOnly = listArg('--n');
+const dOnly = listArg('--d');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -77,88 +99,89 @@ function timeRound(
   dropout: number,
   round: number,
   soft: Float64Array,
-): Omit<Cell, 'n' | 'd' | 'dropout'> {
+): Omit<Cell, 'n' | 'd' | 'dropout' | 'site_best_s' | 'server_best_s'> {
   const c = configFor(n, d, round);
   const ids = makeIdentities(c.siteIds);
   const identityKeys = new Map([...ids].map(([id, kp]) => [id, kp.publicKey]));
   const dropped = chooseDropouts(c, dropout);
   const scratch = new Int32Array(d);
-  const site = { keys: 0, shares: 0, quantize: 0, mask: 0, unmask: 0 };
-  const server = { keys: 0, route: 0, sum: 0, unmask: 0 };
-  const t = (): number => performance.now() / 1000;
-  let s0 = t();
-  const coordinator = SecAggCoordinator.create({ config: c, identityKeys });
-  server.keys += t() - s0;
+  const wall = {
+    site: { keys: 0, shares: 0, quantize: 0, mask: 0, unmask: 0 } as Record<string, number>,
+    server: { keys: 0, route: 0, sum: 0, unmask: 0 } as Record<string, number>,
+  };
+  const cpu = { site: { ...wall.site }, server: { ...wall.server } };
+  // Wall-clock seconds (what the targets compare) and CPU seconds of this process (user + system,
+  // all threads), which leave out the time spent waiting for a core on a shared machine.
+  const timed = <T>(side: 'site' | 'server', step: string, f: () => T): T => {
+    const c0 = process.cpuUsage();
+    const w0 = performance.now();
+    const out = f();
+    wall[side][step]! += (performance.now() - w0) / 1000;
+    const dc = process.cpuUsage(c0);
+    cpu[side][step]! += (dc.user + dc.system) / 1e6;
+    return out;
+  };
+  const faults0 = process.resourceUsage().minorPageFault;
+  const coordinator = timed('server', 'keys', () => SecAggCoordinator.create({ config: c, identityKeys }));
   const sites = c.siteIds.map((siteId) => {
-    s0 = t();
     const sut = SecAggSite.create({
       config: c,
       siteId,
       identitySecretKey: ids.get(siteId)!.secretKey,
       identityKeys,
     });
-    const advert = sut.advertiseKeys();
-    site.keys += t() - s0;
-    s0 = t();
-    coordinator.receiveKeys(advert);
-    server.keys += t() - s0;
+    const advert = timed('site', 'keys', () => sut.advertiseKeys());
+    timed('server', 'keys', () => coordinator.receiveKeys(advert));
     return sut;
   });
-  s0 = t();
-  const roster = coordinator.closeKeys()!;
-  server.keys += t() - s0;
+  const roster = timed('server', 'keys', () => coordinator.closeKeys()!);
   for (const sut of sites) {
-    s0 = t();
-    const shares = sut.shareKeys(roster);
-    site.shares += t() - s0;
-    s0 = t();
-    coordinator.receiveShares(sut.state.siteId, shares);
-    server.route += t() - s0;
+    // Each site works on its own copy, as if decoded from the wire: nothing (e.g. imported keys,
+    // cached per byte array) is shared between the simulated sites of this one process.
+    const own = structuredClone(roster);
+    const shares = timed('site', 'shares', () => sut.shareKeys(own));
+    timed('server', 'route', () => coordinator.receiveShares(sut.state.siteId, shares));
   }
-  s0 = t();
-  const deliveries = coordinator.closeShares()!;
-  server.route += t() - s0;
+  const deliveries = timed('server', 'route', () => coordinator.closeShares()!);
   for (const delivery of deliveries) {
     if (dropped.has(delivery.to)) continue;
-    s0 = t();
     // A site reuses its round buffer (steady state); see docs/benchmarks.md for the cold cost.
-    const q = quantize(soft, { clip: 1, granularity: 1e-4 }, undefined, scratch);
+    const q = timed('site', 'quantize', () =>
+      quantize(soft, { clip: 1, granularity: 1e-4 }, undefined, scratch),
+    );
     const input = new Uint32Array(q.buffer, q.byteOffset, q.length); // non-negative: same bits
-    site.quantize += t() - s0;
-    s0 = t();
-    const masked = sites[delivery.to - 1]!.maskInput(delivery, input, { inPlace: true });
-    site.mask += t() - s0;
-    s0 = t();
-    coordinator.receiveMaskedInput(masked);
-    server.sum += t() - s0;
+    const masked = timed('site', 'mask', () =>
+      sites[delivery.to - 1]!.maskInput(delivery, input, { inPlace: true }),
+    );
+    timed('server', 'sum', () => coordinator.receiveMaskedInput(masked));
   }
-  s0 = t();
-  const requests = coordinator.closeInputs()!;
-  server.unmask += t() - s0;
+  const requests = timed('server', 'unmask', () => coordinator.closeInputs()!);
   for (const r of requests) {
-    s0 = t();
-    const resp = sites[r.to - 1]!.unmask(r);
-    site.unmask += t() - s0;
-    s0 = t();
-    coordinator.receiveUnmask(resp);
-    server.unmask += t() - s0;
+    const resp = timed('site', 'unmask', () => sites[r.to - 1]!.unmask(r));
+    timed('server', 'unmask', () => coordinator.receiveUnmask(resp));
   }
-  s0 = t();
-  const outcome = coordinator.finish();
-  server.unmask += t() - s0;
+  const outcome = timed('server', 'unmask', () => coordinator.finish());
   if (outcome.status !== 'done') throw new Error(`round abandoned: ${outcome.reason}`);
   const survivors = n - dropped.size;
   // Per-site cost: keys and shares are paid by all n sites, the rest by the survivors.
-  const siteSteps = {
-    keys: site.keys / n,
-    shares: site.shares / n,
-    quantize: site.quantize / survivors,
-    mask: site.mask / survivors,
-    unmask: site.unmask / survivors,
+  const perSite = (x: Record<string, number>): Record<string, number> => ({
+    keys: x.keys! / n,
+    shares: x.shares! / n,
+    quantize: x.quantize! / survivors,
+    mask: x.mask! / survivors,
+    unmask: x.unmask! / survivors,
+  });
+  const total = (x: Record<string, number>): number => Object.values(x).reduce((a, b) => a + b, 0);
+  const siteSteps = perSite(wall.site);
+  return {
+    site_s: total(siteSteps),
+    server_s: total(wall.server),
+    site_cpu_s: total(perSite(cpu.site)),
+    server_cpu_s: total(cpu.server),
+    page_faults: process.resourceUsage().minorPageFault - faults0,
+    site_steps_s: siteSteps,
+    server_steps_s: wall.server,
   };
-  const site_s = Object.values(siteSteps).reduce((a, b) => a + b, 0);
-  const server_s = Object.values(server).reduce((a, b) => a + b, 0);
-  return { site_s, server_s, site_steps_s: siteSteps, server_steps_s: server };
 }
 
 function measureCell(n: number, d: number, dropout: number): Cell {
@@ -173,42 +196,70 @@ function measureCell(n: number, d: number, dropout: number): Cell {
     dropout,
     site_s: med((x) => x.site_s),
     server_s: med((x) => x.server_s),
+    site_cpu_s: med((x) => x.site_cpu_s),
+    server_cpu_s: med((x) => x.server_cpu_s),
+    site_best_s: Math.min(...results.map((x) => x.site_s)),
+    server_best_s: Math.min(...results.map((x) => x.server_s)),
+    page_faults: med((x) => x.page_faults),
     site_steps_s: stepMedians('site_steps_s'),
     server_steps_s: stepMedians('server_steps_s'),
   };
 }
 
-// The PRG alone (keystream written as words into a preallocated vector), the PRG plus the
-// masking add (what masking costs per stream), and the raw AES-128-CTR keystream, interleaved run
-// by run so all see the same load on this shared machine: 15 runs of 16 MB each, and the fastest
-// run of each counts (on a contended 2-core VM, medians mostly measure the other tenants).
-function prgThroughput(): { prg: number; mask: number; aes: number } {
-  const words = 4_000_000;
-  const key = deriveMaskKey(randomBytes(32), 'pair', 'bench', [1, 2]);
-  const zero = Buffer.alloc(64 * 1024);
+// PRG throughput on the masking path itself, against raw AES-128-CTR in the same process, over
+// the same sizes: S = 10 streams (what one full-mesh site at n = 10 expands: its self mask and 9
+// pairwise masks) of d = 10^6 words (4 MB) each.
+//  - `mask`: `applyMasks` of the 10 streams into a d-word vector, the exact call `maskInput`
+//    makes: keystream generated in 64 KiB chunks and added or subtracted into the vector.
+//  - `expand`: `expandMaskInto`, one stream's keystream written into a d-word vector (no add).
+//  - `aes`: the raw keystream of the same 10 streams from `createCipheriv('aes-128-ctr')`, in the
+//    same 64 KiB chunks, each chunk read once so it is really produced (nothing else done).
+// Interleaved run by run so all three see the same load on this shared machine; 15 runs, and
+// both the fastest run (the intrinsic cost) and the median (cost under the current load) count.
+interface Rate {
+  best: number;
+  median: number;
+}
+function prgThroughput(): { mask: Rate; expand: Rate; aes: Rate } {
+  const words = 1_000_000;
+  const streams = 10;
+  const chunk = Buffer.alloc(64 * 1024);
   const target = new Uint32Array(words); // allocated once: page faults are not the PRG's cost
   const seconds = (f: () => void): number => {
     const s = performance.now();
     f();
     return (performance.now() - s) / 1000;
   };
-  const times = { prg: [] as number[], mask: [] as number[], aes: [] as number[] };
+  const times = { mask: [] as number[], expand: [] as number[], aes: [] as number[] };
   for (let r = 0; r < 15; r++) {
-    times.prg.push(seconds(() => expandMaskInto(target, key)));
-    times.mask.push(seconds(() => applyMask(target, key, 1)));
+    const keys = Array.from({ length: streams }, (_, i) =>
+      deriveMaskKey(randomBytes(32), 'pair', 'bench', [r, i]),
+    );
+    times.mask.push(
+      seconds(() =>
+        applyMasks(
+          target,
+          keys.map((key, i) => ({ key, sign: i % 2 ? -1 : 1 })),
+        ),
+      ),
+    );
+    times.expand.push(seconds(() => keys.forEach((key) => expandMaskInto(target, key))));
     times.aes.push(
       seconds(() => {
-        // Raw keystream in the same 64 KiB chunks, read once per chunk so it is really produced
-        // and consumed (an untouched output ran several times slower here, an artefact of GC).
-        const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
         let sink = 0;
-        for (let done = 0; done < words * 4; done += zero.length) sink ^= cipher.update(zero).readUInt32LE(0);
+        const ciphers = keys.map((key) => createCipheriv('aes-128-ctr', key, Buffer.alloc(16)));
+        for (let done = 0; done < words * 4; done += chunk.length) {
+          for (const cipher of ciphers) sink ^= cipher.update(chunk).readUInt32LE(0);
+        }
         if (sink === 0.5) throw new Error('unreachable');
       }),
     );
   }
-  const rate = (xs: number[]): number => (words * 4) / Math.min(...xs);
-  return { prg: rate(times.prg), mask: rate(times.mask), aes: rate(times.aes) };
+  const rate = (xs: number[]): Rate => ({
+    best: (streams * words * 4) / Math.min(...xs),
+    median: (streams * words * 4) / median(xs),
+  });
+  return { mask: rate(times.mask), expand: rate(times.expand), aes: rate(times.aes) };
 }
 
 function main(): void {
@@ -216,15 +267,19 @@ function main(): void {
     .map((x) => x.toFixed(2))
     .join(' ');
   console.log(`secagg benchmark: runs=${runs}${quick ? ' (quick)' : ''}, load average ${load}`);
-  const { prg, mask, aes } = prgThroughput();
+  const prg = prgThroughput();
   measureCell(10, 10_000, 0.1); // warm-up: let the JIT compile the hot loops before timing
   const gbs = (x: number): string => `${(x / 1e9).toFixed(2)} GB/s`;
+  const line = (name: string, r: Rate): string =>
+    `${name} ${gbs(r.best)} best (raw AES-CTR / it = ${(prg.aes.best / r.best).toFixed(2)}x), ` +
+    `${gbs(r.median)} median (${(prg.aes.median / r.median).toFixed(2)}x)`;
   console.log(
-    `PRG (AES-128-CTR keystream as words, best of 15): ${gbs(prg)}; raw AES-128-CTR: ${gbs(aes)} ` +
-      `(ratio ${(aes / prg).toFixed(2)}x); PRG + masking add: ${gbs(mask)} (ratio ${(aes / mask).toFixed(2)}x)`,
+    `PRG over 10 streams of 4 MB, 15 interleaved runs: raw AES-128-CTR ${gbs(prg.aes.best)} best, ` +
+      `${gbs(prg.aes.median)} median; ${line('masking path (applyMasks: keystream + add)', prg.mask)}; ` +
+      `${line('keystream into a vector (expandMaskInto)', prg.expand)}`,
   );
-  const ns = quick ? [10, 100] : [10, 50, 100];
-  const ds = quick ? [100_000] : [100_000, 1_000_000];
+  const ns = nOnly ?? (quick ? [10, 100] : [10, 50, 100]);
+  const ds = dOnly ?? (quick ? [100_000] : [100_000, 1_000_000]);
   const cells: Cell[] = [];
   for (const d of ds) {
     for (const n of ns) {
@@ -236,23 +291,26 @@ function main(): void {
             .map(([k, v]) => `${k} ${(v * 1000).toFixed(1)}`)
             .join(', ');
         console.log(
-          `n=${n} d=${d} dropout=${dropout * 100}%: site ${(cell.site_s * 1000).toFixed(1)} ms (${steps(cell.site_steps_s)}); ` +
-            `server ${(cell.server_s * 1000).toFixed(1)} ms (${steps(cell.server_steps_s)})`,
+          `n=${n} d=${d} dropout=${dropout * 100}%: site ${(cell.site_s * 1000).toFixed(1)} ms (${steps(cell.site_steps_s)}; ` +
+            `CPU ${(cell.site_cpu_s * 1000).toFixed(1)}; best ${(cell.site_best_s * 1000).toFixed(1)}); server ${(cell.server_s * 1000).toFixed(1)} ms ` +
+            `(${steps(cell.server_steps_s)}; CPU ${(cell.server_cpu_s * 1000).toFixed(1)}; ` +
+            `best ${(cell.server_best_s * 1000).toFixed(1)}); ` +
+            `${cell.page_faults} page faults per round`,
         );
       }
     }
   }
-  console.log(
-    `command: npm run bench -- secagg${quick ? ' --quick' : ''}${runsArg >= 0 ? ` --runs ${runs}` : ''}`,
-  );
+  console.log(`command: npm run bench -- secagg${args.length > 0 ? ` ${args.join(' ')}` : ''}`);
   console.log(
     JSON.stringify({
       runs,
       load_average: load,
       cells,
-      prg_bytes_per_s: prg,
-      prg_with_mask_add_bytes_per_s: mask,
-      aes_ctr_bytes_per_s: aes,
+      // The masking path (keystream + add), i.e. what a site pays per mask byte; best of 15.
+      prg_bytes_per_s: prg.mask.best,
+      aes_ctr_bytes_per_s: prg.aes.best,
+      prg_expand_bytes_per_s: prg.expand.best,
+      median_bytes_per_s: { prg: prg.mask.median, aes_ctr: prg.aes.median, prg_expand: prg.expand.median },
     }),
   );
 }

@@ -7,6 +7,7 @@
  * step of that algorithm is not applied: our vectors are class-probability sums, already flat.)
  */
 import { cryptoRandom, type RandomSource } from './random-source';
+import { ROUND_BLOCK, roundBlock } from './simd-round';
 
 /** Quantization parameters. */
 export interface QuantizeOptions {
@@ -44,10 +45,6 @@ export function roundedNormBound(
   return Math.min(tight, c + Math.sqrt(d));
 }
 
-const DRAW_CHUNK = 16384;
-const drawWords = new Uint32Array(DRAW_CHUNK);
-const drawBytes = new Uint8Array(drawWords.buffer);
-
 /**
  * Clips, scales and rounds `x` to integers with L2 norm <= `roundedNormBound(...)`. Writes into
  * `out` when given (length d; reusing one buffer per round avoids a fresh multi-megabyte
@@ -62,6 +59,10 @@ export function quantize(
   const { clip, granularity, beta = Math.exp(-0.5) } = options;
   if (!(granularity > 0)) throw new RangeError("'granularity' must be > 0");
   if (out.length !== x.length) throw new RangeError("'out' must have the length of 'x'");
+  // After clipping every |x_i|·scale <= clip/γ, so this keeps each rounded entry within int32.
+  if (!(clip / granularity < 2 ** 31 - 1)) {
+    throw new RangeError("'clip' / 'granularity' must be below 2^31 - 1 so every entry fits in 32 bits");
+  }
   const scale = clipFactor(x, clip) / granularity;
   const bound = roundedNormBound(clip, granularity, x.length, beta);
   // Each attempt passes with probability >= 1 - β; 200 failures in a row would mean a bug.
@@ -81,22 +82,15 @@ function clipFactor(x: Float64Array, clip: number): number {
 }
 
 // One rounding attempt of x·scale into out; returns the squared norm of the result. One 32-bit
-// uniform per coordinate, drawn in 64 KiB batches: the rounding probability is resolved to about
-// 2^-32 (a little coarser above |x·scale| = 2^20, where the double sum drops low bits of u).
+// uniform per coordinate: floor(v + u·2^-32), u uniform in [0, 2^32), is floor(v) + 1 exactly
+// when u·2^-32 >= 1 - frac(v), i.e. with probability frac(v) resolved to about 2^-32 (a little
+// coarser above |v| = 2^20, where the double sum drops low bits of u). Computed in blocks of
+// 16384 coordinates by the SIMD kernel of simd-round.ts, uniforms drawn straight into its memory.
 function roundInto(x: Float64Array, scale: number, random: RandomSource, out: Int32Array): number {
   let sq = 0;
-  for (let start = 0; start < x.length; start += DRAW_CHUNK) {
-    // Subarrays bound the loop, so V8 drops the per-element bounds checks.
-    const xs = x.subarray(start, Math.min(x.length, start + DRAW_CHUNK));
-    random.fill(drawBytes.subarray(0, xs.length * 4));
-    const os = out.subarray(start, start + xs.length);
-    for (let i = 0; i < xs.length; i++) {
-      // floor(v + u), u uniform in [0, 1), is floor(v) + 1 exactly when u >= 1 - frac(v), i.e.
-      // with probability frac(v); branch-free, so no misprediction on the random outcome.
-      const r = Math.floor((xs[i] as number) * scale + (drawWords[i] as number) * 2.3283064365386963e-10);
-      os[i] = r;
-      sq += r * r;
-    }
+  for (let start = 0; start < x.length; start += ROUND_BLOCK) {
+    const end = Math.min(x.length, start + ROUND_BLOCK);
+    sq += roundBlock(x.subarray(start, end), scale, random, out.subarray(start, end));
   }
   return sq;
 }

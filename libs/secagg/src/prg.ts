@@ -7,13 +7,16 @@
  * GB/s on the reference machine (ChaCha20 measured slower there), and a 128-bit key matches the
  * ~128-bit security of X25519. The keystream is produced in 64 KiB chunks because OpenSSL writes
  * into a freshly allocated Buffer per call, and one 4 MB allocation per mask cost more than the
- * cipher itself in our measurements (`npm run bench -- secagg` reports both rates).
+ * cipher itself in our measurements; each chunk is added into the vector with WebAssembly SIMD
+ * (`simd.ts`) while it is in cache (`npm run bench -- secagg` reports the PRG, the PRG with the
+ * masking add, and raw AES-CTR over the same sizes).
  */
 import { createCipheriv, hkdfSync } from 'node:crypto';
 import { endianness } from 'node:os';
 import { concatBytes, field, u32be, utf8 } from './bytes';
+import { BLOCK_WORDS, accumulator } from './simd';
 
-const CHUNK_BYTES = 64 * 1024;
+const CHUNK_BYTES = BLOCK_WORDS * 4;
 const ZERO_CHUNK = Buffer.alloc(CHUNK_BYTES);
 const IV = Buffer.alloc(16);
 const SALT = utf8('fedistill/secagg/v1/prg');
@@ -49,89 +52,63 @@ export function applyMask(target: Uint32Array, key: Uint8Array, sign: 1 | -1): v
   applyMasks(target, [{ key, sign }]);
 }
 
-/** Adds `v` into `sum` word by word mod 2^32, in cache-sized chunks (the coordinator's running sum). */
+/**
+ * Adds `v` into `sum` word by word mod 2^32 (the coordinator's running sum), one 64 KiB block at
+ * a time through the SIMD kernel of `simd.ts`.
+ */
 export function addInto(sum: Uint32Array, v: Uint32Array): void {
   if (v.length !== sum.length) throw new RangeError("'v' must have the length of 'sum'");
-  const wordsPerChunk = CHUNK_BYTES / 4;
-  for (let start = 0; start < sum.length; start += wordsPerChunk) {
-    const count = Math.min(wordsPerChunk, sum.length - start);
-    addChunk(sum, start, v.subarray(start, start + count), count);
+  for (let start = 0; start < sum.length; start += BLOCK_WORDS) {
+    const count = Math.min(BLOCK_WORDS, sum.length - start);
+    accumulator.load(sum, start, count);
+    accumulator.apply(new Uint8Array(v.buffer, v.byteOffset + start * 4, count * 4), count, 1);
+    accumulator.store(sum, start, count);
   }
+}
+
+// Why the one-off 31 MiB buffer below: the keystream chunks are fresh Buffers from node:crypto
+// (it cannot encrypt into a caller's memory), about 40 MB of them per full-mesh site mask, freed in
+// bulk at each garbage collection. glibc's malloc returns freed heap to the kernel whenever more
+// than M_TRIM_THRESHOLD is free at its top (128 KiB at start), so the next chunks fault their pages
+// back in: up to 10,000-340,000 minor faults per round measured at d = 10^6, several times the
+// cost of the masking itself on the reference VM. glibc raises that threshold to twice the size of
+// the largest mmap-backed block ever freed (blocks up to 32 MiB count), so allocating one untouched
+// 31 MiB block and letting it go makes it keep up to 62 MiB of freed heap for reuse. Done once per
+// process, on the first large mask; elsewhere than glibc it is one malloc and free, without effect.
+// (`npm run bench -- secagg` reports the page faults per round; see docs/benchmarks.md.)
+let heapKept = false;
+function keepFreedHeap(): void {
+  heapKept = true;
+  // Uninitialized, so its pages are never touched; collected at the next garbage collection.
+  void Buffer.allocUnsafeSlow(31 * 1024 * 1024);
 }
 
 /**
- * Applies several streams in one sweep over `target`, 64 KiB of it at a time: every stream's
- * chunk is added while that slice of the target is still in cache, instead of one full pass over
- * a multi-megabyte vector per stream.
+ * Applies several streams in one sweep over `target`, 64 KiB of it at a time: that block of the
+ * target is loaded once into the SIMD kernel's accumulator, every stream's next 64 KiB of keystream
+ * is added or subtracted there while it is still in cache, and the block is written back once,
+ * instead of one full pass over a multi-megabyte vector per stream.
  */
 export function applyMasks(target: Uint32Array, streams: readonly MaskStream[]): void {
+  if (!heapKept && target.length * streams.length >= 1 << 20) keepFreedHeap();
   const ciphers = streams.map((m) => ({ cipher: createCipheriv('aes-128-ctr', m.key, IV), sign: m.sign }));
-  const wordsPerChunk = CHUNK_BYTES / 4;
-  for (let start = 0; start < target.length; start += wordsPerChunk) {
-    const count = Math.min(wordsPerChunk, target.length - start);
-    const zeros = count === wordsPerChunk ? ZERO_CHUNK : ZERO_CHUNK.subarray(0, count * 4);
-    for (const { cipher, sign } of ciphers) {
-      const words = alignedWords(cipher.update(zeros), count);
-      if (sign === 1) addChunk(target, start, words, count);
-      else subtractChunk(target, start, words, count);
-    }
+  for (let start = 0; start < target.length; start += BLOCK_WORDS) {
+    const count = Math.min(BLOCK_WORDS, target.length - start);
+    const zeros = count === BLOCK_WORDS ? ZERO_CHUNK : ZERO_CHUNK.subarray(0, count * 4);
+    accumulator.load(target, start, count);
+    for (const { cipher, sign } of ciphers) accumulator.apply(cipher.update(zeros), count, sign);
+    accumulator.store(target, start, count);
   }
-}
-
-// Over a subarray whose length bounds the loop, V8 drops the bounds checks; unrolling by eight
-// then cuts the remaining loop overhead (~3x faster than indexing the whole vector, measured).
-function addChunk(target: Uint32Array, start: number, words: Uint32Array, count: number): void {
-  const t = target.subarray(start, start + count);
-  const n8 = t.length - (t.length % 8);
-  let i = 0;
-  for (; i < n8; i += 8) {
-    t[i] = (t[i] as number) + (words[i] as number);
-    t[i + 1] = (t[i + 1] as number) + (words[i + 1] as number);
-    t[i + 2] = (t[i + 2] as number) + (words[i + 2] as number);
-    t[i + 3] = (t[i + 3] as number) + (words[i + 3] as number);
-    t[i + 4] = (t[i + 4] as number) + (words[i + 4] as number);
-    t[i + 5] = (t[i + 5] as number) + (words[i + 5] as number);
-    t[i + 6] = (t[i + 6] as number) + (words[i + 6] as number);
-    t[i + 7] = (t[i + 7] as number) + (words[i + 7] as number);
-  }
-  for (; i < t.length; i++) t[i] = (t[i] as number) + (words[i] as number);
-}
-
-function subtractChunk(target: Uint32Array, start: number, words: Uint32Array, count: number): void {
-  const t = target.subarray(start, start + count);
-  const n8 = t.length - (t.length % 8);
-  let i = 0;
-  for (; i < n8; i += 8) {
-    t[i] = (t[i] as number) - (words[i] as number);
-    t[i + 1] = (t[i + 1] as number) - (words[i + 1] as number);
-    t[i + 2] = (t[i + 2] as number) - (words[i + 2] as number);
-    t[i + 3] = (t[i + 3] as number) - (words[i + 3] as number);
-    t[i + 4] = (t[i + 4] as number) - (words[i + 4] as number);
-    t[i + 5] = (t[i + 5] as number) - (words[i + 5] as number);
-    t[i + 6] = (t[i + 6] as number) - (words[i + 6] as number);
-    t[i + 7] = (t[i + 7] as number) - (words[i + 7] as number);
-  }
-  for (; i < t.length; i++) t[i] = (t[i] as number) - (words[i] as number);
-}
-
-function alignedWords(bytes: Buffer, count: number): Uint32Array {
-  if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
-  return new Uint32Array(new Uint8Array(bytes).buffer, 0, count);
 }
 
 /** Writes the PRG stream under `key` into `out` (the PRG alone, without the masking add). */
 export function expandMaskInto(out: Uint32Array, key: Uint8Array): Uint32Array {
   const cipher = createCipheriv('aes-128-ctr', key, IV);
-  const wordsPerChunk = CHUNK_BYTES / 4;
-  for (let start = 0; start < out.length; start += wordsPerChunk) {
-    const count = Math.min(wordsPerChunk, out.length - start);
-    out.set(
-      alignedWords(
-        cipher.update(count === wordsPerChunk ? ZERO_CHUNK : ZERO_CHUNK.subarray(0, count * 4)),
-        count,
-      ),
-      start,
-    );
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  for (let at = 0; at < bytes.length; at += CHUNK_BYTES) {
+    const n = Math.min(CHUNK_BYTES, bytes.length - at);
+    // A byte copy (memmove) whatever the alignment of OpenSSL's output buffer.
+    bytes.set(cipher.update(n === CHUNK_BYTES ? ZERO_CHUNK : ZERO_CHUNK.subarray(0, n)), at);
   }
   return out;
 }
