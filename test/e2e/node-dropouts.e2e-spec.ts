@@ -8,6 +8,7 @@ import {
   type CoordinatorFixture,
   enrolNodeWithCli,
   exited,
+  freePort,
   spawnCli,
   startCoordinatorProcess,
   waitFor,
@@ -54,7 +55,11 @@ describe('node processes killed mid-round', () => {
 
   beforeAll(async () => {
     // Liveness generous enough for a loaded machine, short enough to see a killed node go.
-    fx = await startCoordinatorProcess({ heartbeatInterval: '500ms', offlineAfter: '4s' });
+    fx = await startCoordinatorProcess({
+      heartbeatInterval: '500ms',
+      offlineAfter: '4s',
+      grpcPort: await freePort(),
+    });
     split = await splitDemoData(REPO, SITES.length);
     for (const [i, site] of SITES.entries()) {
       dirs[site] = await enrolNodeWithCli(fx, site);
@@ -146,5 +151,25 @@ describe('node processes killed mid-round', () => {
     expect([...r.inputsFrom].sort()).toEqual(SITES);
     // site-d spent its budget on this round: its input is in the released sum.
     expect(ledgerLabels(dirs['site-d']!)).toEqual([`${FEDERATION}#2`]);
+  });
+
+  it('resumes a round after the coordinator is killed mid-round, and the nodes finish it', async () => {
+    // site-d sends its keys and then nothing, so the round waits at the share stage until its
+    // deadline: the coordinator is killed there and restarted on the same port.
+    configure('site-d', 3, 'keys');
+    startNode('site-d');
+    await online(4);
+    expect((await admin(fx, 'POST', `/api/v1/federations/${FEDERATION}/rounds`, {})).status).toBe(201);
+    await waitFor('round 3 at the share stage with all keys', 30_000, async () => {
+      const r = (await rounds()).find((x) => x.round === 3);
+      return r && r.stage === 'shares' && r.keysFrom.length === 4 ? true : undefined;
+    });
+    await fx.restart();
+    const r = await finished(3);
+    expect({ status: r.status, reason: r.reason }).toEqual({ status: 'completed', reason: null });
+    expect([...r.inputsFrom].sort()).toEqual(['site-a', 'site-b', 'site-c']);
+    expect(fs.readFileSync(fx.logFile, 'utf8')).toContain('resumed open rounds');
+    for (const s of ['site-a', 'site-b', 'site-c'])
+      expect(ledgerLabels(dirs[s]!)).toContain(`${FEDERATION}#3`);
   });
 });
