@@ -8,7 +8,8 @@ import { parseFederationSpec } from '../../coordinator/src/federation/federation
 import type { FederationView } from '../../coordinator/src/federation/federation.service';
 import { announcementEvent } from '../../coordinator/src/rounds/round-events';
 import { planRound } from '../../coordinator/src/rounds/round-plan';
-import { releaseFromAnnouncement, RoundRefusal } from './round-answerer';
+import { encodeNpy } from '@fedistill/data';
+import { referenceRows, releaseFromAnnouncement, RoundRefusal } from './round-answerer';
 import { LEDGER_FILE, SiteLedger } from './site-ledger';
 
 const SITES = ['a-site', 'b-site', 'c-site', 'd-site'].map((name, i) => ({
@@ -132,5 +133,26 @@ describe(SiteLedger.name, () => {
   it('refuses to start from a damaged ledger instead of resetting the budget', () => {
     fs.writeFileSync(path.join(dir, LEDGER_FILE), '{"orders": [2], "curve": ');
     expect(() => SiteLedger.open(dir, { epsilonLimit: 3, delta: 1e-5 })).toThrow(/damaged.*restore it/);
+  });
+});
+
+describe(referenceRows.name, () => {
+  it('reads the queried rows as float32 and refuses an index outside the reference set', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-ref-'));
+    try {
+      const file = path.join(dir, 'reference.npy');
+      fs.writeFileSync(file, encodeNpy([3, 2], Float32Array.from([0, 1, 10, 11, 20, 21])));
+      expect([...referenceRows(file, [2, 0], [2])]).toEqual([20, 21, 0, 1]);
+      let refusal: unknown;
+      try {
+        referenceRows(file, [3], [2]);
+      } catch (err) {
+        refusal = err;
+      }
+      expect(refusal).toBeInstanceOf(RoundRefusal);
+      expect((refusal as RoundRefusal).message).toBe("query index 3 is outside the reference set's 3 rows");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
