@@ -249,6 +249,7 @@ export class RoundAnswerer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly handled = new Map<string, Promise<RoundAnswer>>();
+  private active = 0;
 
   constructor(private readonly o: AnswererOptions) {}
 
@@ -286,13 +287,24 @@ export class RoundAnswerer {
     return { schema: p.schema, test: p.data.test };
   }
 
+  /**
+   * Releases the teachers' ONNX Runtime sessions when no round is in progress (a node stopping
+   * mid-round does not wait for it: the process exit releases them).
+   */
+  async close(): Promise<void> {
+    if (this.active > 0) return;
+    for (const p of this.prepared.values()) await p.then((x) => x.teachers.dispose()).catch(() => undefined);
+    this.prepared.clear();
+  }
+
   /** Answers (or declines) one announced round; rounds queue one after another. */
   handle(a: RoundAnnouncement): Promise<RoundAnswer> {
     // The coordinator may announce a round again (after this node reconnects): answer it once.
     const label = a.round ? `${a.round.federationId}#${a.round.round}` : '';
     const earlier = this.handled.get(label);
     if (earlier) return earlier;
-    const next = this.queue.then(() => this.answer(a));
+    this.active += 1;
+    const next = this.queue.then(() => this.answer(a)).finally(() => (this.active -= 1));
     this.queue = next.catch(() => undefined);
     if (label) this.handled.set(label, next);
     return next;

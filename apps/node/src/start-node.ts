@@ -150,6 +150,7 @@ export function startNode(dir: string, log?: Logger): RunningNode {
       () => undefined,
       (err: Error) => logger.warn({ reason: err.message }, 'final log anchor not exchanged'),
     )
+    .then(() => answerer.close())
     .finally(() => {
       egress.close();
       audit.close();
