@@ -97,4 +97,35 @@ describe(loadSiteData.name, () => {
     );
     expect(() => federationSchema('x', { input: { shape: [3] } })).toThrow(/no label list/);
   });
+
+  it("loads the site's own ONNX teachers, and names a teacher file that is missing, broken or of another shape", async () => {
+    csv('train.csv', [
+      'a,b,c,label',
+      ...Array.from({ length: 12 }, (_, i) => `${i},${i % 3},${-i},${i % 2}`),
+    ]);
+    const c = config(dir, { testFraction: 0 });
+    const data = await loadSiteData(c, schema);
+    const trained = await siteTeachers(c, schema, data);
+    fs.writeFileSync(path.join(dir, 'good.onnx'), trained.models[0]!);
+    fs.writeFileSync(path.join(dir, 'broken.onnx'), 'not a model');
+    const withOnnx = (files: string[]) => ({
+      ...c,
+      teachers: { ...c.teachers, onnx: files.map((f) => path.join(dir, f)) },
+    });
+    expect((await siteTeachers(withOnnx(['good.onnx', 'good.onnx']), schema, data)).size).toBe(2);
+    await expect(siteTeachers(withOnnx(['missing.onnx']), schema, data)).rejects.toThrow(
+      /teachers.onnx: .*missing.onnx does not exist/,
+    );
+    await expect(siteTeachers(withOnnx(['broken.onnx']), schema, data)).rejects.toThrow(
+      /teacher model 0 cannot be opened/,
+    );
+    const threeClasses = federationSchema('fed', { labels: ['a', 'b', 'c'], input: { shape: [3] } });
+    await expect(siteTeachers(withOnnx(['good.onnx']), threeClasses, data)).rejects.toThrow(
+      'teacher model 0 gives 2 outputs; the federation has 3 classes',
+    );
+    const wider = federationSchema('fed', { labels: ['no', 'yes'], input: { shape: [5] } });
+    await expect(siteTeachers(withOnnx(['good.onnx']), wider, data)).rejects.toThrow(
+      /teacher model 0 does not take inputs of shape \[N, 5\]/,
+    );
+  });
 });
