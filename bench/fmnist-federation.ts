@@ -63,7 +63,10 @@ const base: SimulationConfig = {
   summary: 'soft-labels',
   aggregation: { kind: 'mean' },
   privacy: { kind: 'none' },
-  secureAggregation: { threshold: 6, neighbours: 'all', bits: 32, toleratedDropouts: 1 },
+  // A 16-bit ring (a federation's smallest `modulusBits`) holds every arm's noisy sum here (10
+  // sites x at most 101 units per soft-label entry, or votes plus 20 share deviations of noise;
+  // checkRing refuses a ring too small), and masked vectors travel packed at the ring's width.
+  secureAggregation: { threshold: 6, neighbours: 'all', bits: 16, toleratedDropouts: 1 },
   seed,
   threads,
 };

@@ -1,5 +1,5 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { encodeSigned, type SecAggConfig, SecAggSite } from '@fedistill/secagg';
+import { encodeSigned, packWords, type SecAggConfig, SecAggSite } from '@fedistill/secagg';
 import { type RoundAnnouncement, RoundsService, ShareKind, SummaryKind } from '@fedistill/wire';
 import type { EgressContext, NodeEgress } from './egress';
 
@@ -137,7 +137,7 @@ export class RoundParticipant {
       encodeSigned(values, config.bits ?? 32),
     );
     await hooks.beforeInput?.();
-    const bytes = Buffer.from(masked.vector.buffer, masked.vector.byteOffset, masked.vector.byteLength);
+    const bytes = Buffer.from(packWords(masked.vector, config.bits ?? 32));
     await this.poll(() =>
       this.egress.unary(
         RoundsService.submitMaskedSummary,

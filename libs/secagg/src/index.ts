@@ -47,3 +47,4 @@ export {
   type SimulateOptions,
   type IdentityKeyPair,
 } from './simulate';
+export { packedBytes, packWords, unpackWords } from './packing';

@@ -12,6 +12,7 @@ import {
   type ShareDelivery,
   type UnmaskRequest,
   type UnmaskResponse,
+  unpackWords,
 } from '@fedistill/secagg';
 import {
   NotFoundError,
@@ -283,23 +284,31 @@ export class RoundEngine {
     return delivery;
   }
 
+  /** A site's masked input as sent: `length` entries packed at the round's ring width. */
   async submitInput(
     site: string,
     federationId: string,
     roundNo: number,
-    vector: Uint32Array,
+    packed: Uint8Array,
+    length: number,
   ): Promise<string> {
     const { live, siteId } = this.round(federationId, roundNo, site);
-    const receipt = createHash('sha256').update(vector).digest('hex');
+    const receipt = createHash('sha256').update(packed).digest('hex');
     const earlier = live.receipts[siteId];
     if (earlier === receipt) return receipt; // a retried request
     if (earlier)
       throw new RequestInvalidError(`a different masked input was already accepted from site '${site}'`);
     this.expectStage(live, 'inputs');
-    if (vector.length !== live.plan.config.length) {
+    if (length !== live.plan.config.length) {
       throw new RequestInvalidError(
-        `masked vector has ${vector.length} entries; this round has ${live.plan.config.length}`,
+        `masked vector has ${length} entries; this round has ${live.plan.config.length}`,
       );
+    }
+    let vector: Uint32Array;
+    try {
+      vector = unpackWords(packed, length, live.plan.config.bits ?? 32);
+    } catch (err) {
+      throw new RequestInvalidError(`masked_vector: ${(err as Error).message}`);
     }
     const input: MaskedInput = { roundId: live.plan.config.roundId, from: siteId, vector };
     await this.mutate(live, () => {

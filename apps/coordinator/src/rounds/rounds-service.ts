@@ -43,17 +43,6 @@ const toWireShare = (s: SecAggShare) => ({
   ciphertext: Buffer.from(s.ciphertext),
 });
 
-/** Little-endian u32 bytes to a Uint32Array (copied: the wire buffer is not kept). */
-function u32(bytes: Uint8Array, length: number): Uint32Array {
-  if (bytes.length !== length * 4)
-    throw new RequestInvalidError(
-      `masked_vector has ${bytes.length} bytes; length ${length} needs ${length * 4}`,
-    );
-  const out = new Uint32Array(length);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
-
 export function roundsMethods(engine: RoundEngine): Record<keyof typeof RoundsService, MethodSpec> {
   return {
     advertiseKeys: {
@@ -115,7 +104,8 @@ export function roundsMethods(engine: RoundEngine): Record<keyof typeof RoundsSe
           site(ctx),
           r.fed,
           r.round,
-          u32(req.maskedVector, req.length),
+          new Uint8Array(req.maskedVector),
+          req.length,
         );
         return { receiptSha256: Buffer.from(receipt, 'hex') };
       },

@@ -4,6 +4,7 @@ import {
   decodeSigned,
   encodeSigned,
   type IdentityKeyPair,
+  packedBytes,
   type SecAggConfig,
   type SecAggCoordinator,
   simulateRound,
@@ -108,7 +109,7 @@ export function secureSum(
     random: o.random,
     identities: o.identities,
   });
-  const bytesPerSite = bytesSent(coordinator, inputs.length, config.roundId, plan.dimension);
+  const bytesPerSite = bytesSent(coordinator, inputs.length, config.roundId, plan.dimension, s.bits);
   if (outcome.status !== 'done')
     return { sum: null, survivors: [], abandonedReason: outcome.reason, bytesPerSite };
   return {
@@ -120,12 +121,14 @@ export function secureSum(
 }
 
 // Payload bytes of the messages each site sent, read from what the coordinator accepted: ids are
-// counted as 4 bytes, the round id as its UTF-8 length; the masked vector as the Uint32Array sent.
+// counted as 4 bytes, the round id as its UTF-8 length; the masked vector as it travels on the
+// wire, packed at the ring's width (libs/secagg packing.ts).
 function bytesSent(
   coordinator: SecAggCoordinator,
   sites: number,
   roundId: string,
   dimension: number,
+  bits: number,
 ): number[] {
   const st = coordinator.state;
   const bytes = new Array<number>(sites).fill(0);
@@ -137,7 +140,7 @@ function bytesSent(
     );
   for (const sh of st.shares)
     add(sh.from, Buffer.byteLength(sh.roundId) + 8 + sh.nonce.length + sh.ciphertext.length);
-  for (const id of st.inputs) add(id, Buffer.byteLength(roundId) + 4 + 4 * dimension);
+  for (const id of st.inputs) add(id, Buffer.byteLength(roundId) + 4 + packedBytes(dimension, bits));
   for (const r of st.responses) {
     const shares = [...r.keyShares, ...r.seedShares].reduce((t, x) => t + 8 + x.share.length, 0);
     add(r.from, Buffer.byteLength(r.roundId) + 4 + shares);

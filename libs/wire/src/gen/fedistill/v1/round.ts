@@ -468,8 +468,11 @@ export interface FetchSharesResponse {
 }
 
 /**
- * Stage 3: the site's summary, quantized, noised and masked: little-endian unsigned integers
- * modulo 2^modulus_bits, one per (query, class), 4 bytes each.
+ * Stage 3: the site's summary, quantized, noised and masked: unsigned integers modulo
+ * 2^modulus_bits, one per (query, class), packed at modulus_bits bits each, least-significant
+ * bit first (entry i is bits [i*b, (i+1)*b) of the byte string, bit k of byte j being bit
+ * 8j + k; libs/secagg/src/packing.ts), so ceil(length * b / 8) bytes, the last byte's unused
+ * high bits zero. With b = 32 this is little-endian u32.
  */
 export interface SubmitMaskedSummaryRequest {
   round:
@@ -482,7 +485,7 @@ export interface SubmitMaskedSummaryRequest {
 }
 
 export interface SubmitMaskedSummaryResponse {
-  /** SHA-256 of masked_vector as the coordinator stored it. Limit: exactly 32 bytes. */
+  /** SHA-256 of masked_vector as the coordinator received it. Limit: exactly 32 bytes. */
   receiptSha256: Buffer;
 }
 
