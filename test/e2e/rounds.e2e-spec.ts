@@ -7,7 +7,8 @@ import { siteRelease } from '@fedistill/distill';
 import { decodeSigned, decodeState, encodeSigned, simulateRound } from '@fedistill/secagg';
 import { configFromAnnouncement } from '../../apps/node/src';
 import { releaseFromAnnouncement } from '../../apps/node/src/round-answerer';
-import type { RoundAnnouncement } from '@fedistill/wire';
+import { type RoundAnnouncement, RoundsService } from '@fedistill/wire';
+import { status } from '@grpc/grpc-js';
 import { float32Npy } from './support/npy';
 import {
   admin,
@@ -245,7 +246,23 @@ describe('rounds under secure aggregation', () => {
       return siteRelease(probs, spec, plan, seededRandom(100 + i, 'e2e'));
     };
     const inputs = sites.map((_s, i) => release(i));
-    await Promise.all(sites.map((s, i) => s.play(announced[i]!, inputs[i]!)));
+    // Site a first sends a masked vector whose packing does not match the round: refused with
+    // the field named, and its real input is accepted after it.
+    const misPacked = {
+      beforeInput: async () => {
+        await expect(
+          sites[0]!.egress.unary(RoundsService.submitMaskedSummary, {
+            round: announced[0]!.round,
+            maskedVector: Buffer.alloc(3),
+            length: LENGTH,
+          }),
+        ).rejects.toMatchObject({
+          code: status.INVALID_ARGUMENT,
+          details: `masked_vector: 3 bytes for ${LENGTH} entries of 32 bits; expected ${LENGTH * 4}`,
+        });
+      },
+    };
+    await Promise.all(sites.map((s, i) => s.play(announced[i]!, inputs[i]!, i === 0 ? misPacked : {})));
     expect(await finished(id)).toMatchObject({ status: 'completed' });
     // The simulator's path (libs/distill secureSum runs simulateRound): the same releases,
     // recomputed from the same seeds, summed with in-memory transport and its own masks.

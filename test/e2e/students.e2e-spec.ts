@@ -348,15 +348,24 @@ describe('student publication', () => {
     expect((await roundsOf())[0]).toMatchObject({ status: 'completed', student: { state: 'published' } });
     const dest = path.join(tmp, 'crash', 'student.onnx');
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    await downloadArtifact(
-      sites[0]!.egress,
-      {
-        federationId: 'crash',
-        kind: ArtifactKind.ARTIFACT_KIND_STUDENT,
-        version: 1,
-        expectedSha256: students[0]!.sha256,
-      },
-      dest,
+    // The site's channel saw the coordinator go away and reconnects with backoff, as a node's does.
+    await waitFor('the site to download the student', 30_000, () =>
+      downloadArtifact(
+        sites[0]!.egress,
+        {
+          federationId: 'crash',
+          kind: ArtifactKind.ARTIFACT_KIND_STUDENT,
+          version: 1,
+          expectedSha256: students[0]!.sha256,
+        },
+        dest,
+      ).then(
+        () => true,
+        (err: { code?: number }) => {
+          if (err.code === GrpcStatus.UNAVAILABLE) return undefined;
+          throw err;
+        },
+      ),
     );
     expect(sha256(fs.readFileSync(dest))).toBe(students[0]!.sha256);
   });
