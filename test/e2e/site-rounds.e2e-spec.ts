@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { PrivacyLedger } from '@fedistill/dp';
-import { planEvaluation, planReleaseSpec } from '@fedistill/distill';
+import { planEvaluation, planRelease } from '@fedistill/distill';
 import { splitDemoData } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import {
@@ -29,7 +29,7 @@ const Z = 1.5;
 
 /** The epsilon of `rounds` rounds of the federations below, from the accountant (delta 1e-5). */
 function epsilonOf(rounds: number): number {
-  const plan = planReleaseSpec({
+  const plan = planRelease({
     summary: 'soft-labels',
     queries: QUERIES,
     classes: 2,

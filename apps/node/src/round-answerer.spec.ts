@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BudgetExceededError } from '@fedistill/dp';
-import { planReleaseSpec } from '@fedistill/distill';
+import { planRelease } from '@fedistill/distill';
 import { DeclineReason, type RoundAnnouncement } from '@fedistill/wire';
 import { parseFederationSpec } from '../../coordinator/src/federation/federation-spec';
 import type { FederationView } from '../../coordinator/src/federation/federation.service';
@@ -46,7 +46,7 @@ describe(releaseFromAnnouncement.name, () => {
   it("recomputes exactly the coordinator's release from the announced parameters", () => {
     const { a } = announce({ mechanism: 'skellam', noiseMultiplier: 3, epsilonCap: 10, clipNorm: 0.8 });
     const { spec, plan } = releaseFromAnnouncement(a, schema, 4, false);
-    const coordinator = planReleaseSpec({
+    const coordinator = planRelease({
       summary: 'soft-labels',
       queries: 20,
       classes: 3,

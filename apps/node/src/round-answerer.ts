@@ -6,7 +6,7 @@ import {
   argmaxRows,
   type EvaluationSpec,
   planEvaluation,
-  planReleaseSpec,
+  planRelease,
   type ReleasePlan,
   type ReleaseSpec,
   siteEvaluationRelease,
@@ -110,12 +110,12 @@ export function releaseFromAnnouncement(
   };
   let spec: ReleaseSpec;
   try {
-    spec = { ...base, noise: noiseFromAnnouncement(a, planReleaseSpec(base).l2, allowNonPrivate) };
+    spec = { ...base, noise: noiseFromAnnouncement(a, planRelease(base).l2, allowNonPrivate) };
   } catch (err) {
     if (err instanceof RoundRefusal) throw err;
     throw refuse((err as Error).message);
   }
-  const plan = planReleaseSpec(spec);
+  const plan = planRelease(spec);
   checkPlan(a, plan, `${teachers} teachers`, 'reduce teachers.count');
   return { spec, plan };
 }

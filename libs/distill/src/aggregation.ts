@@ -1,4 +1,5 @@
 import { noisyArgmax } from '@fedistill/dp';
+import { softmaxRows } from './metrics';
 
 /**
  * Aggregation rules at the coordinator: they turn the noisy sum of all sites' summaries into
@@ -43,20 +44,7 @@ export function normalizedMean(sums: ArrayLike<number>, classes: number): Target
  * and speeds up distillation under non-IID data.
  */
 export function eraSharpen(targets: Targets, classes: number, temperature: number): Targets {
-  if (!(temperature > 0)) throw new RangeError("'temperature' must be > 0");
-  const probs = new Float32Array(targets.probs.length);
-  for (let q = 0; q < targets.probs.length / classes; q += 1) {
-    let max = -Infinity;
-    for (let c = 0; c < classes; c += 1)
-      max = Math.max(max, (targets.probs[q * classes + c] as number) / temperature);
-    let z = 0;
-    for (let c = 0; c < classes; c += 1)
-      z += Math.exp((targets.probs[q * classes + c] as number) / temperature - max);
-    for (let c = 0; c < classes; c += 1) {
-      probs[q * classes + c] = Math.exp((targets.probs[q * classes + c] as number) / temperature - max) / z;
-    }
-  }
-  return { probs, answered: targets.answered };
+  return { probs: softmaxRows(targets.probs, classes, temperature), answered: targets.answered };
 }
 
 /**

@@ -41,8 +41,8 @@ export { writeRunFolder, simulationSummary, type SimulationSummary } from './sim
 export { federatedAveraging, type FedAvgOptions, type FedAvgResult } from './simulate/fedavg';
 export {
   DEFAULT_GRANULARITY,
-  planRelease as planReleaseSpec,
-  checkRing as checkReleaseRing,
+  planRelease,
+  checkRing,
   siteRelease,
   targetsFromSum,
   planEvaluation,
@@ -53,7 +53,7 @@ export {
   type TargetRule,
 } from './release';
 export {
-  planRelease,
+  planSimulatedRelease,
   siteContribution,
   releaseSpecOf,
   secureSum,

@@ -23,6 +23,23 @@ function checkShapes(probs: ArrayLike<number>, labels: ArrayLike<number>, classe
   if (labels.length === 0) throw new RangeError('no rows to evaluate');
 }
 
+/** Softmax of each row of row-major [rows, classes] scores at `temperature` (max-subtracted for stability). */
+export function softmaxRows(scores: ArrayLike<number>, classes: number, temperature = 1): Float32Array {
+  if (!(temperature > 0)) throw new RangeError("'temperature' must be > 0");
+  const out = new Float32Array(scores.length);
+  for (let r = 0; r < scores.length / classes; r += 1) {
+    let max = -Infinity;
+    for (let c = 0; c < classes; c += 1)
+      max = Math.max(max, (scores[r * classes + c] as number) / temperature);
+    let z = 0;
+    for (let c = 0; c < classes; c += 1)
+      z += Math.exp((scores[r * classes + c] as number) / temperature - max);
+    for (let c = 0; c < classes; c += 1)
+      out[r * classes + c] = Math.exp((scores[r * classes + c] as number) / temperature - max) / z;
+  }
+  return out;
+}
+
 /** argmax of each row (the first maximum on ties). */
 export function argmaxRows(probs: ArrayLike<number>, classes: number): Int32Array {
   const n = probs.length / classes;

@@ -1,5 +1,6 @@
 import { type Dataset, Standardizer } from '@fedistill/data';
 import { type ExecutionProvider, mlp, type ModelDefinition, Predictor, Trainer } from '@fedistill/engine';
+import { softmaxRows } from './metrics';
 import { ExperimentRandom } from './seeded';
 import { standardizedModel } from './standardized-model';
 import type { Targets } from './aggregation';
@@ -125,17 +126,7 @@ export async function studentProbabilities(
   const p = await Predictor.create(student.model, data.featureShape, { threads: o.threads });
   try {
     const logits = await p.logits(scaled.features, data.count);
-    const classes = logits.length / data.count;
-    const out = new Float32Array(logits.length);
-    for (let r = 0; r < data.count; r += 1) {
-      let max = -Infinity;
-      for (let c = 0; c < classes; c += 1) max = Math.max(max, logits[r * classes + c] as number);
-      let z = 0;
-      for (let c = 0; c < classes; c += 1) z += Math.exp((logits[r * classes + c] as number) - max);
-      for (let c = 0; c < classes; c += 1)
-        out[r * classes + c] = Math.exp((logits[r * classes + c] as number) - max) / z;
-    }
-    return out;
+    return softmaxRows(logits, logits.length / data.count);
   } finally {
     await p.dispose();
   }

@@ -1,5 +1,6 @@
 import { type Dataset, miniBatches, selectSamples, Standardizer } from '@fedistill/data';
 import { type ExecutionProvider, mlp, type ModelValues, Predictor, Trainer } from '@fedistill/engine';
+import { softmaxRows } from './metrics';
 import { partition } from './partition';
 import { ExperimentRandom } from './seeded';
 
@@ -46,21 +47,6 @@ interface TrainingState {
   readonly hidden: readonly number[];
   readonly parts: readonly Dataset[];
   readonly values: ModelValues[];
-}
-
-function softmaxRows(logits: Float32Array, classes: number, temperature: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let r = 0; r < logits.length / classes; r += 1) {
-    let max = -Infinity;
-    for (let c = 0; c < classes; c += 1)
-      max = Math.max(max, (logits[r * classes + c] as number) / temperature);
-    let z = 0;
-    for (let c = 0; c < classes; c += 1)
-      z += Math.exp((logits[r * classes + c] as number) / temperature - max);
-    for (let c = 0; c < classes; c += 1)
-      out[r * classes + c] = Math.exp((logits[r * classes + c] as number) / temperature - max) / z;
-  }
-  return out;
 }
 
 /**

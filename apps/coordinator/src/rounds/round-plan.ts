@@ -1,9 +1,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import {
-  checkReleaseRing,
+  checkRing,
   type EvaluationSpec,
   planEvaluation,
-  planReleaseSpec,
+  planRelease,
   type ReleasePlan,
   type ReleaseSpec,
 } from '@fedistill/distill';
@@ -49,7 +49,7 @@ export type RoundPlan = DistillRoundPlan | EvaluationRoundPlan;
 
 /** The release a round's plan describes (the same computation every site repeats). */
 export function releasePlanOf(plan: RoundPlan): ReleasePlan {
-  return plan.kind === 'evaluation' ? planEvaluation(plan.evaluation) : planReleaseSpec(plan.release);
+  return plan.kind === 'evaluation' ? planEvaluation(plan.evaluation) : planRelease(plan.release);
 }
 
 /** The secure-aggregation round id bound into every signature and sealed share. */
@@ -89,7 +89,7 @@ export function planRound(
     maxTeachers: spec.secureAggregation.maxTeachersPerSite,
     noise: noiseOf(spec, n),
   };
-  const base = planBase(spec, round, sites, queries, planReleaseSpec(release), now);
+  const base = planBase(spec, round, sites, queries, planRelease(release), now);
   return { ...base, release };
 }
 
@@ -141,7 +141,7 @@ function planBase(
     siteId,
   }));
   const bits = spec.secureAggregation.modulusBits;
-  checkReleaseRing(release, n, bits);
+  checkRing(release, n, bits);
   const degree =
     spec.secureAggregation.neighbours > 0 ? Math.min(spec.secureAggregation.neighbours, n - 1) : n - 1;
   const threshold = spec.secureAggregation.threshold ?? Math.floor(degree / 2) + 1;

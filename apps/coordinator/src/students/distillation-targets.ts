@@ -1,4 +1,4 @@
-import { planReleaseSpec, type TargetRule, targetsFromSum } from '@fedistill/distill';
+import { planRelease, type TargetRule, targetsFromSum } from '@fedistill/distill';
 import type { FederationSpec } from '../federation/federation-spec';
 import type { CompletedRound } from './completed-rounds';
 
@@ -33,7 +33,7 @@ export function accumulateTargets(
       throw new RangeError(
         `round ${r.round} has ${r.plan.release.classes} classes, the federation ${classes}`,
       );
-    const targets = targetsFromSum(r.sum, planReleaseSpec(r.plan.release), rule, classes);
+    const targets = targetsFromSum(r.sum, planRelease(r.plan.release), rule, classes);
     targets.answered.forEach((q, i) => {
       const row = r.plan.queries[q];
       if (row === undefined) throw new RangeError(`round ${r.round} answered query ${q} it never asked`);

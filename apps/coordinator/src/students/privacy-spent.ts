@@ -1,4 +1,4 @@
-import { planReleaseSpec } from '@fedistill/distill';
+import { planRelease } from '@fedistill/distill';
 import { RdpAccountant } from '@fedistill/dp';
 import type { CompletedRound } from './completed-rounds';
 
@@ -24,7 +24,7 @@ export function privacySpent(rounds: readonly CompletedRound[], delta: number): 
   const accountant = new RdpAccountant();
   let kind: PrivacySpent['mechanism'] | undefined;
   for (const r of rounds) {
-    const mechanism = planReleaseSpec(r.plan.release).mechanism;
+    const mechanism = planRelease(r.plan.release).mechanism;
     const noise = r.plan.release.noise;
     if (!mechanism || !noise) {
       kind = 'none';

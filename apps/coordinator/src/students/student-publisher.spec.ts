@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditEntryInput } from '@fedistill/audit';
 import { encodeNpyFloat32 } from '@fedistill/data';
-import { planReleaseSpec } from '@fedistill/distill';
+import { planRelease } from '@fedistill/distill';
 import { RdpAccountant } from '@fedistill/dp';
 import { Predictor } from '@fedistill/engine';
 import { type CoordinatorStore, openSqliteCoordinatorStore } from '@fedistill/registry';
@@ -162,7 +162,7 @@ describe(StudentPublisher.name, () => {
     expect(await predictions(onnx, rows)).toEqual(queries.map((r) => 1 - reference.y[r]!));
 
     const card = published!.modelCard as ModelCard;
-    const expected = new RdpAccountant().add(planReleaseSpec(plan.release).mechanism!, 1).epsilon(1e-5);
+    const expected = new RdpAccountant().add(planRelease(plan.release).mechanism!, 1).epsilon(1e-5);
     expect(card.privacy).toMatchObject({
       mechanism: 'skellam',
       epsilon: expected.epsilon,
@@ -201,8 +201,8 @@ describe(StudentPublisher.name, () => {
     const v2 = await sut.enqueue('fed', 2);
     expect(v2).toMatchObject({ version: 2, rounds: [1, 2] });
     const two = new RdpAccountant()
-      .add(planReleaseSpec(plan.release).mechanism!, 1)
-      .add(planReleaseSpec(second.release).mechanism!, 1)
+      .add(planRelease(plan.release).mechanism!, 1)
+      .add(planRelease(second.release).mechanism!, 1)
       .epsilon(1e-5);
     expect((v2!.modelCard as ModelCard).privacy.epsilon).toBe(two.epsilon);
     // Rows 5 and 6 were asked in both rounds: 30 + 2 new rows.

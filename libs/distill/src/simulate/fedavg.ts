@@ -1,6 +1,6 @@
 import { type Dataset, miniBatches, Standardizer } from '@fedistill/data';
 import { mlp, Predictor, Trainer, type TrainingSnapshot } from '@fedistill/engine';
-import { classificationMetrics, type ClassificationMetrics } from '../metrics';
+import { classificationMetrics, type ClassificationMetrics, softmaxRows } from '../metrics';
 
 /** Settings of the FedAvg baseline. */
 export interface FedAvgOptions {
@@ -107,21 +107,8 @@ async function evaluate(model: Uint8Array, test: Dataset, threads?: number): Pro
   const p = await Predictor.create(model, test.featureShape, { threads });
   try {
     const logits = await p.logits(test.features, test.count);
-    return classificationMetrics(softmax(logits, test.numClasses), test.labels, test.numClasses);
+    return classificationMetrics(softmaxRows(logits, test.numClasses), test.labels, test.numClasses);
   } finally {
     await p.dispose();
   }
-}
-
-function softmax(logits: Float32Array, classes: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let r = 0; r < logits.length / classes; r += 1) {
-    let max = -Infinity;
-    for (let c = 0; c < classes; c += 1) max = Math.max(max, logits[r * classes + c] as number);
-    let z = 0;
-    for (let c = 0; c < classes; c += 1) z += Math.exp((logits[r * classes + c] as number) - max);
-    for (let c = 0; c < classes; c += 1)
-      out[r * classes + c] = Math.exp((logits[r * classes + c] as number) - max) / z;
-  }
-  return out;
 }

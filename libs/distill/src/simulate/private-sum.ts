@@ -10,9 +10,9 @@ import {
   simulateRound,
 } from '@fedistill/secagg';
 import {
-  checkRing as checkRingBits,
+  checkRing,
   DEFAULT_GRANULARITY,
-  planRelease as planSharedRelease,
+  planRelease,
   type ReleasePlan,
   type ReleaseSpec,
   siteRelease,
@@ -44,13 +44,13 @@ export function releaseSpecOf(c: SimulationConfig, queries: number, classes: num
 }
 
 /** Sensitivity and noise of one simulated round (see ../release.ts, planRelease). */
-export function planRelease(c: SimulationConfig, queries: number, classes: number): ReleasePlan {
-  return planSharedRelease(releaseSpecOf(c, queries, classes));
+export function planSimulatedRelease(c: SimulationConfig, queries: number, classes: number): ReleasePlan {
+  return planRelease(releaseSpecOf(c, queries, classes));
 }
 
 /** Throws RangeError naming 'secureAggregation.bits' when the noisy sum cannot fit the ring. */
-export function checkRing(plan: ReleasePlan, c: SimulationConfig): void {
-  checkRingBits(plan, c.sites, c.secureAggregation.bits);
+export function checkSimulatedRing(plan: ReleasePlan, c: SimulationConfig): void {
+  checkRing(plan, c.sites, c.secureAggregation.bits);
 }
 
 /** One site's integer summary plus its noise share, as the site would send it into secure aggregation. */
@@ -89,7 +89,7 @@ export function secureSum(
   },
 ): SecureSum {
   const s = c.secureAggregation;
-  checkRing(plan, c);
+  checkSimulatedRing(plan, c);
   const config: SecAggConfig = {
     roundId: `simulation-round-${round}`,
     siteIds: inputs.map((_, i) => i),

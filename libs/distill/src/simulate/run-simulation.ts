@@ -11,7 +11,13 @@ import { type BaselineResults, runBaselines } from './baselines';
 import { type SimulationConfig, validateSimulationConfig } from './config';
 import { loadSimulationData, type SimulationData } from './data';
 import { selfTrain } from './pseudo-labels';
-import { checkRing, planRelease, type ReleasePlan, secureSum, siteContribution } from './private-sum';
+import {
+  checkSimulatedRing,
+  planSimulatedRelease,
+  type ReleasePlan,
+  secureSum,
+  siteContribution,
+} from './private-sum';
 
 /** What one round did and what the student reached after it. */
 export interface RoundMetrics {
@@ -89,7 +95,7 @@ export async function runSimulation(
   const data = await loadSimulationData(c);
   const classes = data.reference.numClasses;
   // Fail before any training when the largest round's noisy sum cannot fit the ring.
-  checkRing(planRelease(c, c.queries.perRound, classes), c);
+  checkSimulatedRing(planSimulatedRelease(c, c.queries.perRound, classes), c);
   const teachers: TeacherEnsemble[] = [];
   try {
     await trainTeachers(c, data, teachers, progress);
@@ -184,7 +190,7 @@ async function playRound(ctx: RoundContext, round: number): Promise<RoundMetrics
   const queries = await chooseQueries(ctx, round);
   const asked = new Set(queries);
   ctx.candidates = ctx.candidates.filter((i) => !asked.has(i));
-  const plan = planRelease(c, queries.length, classes);
+  const plan = planSimulatedRelease(c, queries.length, classes);
   const x = selectSamples(ctx.data.reference, queries).features;
   const inputs: Int32Array[] = [];
   for (const t of ctx.teachers)
