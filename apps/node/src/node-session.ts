@@ -35,6 +35,9 @@ export class NodeSession {
   private stream: Awaited<ReturnType<NodeEgress['serverStream']>> | undefined;
   private anchorTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  private streamFailures = 0;
+  private generation = 0;
+  private resubscribeTimer: NodeJS.Timeout | undefined;
   private done: (() => void) | undefined;
   private readonly finished: Promise<void>;
 
@@ -116,10 +119,22 @@ export class NodeSession {
     this.schedule(delay);
   }
 
+  /**
+   * Opens the event stream, replacing any earlier one. Each stream gets a generation number;
+   * a stream's end can schedule at most one reconnect, and only while it is still the current
+   * stream. grpc-js emits both 'error' and 'end' for one failed stream, so without this rule
+   * every failure doubled the reconnect loops: after a coordinator restart a node held dozens of
+   * streams and the coordinator answered each with a welcome (issue 15's reconnect storm).
+   */
   private subscribe(): void {
     if (this.stopped) return;
+    clearTimeout(this.resubscribeTimer);
+    this.resubscribeTimer = undefined;
+    const generation = ++this.generation;
+    this.stream?.cancel();
+    this.stream = undefined;
     this.egress.serverStream(NodeSessionService.subscribe, { afterEventId: 0 }).then(
-      (stream) => this.watch(stream),
+      (stream) => this.watch(stream, generation),
       (err: Error) => {
         this.log.error({ err: err.message }, 'cannot open the event stream; stopping');
         this.stop();
@@ -127,13 +142,30 @@ export class NodeSession {
     );
   }
 
-  private watch(stream: Awaited<ReturnType<NodeEgress['serverStream']>>): void {
-    if (this.stopped) {
+  private watch(stream: Awaited<ReturnType<NodeEgress['serverStream']>>, generation: number): void {
+    if (this.stopped || generation !== this.generation) {
       stream.cancel();
       return;
     }
     this.stream = stream;
+    let ended = false;
+    const reconnect = (err?: ServiceError) => {
+      if (ended) return;
+      ended = true;
+      if (this.stopped || generation !== this.generation) return;
+      if (err && FATAL.has(err.code)) return this.onFailure('event stream', err);
+      this.streamFailures += 1;
+      const delay = this.streamBackoff();
+      if (err)
+        this.log.warn(
+          { code: err.code, reason: err.details, retryInMs: Math.round(delay) },
+          'event stream failed; reconnecting',
+        );
+      this.resubscribeTimer = setTimeout(() => this.subscribe(), delay);
+    };
     stream.on('data', (event: NodeEvent) => {
+      // Data proves the stream works: the next break starts the backoff from the beginning.
+      this.streamFailures = 0;
       if (event.event?.$case === 'siteRevoked') {
         this.log.error({ reason: event.event.value.reason }, 'this site was revoked by the coordinator');
         this.options.onRevoked?.(event.event.value.reason);
@@ -144,13 +176,27 @@ export class NodeSession {
       this.options.onEvent?.(event);
     });
     stream.on('error', (err: ServiceError) => {
-      if (this.stopped || err.code === status.CANCELLED) return;
-      if (FATAL.has(err.code)) return this.onFailure('event stream', err);
-      setTimeout(() => this.subscribe(), this.backoff());
+      // CANCELLED is our own cancel (stop, or a newer stream replacing this one).
+      if (err.code === status.CANCELLED) {
+        ended = true;
+        return;
+      }
+      reconnect(err);
     });
-    stream.on('end', () => {
-      if (!this.stopped) setTimeout(() => this.subscribe(), this.backoff());
-    });
+    stream.on('end', () => reconnect());
+  }
+
+  /**
+   * Backoff for the event stream, apart from the heartbeat's: exponential from initialDelayMs,
+   * capped at maxDelayMs, with full jitter over [base/2, base] so that nodes cut off by one
+   * coordinator restart do not all come back in the same instant (the thundering herd).
+   */
+  private streamBackoff(): number {
+    const base = Math.min(
+      this.options.maxDelayMs,
+      this.options.initialDelayMs * 2 ** Math.min(this.streamFailures - 1, 16),
+    );
+    return base / 2 + (Math.random() * base) / 2; // jitter, not security-relevant
   }
 
   /** Stops timers and the stream; idempotent. */
@@ -159,6 +205,7 @@ export class NodeSession {
     this.stopped = true;
     clearTimeout(this.heartbeatTimer);
     clearTimeout(this.anchorTimer);
+    clearTimeout(this.resubscribeTimer);
     this.stream?.cancel();
     this.done?.();
   }

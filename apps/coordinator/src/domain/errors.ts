@@ -38,3 +38,8 @@ export class StageNotReadyError extends Error {
 export class RoundClosedError extends Error {
   override readonly name = 'RoundClosedError';
 }
+
+/** The caller is asking too often; it should back off and retry later. */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError';
+}

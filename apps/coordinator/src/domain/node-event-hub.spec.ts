@@ -38,8 +38,60 @@ describe(NodeEventHub.name, () => {
 
   it('forgets a stream when it unsubscribes', () => {
     const sut = new NodeEventHub();
-    const unsubscribe = sut.subscribe('a', subscriber().sub);
-    unsubscribe();
+    const subscription = sut.subscribe('a', subscriber().sub);
+    subscription.close();
     expect(sut.connectedSites()).toEqual([]);
+  });
+
+  it('holds one stream per site: a new subscription ends the older stream and gets the events', () => {
+    const sut = new NodeEventHub();
+    const older = subscriber();
+    const newer = subscriber();
+    const first = sut.subscribe('a', older.sub);
+    const second = sut.subscribe('a', newer.sub);
+    expect(older.ended()).toBe(true);
+    expect(sut.push('a', { $case: 'welcome', value: { siteName: 'a', federationIds: [] } })).toBe(1);
+    expect(older.events).toEqual([]);
+    expect(newer.events).toHaveLength(1);
+    // The replaced stream's late close must not unregister the newer stream...
+    first.close();
+    expect(sut.connectedSites()).toEqual(['a']);
+    // ...and what is sent on it goes nowhere.
+    first.send({ $case: 'welcome', value: { siteName: 'a', federationIds: [] } });
+    expect(older.events).toEqual([]);
+    second.send({ $case: 'welcome', value: { siteName: 'a', federationIds: [] } });
+    expect(newer.events).toHaveLength(2);
+  });
+
+  it('sends a subscription event to that stream only', () => {
+    const sut = new NodeEventHub();
+    const a = subscriber();
+    const b = subscriber();
+    sut.subscribe('b', b.sub);
+    sut.subscribe('a', a.sub).send({ $case: 'welcome', value: { siteName: 'a', federationIds: [] } });
+    expect(a.events).toHaveLength(1);
+    expect(b.events).toEqual([]);
+  });
+
+  it('refuses a site that subscribes too often, without touching its open stream', () => {
+    let now = 1_000;
+    const sut = new NodeEventHub(() => now, { maxSubscribesPerWindow: 3, subscribeWindowMs: 10_000 });
+    const streams = [subscriber(), subscriber(), subscriber(), subscriber()];
+    for (const s of streams.slice(0, 3)) sut.subscribe('a', s.sub);
+    expect(() => sut.subscribe('a', (streams[3] as ReturnType<typeof subscriber>).sub)).toThrow(
+      /opened its event stream 3 times in 10000 ms; retry in 10000 ms/,
+    );
+    expect(streams[2]?.ended()).toBe(false);
+    expect(sut.push('a', { $case: 'welcome', value: { siteName: 'a', federationIds: [] } })).toBe(1);
+    expect(streams[2]?.events).toHaveLength(1);
+    // Other sites are not affected, and the window moves on.
+    expect(() => sut.subscribe('b', subscriber().sub)).not.toThrow();
+    now += 10_001;
+    expect(() => sut.subscribe('a', (streams[3] as ReturnType<typeof subscriber>).sub)).not.toThrow();
+  });
+
+  it('rejects nonsensical limits', () => {
+    expect(() => new NodeEventHub(Date.now, { maxSubscribesPerWindow: 0 })).toThrow(/maxSubscribesPerWindow/);
+    expect(() => new NodeEventHub(Date.now, { subscribeWindowMs: -1 })).toThrow(/subscribeWindowMs/);
   });
 });

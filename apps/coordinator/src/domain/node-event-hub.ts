@@ -1,4 +1,5 @@
 import type { NodeEvent } from '@fedistill/wire';
+import { RateLimitedError } from './errors';
 
 type EventBody = NodeEvent['event'];
 
@@ -8,46 +9,108 @@ export interface EventSubscriber {
   end(): void;
 }
 
+/** A registered stream: events for it alone (the welcome) and its removal. */
+export interface Subscription {
+  /** Sends one event to this stream only, while it is the site's current stream. */
+  send(event: EventBody): void;
+  /** Unregisters this stream (idempotent; never touches a newer stream of the same site). */
+  close(): void;
+}
+
+export interface EventHubOptions {
+  /**
+   * How many times one site may open its event stream within `subscribeWindowMs` before further
+   * attempts are refused (RESOURCE_EXHAUSTED) until the window moves on. A healthy node opens one
+   * stream per coordinator restart or network break; a node in a reconnect loop must not be able
+   * to make the coordinator resend welcomes and announcements in a tight loop.
+   */
+  readonly maxSubscribesPerWindow: number;
+  readonly subscribeWindowMs: number;
+}
+
+const DEFAULTS: EventHubOptions = { maxSubscribesPerWindow: 10, subscribeWindowMs: 10_000 };
+
 /**
- * Server-pushed events to connected nodes. Holds the open streams per site; pushing to a site
- * with no open stream is a no-op (round state, later, is persisted and re-announced on connect).
+ * Server-pushed events to connected nodes. Holds at most one open Subscribe stream per site:
+ * a site that subscribes again (after a network break the old stream may still look open
+ * here) replaces its older stream, which is ended. So a site never receives an event twice,
+ * and the number of streams the coordinator holds is bounded by the number of sites, even
+ * when nodes reconnect all at once after a coordinator restart. Pushing to a site with no
+ * open stream is a no-op: round state is persisted and re-announced when the site subscribes.
  */
 export class NodeEventHub {
-  private readonly subscribers = new Map<string, Set<EventSubscriber>>();
+  private readonly subscribers = new Map<string, EventSubscriber>();
+  private readonly attempts = new Map<string, number[]>();
+  private readonly options: EventHubOptions;
   private nextId = 1;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    options: Partial<EventHubOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    if (!(this.options.maxSubscribesPerWindow >= 1))
+      throw new RangeError("'maxSubscribesPerWindow' must be >= 1");
+    if (!(this.options.subscribeWindowMs > 0)) throw new RangeError("'subscribeWindowMs' must be > 0");
+  }
 
-  /** Registers a stream; returns a function that unregisters it. */
-  subscribe(site: string, subscriber: EventSubscriber): () => void {
-    const set = this.subscribers.get(site) ?? new Set<EventSubscriber>();
-    set.add(subscriber);
-    this.subscribers.set(site, set);
-    return () => {
-      set.delete(subscriber);
-      if (set.size === 0) this.subscribers.delete(site);
+  /**
+   * Registers `subscriber` as the site's one stream, ending the one it replaces. Throws
+   * RateLimitedError (and changes nothing) when the site subscribed too often recently.
+   */
+  subscribe(site: string, subscriber: EventSubscriber): Subscription {
+    this.admit(site);
+    const older = this.subscribers.get(site);
+    this.subscribers.set(site, subscriber);
+    if (older) older.end();
+    return {
+      // A stream already replaced by a newer one of the site gets nothing more.
+      send: (event) => {
+        if (this.subscribers.get(site) === subscriber) subscriber.send(this.message(event));
+      },
+      close: () => {
+        if (this.subscribers.get(site) === subscriber) this.subscribers.delete(site);
+      },
     };
   }
 
-  /** Sends one event to every open stream of `site`; returns how many streams got it. */
-  push(site: string, event: EventBody): number {
-    const set = this.subscribers.get(site);
-    if (!set) return 0;
-    const message: NodeEvent = { eventId: this.nextId++, emittedAtUnixMs: this.now(), event };
-    for (const s of set) s.send(message);
-    return set.size;
+  private admit(site: string): void {
+    const now = this.now();
+    const since = now - this.options.subscribeWindowMs;
+    const recent = (this.attempts.get(site) ?? []).filter((t) => t > since);
+    if (recent.length >= this.options.maxSubscribesPerWindow) {
+      const retryInMs = (recent[0] as number) + this.options.subscribeWindowMs - now;
+      this.attempts.set(site, recent);
+      throw new RateLimitedError(
+        `site '${site}' opened its event stream ${recent.length} times in ${this.options.subscribeWindowMs} ms; retry in ${retryInMs} ms`,
+      );
+    }
+    recent.push(now);
+    this.attempts.set(site, recent);
   }
 
-  /** Tells the site it was revoked and closes its streams. */
+  private message(event: EventBody): NodeEvent {
+    return { eventId: this.nextId++, emittedAtUnixMs: this.now(), event };
+  }
+
+  /** Sends one event to the site's open stream; returns how many streams got it (0 or 1). */
+  push(site: string, event: EventBody): number {
+    const subscriber = this.subscribers.get(site);
+    if (!subscriber) return 0;
+    subscriber.send(this.message(event));
+    return 1;
+  }
+
+  /** Tells the site it was revoked and closes its stream. */
   disconnect(site: string, reason: string): void {
     this.push(site, { $case: 'siteRevoked', value: { reason } });
-    for (const s of [...(this.subscribers.get(site) ?? [])]) s.end();
+    this.subscribers.get(site)?.end();
     this.subscribers.delete(site);
   }
 
   /** Ends every stream (coordinator shutdown). */
   closeAll(): void {
-    for (const set of this.subscribers.values()) for (const s of set) s.end();
+    for (const s of this.subscribers.values()) s.end();
     this.subscribers.clear();
   }
 

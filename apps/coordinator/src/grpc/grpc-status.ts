@@ -12,6 +12,7 @@ import {
   NotFoundError,
   OutOfRangeError,
   PermissionError,
+  RateLimitedError,
   RequestInvalidError,
   RoundClosedError,
   StageNotReadyError,
@@ -32,6 +33,7 @@ const TABLE: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [OutOfRangeError, status.OUT_OF_RANGE],
   [StageNotReadyError, status.FAILED_PRECONDITION],
   [RoundClosedError, status.ABORTED],
+  [RateLimitedError, status.RESOURCE_EXHAUSTED],
 ];
 
 /** Maps an error to a ServiceError; unknown errors become INTERNAL with no detail leaked. */

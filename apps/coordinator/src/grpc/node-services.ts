@@ -71,18 +71,21 @@ export function nodeSessionMethods(
         stream: ServerWritableStream<unknown, unknown>,
       ) => {
         const site = ctx.site?.name ?? '';
-        const unsubscribe = hub.subscribe(site, {
+        // One stream per site: this one replaces (and ends) any older stream of the site.
+        const subscription = hub.subscribe(site, {
           send: (event: NodeEvent) => stream.write(event),
           end: () => stream.end(),
         });
-        stream.on('cancelled', unsubscribe);
-        stream.on('close', unsubscribe);
+        stream.on('cancelled', () => subscription.close());
+        stream.on('close', () => subscription.close());
         const federationIds = await federations.idsOf(site);
-        hub.push(site, { $case: 'welcome', value: { siteName: site, federationIds } });
+        // The welcome and any pending announcement go to this new stream only: the site asked
+        // for them by subscribing, and no other stream of it is open any more.
+        subscription.send({ $case: 'welcome', value: { siteName: site, federationIds } });
         // A site that (re)connects while a round it is invited to still waits for its keys
         // gets that round's announcement again: an announcement pushed while it was away is
         // not lost.
-        for (const event of (await rounds?.pendingAnnouncements(site)) ?? []) hub.push(site, event);
+        for (const event of (await rounds?.pendingAnnouncements(site)) ?? []) subscription.send(event);
       },
     },
     getFederation: {
@@ -95,6 +98,10 @@ export function nodeSessionMethods(
           specJson: JSON.stringify(spec),
           referenceSha256: Buffer.from(view.referenceSet.sha256, 'hex'),
           members: [...members],
+          memberKeys: (await federations.memberKeys(view.id, ctx.site?.name ?? '')).map((m) => ({
+            siteName: m.name,
+            signingPublicKey: Buffer.from(m.signingPublicKey),
+          })),
         };
       },
     },

@@ -43,7 +43,7 @@ export class LiveRound {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    readonly plan: RoundPlan,
+    public plan: RoundPlan,
     readonly coordinator: SecAggCoordinator,
     snapshot: Partial<RoundSnapshot>,
     readonly createdAt: number,
@@ -78,6 +78,30 @@ export class LiveRound {
     const next = this.tail.then(fn);
     this.tail = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * After a coordinator restart: the open stage gets its whole length again, counted from
+   * `now` (the moment the coordinator serves again), and every later stage moves by the same
+   * amount. Sites that were cut off by the outage reconnect with backoff; a stage that had
+   * nearly run out while the coordinator was down must not abandon the round before they are
+   * back (issue 15, "resumption that cannot be starved"). Returns how far the deadlines moved
+   * (ms, 0 when the open stage still had its full length).
+   */
+  restartOpenStage(now: number): number {
+    const stage = this.stage;
+    if (!stage) return 0;
+    const order = (Object.entries(this.plan.deadlines) as [StageName, number][]).sort((a, b) => a[1] - b[1]);
+    const index = order.findIndex(([name]) => name === stage);
+    const previousEnd = index > 0 ? (order[index - 1] as [StageName, number])[1] : this.createdAt;
+    const current = this.plan.deadlines[stage];
+    const shift = Math.max(0, now + (current - previousEnd) - current);
+    if (shift === 0) return 0;
+    const deadlines = Object.fromEntries(
+      order.map(([name, at], i) => [name, i >= index ? at + shift : at]),
+    ) as Record<StageName, number>;
+    this.plan = { ...this.plan, deadlines };
+    return shift;
   }
 
   participant(site: string): number | undefined {

@@ -74,12 +74,16 @@ export class RoundEngine {
     for (const record of await this.store.rounds.open()) {
       const engineState = JSON.parse(record.engine) as { plan: LiveRound['plan'] };
       const round = LiveRound.fromRecord(record, await this.identityKeys(engineState.plan.participants));
+      const shift = round.restartOpenStage(this.now());
+      if (shift > 0) await this.store.rounds.save(round.toRecord(this.now()));
       this.live.set(`${record.federationId}#${record.round}`, round);
       await this.transcript.append({
         event: 'round',
         federation: record.federationId,
         round: String(record.round),
-        detail: `resumed at stage ${record.stage}`,
+        detail:
+          `resumed at stage ${record.stage}` +
+          (shift > 0 ? `; its deadline restarted from now (+${Math.round(shift / 1000)} s)` : ''),
       });
     }
     return this.live.size;

@@ -1,0 +1,46 @@
+import type { SecAggCoordinator } from '@fedistill/secagg';
+import { LiveRound } from './live-round';
+import type { RoundPlan } from './round-plan';
+
+describe(LiveRound.name, () => {
+  // Round created at t = 1000 with stages of 10, 6, 10 and 6 s (cumulative deadlines).
+  const deadlines = { keys: 11_000, shares: 17_000, inputs: 27_000, unmask: 33_000 };
+  const at = (stage: string) =>
+    new LiveRound(
+      { deadlines } as unknown as RoundPlan,
+      { stage } as unknown as SecAggCoordinator,
+      {},
+      1_000,
+    );
+
+  describe('restartOpenStage', () => {
+    it('gives the open stage its whole length again from the restart, and moves later stages', () => {
+      const sut = at('shares');
+      // Restarted 1 s before the share stage would have closed: it gets 6 s from now.
+      expect(sut.restartOpenStage(16_000)).toBe(5_000);
+      expect(sut.plan.deadlines).toEqual({ keys: 11_000, shares: 22_000, inputs: 32_000, unmask: 38_000 });
+    });
+
+    it('restarts a stage whose deadline passed while the coordinator was down', () => {
+      const sut = at('inputs');
+      expect(sut.restartOpenStage(60_000)).toBe(43_000);
+      expect(sut.plan.deadlines.inputs).toBe(70_000);
+      expect(sut.plan.deadlines.unmask).toBe(76_000);
+    });
+
+    it('counts the first stage from the round creation', () => {
+      const sut = at('keys');
+      expect(sut.restartOpenStage(5_000)).toBe(4_000);
+      expect(sut.plan.deadlines.keys).toBe(15_000);
+    });
+
+    it('leaves a stage that still has its whole length alone, and an ended round', () => {
+      const open = at('unmask');
+      expect(open.restartOpenStage(27_000)).toBe(0);
+      expect(open.plan.deadlines).toEqual(deadlines);
+      const ended = at('done');
+      expect(ended.restartOpenStage(99_000)).toBe(0);
+      expect(ended.plan.deadlines).toEqual(deadlines);
+    });
+  });
+});
