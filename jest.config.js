@@ -15,7 +15,12 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
+      // test/privacy: the independent privacy oracle (no imports from libs/dp) and its checks.
+      testMatch: [
+        '<rootDir>/libs/**/*.spec.ts',
+        '<rootDir>/apps/**/*.spec.ts',
+        '<rootDir>/test/privacy/**/*.spec.ts',
+      ],
     },
     {
       ...common,

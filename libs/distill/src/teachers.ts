@@ -52,13 +52,27 @@ interface TrainingState {
 /**
  * A site's teachers. Each saw one disjoint partition of the site's records (PATE, Papernot et
  * al. 2017, arXiv:1610.05755, §2.1), so one record influences one teacher: the basis of
- * record-level privacy. Inputs are standardized with statistics fitted on the site's own
- * training records, which never leave the site.
+ * record-level privacy. Each teacher standardizes its inputs with the mean and standard
+ * deviation of its OWN partition, and applies that same transform to the reference queries it
+ * answers.
+ *
+ * Why per partition: statistics fitted on all the site's records would be shared by every
+ * teacher, so replacing one record would move every teacher's inputs and answers, and the
+ * sensitivities the release charges (one teacher's contribution: 2B for soft labels, sqrt(2q)
+ * for votes, release.ts) would be wrong by up to the number of teachers (the PATE argument,
+ * Papernot et al. 2017, arXiv:1610.05755, §2.1, needs a teacher to depend on its partition
+ * only). Statistics of the public reference set would be as safe; the partition's need nothing
+ * beyond the records the teacher already sees (`train` takes no reference set, and the node,
+ * the simulator and the baselines all train this way), and are the distribution the teacher
+ * learns. Cost, measured on small partitions: breast cancer, 20 teachers of ~10 records, vote
+ * accuracy 0.965 -> 0.954; digits, 10 teachers of 19, 0.813 -> 0.810. With one teacher (the
+ * baselines) this is exactly the former whole-data standardizer.
  */
 export class TeacherEnsemble {
   private constructor(
     private readonly predictors: Predictor[],
-    private readonly standardizer: Standardizer | undefined,
+    /** Teacher t's standardizer, fitted on partition t only; undefined for loaded ONNX teachers. */
+    private readonly standardizers: readonly Standardizer[] | undefined,
     readonly inputShape: readonly number[],
     readonly classes: number,
     private readonly teacherModels: Uint8Array[],
@@ -76,12 +90,14 @@ export class TeacherEnsemble {
       throw new RangeError("'teachers' must be an integer >= 1");
     if (data.count < o.teachers)
       throw new RangeError(`cannot train ${o.teachers} teachers on ${data.count} records`);
-    const standardizer = Standardizer.fit(data);
-    const scaled = standardizer.apply(data);
-    const parts = partition(scaled.labels, o.teachers, { kind: 'iid' }, o.seed);
+    // The IID split depends on the record count and the seed only, so replacing a record keeps
+    // every other record in its partition.
+    const parts = partition(data.labels, o.teachers, { kind: 'iid' }, o.seed);
+    const raw = parts.map((indices) => selectSamples(data, indices));
+    const standardizers = raw.map((part) => Standardizer.fit(part));
+    const partData = raw.map((part, t) => (standardizers[t] as Standardizer).apply(part));
     const models: Uint8Array[] = [];
     const values: ModelValues[] = [];
-    const partData = parts.map((indices) => selectSamples(scaled, indices));
     for (const [t, part] of partData.entries()) {
       const trained = await trainOne(part, o, t);
       models.push(trained.model);
@@ -93,7 +109,7 @@ export class TeacherEnsemble {
     const training = o.keepTrainingState ? { hidden: o.hidden, parts: partData, values } : undefined;
     return new TeacherEnsemble(
       predictors,
-      standardizer,
+      standardizers,
       data.featureShape,
       data.numClasses,
       models,
@@ -138,11 +154,13 @@ export class TeacherEnsemble {
   /** Each teacher's class probabilities at `temperature` for `n` inputs: row-major [n, classes]. */
   async probabilities(x: Float32Array, n: number, temperature = 1): Promise<Float32Array[]> {
     if (!(temperature > 0)) throw new RangeError("'temperature' must be > 0");
-    const input = this.standardizer
-      ? this.standardizer.apply(datasetOf(x, n, this.inputShape, this.classes)).features
-      : x;
+    const raw = datasetOf(x, n, this.inputShape, this.classes);
     return Promise.all(
-      this.predictors.map(async (p) => softmaxRows(await p.logits(input, n), this.classes, temperature)),
+      this.predictors.map(async (p, t) => {
+        const s = this.standardizers?.[t];
+        const input = s ? s.apply(raw).features : x;
+        return softmaxRows(await p.logits(input, n), this.classes, temperature);
+      }),
     );
   }
 
@@ -165,7 +183,8 @@ export class TeacherEnsemble {
     o: RevisitOptions,
   ): Promise<void> {
     const training = this.training;
-    if (!training || !this.standardizer)
+    const standardizers = this.standardizers;
+    if (!training || !standardizers)
       throw new RangeError('digest and revisit need teachers trained here with keepTrainingState');
     for (const [field, v] of [
       ['digestEpochs', o.digestEpochs],
@@ -177,9 +196,11 @@ export class TeacherEnsemble {
       throw new RangeError(`'x' must hold ${n} inputs of ${per} features`);
     if (targets.length !== n * this.classes)
       throw new RangeError(`'targets' must hold ${n} rows of ${this.classes} probabilities`);
-    const reference = this.standardizer.apply(datasetOf(x, n, this.inputShape, this.classes)).features;
+    const raw = datasetOf(x, n, this.inputShape, this.classes);
     const k = this.classes;
     for (const [t, part] of training.parts.entries()) {
+      // Each teacher sees the reference inputs through its own partition's standardizer.
+      const reference = (standardizers[t] as Standardizer).apply(raw).features;
       const batchSize = Math.max(1, Math.min(o.batchSize, n > 0 ? n : part.count, part.count));
       // The distillation loss at T = 1 with one-hot rows is the cross-entropy, so one trainer
       // serves both phases.
