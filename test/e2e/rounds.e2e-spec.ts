@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { SqliteAuditLogStore } from '@fedistill/audit';
 import { seededRandom } from '@fedistill/dp';
 import { siteRelease } from '@fedistill/distill';
-import { decodeSigned, decodeState, encodeSigned, simulateRound } from '@fedistill/secagg';
+import { decodeSigned, decodeState, encodeSigned, simulateRound, survivorsBytes } from '@fedistill/secagg';
+import nacl from 'tweetnacl';
 import { configFromAnnouncement } from '../../apps/node/src';
 import { releaseFromAnnouncement } from '../../apps/node/src/round-answerer';
 import { type RoundAnnouncement, RoundsService } from '@fedistill/wire';
@@ -176,10 +177,31 @@ describe('rounds under secure aggregation', () => {
         'Rounds/SendShares',
         'Rounds/FetchShares',
         'Rounds/SubmitMaskedSummary',
+        'Rounds/GetSurvivorSet',
+        'Rounds/SubmitSurvivorSignature',
         'Rounds/GetUnmaskRequest',
         'Rounds/SubmitUnmaskShares',
       ]),
     );
+    // The consistency round is on the site's record: the sets it signed, then the signatures it
+    // verified before its shares left (issue 11, finding 2), each a real signature over the sets.
+    const detail = (kind: string) =>
+      JSON.parse(sites[0]!.log.entries.find((e) => e.kind === kind)!.detail) as {
+        consistency: { survivors: number[]; dropped: number[]; signatures?: Record<string, string> };
+      };
+    expect(detail('Rounds/SubmitSurvivorSignature').consistency).toEqual({
+      survivors: [0, 1, 2, 3],
+      dropped: [],
+    });
+    const shown = detail('Rounds/SubmitUnmaskShares').consistency;
+    expect(Object.keys(shown.signatures!).map(Number)).toEqual([0, 1, 2, 3]);
+    const seed = decodeState<{ coordinator: { graphSeed: Uint8Array } }>(stored(id).text).coordinator
+      .graphSeed;
+    const signed = survivorsBytes(`${id}#1`, seed, shown.survivors, shown.dropped);
+    for (const [siteId, hex] of Object.entries(shown.signatures!)) {
+      const key = announced[0]!.participants.find((p) => p.siteId === Number(siteId))!.signingPublicKey;
+      expect(nacl.sign.detached.verify(signed, Buffer.from(hex, 'hex'), new Uint8Array(key))).toBe(true);
+    }
     const transcript = await new SqliteAuditLogStore(path.join(fx.dir, 'data', 'audit-log.db'), {
       forReading: true,
     }).all();
@@ -255,6 +277,7 @@ describe('rounds under secure aggregation', () => {
             round: announced[0]!.round,
             maskedVector: Buffer.alloc(3),
             length: LENGTH,
+            sharersSignature: Buffer.alloc(64),
           }),
         ).rejects.toMatchObject({
           code: status.INVALID_ARGUMENT,

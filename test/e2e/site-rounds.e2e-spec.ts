@@ -106,7 +106,12 @@ describe('rounds answered by node processes', () => {
   const federation = (
     id: string,
     members: readonly string[],
-    o: { dropoutTolerance?: number; epsilonCap?: number; maxRounds?: number } = {},
+    o: {
+      dropoutTolerance?: number;
+      epsilonCap?: number;
+      maxRounds?: number;
+      assumedColluders?: number | 'all';
+    } = {},
   ) =>
     createBreastCancerFederation(fx, {
       id,
@@ -116,6 +121,7 @@ describe('rounds answered by node processes', () => {
       noiseMultiplier: Z,
       epsilonCap: o.epsilonCap,
       dropoutTolerance: o.dropoutTolerance,
+      assumedColluders: o.assumedColluders,
       rounds: { minSites: 2, queriesPerRound: QUERIES, maxRounds: o.maxRounds ?? 5 },
     });
 
@@ -282,6 +288,52 @@ describe('rounds answered by node processes', () => {
     for (const id of ['capped', 'short']) {
       const { body } = await admin<{ rounds: RoundView[] }>(fx, 'GET', `/api/v1/federations/${id}/rounds`);
       expect(body.rounds).toHaveLength(1);
+    }
+  });
+
+  it('a noise plan that trusts every participant costs a paranoid site more than announced; each site logs its assumption with epsilon, and one past its limit says why', async () => {
+    // The plan counts on all n - T = 3 survivors' shares (assumedColluders 0): each adds V/3. The
+    // nodes keep node.yaml's default, privacy.trust paranoid, so each counts only its own V/3.
+    await federation('trusting', ALL, { dropoutTolerance: 1, assumedColluders: 0 });
+    const r = await round('trusting', 1);
+    expect(r.status).toBe('completed');
+    expect([...r.inputsFrom].sort()).toEqual(['eastgate', 'riverside', 'st-marys']);
+    expect(r.declines).toEqual([
+      expect.objectContaining({
+        site: 'northgate',
+        detail: expect.stringMatching(
+          /past its limit .*the round's noise plan counts on 3 honest noise shares \(assuming at most 0 of 4 participants collude with the coordinator and at most 1 drops out\), this site counts on 1/,
+        ),
+      }),
+    ]);
+    // One Skellam share of V/3 (μ = V/6) instead of the announced V (μ = V/2).
+    const target = planRelease({
+      summary: 'soft-labels',
+      queries: QUERIES,
+      classes: 2,
+      clipNorm: 1,
+      granularity: 0.01,
+      maxTeachers: 16,
+      noise: { kind: 'skellam', noiseMultiplier: Z, sites: 4, toleratedDropouts: 1, assumedColluders: 0 },
+    });
+    const V = (Z * target.l2) ** 2;
+    const own = { kind: 'skellam' as const, mu: V / 3 / 2, l2: target.l2, l1: target.l1 };
+    const paranoid = new PrivacyLedger(1e9, 1e-5).quote({
+      label: 'p',
+      mechanism: own,
+      count: 1,
+    }).epsilonAfter;
+    expect(paranoid).toBeGreaterThan(1.5 * eps1);
+    for (const site of ['st-marys', 'riverside', 'eastgate']) {
+      const sent = auditRows(dirs[site]!).filter(
+        (e) => e.kind === 'Rounds/SubmitMaskedSummary' && e.federation === 'trusting',
+      );
+      expect(sent).toHaveLength(1);
+      expect(Number(sent[0]!.epsilon)).toBeCloseTo(paranoid, 9);
+      // The entry's detail holds the assumption (beside the ledger charge, as JSON).
+      expect((JSON.parse(sent[0]!.detail) as { assumption: string }).assumption).toBe(
+        "assuming any of the other 3 participants may collude with the coordinator (paranoid: only this site's own noise share counts)",
+      );
     }
   });
 });

@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import pino, { type Logger } from 'pino';
-import type { CoordinatorConfig } from './config/coordinator-config';
+import { type CoordinatorConfig, isLoopbackHost } from './config/coordinator-config';
 import { CoordinatorModule } from './coordinator.module';
 import type { GrpcServerHost } from './grpc/grpc-server.host';
 import { RUNTIME_FILE, type RuntimeInfo } from './runtime-file';
@@ -36,9 +36,18 @@ export async function startCoordinator(
   log: Logger = pino({ level: config.log.level }),
 ): Promise<RunningCoordinator> {
   fs.mkdirSync(config.dataDir, { recursive: true });
+  const { tls } = config.admin;
+  if (!tls && !isLoopbackHost(config.admin.host))
+    // Only reachable with admin.allowInsecureNonLoopback: true (the config refuses it otherwise).
+    log.warn(
+      { adminListen: `${config.admin.host}:${config.admin.port}`, setting: 'admin.allowInsecureNonLoopback' },
+      'INSECURE: the admin API listens in clear text on a non-loopback address; the operator token crosses the network unencrypted unless a TLS proxy fronts it',
+    );
   const app = await NestFactory.create<NestExpressApplication>(CoordinatorModule.forRoot(config, log), {
     logger: nestLogger(log),
     abortOnError: false,
+    // HTTPS with the admin certificate (same PKI as gRPC) when admin.tls is set.
+    ...(tls ? { httpsOptions: { cert: tls.certPem, key: tls.keyPem } } : {}),
   });
   app.enableShutdownHooks([]);
   // Reference sets are uploaded as raw NPY bytes (JSON bodies keep Nest's default parser).
@@ -50,7 +59,7 @@ export async function startCoordinator(
   const runtime: RuntimeInfo = {
     pid: process.pid,
     grpcAddress: `${urlHost(config.grpc.host)}:${grpcPort}`,
-    adminUrl: `http://${urlHost(config.admin.host)}:${adminPort}`,
+    adminUrl: `${tls ? 'https' : 'http'}://${urlHost(config.admin.host)}:${adminPort}`,
     startedAt: new Date().toISOString(),
   };
   const runtimeFile = path.join(config.dataDir, RUNTIME_FILE);

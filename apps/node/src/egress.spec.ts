@@ -102,6 +102,7 @@ describe(NodeEgress.name, () => {
       site: 'site-a',
       keys: generateSiteKeys(),
       serverName: 'localhost',
+      coordinatorKey: 'c0'.repeat(32),
     });
     await sut.unary(NodeSessionService.heartbeat, HeartbeatRequest.fromPartial({ nodeVersion: 'x' }));
     await sut.unary(NodeSessionService.heartbeat, HeartbeatRequest.fromPartial({ nodeVersion: 'y' }));

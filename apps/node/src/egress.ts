@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { type ClientReadableStream, Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { AuditEntryInput } from '@fedistill/audit';
+import type { Release } from '@fedistill/dp';
 import { RPC_HEADER, signRpc, type SiteKeys } from '@fedistill/identity';
 import {
   ArtifactsService,
@@ -29,6 +30,10 @@ const PROTOCOL_METHODS: ReadonlySet<unknown> = new Set<unknown>(
   ),
 );
 
+const identity = (b: Buffer): Buffer => b;
+const kindOf = (path: string): string => path.replace(/^\/fedistill\.v1\./, '');
+const str = (n: number | undefined): string | undefined => (n === undefined ? undefined : String(n));
+
 /** Thrown when code tries to send something that is not one of the protocol's messages. */
 export class EgressRefusedError extends Error {
   override readonly name = 'EgressRefusedError';
@@ -47,6 +52,41 @@ export interface EgressContext {
   readonly epsilon?: number;
   readonly epsilonTotal?: number;
   readonly epsilonLimit?: number;
+  /** The trust assumption the epsilon holds under (node.yaml privacy.trust), in words. */
+  readonly assumption?: string;
+  /**
+   * What the site's ledger was charged for this message (label, mechanism, count). The entry's
+   * detail records it, so `fedistill node ledger rebuild` can recompose the exact RDP curve from
+   * the signed log if the ledger file is lost (issue 11, finding 7).
+   */
+  readonly charge?: Release;
+  /** What the site was shown and verified in the consistency round (round-participant.ts). */
+  readonly consistency?: ConsistencyRecord;
+}
+
+/**
+ * The survivor set a site signed and, once it reveals shares, the signatures it verified over
+ * that set (site id -> hex), so the egress log shows on what evidence shares left the site
+ * (issue 11, findings 2 and 9).
+ */
+export interface ConsistencyRecord {
+  readonly survivors: readonly number[];
+  readonly dropped: readonly number[];
+  readonly signatures?: Readonly<Record<number, string>>;
+}
+
+/**
+ * The detail of an egress entry: with a ledger charge, JSON `{"assumption": ..., "charge":
+ * {"label", "count", "mechanism"}}` (read back by ledger-log.ts); else the assumption in words, if any.
+ */
+export function egressDetail(ctx: EgressContext): string | undefined {
+  const { charge, assumption, consistency } = ctx;
+  if (!charge && !consistency) return assumption;
+  return JSON.stringify({
+    ...(assumption ? { assumption } : {}),
+    ...(charge ? { charge: { label: charge.label, count: charge.count, mechanism: charge.mechanism } } : {}),
+    ...(consistency ? { consistency } : {}),
+  });
 }
 
 export interface EgressOptions {
@@ -56,18 +96,20 @@ export interface EgressOptions {
   readonly site: string;
   readonly keys: SiteKeys;
   readonly serverName?: string;
+  /**
+   * The coordinator's Ed25519 identity key, hex, from enrolment.json: every signed request names
+   * it, so it cannot be replayed to another coordinator. Absent only before enrolment, when the
+   * node sends nothing signed.
+   */
+  readonly coordinatorKey?: string;
 }
-
-const identity = (b: Buffer): Buffer => b;
-const kindOf = (path: string): string => path.replace(/^\/fedistill\.v1\./, '');
-const str = (n: number | undefined): string | undefined => (n === undefined ? undefined : String(n));
 
 /**
  * The node's one egress path: every byte the node sends to the coordinator goes through here.
  * It refuses any method outside the v1 protocol (and records the refusal), serializes the
  * request once, appends an entry for exactly those bytes to the site's signed audit log and
- * waits until it is on disk (SPEC, privacy model item 5), then signs the bytes (Ed25519 over
- * method, SHA-256 of the body, timestamp, nonce) and sends them.
+ * waits until it is on disk (SPEC, privacy model item 5), then signs the bytes (Ed25519 over the
+ * site, the coordinator's key, method, SHA-256 of the body, timestamp, nonce) and sends them.
  */
 export class NodeEgress {
   private readonly client: Client;
@@ -85,6 +127,7 @@ export class NodeEgress {
     method: WireMethod<Req, unknown>,
     request: Req,
     ctx: EgressContext,
+    signed: boolean,
   ): Promise<Buffer> {
     if (!PROTOCOL_METHODS.has(method)) {
       const reason = `refusing to send ${method.path}: not a message kind of the fedistill v1 protocol`;
@@ -95,6 +138,7 @@ export class NodeEgress {
       });
       throw new EgressRefusedError(reason);
     }
+    this.coordinatorFor(method.path, signed);
     const body = method.requestSerialize(request);
     await this.options.audit.append({
       event: 'egress',
@@ -107,15 +151,33 @@ export class NodeEgress {
       epsilon: str(ctx.epsilon),
       epsilonTotal: str(ctx.epsilonTotal),
       epsilonLimit: str(ctx.epsilonLimit),
+      detail: egressDetail(ctx),
     });
     return body;
+  }
+
+  /** The coordinator signed requests are bound to; checked before anything is recorded or sent. */
+  private coordinatorFor(path: string, signed: boolean): string {
+    const coordinator = this.options.coordinatorKey;
+    if (signed && !coordinator)
+      throw new EgressRefusedError(
+        `refusing to sign ${path}: this node does not know its coordinator's key (enrolment.json); enrol it first`,
+      );
+    return coordinator ?? '';
   }
 
   private metadata(path: string, body: Buffer, signed: boolean): Metadata {
     const md = new Metadata();
     if (!signed) return md;
-    const h = signRpc(this.options.site, this.options.keys.signingSecretKey, path, body);
+    const coordinator = this.coordinatorFor(path, signed);
+    const h = signRpc(
+      { site: this.options.site, coordinator },
+      this.options.keys.signingSecretKey,
+      path,
+      body,
+    );
     md.set(RPC_HEADER.site, h.site);
+    md.set(RPC_HEADER.coordinator, h.coordinator);
     md.set(RPC_HEADER.timestamp, String(h.timestamp));
     md.set(RPC_HEADER.nonce, h.nonce);
     md.set(RPC_HEADER.signature, h.signature);
@@ -128,7 +190,7 @@ export class NodeEgress {
     request: Req,
     opts: { signed?: boolean; deadlineMs?: number; context?: EgressContext } = {},
   ): Promise<Res> {
-    const body = await this.admit(method, request, opts.context ?? {});
+    const body = await this.admit(method, request, opts.context ?? {}, opts.signed ?? true);
     const md = this.metadata(method.path, body, opts.signed ?? true);
     const deadline = Date.now() + (opts.deadlineMs ?? 15_000);
     return new Promise<Res>((resolve, reject) => {
@@ -150,7 +212,7 @@ export class NodeEgress {
     method: WireMethod<Req, Res>,
     request: Req,
   ): Promise<ClientReadableStream<Res>> {
-    const body = await this.admit(method, request, {});
+    const body = await this.admit(method, request, {}, true);
     return this.client.makeServerStreamRequest(
       method.path,
       identity,

@@ -4,3 +4,13 @@ export { startNode, type RunningNode, NODE_VERSION } from './start-node';
 export { NodeEgress, EgressRefusedError, type WireMethod } from './egress';
 export { loadNodeConfig, NodeConfigError, NODE_FILES, type NodeConfig } from './node-config';
 export { RoundParticipant, configFromAnnouncement, type ParticipationHooks } from './round-participant';
+export { approveFederation, RosterApprovalError, type RosterProposal } from './approve-federation';
+export {
+  readApprovedRosters,
+  rosterFingerprint,
+  keyFingerprint,
+  RosterFileError,
+  APPROVALS_FILE,
+  type ApprovedRoster,
+} from './approved-roster';
+export { recordReceived } from './received-log';

@@ -15,8 +15,15 @@ export function openNodeAudit(dir: string, site: string, keys: SiteKeys): NodeAu
   return { chain: new AuditChain(store, site, keys), close: () => store.close() };
 }
 
-/** The node's egress log and its one egress path to the coordinator, as node.yaml configures them. */
-export function openNodeEgress(config: NodeConfig, keys: SiteKeys): { audit: NodeAudit; egress: NodeEgress } {
+/**
+ * The node's egress log and its one egress path to the coordinator, as node.yaml configures them;
+ * `coordinatorKey` (hex, from enrolment.json) is what signed requests are bound to.
+ */
+export function openNodeEgress(
+  config: NodeConfig,
+  keys: SiteKeys,
+  coordinatorKey?: string,
+): { audit: NodeAudit; egress: NodeEgress } {
   const audit = openNodeAudit(config.dir, config.site, keys);
   const egress = new NodeEgress({
     audit: audit.chain,
@@ -25,6 +32,7 @@ export function openNodeEgress(config: NodeConfig, keys: SiteKeys): { audit: Nod
     site: config.site,
     keys,
     serverName: config.serverName,
+    coordinatorKey,
   });
   return { audit, egress };
 }

@@ -100,4 +100,45 @@ describe(initNode.name, () => {
     expect(() => loadNodeConfig(dir)).toThrow(/teachers.count/);
     expect(() => loadNodeConfig(dir)).toThrow(/executionProvider/);
   });
+
+  it('counts only its own noise share unless privacy.assumedColluders says whom it trusts, and names a bad trust setting', async () => {
+    const dir = path.join(root, 'trust');
+    await initNode({ dir, coordinator: 'h:1', caFile, site: 'site-t' });
+    const write = (extra: string) =>
+      fs.writeFileSync(path.join(dir, NODE_FILES.config), `site: site-t\ncoordinator: h:1\n${extra}`);
+    write('');
+    expect(loadNodeConfig(dir).privacy.trust).toEqual({ kind: 'paranoid' });
+    write('privacy:\n  trust: paranoid\n');
+    expect(loadNodeConfig(dir).privacy.trust).toEqual({ kind: 'paranoid' });
+    write('privacy:\n  assumedColluders: 2\n');
+    expect(loadNodeConfig(dir).privacy.trust).toEqual({ kind: 'colluders', colluders: 2 });
+    write('privacy:\n  trust: colluders\n  assumedColluders: 0\n');
+    expect(loadNodeConfig(dir).privacy.trust).toEqual({ kind: 'colluders', colluders: 0 });
+    write('privacy:\n  trust: colluders\n');
+    expect(() => loadNodeConfig(dir)).toThrow(
+      "privacy.assumedColluders: is required with privacy.trust 'colluders'",
+    );
+    write('privacy:\n  trust: paranoid\n  assumedColluders: 1\n');
+    expect(() => loadNodeConfig(dir)).toThrow(
+      "privacy.assumedColluders: conflicts with privacy.trust 'paranoid'",
+    );
+    for (const bad of ['-1', '1.5', 'many']) {
+      write(`privacy:\n  assumedColluders: ${bad}\n`);
+      expect(() => loadNodeConfig(dir)).toThrow(/privacy\.assumedColluders: /);
+    }
+    write('privacy:\n  trust: everyone\n');
+    expect(() => loadNodeConfig(dir)).toThrow(/privacy\.trust: /);
+  });
+
+  it('sets the smallest round a site joins (security), written by init, and refuses a threshold of 1', async () => {
+    const dir = path.join(root, 'security');
+    await initNode({ dir, coordinator: 'h:1', caFile, site: 'site-s' });
+    expect(loadNodeConfig(dir).security).toEqual({ minParticipants: 3, minThreshold: 2 });
+    expect(fs.readFileSync(path.join(dir, NODE_FILES.config), 'utf8')).toMatch(/minParticipants: 3/);
+    fs.writeFileSync(
+      path.join(dir, NODE_FILES.config),
+      'site: site-s\ncoordinator: h:1\nsecurity:\n  minParticipants: 1\n  minThreshold: 1\n',
+    );
+    expect(() => loadNodeConfig(dir)).toThrow(/security\.minParticipants: .*\n.*security\.minThreshold: /);
+  });
 });

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
+import type { TrustAssumption } from '@fedistill/distill';
 import { assertSiteName, parseDuration } from '@fedistill/identity';
 
 /** A node directory or configuration that cannot be used; the message names the setting. */
@@ -80,6 +81,45 @@ const schema = z
         delta: z.number().positive().lt(1).default(1e-5),
         /** Answer rounds without noise (experiments only). */
         allowNonPrivate: z.boolean().default(false),
+        /**
+         * Whose noise the ledger counts on: 'paranoid' (the default; only this site's own share,
+         * which needs no trust in anybody) or 'colluders' (also the honest others' shares, with
+         * at most `assumedColluders` of a round's participants colluding with the coordinator).
+         */
+        trust: z.enum(['paranoid', 'colluders']).optional(),
+        assumedColluders: z.number().int().min(0).max(1000).optional(),
+      })
+      .strict()
+      .superRefine((p, ctx) => {
+        if (p.trust === 'colluders' && p.assumedColluders === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['assumedColluders'],
+            message:
+              "is required with privacy.trust 'colluders' (how many participants may collude with the coordinator)",
+          });
+        if (p.trust === 'paranoid' && p.assumedColluders !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['assumedColluders'],
+            message:
+              "conflicts with privacy.trust 'paranoid' (which counts only this site's own noise share); remove one of them",
+          });
+      })
+      .prefault({}),
+    /**
+     * The smallest rounds this site joins, whatever the coordinator announces (checked on every
+     * announcement, with the approved roster). Two participants would let each learn the other's
+     * input from the sum, so at least 3; a Shamir threshold of 1 would let any one neighbour (or
+     * the coordinator with one share) rebuild a site's mask secrets, so at least 2. The threshold
+     * must also be a strict majority of a site's masking neighbours (always enforced): otherwise a
+     * coordinator that tells two halves of the neighbours different survivor stories collects a
+     * site's self-mask seed and its mask key at once (Bonawitz et al., CCS 2017, §6: t > (n + C)/2).
+     */
+    security: z
+      .object({
+        minParticipants: z.number().int().min(2).max(255).default(3),
+        minThreshold: z.number().int().min(2).max(255).default(2),
       })
       .strict()
       .prefault({}),
@@ -119,7 +159,11 @@ export interface NodeConfig {
     readonly epsilonLimit: number;
     readonly delta: number;
     readonly allowNonPrivate: boolean;
+    /** Whose noise shares the site's ledger counts on (privacy.trust, privacy.assumedColluders). */
+    readonly trust: TrustAssumption;
   };
+  /** The smallest round (participants) and Shamir threshold this site accepts (node.yaml security). */
+  readonly security: { readonly minParticipants: number; readonly minThreshold: number };
   /** A dropout drill: stop answering each round after this stage. */
   readonly drillStopAfter: 'keys' | 'shares' | 'input' | undefined;
 }
@@ -187,6 +231,13 @@ function durationSetting(value: string, name: string): number {
   }
 }
 
+/** Setting assumedColluders alone means trust 'colluders'; neither means 'paranoid'. */
+function trustOf(p: { trust?: 'paranoid' | 'colluders'; assumedColluders?: number }): TrustAssumption {
+  return p.assumedColluders === undefined
+    ? Object.freeze({ kind: 'paranoid' as const })
+    : Object.freeze({ kind: 'colluders' as const, colluders: p.assumedColluders });
+}
+
 /** Reads and validates DIR/node.yaml. */
 export function loadNodeConfig(dir: string): NodeConfig {
   const file = path.join(dir, NODE_FILES.config);
@@ -223,7 +274,13 @@ export function loadNodeConfig(dir: string): NodeConfig {
       onnx: c.teachers.onnx?.map((f) => path.resolve(abs, f)),
     }),
     executionProvider: c.executionProvider,
-    privacy: Object.freeze({ ...c.privacy }),
+    privacy: Object.freeze({
+      epsilonLimit: c.privacy.epsilonLimit,
+      delta: c.privacy.delta,
+      allowNonPrivate: c.privacy.allowNonPrivate,
+      trust: trustOf(c.privacy),
+    }),
+    security: Object.freeze({ ...c.security }),
     drillStopAfter: c.drill?.stopAfter,
   });
 }
@@ -241,6 +298,7 @@ export function writeNodeConfig(
     ...(settings.serverName ? { serverName: settings.serverName } : {}),
     reconnect: { initialDelay: '500ms', maxDelay: '30s' },
     audit: { anchorInterval: '60s' },
+    security: { minParticipants: 3, minThreshold: 2 },
     log: { level: 'info' },
   };
   fs.writeFileSync(

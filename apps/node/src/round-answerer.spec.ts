@@ -53,9 +53,12 @@ describe(releaseFromAnnouncement.name, () => {
       clipNorm: 0.8,
       granularity: 0.01,
       maxTeachers: 8,
-      noise: { kind: 'skellam', noiseMultiplier: 3, sites: 4, toleratedDropouts: 1 },
+      // The federation's default assumedColluders 'all': n - T - 1 = 2, each site adds the target.
+      noise: { kind: 'skellam', noiseMultiplier: 3, sites: 4, toleratedDropouts: 1, assumedColluders: 2 },
     });
     expect(spec.noise?.noiseMultiplier).toBeCloseTo(3, 12);
+    expect(spec.noise?.assumedColluders).toBe(2);
+    expect(a.siteNoiseStddev).toBeCloseTo(a.aggregateNoiseStddev, 9);
     expect(plan.noise?.variance).toBeCloseTo(coordinator.noise?.variance ?? 0, 6);
     expect(plan.mechanism).toEqual(coordinator.mechanism);
     // Four teachers fit the federation's bound of eight.
@@ -76,6 +79,15 @@ describe(releaseFromAnnouncement.name, () => {
     // Claiming more survivors than announced to shrink the shares is caught the same way.
     const fewer = { ...a, minSurvivors: a.minSurvivors + 1 };
     expect(() => releaseFromAnnouncement(fewer, schema, 4, false)).toThrow(/does not match/);
+    // So is a share sized for fewer colluders than announced, and a plan that leaves no honest survivor.
+    const trusting = { ...a, assumedColluders: 0 };
+    expect(() => releaseFromAnnouncement(trusting, schema, 4, false)).toThrow(
+      /does not match .* for 3 survivors and 0 assumed colluders/,
+    );
+    const none = { ...a, assumedColluders: a.minSurvivors };
+    expect(() => releaseFromAnnouncement(none, schema, 4, false)).toThrow(
+      /assumed_colluders 3 leaves no honest survivor of 3/,
+    );
   });
 
   it('refuses a round without noise unless the site allows non-private rounds', () => {
@@ -110,10 +122,12 @@ describe(SiteLedger.name, () => {
     return { label, mechanism, count: 1 };
   };
 
-  it('persists every commit, survives a restart, and refuses past the limit without recording', () => {
-    const ledger = SiteLedger.open(dir, { epsilonLimit: 3, delta: 1e-5 });
+  it('persists every commit, survives a restart, and refuses past the limit without recording', async () => {
+    const limits = { epsilonLimit: 3, delta: 1e-5 };
+    const ledger = await SiteLedger.open(dir, limits);
     const first = ledger.commit(release('fed#1'));
-    const reopened = SiteLedger.open(dir, { epsilonLimit: 3, delta: 1e-5 });
+    ledger.close();
+    const reopened = await SiteLedger.open(dir, limits);
     expect(reopened.spent).toBeCloseTo(first.epsilonAfter, 10);
     let committed = 1;
     for (;;) {
@@ -125,14 +139,17 @@ describe(SiteLedger.name, () => {
     const before = fs.readFileSync(path.join(dir, LEDGER_FILE), 'utf8');
     expect(() => reopened.commit(release('over'))).toThrow(BudgetExceededError);
     expect(fs.readFileSync(path.join(dir, LEDGER_FILE), 'utf8')).toBe(before);
-    expect(SiteLedger.open(dir, { epsilonLimit: 3, delta: 1e-5 }).entries).toHaveLength(committed);
+    reopened.close();
+    expect(SiteLedger.read(dir, limits).entries).toHaveLength(committed);
     expect(committed).toBeGreaterThan(1);
     expect(reopened.spent).toBeLessThanOrEqual(3);
   });
 
-  it('refuses to start from a damaged ledger instead of resetting the budget', () => {
+  it('refuses to start from a damaged ledger instead of resetting the budget', async () => {
     fs.writeFileSync(path.join(dir, LEDGER_FILE), '{"orders": [2], "curve": ');
-    expect(() => SiteLedger.open(dir, { epsilonLimit: 3, delta: 1e-5 })).toThrow(/damaged.*restore it/);
+    await expect(SiteLedger.open(dir, { epsilonLimit: 3, delta: 1e-5 })).rejects.toThrow(
+      /damaged.*restore it/,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { type ServiceError, status } from '@grpc/grpc-js';
-import { BudgetExceededError, cryptoRandom, PrivacyLedger, type RandomSource } from '@fedistill/dp';
+import { BudgetExceededError, cryptoRandom, perSiteVariance, type RandomSource } from '@fedistill/dp';
 import { parseNpy } from '@fedistill/data';
 import {
   argmaxRows,
@@ -14,6 +14,7 @@ import {
   type TeacherEnsemble,
 } from '@fedistill/distill';
 import { Predictor } from '@fedistill/engine';
+import { SecAggError } from '@fedistill/secagg';
 import {
   DeclineReason,
   NoiseMechanism,
@@ -24,9 +25,11 @@ import {
 import type { AuditChain } from '@fedistill/audit';
 import type { NodeEgress } from './egress';
 import type { LocalFederation } from './federation-sync';
+import { checkRoundMembership, MembershipRefusedError } from './membership-check';
 import type { NodeConfig } from './node-config';
 import type { SessionLogger } from './node-session';
 import type { ParticipationHooks, RoundParticipant } from './round-participant';
+import { announcementRecord, recordReceived } from './received-log';
 import {
   federationSchema,
   type FederationSchema,
@@ -34,6 +37,7 @@ import {
   type SiteData,
   siteTeachers,
 } from './site-data';
+import { priceRound } from './round-price';
 import type { SiteLedger } from './site-ledger';
 
 /** Why the site will not answer a round; reported to the coordinator, never silent. */
@@ -169,21 +173,26 @@ function noiseFromAnnouncement(
   if (!kind) throw refuse(`unknown noise mechanism ${a.mechanism}`);
   if (!(a.aggregateNoiseStddev > 0)) throw refuse('the aggregate noise standard deviation must be > 0');
   const n = a.participants.length;
+  if (a.assumedColluders >= a.minSurvivors)
+    throw refuse(
+      `assumed_colluders ${a.assumedColluders} leaves no honest survivor of ${a.minSurvivors} (it must be below min_survivors)`,
+    );
   return {
     kind,
     noiseMultiplier: a.aggregateNoiseStddev / l2,
     sites: n,
     toleratedDropouts: n - a.minSurvivors,
+    assumedColluders: a.assumedColluders,
   };
 }
 
 /** The site's noise share must be the announced one, and its input must fit the announced bound. */
 function checkPlan(a: RoundAnnouncement, plan: ReleasePlan, what: string, remedy: string): void {
   if (plan.noise) {
-    const share = Math.sqrt(plan.noise.variance / (plan.noise.sites - plan.noise.toleratedDropouts));
+    const share = Math.sqrt(perSiteVariance(plan.noise));
     if (Math.abs(share - a.siteNoiseStddev) > 1e-6 * share)
       throw refuse(
-        `the announced noise share ${a.siteNoiseStddev} does not match this site's computation ${share} for ${a.minSurvivors} survivors`,
+        `the announced noise share ${a.siteNoiseStddev} does not match this site's computation ${share} for ${a.minSurvivors} survivors and ${a.assumedColluders} assumed colluders`,
       );
   }
   if (plan.maxInput > a.maxInput)
@@ -316,6 +325,7 @@ export class RoundAnswerer {
     const { ledger, log } = this.o;
     try {
       if (!ref) throw new RoundRefusal(DeclineReason.DECLINE_REASON_PARAMETERS_REFUSED, 'no round named');
+      await this.checkMembership(a);
       let prepared: Prepared;
       let local: LocalFederation;
       try {
@@ -329,17 +339,24 @@ export class RoundAnswerer {
       let context = {};
       let commit: (() => Promise<void>) | undefined;
       let epsilon: number | null = null;
-      if (plan.mechanism) {
-        const release = { label, mechanism: plan.mechanism, count: 1 };
-        const quote = ledger.quote(release);
-        epsilon = new PrivacyLedger(Number.MAX_VALUE, ledger.delta).quote(release).epsilonAfter;
-        if (!quote.allowed)
-          throw new RoundRefusal(
-            DeclineReason.DECLINE_REASON_BUDGET_EXHAUSTED,
-            `answering would bring this site's epsilon from ${quote.epsilonBefore.toFixed(4)} to ${quote.epsilonAfter.toFixed(4)}, past its limit ${ledger.epsilonLimit} (delta ${ledger.delta})`,
-            { spent: quote.epsilonBefore, limit: ledger.epsilonLimit, round: epsilon },
-          );
-        context = { epsilon, epsilonTotal: quote.epsilonAfter, epsilonLimit: ledger.epsilonLimit };
+      const price = priceRound(plan, this.o.config.privacy.trust, ledger, label);
+      if (price) {
+        const { release, quote, refusal } = price;
+        epsilon = price.epsilon;
+        if (refusal)
+          throw new RoundRefusal(DeclineReason.DECLINE_REASON_BUDGET_EXHAUSTED, refusal, {
+            spent: quote.epsilonBefore,
+            limit: ledger.epsilonLimit,
+            round: epsilon,
+          });
+        context = {
+          epsilon,
+          epsilonTotal: quote.epsilonAfter,
+          epsilonLimit: ledger.epsilonLimit,
+          assumption: price.assumption,
+          // Recorded in the egress entry: what `node ledger rebuild` recomposes (site-ledger.ts).
+          charge: release,
+        };
         commit = () => {
           ledger.commit(release);
           return Promise.resolve();
@@ -362,11 +379,21 @@ export class RoundAnswerer {
       );
       const drill = this.o.hooks?.stopAfter;
       log.info(
-        { round: label, epsilon, epsilonTotal: ledger.spent, epsilonLimit: ledger.epsilonLimit },
+        {
+          round: label,
+          epsilon,
+          epsilonTotal: ledger.spent,
+          epsilonLimit: ledger.epsilonLimit,
+          assumption: price?.assumption,
+        },
         drill ? `dropout drill: stopped after sending ${drill}` : 'round answered',
       );
       return { status: 'answered', round: label, epsilon, epsilonTotal: ledger.spent };
-    } catch (err) {
+    } catch (caught) {
+      // The site's own secure-aggregation checks refusing what the coordinator sent (a delivery
+      // with too few sharers, a survivor set it cannot sign, too few signatures; issue 11) are
+      // refusals like any other: logged, recorded in the audit log and reported.
+      const err = caught instanceof SecAggError ? refuse(`${caught.name}: ${caught.message}`) : caught;
       if ((err as ServiceError).code === status.ABORTED) {
         const reason = (err as ServiceError).details;
         log.info({ round: label, reason }, 'the round ended before this site finished its part');
@@ -382,6 +409,22 @@ export class RoundAnswerer {
           : new RoundRefusal(DeclineReason.DECLINE_REASON_BUDGET_EXHAUSTED, err.message);
       await this.decline(a, refusal);
       return { status: 'declined', round: label, reason: refusal.message };
+    }
+  }
+
+  /**
+   * Records what the announcement says that decides this site's privacy (participants, key
+   * fingerprints, noise plan), then refuses a round whose membership the site's operator did
+   * not approve (membership-check.ts), before anything is computed or sent.
+   */
+  private async checkMembership(a: RoundAnnouncement): Promise<void> {
+    const where = { federation: a.round?.federationId, round: a.round?.round };
+    await recordReceived(this.o.audit, 'NodeSession/RoundAnnounced', where, announcementRecord(a));
+    try {
+      checkRoundMembership(a, this.o.config);
+    } catch (err) {
+      if (!(err instanceof MembershipRefusedError)) throw err;
+      throw new RoundRefusal(DeclineReason.DECLINE_REASON_MEMBERSHIP_REFUSED, err.message);
     }
   }
 

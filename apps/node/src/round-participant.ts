@@ -30,7 +30,6 @@ export function configFromAnnouncement(a: RoundAnnouncement): SecAggConfig {
         ? 2 * a.numClasses
         : a.queryIndices.length * a.numClasses,
     minSurvivors: a.minSurvivors,
-    graphSeed: new Uint8Array(a.graphSeed),
   };
 }
 
@@ -46,6 +45,8 @@ export class RoundParticipant {
     private readonly site: string,
     private readonly identitySecretKey: Uint8Array,
     private readonly pollTimeoutMs = 120_000,
+    /** Other sites this site assumes collude with the coordinator: raises the consistency quorum. */
+    private readonly colluders = 0,
   ) {}
 
   private async poll<T>(fn: () => Promise<T>): Promise<T> {
@@ -84,6 +85,7 @@ export class RoundParticipant {
       siteId: me.siteId,
       identitySecretKey: this.identitySecretKey,
       identityKeys,
+      colluders: this.colluders,
     });
     const advert = sa.advertiseKeys();
     const keys = {
@@ -141,20 +143,47 @@ export class RoundParticipant {
     await this.poll(() =>
       this.egress.unary(
         RoundsService.submitMaskedSummary,
-        { round, maskedVector: bytes, length: masked.vector.length },
+        {
+          round,
+          maskedVector: bytes,
+          length: masked.vector.length,
+          sharersSignature: Buffer.from(masked.sharersSignature),
+        },
         { context: { ...context, ...release } },
       ),
     );
     if (hooks.stopAfter === 'input') return;
+    // Consistency round (Bonawitz et al. CCS 2017, Fig. 4, round 3): sign the survivor set once;
+    // the signed sets are recorded in the egress log with the signature that leaves.
+    const set = await this.poll(() =>
+      this.egress.unary(RoundsService.getSurvivorSet, { round }, { context }),
+    );
+    const sets = { survivors: [...set.survivors], dropped: [...set.dropped] };
+    const signed = sa.signSurvivors({ roundId: config.roundId, to: me.siteId, ...sets });
+    await this.poll(() =>
+      this.egress.unary(
+        RoundsService.submitSurvivorSignature,
+        { round, signature: Buffer.from(signed.signature) },
+        { context: { ...context, consistency: sets } },
+      ),
+    );
     const request = await this.poll(() =>
       this.egress.unary(RoundsService.getUnmaskRequest, { round }, { context }),
     );
+    const signatures = (list: typeof request.survivorSignatures) =>
+      list.map((x) => ({ siteId: x.siteId, signature: new Uint8Array(x.signature) }));
     const response = sa.unmask({
       roundId: config.roundId,
       to: me.siteId,
       survivors: request.survivors,
       dropped: request.dropped,
+      signatures: signatures(request.survivorSignatures),
+      sharerSignatures: signatures(request.sharerSignatures),
     });
+    // unmask() verified every listed signature (it refuses otherwise): they are the evidence.
+    const verified = Object.fromEntries(
+      request.survivorSignatures.map((x) => [x.siteId, Buffer.from(x.signature).toString('hex')]),
+    );
     const reveal = (list: typeof response.keyShares, kind: ShareKind) =>
       list.map((s) => ({ aboutSiteId: s.of, kind, x: s.x, share: Buffer.from(s.share) }));
     const revealed = [
@@ -162,7 +191,11 @@ export class RoundParticipant {
       ...reveal(response.seedShares, ShareKind.SHARE_KIND_SELF_MASK_SEED),
     ];
     await this.poll(() =>
-      this.egress.unary(RoundsService.submitUnmaskShares, { round, shares: revealed }, { context }),
+      this.egress.unary(
+        RoundsService.submitUnmaskShares,
+        { round, shares: revealed },
+        { context: { ...context, consistency: { ...sets, signatures: verified } } },
+      ),
     );
   }
 }

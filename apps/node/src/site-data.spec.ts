@@ -42,7 +42,8 @@ function config(dir: string, data: Partial<NonNullable<NodeConfig['data']>> | nu
       onnx: undefined,
     },
     executionProvider: 'cpu',
-    privacy: { epsilonLimit: 1, delta: 1e-5, allowNonPrivate: false },
+    privacy: { epsilonLimit: 1, delta: 1e-5, allowNonPrivate: false, trust: { kind: 'paranoid' } },
+    security: { minParticipants: 3, minThreshold: 2 },
     drillStopAfter: undefined,
   };
 }

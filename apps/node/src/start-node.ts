@@ -4,6 +4,7 @@ import { readSiteKeyFile } from '@fedistill/identity';
 import { readEnrolment } from './enroll-node';
 import { loadNodeConfig, NODE_FILES } from './node-config';
 import { FederationSync, type LocalFederation } from './federation-sync';
+import { CoordinatorHeadWatch } from './coordinator-head-watch';
 import { LogAnchor } from './log-anchor';
 import { openNodeEgress } from './node-audit';
 import { NodeSession } from './node-session';
@@ -21,21 +22,27 @@ export interface RunningNode {
   stop(): void;
 }
 
-/** Starts a node's session from its directory. */
-export function startNode(dir: string, log?: Logger): RunningNode {
+/**
+ * Starts a node's session from its directory. Fails at once (before the audit log is opened) when
+ * another process holds the directory, and when the privacy ledger is missing or behind the
+ * egress log (see SiteLedger.open).
+ */
+export async function startNode(dir: string, log?: Logger): Promise<RunningNode> {
   const config = loadNodeConfig(dir);
   const logger = log ?? pino({ level: config.logLevel }).child({ site: config.site });
   const enrolment = readEnrolment(config.dir);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
-  const { audit, egress } = openNodeEgress(config, keys);
+  const ledger = await SiteLedger.open(config.dir, config.privacy);
+  const { audit, egress } = openNodeEgress(config, keys, enrolment.coordinatorSigningPublicKey);
   const anchor = new LogAnchor(
     egress,
     audit.chain,
     keys,
     Buffer.from(enrolment.coordinatorSigningPublicKey, 'hex'),
+    new CoordinatorHeadWatch(config.dir),
+    logger,
   );
   const federations = new FederationSync(egress, config.dir, logger);
-  const ledger = SiteLedger.open(config.dir, config.privacy);
   const synced = new Map<string, LocalFederation>();
   const federation = async (id: string, sha256?: string): Promise<LocalFederation> => {
     const known = synced.get(id);
@@ -75,7 +82,17 @@ export function startNode(dir: string, log?: Logger): RunningNode {
     egress,
     audit: audit.chain,
     ledger,
-    participant: new RoundParticipant(egress, config.site, keys.signingSecretKey),
+    // The consistency quorum counts the colluders the site assumes (more than (n + C)/2 of the
+    // invited sites must sign one survivor set). A paranoid site uses C = 0 here: its ledger
+    // already charges for its own noise share alone, so its epsilon holds even if secure
+    // aggregation failed it completely, and C = n - 1 would need every invited site to sign.
+    participant: new RoundParticipant(
+      egress,
+      config.site,
+      keys.signingSecretKey,
+      undefined,
+      config.privacy.trust.kind === 'colluders' ? config.privacy.trust.colluders : 0,
+    ),
     federation,
     log: logger,
     hooks: config.drillStopAfter ? { stopAfter: config.drillStopAfter } : undefined,
@@ -154,6 +171,7 @@ export function startNode(dir: string, log?: Logger): RunningNode {
     .finally(() => {
       egress.close();
       audit.close();
+      ledger.close();
       logger.info('node stopped');
     });
   return { finished, stop: () => session.stop() };

@@ -1,6 +1,6 @@
 import { ed25519Signer } from '@fedistill/identity';
 import { type AuditEntry, type AuditEntryInput, entryHash, entrySignatureBytes, GENESIS_PREV } from './entry';
-import type { AuditLogStore } from './store';
+import { AuditSequenceError, type AuditLogStore } from './store';
 
 /**
  * Appends signed, hash-chained entries to a store for one actor. Appends are serialized, so
@@ -33,7 +33,22 @@ export class AuditChain {
     return (await this.store.head()) ?? this.append({ event: 'genesis' });
   }
 
+  /**
+   * Another process may append to the same store between reading the head and writing (a node's
+   * CLI commands while the node runs); the store refuses the stale entry, and it is rebuilt on
+   * the new head (a few times at most, so a broken store still fails).
+   */
   private async appendNow(input: AuditEntryInput): Promise<AuditEntry> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.appendOnce(input);
+      } catch (err) {
+        if (!(err instanceof AuditSequenceError) || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  private async appendOnce(input: AuditEntryInput): Promise<AuditEntry> {
     let last = await this.store.head();
     if (!last && input.event !== 'genesis') last = await this.write(undefined, this.genesisInput());
     return this.write(last, input.event === 'genesis' ? this.genesisInput() : input);

@@ -201,6 +201,12 @@ describe(buildAuditReport.name, () => {
       epsilon: '0.5',
       epsilonTotal: '0.5',
       epsilonLimit: '2',
+      // As a node writes it: the assumption beside the ledger charge.
+      detail: JSON.stringify({
+        assumption:
+          'assuming at most 1 of 3 participants collude with the coordinator and at most 0 drop out',
+        charge: { label: 'f1#1', count: 1, mechanism: { kind: 'skellam', mu: 100, l2: 2, l1: 4 } },
+      }),
     });
     await chain.append({
       event: 'refusal',
@@ -218,8 +224,15 @@ describe(buildAuditReport.name, () => {
       messages: 1,
       bytes: 4000,
       epsilon: 0.5,
+      assumption: 'assuming at most 1 of 3 participants collude with the coordinator and at most 0 drop out',
     });
-    expect(renderAuditReport(sut, 'md')).toContain('Epsilon spent: 0.5 of a limit of 2');
+    // The trust assumption stands next to the epsilon it qualifies.
+    expect(renderAuditReport(sut, 'md')).toContain(
+      'Epsilon spent: 0.5 of a limit of 2, assuming at most 1 of 3 participants collude with the coordinator and at most 0 drop out.',
+    );
+    expect(renderAuditReport(sut, 'html')).toContain(
+      'of a limit of 2, assuming at most 1 of 3 participants collude with the coordinator',
+    );
     expect(renderAuditReport(sut, 'html')).toContain('<svg');
     expect(JSON.parse(renderAuditReport(sut, 'json'))).toMatchObject({ actor: 'site-a', verified: true });
   });

@@ -28,11 +28,15 @@ export interface AuditReport {
     messages: number;
     bytes: number;
     epsilon: number;
+    /** The trust assumption the round's epsilon holds under, as the site recorded it, or "". */
+    assumption: string;
   }>;
   /** Cumulative epsilon over time, and the limit. */
   readonly epsilon: {
     readonly limit: number | null;
     readonly total: number;
+    /** The distinct trust assumptions the spent epsilon holds under (node.yaml privacy.trust). */
+    readonly assumptions: readonly string[];
     readonly points: ReadonlyArray<{ time: string; total: number }>;
   };
   readonly refusals: ReadonlyArray<{
@@ -66,6 +70,20 @@ function aggregate<K extends string>(
   return [...map.values()];
 }
 
+/**
+ * The trust assumption in a priced egress entry's detail: the words themselves, or the
+ * `assumption` field when the node wrote JSON (with the ledger charge beside it).
+ */
+function assumptionIn(detail: string): string {
+  if (!detail.startsWith('{')) return detail;
+  try {
+    const parsed = JSON.parse(detail) as { assumption?: unknown };
+    return typeof parsed.assumption === 'string' ? parsed.assumption : '';
+  } catch {
+    return '';
+  }
+}
+
 /** Builds the report model for one log and its verification result. */
 export function buildAuditReport(
   entries: readonly AuditEntry[],
@@ -75,6 +93,13 @@ export function buildAuditReport(
   const sent = entries.filter((e) => e.event === 'egress');
   const withEpsilon = entries.filter((e) => e.epsilonTotal !== '');
   const limits = entries.filter((e) => e.epsilonLimit !== '').map((e) => num(e.epsilonLimit));
+  // A node's priced egress (the masked summary) carries its trust assumption in `detail`.
+  const priced = entries
+    .filter((e) => e.event === 'egress' && e.epsilon !== '')
+    .map((e) => ({ ...e, assumption: assumptionIn(e.detail) }))
+    .filter((e) => e.assumption !== '');
+  const assumptionOf = (federation: string, round: string): string =>
+    priced.find((e) => e.federation === federation && e.round === round)?.assumption ?? '';
   return {
     actor: verification.actor,
     publicKey: verification.publicKey,
@@ -106,9 +131,11 @@ export function buildAuditReport(
       messages: count,
       bytes,
       epsilon,
+      assumption: assumptionOf(federation, round),
     })),
     epsilon: {
       limit: limits.length ? (limits.at(-1) ?? null) : null,
+      assumptions: [...new Set(priced.map((e) => e.assumption))],
       total: withEpsilon.length ? num(withEpsilon.at(-1)?.epsilonTotal ?? '') : 0,
       points: withEpsilon.map((e) => ({ time: e.time, total: num(e.epsilonTotal) })),
     },
@@ -135,6 +162,13 @@ const table = (head: string[], rows: (string | number)[][]): string =>
     ? '_none_\n'
     : `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${rows.map((r) => `| ${r.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`).join('\n')}\n`;
 
+/** The assumption behind the spent epsilon, next to it (one phrase, or a pointer to the rounds). */
+function assumptionNote(r: AuditReport): string {
+  const a = r.epsilon.assumptions;
+  if (a.length === 0) return '';
+  return a.length === 1 ? `, ${a[0] ?? ''}` : ', each round assuming what its row in Rounds says';
+}
+
 function markdown(r: AuditReport): string {
   const svg = epsilonPlotSvg(r.epsilon.points, r.epsilon.limit);
   return [
@@ -156,15 +190,15 @@ function markdown(r: AuditReport): string {
     ),
     '## Privacy spent',
     '',
-    `Epsilon spent: ${r.epsilon.total}${r.epsilon.limit !== null ? ` of a limit of ${r.epsilon.limit}` : ''}.`,
+    `Epsilon spent: ${r.epsilon.total}${r.epsilon.limit !== null ? ` of a limit of ${r.epsilon.limit}` : ''}${assumptionNote(r)}.`,
     '',
     `![epsilon over time](data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')})`,
     '',
     '## Rounds',
     '',
     table(
-      ['federation', 'round', 'messages', 'bytes', 'epsilon'],
-      r.rounds.map((x) => [x.federation, x.round, x.messages, x.bytes, x.epsilon]),
+      ['federation', 'round', 'messages', 'bytes', 'epsilon', 'assuming'],
+      r.rounds.map((x) => [x.federation, x.round, x.messages, x.bytes, x.epsilon, x.assumption]),
     ),
     '## Refusals',
     '',
@@ -209,11 +243,11 @@ ${tableHtml(
   ['message kind', 'sent to', 'messages', 'bytes'],
   r.sent.map((s) => [s.kind, s.peer, s.count, s.bytes]),
 )}
-<h2>Privacy spent</h2><p>Epsilon spent: ${r.epsilon.total}${r.epsilon.limit !== null ? ` of a limit of ${r.epsilon.limit}` : ''}.</p>
+<h2>Privacy spent</h2><p>Epsilon spent: ${r.epsilon.total}${r.epsilon.limit !== null ? ` of a limit of ${r.epsilon.limit}` : ''}${escapeHtml(assumptionNote(r))}.</p>
 ${epsilonPlotSvg(r.epsilon.points, r.epsilon.limit)}
 <h2>Rounds</h2>${tableHtml(
-    ['federation', 'round', 'messages', 'bytes', 'epsilon'],
-    r.rounds.map((x) => [x.federation, x.round, x.messages, x.bytes, x.epsilon]),
+    ['federation', 'round', 'messages', 'bytes', 'epsilon', 'assuming'],
+    r.rounds.map((x) => [x.federation, x.round, x.messages, x.bytes, x.epsilon, x.assumption]),
   )}
 <h2>Refusals</h2>${tableHtml(
     ['time', 'federation', 'round', 'what', 'why'],

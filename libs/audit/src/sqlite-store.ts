@@ -77,7 +77,10 @@ export class SqliteAuditLogStore implements AuditLogStore {
   }
 
   async append(e: AuditEntry): Promise<void> {
-    this.db.transaction(() => {
+    // BEGIN IMMEDIATE: another process may append to the same log (a node's CLI commands while
+    // the node runs). A deferred transaction that reads and then writes fails at once with
+    // SQLITE_BUSY when the other wrote in between; an immediate one waits for the write lock.
+    const append = this.db.transaction(() => {
       const last = this.db.prepare('SELECT MAX(seq) AS seq FROM audit_log').get() as { seq: number | null };
       const expected = (last.seq ?? 0) + 1;
       if (Number(e.seq) !== expected)
@@ -106,7 +109,8 @@ export class SqliteAuditLogStore implements AuditLogStore {
           e.hash,
           e.signature,
         );
-    })();
+    });
+    append.immediate();
   }
 
   async head(): Promise<AuditEntry | undefined> {

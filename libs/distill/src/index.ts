@@ -53,6 +53,13 @@ export {
   type TargetRule,
 } from './release';
 export {
+  type TrustAssumption,
+  type CountedNoise,
+  countedShares,
+  countedNoise,
+  assumptionText,
+} from './counted-noise';
+export {
   planSimulatedRelease,
   siteContribution,
   releaseSpecOf,

@@ -2,6 +2,7 @@ import {
   aggregateMechanism,
   type Mechanism,
   type NoiseShareSpec,
+  perSiteVariance,
   type RandomSource,
   roundedNormBound,
   sampleNoiseShare,
@@ -37,6 +38,11 @@ export interface ReleaseSpec {
     readonly sites: number;
     /** Dropouts T the noise must survive: the sum is only unmasked with >= n - T sites. */
     readonly toleratedDropouts: number;
+    /**
+     * Colluders C the plan assumes among the survivors (they add no noise the adversary does not
+     * know): each site adds V/(n - T - C). Integer in [0, n - T); absent means 0.
+     */
+    readonly assumedColluders?: number;
   } | null;
 }
 
@@ -77,6 +83,9 @@ function check(s: ReleaseSpec): void {
     int(s.noise.toleratedDropouts, 'toleratedDropouts', 0);
     if (s.noise.toleratedDropouts >= s.noise.sites)
       throw new RangeError("'toleratedDropouts' must be smaller than 'sites'");
+    const c = s.noise.assumedColluders ?? 0;
+    if (!Number.isInteger(c) || c < 0 || c >= s.noise.sites - s.noise.toleratedDropouts)
+      throw new RangeError("'assumedColluders' must be an integer in [0, sites - toleratedDropouts)");
   }
 }
 
@@ -91,8 +100,10 @@ function check(s: ReleaseSpec): void {
  * - Votes: each of the q votes of the teacher may move, each moving two counts by 1
  *   (Papernot et al. 2018, arXiv:1802.08908, §4.1): Δ2 = sqrt(2q), Δ1 = 2q.
  * Integer vectors have Δ1 <= min(Δ2², sqrt(d) Δ2). The aggregate noise has standard deviation
- * z Δ2, split as shares over the n - T sites that must survive (Agarwal, Kairouz, Liu 2021,
- * arXiv:2110.04995, §3 for Skellam; KLS21 Theorem 1 for the discrete Gaussian).
+ * z Δ2, split as shares over the n - T - C honest sites that must survive when C of the n - T
+ * survivors may collude with the coordinator (Agarwal, Kairouz, Liu 2021, arXiv:2110.04995, §3
+ * for Skellam; KLS21 Theorem 1 for the discrete Gaussian). `mechanism` is the federation's
+ * target under that assumption; what one site charges under its own is `countedNoise`.
  */
 export function planRelease(s: ReleaseSpec): ReleasePlan {
   check(s);
@@ -130,10 +141,11 @@ function withNoise(
     variance: (settings.noiseMultiplier * base.l2) ** 2,
     sites: settings.sites,
     toleratedDropouts: settings.toleratedDropouts,
+    assumedColluders: settings.assumedColluders ?? 0,
   };
   const mechanism = aggregateMechanism(noise, { l2: base.l2, l1: base.l1, dimension: base.dimension });
   // 20 standard deviations of one share: exceeding it has probability far below 2^-80.
-  const tail = Math.ceil(20 * Math.sqrt(noise.variance / (noise.sites - noise.toleratedDropouts)));
+  const tail = Math.ceil(20 * Math.sqrt(perSiteVariance(noise)));
   return { ...base, noise, mechanism, maxInput: base.maxSignal + tail };
 }
 

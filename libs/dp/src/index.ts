@@ -10,6 +10,7 @@ export {
   type NoiseShareSpec,
   type Sensitivity,
   perSiteVariance,
+  honestShares,
   sampleNoiseShare,
   aggregateMechanism,
 } from './noise';

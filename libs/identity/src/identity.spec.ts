@@ -60,14 +60,15 @@ describe(signRpc.name, () => {
   const keys = generateSiteKeys();
   const body = Buffer.from('request bytes');
   const method = '/fedistill.v1.NodeSession/Heartbeat';
+  const to = { site: 'site-a', coordinator: 'c1'.repeat(32) };
 
   it('produces a signature that verifies for the same request', () => {
-    const sut = signRpc('site-a', keys.signingSecretKey, method, body);
+    const sut = signRpc(to, keys.signingSecretKey, method, body);
     expect(verifyRpcSignature(keys.signingPublicKey, method, body, sut)).toBe(true);
   });
 
-  it('does not verify for another body, method, timestamp, nonce or key', () => {
-    const sut = signRpc('site-a', keys.signingSecretKey, method, body, 1000, 'ab'.repeat(16));
+  it('does not verify for another body, method, timestamp, nonce, key, site or coordinator', () => {
+    const sut = signRpc(to, keys.signingSecretKey, method, body, 1000, 'ab'.repeat(16));
     expect(verifyRpcSignature(keys.signingPublicKey, method, Buffer.from('other'), sut)).toBe(false);
     expect(verifyRpcSignature(keys.signingPublicKey, '/fedistill.v1.Rounds/SendShares', body, sut)).toBe(
       false,
@@ -80,18 +81,35 @@ describe(signRpc.name, () => {
     expect(verifyRpcSignature(keys.signingPublicKey, method, body, { ...sut, signature: 'AAAA' })).toBe(
       false,
     );
+    // Issue 11, finding 10: the same key, re-labelled as another site or sent to another coordinator.
+    expect(verifyRpcSignature(keys.signingPublicKey, method, body, { ...sut, site: 'site-b' })).toBe(false);
+    expect(
+      verifyRpcSignature(keys.signingPublicKey, method, body, { ...sut, coordinator: 'c2'.repeat(32) }),
+    ).toBe(false);
+  });
+
+  it('refuses to sign for a coordinator that is not named by its key', () => {
+    expect(() =>
+      signRpc({ site: 'site-a', coordinator: 'localhost' }, keys.signingSecretKey, method, body),
+    ).toThrow(/'to.coordinator' must be/);
   });
 
   it('parses its own headers and names what is missing or malformed', () => {
-    const headers = signRpc('site-a', keys.signingSecretKey, method, body);
+    const headers = signRpc(to, keys.signingSecretKey, method, body);
     const map = new Map<string, string>([
       ['x-fedistill-site', headers.site],
+      ['x-fedistill-coordinator', headers.coordinator],
       ['x-fedistill-timestamp', String(headers.timestamp)],
       ['x-fedistill-nonce', headers.nonce],
       ['x-fedistill-signature', headers.signature],
     ]);
     expect(parseRpcAuthHeaders((k) => map.get(k))).toEqual(headers);
     expect(parseRpcAuthHeaders(() => undefined)).toMatch(/missing metadata x-fedistill-site/);
+    map.delete('x-fedistill-coordinator');
+    expect(parseRpcAuthHeaders((k) => map.get(k))).toMatch(
+      /does not name the coordinator it is meant for \(metadata x-fedistill-coordinator\).*upgrade the node/,
+    );
+    map.set('x-fedistill-coordinator', headers.coordinator);
     map.set('x-fedistill-nonce', 'xyz');
     expect(parseRpcAuthHeaders((k) => map.get(k))).toMatch(/x-fedistill-nonce must be 32/);
   });

@@ -8,6 +8,7 @@ export {
 } from './key-files';
 export {
   RPC_HEADER,
+  type RpcAudience,
   type RpcAuthHeaders,
   rpcSigningBytes,
   signRpc,

@@ -2,7 +2,7 @@ import { SecAggCoordinator } from './coordinator';
 import type { SecAggConfig } from './config';
 import { signAdvert } from './envelope';
 import { ForgedKeyError, ShareRejectedError, StageError, UnmaskRefusedError } from './errors';
-import type { KeyRoster, SealedShare, ShareDelivery } from './messages';
+import type { KeyRoster, SealedShare, ShareDelivery, UnmaskRequest } from './messages';
 import { seededRandom } from './random';
 import { decodeState, encodeState } from './serialize';
 import { makeIdentities } from './simulate';
@@ -16,7 +16,6 @@ const config: SecAggConfig = {
   bits: 32,
   maxInput: 100,
   length: 3,
-  graphSeed: new Uint8Array(32),
 };
 const identities = makeIdentities(config.siteIds, seededRandom(42));
 const identityKeys = new Map([...identities].map(([id, kp]) => [id, kp.publicKey]));
@@ -55,6 +54,14 @@ function toDelivery(): {
 }
 
 const input = new Uint32Array([1, 2, 3]);
+
+// Closes the input stage, has every survivor sign the survivor set, and closes the consistency
+// round: the unmask requests an honest coordinator sends.
+function signedRequests(sites: Map<number, SecAggSite>, coordinator: SecAggCoordinator): UnmaskRequest[] {
+  for (const set of coordinator.closeInputs()!)
+    coordinator.receiveSurvivorSignature(sites.get(set.to)!.signSurvivors(set));
+  return coordinator.closeConsistency()!;
+}
 
 describe('attacks on the protocol', () => {
   it('refuses round keys signed by another identity, at the coordinator and at the site', () => {
@@ -122,9 +129,11 @@ describe('attacks on the protocol', () => {
 
   it('refuses to reveal both the key share and the seed share of one peer', () => {
     const { sites, coordinator, deliveries } = toDelivery();
-    for (const d of deliveries) coordinator.receiveMaskedInput(sites.get(d.to)!.maskInput(d, input));
+    for (const d of deliveries.filter((x) => x.to !== 5))
+      coordinator.receiveMaskedInput(sites.get(d.to)!.maskInput(d, input));
     const site1 = sites.get(1)!;
-    const honest = { roundId: 'round-9', to: 1, survivors: [1, 2, 3, 4], dropped: [5] };
+    const honest = signedRequests(sites, coordinator).find((r) => r.to === 1)!;
+    expect(honest).toMatchObject({ survivors: [1, 2, 3, 4], dropped: [5] });
     const first = site1.unmask(honest);
     expect(first.keyShares.map((s) => s.of)).toEqual([5]);
     expect(first.seedShares.map((s) => s.of)).toEqual([2, 3, 4]);
@@ -136,9 +145,9 @@ describe('attacks on the protocol', () => {
       /both survivor and dropped/,
     );
     expect(site1.state.revealed).toEqual({ 2: 'seed', 3: 'seed', 4: 'seed', 5: 'key' });
-    expect(() => sites.get(2)!.unmask({ ...honest, to: 2, survivors: [1, 2], dropped: [3, 4, 5] })).toThrow(
-      /threshold/,
-    );
+    expect(() =>
+      sites.get(5)!.signSurvivors({ roundId: 'round-9', to: 5, survivors: [1, 5], dropped: [2, 3, 4] }),
+    ).toThrow(StageError);
   });
 
   it('refuses stage violations: duplicates, strangers and early messages', () => {
@@ -146,9 +155,14 @@ describe('attacks on the protocol', () => {
     const a = sites.get(1)!.advertiseKeys();
     coordinator.receiveKeys(a);
     expect(() => coordinator.receiveKeys(a)).toThrow(StageError);
-    expect(() => coordinator.receiveMaskedInput({ roundId: 'round-9', from: 1, vector: input })).toThrow(
-      StageError,
-    );
+    expect(() =>
+      coordinator.receiveMaskedInput({
+        roundId: 'round-9',
+        from: 1,
+        vector: input,
+        sharersSignature: new Uint8Array(64),
+      }),
+    ).toThrow(StageError);
     expect(() => sites.get(1)!.advertiseKeys()).toThrow(StageError);
   });
 
@@ -181,7 +195,7 @@ describe('attacks on the protocol', () => {
     sites.set(2, resumed);
     for (const d of deliveries)
       coordinator.receiveMaskedInput(sites.get(d.to)!.maskInput(d, Uint32Array.of(d.to, 1, 2)));
-    for (const r of coordinator.closeInputs()!) coordinator.receiveUnmask(sites.get(r.to)!.unmask(r));
+    for (const r of signedRequests(sites, coordinator)) coordinator.receiveUnmask(sites.get(r.to)!.unmask(r));
     expect(coordinator.finish()).toEqual({
       status: 'done',
       sum: Uint32Array.of(15, 5, 10),
@@ -202,7 +216,7 @@ describe('attacks on the protocol', () => {
       { config, identityKeys },
       decodeState(encodeState(resumedAfterShares.state)),
     );
-    for (const r of again.closeInputs()!) again.receiveUnmask(sites.get(r.to)!.unmask(r));
+    for (const r of signedRequests(sites, again)) again.receiveUnmask(sites.get(r.to)!.unmask(r));
     expect(again.finish()).toEqual({
       status: 'done',
       sum: Uint32Array.of(1 + 2 + 4 + 5, 0, 400),
@@ -222,7 +236,7 @@ describe('coordinator checks on revealed shares', () => {
     const { sites, coordinator, deliveries } = toDelivery();
     for (const d of deliveries.filter((x) => x.to !== 5))
       coordinator.receiveMaskedInput(sites.get(d.to)!.maskInput(d, input));
-    for (const r of coordinator.closeInputs()!) {
+    for (const r of signedRequests(sites, coordinator)) {
       const resp = sites.get(r.to)!.unmask(r);
       const keyShares = resp.keyShares.map((s) => ({ ...s, share: s.share.map((b) => b ^ 1) }));
       coordinator.receiveUnmask({ ...resp, keyShares });

@@ -43,8 +43,6 @@ export interface SecAggConfig {
    * less than the target noise, and every site enforces this itself when asked to unmask.
    */
   readonly minSurvivors?: number;
-  /** 32 public random bytes chosen by the coordinator that fix the neighbour graph of this round. */
-  readonly graphSeed: Uint8Array;
 }
 
 /** The ring size b of `config` (default 32). */
@@ -54,7 +52,7 @@ export function ringBits(config: SecAggConfig): number {
 
 /** Throws RangeError/TypeError naming the first setting that breaks an invariant. */
 export function validateConfig(config: SecAggConfig): void {
-  const { roundId, siteIds, threshold, maxInput, length, graphSeed } = config;
+  const { roundId, siteIds, threshold, maxInput, length } = config;
   const bits = ringBits(config);
   if (typeof roundId !== 'string' || roundId.length < 1 || roundId.length > 256) {
     throw new RangeError("'roundId' must be a string of 1..256 characters");
@@ -74,9 +72,6 @@ export function validateConfig(config: SecAggConfig): void {
     throw new RangeError(`'maxInput' too large: ${n} sites x ${maxInput} exceeds ${room} for ${bits} bits`);
   }
   if (!Number.isInteger(length) || length < 1) throw new RangeError("'length' must be an integer >= 1");
-  if (!(graphSeed instanceof Uint8Array) || graphSeed.length !== 32) {
-    throw new RangeError("'graphSeed' must be 32 bytes");
-  }
   const minSurvivors = config.minSurvivors ?? 1;
   if (!Number.isInteger(minSurvivors) || minSurvivors < 1 || minSurvivors > n) {
     throw new RangeError("'minSurvivors' must be an integer in [1, number of sites]");
@@ -89,7 +84,8 @@ export function validateConfig(config: SecAggConfig): void {
   }
 }
 
-function neighbourCount(config: SecAggConfig): number {
+/** Neighbours per site: n - 1 for the full mesh, else min(k, n - 1). */
+export function neighbourCount(config: SecAggConfig): number {
   const n = config.siteIds.length;
   const k = config.neighbours;
   if (k === 'all') return n - 1;
@@ -102,9 +98,11 @@ function neighbourCount(config: SecAggConfig): number {
  * The neighbour sets of the round: the full mesh, or a Harary graph H(k, n) over a permutation
  * of the sites drawn from `graphSeed` (Bell et al. CCS 2020, §3.2): each site is linked to the
  * k/2 sites on either side of it on the permuted cycle. Deterministic, so every party computes
- * the same graph from the public config. Map from site id to its sorted neighbour ids.
+ * the same graph from the same seed. The seed is not chosen by the coordinator: every party
+ * derives it from the key roster (`rosterGraphSeed` in graph-seed.ts), after the keys are
+ * advertised. The full mesh ignores it. Map from site id to its sorted neighbour ids.
  */
-export function neighbourGraph(config: SecAggConfig): Map<number, number[]> {
+export function neighbourGraph(config: SecAggConfig, graphSeed: Uint8Array): Map<number, number[]> {
   const ids = [...config.siteIds];
   const n = ids.length;
   const degree = neighbourCount(config);
@@ -117,9 +115,12 @@ export function neighbourGraph(config: SecAggConfig): Map<number, number[]> {
       );
     return graph;
   }
+  if (!(graphSeed instanceof Uint8Array) || graphSeed.length !== 32)
+    throw new RangeError("'graphSeed' must be 32 bytes");
   const order = permute(
     ids.sort((a, b) => a - b),
-    config,
+    config.roundId,
+    graphSeed,
   );
   for (const [pos, id] of order.entries()) {
     const set = new Set<number>();
@@ -137,8 +138,8 @@ export function neighbourGraph(config: SecAggConfig): Map<number, number[]> {
 
 // Fisher-Yates with indices from the AES-CTR stream keyed by the public graph seed. The modulo
 // bias is below 255 / 2^32 per draw, negligible next to the randomness of the graph itself.
-function permute(ids: number[], config: SecAggConfig): number[] {
-  const stream = expandMask(deriveMaskKey(config.graphSeed, 'graph', config.roundId, []), ids.length);
+function permute(ids: number[], roundId: string, graphSeed: Uint8Array): number[] {
+  const stream = expandMask(deriveMaskKey(graphSeed, 'graph', roundId, []), ids.length);
   for (let i = ids.length - 1; i > 0; i--) {
     const j = (stream[i] as number) % (i + 1);
     [ids[i], ids[j]] = [ids[j] as number, ids[i] as number];

@@ -6,6 +6,8 @@
  * Bonawitz et al., CCS 2017, §4; Bell et al., CCS 2020, §3.
  */
 import { type SecAggConfig, neighbourGraph, ringBits, survivorFloor, validateConfig } from './config';
+import { consistencyQuorum, sharersBytes, survivorsBytes, verifiedSigners } from './consistency';
+import { rosterGraphSeed } from './graph-seed';
 import { type CoordinatorStage, type CoordinatorState, initialCoordinatorState } from './coordinator-state';
 import { reconstructSum } from './coordinator-unmask';
 import { verifyAdvert } from './envelope';
@@ -18,6 +20,8 @@ import type {
   MaskedInput,
   SealedShare,
   ShareDelivery,
+  SurvivorSet,
+  SurvivorSignature,
   UnmaskRequest,
   UnmaskResponse,
 } from './messages';
@@ -36,15 +40,22 @@ export type SecAggOutcome =
 
 export class SecAggCoordinator {
   private current: CoordinatorState;
-  private readonly graph: ReadonlyMap<number, readonly number[]>;
+  private cachedGraph: ReadonlyMap<number, readonly number[]> | null = null;
 
   private constructor(
     private readonly options: SecAggCoordinatorOptions,
     state: CoordinatorState,
   ) {
     validateConfig(options.config);
-    this.graph = neighbourGraph(options.config);
     this.current = state;
+  }
+
+  // The graph follows from the roster (graph-seed.ts): it exists once the key stage closed.
+  private get graph(): ReadonlyMap<number, readonly number[]> {
+    const seed = this.current.graphSeed;
+    if (!seed) throw new StageError('the key stage has not closed: no neighbour graph yet');
+    this.cachedGraph ??= neighbourGraph(this.config, seed);
+    return this.cachedGraph;
   }
 
   /** Opens a round in stage 'keys'. */
@@ -89,7 +100,8 @@ export class SecAggCoordinator {
     const count = this.current.adverts.length;
     // Fewer than the survivor floor can never be unmasked: stop now rather than at the last stage.
     if (this.abandonIfBelow(count, 'advertised keys', survivorFloor(this.config))) return undefined;
-    this.current = { ...this.current, stage: 'shares' };
+    const graphSeed = rosterGraphSeed(this.config.roundId, this.current.adverts);
+    this.current = { ...this.current, stage: 'shares', graphSeed };
     return { roundId: this.config.roundId, adverts: this.current.adverts };
   }
 
@@ -153,6 +165,11 @@ export class SecAggCoordinator {
       throw new StageError(`site ${input.from} did not share keys`);
     if (this.current.inputs.includes(input.from))
       throw new StageError(`site ${input.from} already sent its input`);
+    const attestation = { siteId: input.from, signature: input.sharersSignature };
+    const bytes = sharersBytes(roundId, this.current.graphSeed as Uint8Array, this.current.sharers);
+    const { good } = verifiedSigners([attestation], bytes, this.options.identityKeys, new Set([input.from]));
+    if (good.size !== 1)
+      throw new ForgedKeyError(`site ${input.from}'s signature over the sharer set does not verify`);
     const v = input.vector;
     if (!(v instanceof Uint32Array) || v.length !== length)
       throw new RangeError(`'vector' must be a Uint32Array of length ${length}`);
@@ -165,15 +182,23 @@ export class SecAggCoordinator {
     }
     // One pass; storing into the Uint32Array reduces mod 2^32 (and so mod 2^bits).
     addInto(sum, v);
-    this.current = { ...this.current, inputs: [...this.current.inputs, input.from] };
+    this.current = {
+      ...this.current,
+      inputs: [...this.current.inputs, input.from],
+      sharerSignatures: [...this.current.sharerSignatures, attestation],
+    };
   }
 
-  /** Ends stage 'inputs': one unmask request per survivor, or undefined if fewer than t (abandoned). */
-  closeInputs(): UnmaskRequest[] | undefined {
+  /**
+   * Ends stage 'inputs': the survivor set U3 and dropped set U2 \ U3 for each survivor to sign
+   * (round 3), or undefined if fewer than max(t, minSurvivors) or than the consistency quorum
+   * survived, or a survivor would be isolated (abandoned).
+   */
+  closeInputs(): SurvivorSet[] | undefined {
     this.expectStage('inputs');
     const survivors = [...this.current.inputs].sort((a, b) => a - b);
-    if (this.abandonIfBelow(survivors.length, 'sent masked inputs', survivorFloor(this.config)))
-      return undefined;
+    const floor = Math.max(survivorFloor(this.config), consistencyQuorum(this.config));
+    if (this.abandonIfBelow(survivors.length, 'sent masked inputs', floor)) return undefined;
     // An honest coordinator never asks for a seed that would expose one input (sites refuse it too).
     const isolated = survivors.filter((u) => wouldIsolate(u, this.graph, new Set(survivors)));
     if (isolated.length > 0) {
@@ -185,18 +210,58 @@ export class SecAggCoordinator {
       };
       return undefined;
     }
-    const dropped = this.current.sharers.filter((s) => !survivors.includes(s));
-    this.current = { ...this.current, stage: 'unmask', inputs: survivors };
+    this.current = { ...this.current, stage: 'consistency', inputs: survivors };
+    const dropped = this.dropped();
     return survivors.map((to) => ({ roundId: this.config.roundId, to, survivors, dropped }));
   }
 
-  /** Stage 'unmask': accepts one survivor's revealed shares (checked when the round finishes). */
+  private dropped(): number[] {
+    return this.current.sharers.filter((s) => !this.current.inputs.includes(s));
+  }
+
+  /** Stage 'consistency': accepts a survivor's signature over (U3, U2 \ U3); throws ForgedKeyError if it fails. */
+  receiveSurvivorSignature(sig: SurvivorSignature): void {
+    this.expectStage('consistency');
+    const s = this.current;
+    if (sig.roundId !== this.config.roundId) throw new StageError(`signature for round '${sig.roundId}'`);
+    if (!s.inputs.includes(sig.from)) throw new StageError(`site ${sig.from} is not a survivor`);
+    if (s.signatures.some((x) => x.siteId === sig.from))
+      throw new StageError(`site ${sig.from} already signed`);
+    const entry = { siteId: sig.from, signature: sig.signature };
+    const bytes = survivorsBytes(this.config.roundId, s.graphSeed as Uint8Array, s.inputs, this.dropped());
+    if (verifiedSigners([entry], bytes, this.options.identityKeys, new Set([sig.from])).good.size !== 1)
+      throw new ForgedKeyError(`site ${sig.from}'s signature over the survivor set does not verify`);
+    this.current = { ...s, signatures: [...s.signatures, entry] };
+  }
+
+  /**
+   * Ends stage 'consistency': one unmask request per survivor that signed, carrying every
+   * signature collected and each survivor's signature over U2; undefined if fewer than the
+   * consistency quorum signed (abandoned: no site would reveal anything).
+   */
+  closeConsistency(): UnmaskRequest[] | undefined {
+    this.expectStage('consistency');
+    const s = this.current;
+    if (this.abandonIfBelow(s.signatures.length, 'signed the survivor set', consistencyQuorum(this.config)))
+      return undefined;
+    this.current = { ...s, stage: 'unmask' };
+    const base = {
+      roundId: this.config.roundId,
+      survivors: s.inputs,
+      dropped: this.dropped(),
+      signatures: s.signatures,
+      sharerSignatures: s.sharerSignatures,
+    };
+    return s.signatures.map((x) => ({ ...base, to: x.siteId }));
+  }
+
+  /** Stage 'unmask': accepts one signer's revealed shares (checked when the round finishes). */
   receiveUnmask(response: UnmaskResponse): void {
     this.expectStage('unmask');
     if (response.roundId !== this.config.roundId)
       throw new StageError(`unmask response for round '${response.roundId}'`);
-    if (!this.current.inputs.includes(response.from))
-      throw new StageError(`site ${response.from} is not a survivor`);
+    if (!this.current.signatures.some((x) => x.siteId === response.from))
+      throw new StageError(`site ${response.from} did not sign the survivor set`);
     if (this.current.responses.some((r) => r.from === response.from))
       throw new StageError(`site ${response.from} already answered`);
     this.current = { ...this.current, responses: [...this.current.responses, response] };

@@ -12,6 +12,8 @@ export {
   ringBits,
   survivorFloor,
 } from './config';
+export { rosterGraphSeed } from './graph-seed';
+export { consistencyQuorum, sharersBytes, survivorsBytes } from './consistency';
 export { SecAggSite, type SecAggSiteOptions } from './site';
 export type { SiteStage, SiteState, PeerKeys, HeldShare } from './site-state';
 export { SecAggCoordinator, type SecAggCoordinatorOptions, type SecAggOutcome } from './coordinator';
@@ -22,6 +24,9 @@ export type {
   SealedShare,
   ShareDelivery,
   MaskedInput,
+  SurvivorSet,
+  SurvivorSignature,
+  SiteSignature,
   UnmaskRequest,
   UnmaskResponse,
   RevealedShare,
@@ -36,7 +41,15 @@ export {
 } from './errors';
 export { type RandomSource, cryptoRandom, seededRandom } from './random';
 export { encodeState, decodeState } from './serialize';
-export { applyMask, applyMasks, deriveMaskKey, expandMask, expandMaskInto, type MaskStream } from './prg';
+export {
+  applyMask,
+  applyMasks,
+  deriveMaskKey,
+  enableHeapRetention,
+  expandMask,
+  expandMaskInto,
+  type MaskStream,
+} from './prg';
 export { shamirSplit, shamirCombine, type Share } from './shamir';
 export { signAdvert, verifyAdvert } from './envelope';
 export {

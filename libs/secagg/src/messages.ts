@@ -53,14 +53,50 @@ export interface MaskedInput {
   readonly roundId: string;
   readonly from: number;
   readonly vector: Uint32Array;
+  /**
+   * Ed25519 signature (64 bytes) of the sender over the sharer set U2 it masked against
+   * (`sharersBytes` in consistency.ts); helpers check it before revealing the sender's seed.
+   */
+  readonly sharersSignature: Uint8Array;
 }
 
-/** Stage 4, coordinator -> one site: who survived (sent a masked input, U3) and who dropped (U2 \ U3). */
+/** A site's Ed25519 signature (64 bytes) over one of the sets of consistency.ts. */
+export interface SiteSignature {
+  readonly siteId: number;
+  readonly signature: Uint8Array;
+}
+
+/**
+ * Stage 3b (consistency check, Bonawitz et al. CCS 2017, Fig. 4, round 3), coordinator -> one
+ * survivor: who survived (sent a masked input, U3) and who dropped (U2 \ U3), to be signed.
+ */
+export interface SurvivorSet {
+  readonly roundId: string;
+  readonly to: number;
+  readonly survivors: readonly number[];
+  readonly dropped: readonly number[];
+}
+
+/** Stage 3b, survivor -> coordinator: its signature over (U3, U2 \ U3) (`survivorsBytes`). */
+export interface SurvivorSignature {
+  readonly roundId: string;
+  readonly from: number;
+  readonly signature: Uint8Array;
+}
+
+/**
+ * Stage 4, coordinator -> one site that signed: the survivor set it signed, the consistency
+ * signatures the coordinator collected over it, and each survivor's signature over U2.
+ */
 export interface UnmaskRequest {
   readonly roundId: string;
   readonly to: number;
   readonly survivors: readonly number[];
   readonly dropped: readonly number[];
+  /** Signatures over (survivors, dropped) from sites in `survivors`; a quorum is required. */
+  readonly signatures: readonly SiteSignature[];
+  /** Each survivor's signature over the sharer set U2 (from its masked input). */
+  readonly sharerSignatures: readonly SiteSignature[];
 }
 
 /** One revealed Shamir share: whose secret (`of`), at which x-coordinate, the bytes. */

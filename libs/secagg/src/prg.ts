@@ -66,21 +66,34 @@ export function addInto(sum: Uint32Array, v: Uint32Array): void {
   }
 }
 
-// Why the one-off 31 MiB buffer below: the keystream chunks are fresh Buffers from node:crypto
-// (it cannot encrypt into a caller's memory), about 40 MB of them per full-mesh site mask, freed in
-// bulk at each garbage collection. glibc's malloc returns freed heap to the kernel whenever more
-// than M_TRIM_THRESHOLD is free at its top (128 KiB at start), so the next chunks fault their pages
-// back in: up to 10,000-340,000 minor faults per round measured at d = 10^6, several times the
-// cost of the masking itself on the reference VM. glibc raises that threshold to twice the size of
-// the largest mmap-backed block ever freed (blocks up to 32 MiB count), so allocating one untouched
-// 31 MiB block and letting it go makes it keep up to 62 MiB of freed heap for reuse. Done once per
-// process, on the first large mask; elsewhere than glibc it is one malloc and free, without effect.
-// (`npm run bench -- secagg` reports the page faults per round; see docs/benchmarks.md.)
-let heapKept = false;
-function keepFreedHeap(): void {
-  heapKept = true;
+// Why `enableHeapRetention` exists, and why it is opt-in: the keystream chunks are fresh Buffers
+// from node:crypto (it cannot encrypt into a caller's memory), about 40 MB of them per full-mesh
+// site mask, freed in bulk at each garbage collection. glibc's malloc returns freed heap to the
+// kernel whenever more than M_TRIM_THRESHOLD is free at its top (128 KiB at start), so the next
+// chunks fault their pages back in: up to 10,000-340,000 minor faults per round measured at
+// d = 10^6 on a loaded VM. glibc raises that threshold to twice the size of the largest
+// mmap-backed block ever freed (blocks up to 32 MiB count), so allocating one untouched 31 MiB
+// block and letting it go makes it keep up to 62 MiB of freed heap for reuse.
+// That is a process-wide change of the allocator (it also applies to the coordinator's and the
+// node's other allocations and to ONNX Runtime), and it keeps freed pages that held inputs, noise
+// and masks resident instead of handing them back to the kernel. A library must not do that behind
+// its caller's back (issue 11, finding 8), so nothing in this package calls it: only an entry
+// point that wants the speed and accepts the trade calls it (bench/secagg.ts does; the node and
+// the coordinator do not). See docs/benchmarks.md ("secagg") for the cost of leaving it off.
+let heapRetained = false;
+
+/**
+ * Opt-in, process-wide: makes glibc keep up to 62 MiB of freed heap for reuse instead of returning
+ * it to the kernel (see the comment above), which removes most of the page faults of large masks.
+ * Idempotent; on allocators other than glibc it is one malloc and free without effect. Returns
+ * whether this call changed anything (false when already enabled).
+ */
+export function enableHeapRetention(): boolean {
+  if (heapRetained) return false;
+  heapRetained = true;
   // Uninitialized, so its pages are never touched; collected at the next garbage collection.
   void Buffer.allocUnsafeSlow(31 * 1024 * 1024);
+  return true;
 }
 
 /**
@@ -90,7 +103,6 @@ function keepFreedHeap(): void {
  * instead of one full pass over a multi-megabyte vector per stream.
  */
 export function applyMasks(target: Uint32Array, streams: readonly MaskStream[]): void {
-  if (!heapKept && target.length * streams.length >= 1 << 20) keepFreedHeap();
   const ciphers = streams.map((m) => ({ cipher: createCipheriv('aes-128-ctr', m.key, IV), sign: m.sign }));
   for (let start = 0; start < target.length; start += BLOCK_WORDS) {
     const count = Math.min(BLOCK_WORDS, target.length - start);

@@ -1,9 +1,10 @@
 import type { SecAggConfig } from './config';
 import { decodeSigned, encodeSigned, neighbourGraph, validateConfig } from './config';
+import { consistencyQuorum } from './consistency';
 import { seededRandom } from './random';
 import { type DropStage, makeIdentities, simulateRound } from './simulate';
 
-const STAGES: DropStage[] = ['keys', 'shares', 'input', 'unmask'];
+const STAGES: DropStage[] = ['keys', 'shares', 'input', 'sign', 'unmask'];
 
 function config(n: number, over: Partial<SecAggConfig> = {}): SecAggConfig {
   return {
@@ -14,7 +15,6 @@ function config(n: number, over: Partial<SecAggConfig> = {}): SecAggConfig {
     bits: 32,
     maxInput: 2 ** 24,
     length: 5,
-    graphSeed: new Uint8Array(32).fill(3),
     ...over,
   };
 }
@@ -41,20 +41,31 @@ function plainSum(
 }
 
 // An independent oracle of the protocol's outcome: which sets form at each stage and whether
-// every secret that must be rebuilt has t holders among the responders.
-function expectedSurvivors(c: SecAggConfig, drops: ReadonlyMap<number, DropStage>): number[] | undefined {
-  const graph = neighbourGraph(c);
+// every secret that must be rebuilt has t holders among the responders. `graphSeed` is the
+// seed the round derived from its roster (null if it never got that far).
+function expectedSurvivors(
+  c: SecAggConfig,
+  drops: ReadonlyMap<number, DropStage>,
+  graphSeed: Uint8Array | null,
+): number[] | undefined {
   const reaches = (id: number, stage: DropStage): boolean =>
     drops.get(id) === undefined || STAGES.indexOf(drops.get(id)!) > STAGES.indexOf(stage);
   const u1 = c.siteIds.filter((id) => reaches(id, 'keys'));
-  const u2 = u1.filter(
-    (id) => reaches(id, 'shares') && graph.get(id)!.filter((w) => u1.includes(w)).length >= c.threshold,
-  );
-  const u3 = u2.filter((id) => reaches(id, 'input'));
-  const u4 = u3.filter((id) => reaches(id, 'unmask'));
-  if (u1.length < c.threshold || u2.length < c.threshold || u3.length < c.threshold) return undefined;
+  if (u1.length < c.threshold || !graphSeed) return undefined;
+  const graph = neighbourGraph(c, graphSeed);
+  const enough = (id: number, among: number[]): boolean =>
+    graph.get(id)!.filter((w) => among.includes(w)).length >= c.threshold;
+  const u2 = u1.filter((id) => reaches(id, 'shares') && enough(id, u1));
+  if (u2.length < c.threshold) return undefined;
+  // A site refuses a delivery in which fewer than t of its neighbours shared.
+  const u3 = u2.filter((id) => reaches(id, 'input') && enough(id, u2));
+  const quorum = consistencyQuorum(c);
+  if (u3.length < Math.max(c.threshold, quorum)) return undefined;
   if (u3.some((u) => !graph.get(u)!.some((w) => u3.includes(w)))) return undefined;
-  const holders = (id: number): number => graph.get(id)!.filter((w) => u4.includes(w)).length;
+  const u4 = u3.filter((id) => reaches(id, 'sign'));
+  if (u4.length < quorum) return undefined;
+  const u5 = u4.filter((id) => reaches(id, 'unmask'));
+  const holders = (id: number): number => graph.get(id)!.filter((w) => u5.includes(w)).length;
   if (u2.some((id) => holders(id) < c.threshold)) return undefined;
   return u3;
 }
@@ -105,7 +116,7 @@ describe('secure aggregation round', () => {
       survivors: c.siteIds.slice(2),
       dropped: c.siteIds.slice(0, 2),
     };
-    expect(() => sites.get(c.siteIds[2]!)!.unmask(request)).toThrow(/only 4 survivors, threshold 5/);
+    expect(() => sites.get(c.siteIds[2]!)!.signSurvivors(request)).toThrow(/only 4 survivors, threshold 5/);
   });
 
   it("sums signed (noisy) inputs in two's complement", () => {
@@ -131,12 +142,12 @@ describe('secure aggregation round', () => {
         const d = options[Math.floor(code / options.length ** i) % options.length];
         if (d) drops.set(id, d);
       });
-      const survivors = expectedSurvivors(c, drops);
       const { outcome, coordinator } = simulateRound(c, inputs, {
         drops,
         random: seededRandom(code),
         identities,
       });
+      const survivors = expectedSurvivors(c, drops, coordinator.state.graphSeed);
       if (survivors) {
         done++;
         expect(outcome).toEqual({ status: 'done', sum: plainSum(c, inputs, survivors), survivors });
@@ -146,7 +157,9 @@ describe('secure aggregation round', () => {
         expect(coordinator.state.reason).toMatch(/threshold|fewer than|no surviving neighbour/);
       }
     }
-    expect(done).toBe(17); // patterns where all 4 or exactly 3 sites answer the unmask stage with enough holders
+    // No drop (1), or one site gone before its keys, shares, input, signature or unmask (4 x 5):
+    // with n = 4 the consistency quorum is 3, and two drops leave too few holders or signers.
+    expect(done).toBe(21);
   });
 
   it('recovers the sum under random dropout patterns with neighbourhoods (n = 12, k = 4, t = 3)', () => {
@@ -160,10 +173,14 @@ describe('secure aggregation round', () => {
       const drops = new Map<number, DropStage>();
       // Each site drops with probability 1/4, at a uniformly chosen stage.
       c.siteIds.forEach((id, i) =>
-        (bytes[i] as number) < 64 ? drops.set(id, STAGES[(bytes[i] as number) % 4]!) : 0,
+        (bytes[i] as number) < 64 ? drops.set(id, STAGES[(bytes[i] as number) % STAGES.length]!) : 0,
       );
-      const survivors = expectedSurvivors(c, drops);
-      const { outcome } = simulateRound(c, inputs, { drops, random: seededRandom(trial), identities });
+      const { outcome, coordinator } = simulateRound(c, inputs, {
+        drops,
+        random: seededRandom(trial),
+        identities,
+      });
+      const survivors = expectedSurvivors(c, drops, coordinator.state.graphSeed);
       if (survivors) {
         done++;
         expect(outcome).toEqual({ status: 'done', sum: plainSum(c, inputs, survivors), survivors });

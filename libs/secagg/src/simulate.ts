@@ -6,12 +6,15 @@
 import type { SecAggConfig } from './config';
 import { SecAggCoordinator, type SecAggOutcome } from './coordinator';
 import { ed25519KeyPairFromSeed } from './curve';
-import { InsufficientSitesError } from './errors';
+import { InsufficientSitesError, ShareRejectedError } from './errors';
 import { cryptoRandom, randomBytes, type RandomSource } from './random';
 import { SecAggSite } from './site';
 
-/** The stage before which a site vanishes: it sends nothing from that stage on. */
-export type DropStage = 'keys' | 'shares' | 'input' | 'unmask';
+/**
+ * The stage before which a site vanishes: it sends nothing from that stage on ('sign' is the
+ * consistency round, between its masked input and the unmasking).
+ */
+export type DropStage = 'keys' | 'shares' | 'input' | 'sign' | 'unmask';
 
 export interface SimulatedRound {
   readonly outcome: SecAggOutcome;
@@ -70,7 +73,7 @@ export function simulateRound(
   );
   const coordinator = SecAggCoordinator.create({ config, identityKeys });
   const alive = (id: number, stage: DropStage): boolean => {
-    const order: DropStage[] = ['keys', 'shares', 'input', 'unmask'];
+    const order: DropStage[] = ['keys', 'shares', 'input', 'sign', 'unmask'];
     const d = drops.get(id);
     return d === undefined || order.indexOf(d) > order.indexOf(stage);
   };
@@ -80,29 +83,37 @@ export function simulateRound(
   if (!roster) return done();
   for (const [id, site] of sites) {
     if (alive(id, 'shares') && site.stage === 'advertised') {
-      const shares = withdrawIfTooFewNeighbours(() => site.shareKeys(roster));
+      const shares = withdraw(() => site.shareKeys(roster));
       if (shares) coordinator.receiveShares(id, shares);
     }
   }
   const deliveries = coordinator.closeShares();
   if (!deliveries) return done();
   for (const d of deliveries) {
-    if (alive(d.to, 'input'))
-      coordinator.receiveMaskedInput(sites.get(d.to)!.maskInput(d, inputs.get(d.to)!));
+    if (alive(d.to, 'input')) {
+      const masked = withdraw(() => sites.get(d.to)!.maskInput(d, inputs.get(d.to)!));
+      if (masked) coordinator.receiveMaskedInput(masked);
+    }
   }
-  const requests = coordinator.closeInputs();
+  const sets = coordinator.closeInputs();
+  if (!sets) return done();
+  for (const set of sets)
+    if (alive(set.to, 'sign')) coordinator.receiveSurvivorSignature(sites.get(set.to)!.signSurvivors(set));
+  const requests = coordinator.closeConsistency();
   if (!requests) return done();
   for (const r of requests) if (alive(r.to, 'unmask')) coordinator.receiveUnmask(sites.get(r.to)!.unmask(r));
   coordinator.finish();
   return done();
 }
 
-// A site with fewer than t neighbours in the roster withdraws (its secrets could never be rebuilt).
-function withdrawIfTooFewNeighbours<T>(step: () => T): T | undefined {
+// A site with fewer than t neighbours in the roster, or fewer than t sharing neighbours in its
+// delivery, withdraws (its secrets could never be rebuilt, or its input would rest on its self
+// mask alone).
+function withdraw<T>(step: () => T): T | undefined {
   try {
     return step();
   } catch (e) {
-    if (e instanceof InsufficientSitesError) return undefined;
+    if (e instanceof InsufficientSitesError || e instanceof ShareRejectedError) return undefined;
     throw e;
   }
 }

@@ -2,9 +2,10 @@
 
 /**
  * Explicit protocol stages of a site (Bonawitz et al. CCS 2017, Fig. 4, client side):
- * created -> advertised (round 0) -> shared (round 1) -> masked (round 2) -> unmasked (round 4).
+ * created -> advertised (round 0) -> shared (round 1) -> masked (round 2) -> consistent (round 3,
+ * the survivor set signed) -> unmasked (round 4).
  */
-export type SiteStage = 'created' | 'advertised' | 'shared' | 'masked' | 'unmasked';
+export type SiteStage = 'created' | 'advertised' | 'shared' | 'masked' | 'consistent' | 'unmasked';
 
 /** A verified neighbour's round public keys. */
 export interface PeerKeys {
@@ -35,6 +36,14 @@ export interface SiteState {
   readonly held: Readonly<Record<number, HeldShare>>;
   /** Neighbours whose pairwise masks went into our masked input (N(u) ∩ U2), sorted. */
   readonly maskedWith: readonly number[];
+  /** Seed of the neighbour graph, hashed from the roster we verified (graph-seed.ts); null before. */
+  readonly graphSeed: Uint8Array | null;
+  /** Sites of the roster we verified (U1), sorted. */
+  readonly advertised: readonly number[];
+  /** The sharer set U2 the coordinator told us and we masked against, sorted. */
+  readonly sharers: readonly number[];
+  /** The survivor set U3 we signed in the consistency round (we sign one set only); null before. */
+  readonly signedSurvivors: readonly number[] | null;
   /** For each peer, which of its share kinds we already revealed; never both (CCS 2017, §4). */
   readonly revealed: Readonly<Record<number, 'key' | 'seed'>>;
 }

@@ -3,23 +3,27 @@
  * coordinator relayed and returns the message to send back, advancing one explicit stage. It does
  * no I/O. Bonawitz et al., CCS 2017, §4 and Fig. 4; neighbourhoods from Bell et al., CCS 2020, §3.
  */
-import { type SecAggConfig, neighbourGraph, ringBits, shareX, validateConfig } from './config';
+import { type SecAggConfig, neighbourGraph, ringBits, shareX, survivorFloor, validateConfig } from './config';
+import { consistencyQuorum, sharersBytes, signWith, survivorsBytes } from './consistency';
 import { boxSharedKey, x25519PublicKey } from './curve';
 import { openShare, sealShare, signAdvert, verifyAdvert } from './envelope';
 import { ForgedKeyError, InsufficientSitesError, ShareRejectedError, StageError } from './errors';
 import { pairMask, reduceToRing, selfMask } from './masks';
 import { applyMasks } from './prg';
+import { rosterGraphSeed } from './graph-seed';
 import type {
   KeyAdvertisement,
   KeyRoster,
   MaskedInput,
   SealedShare,
   ShareDelivery,
+  SurvivorSet,
+  SurvivorSignature,
   UnmaskRequest,
   UnmaskResponse,
 } from './messages';
 import { bytesEqual } from './bytes';
-import { planUnmask } from './site-unmask';
+import { checkSurvivorSet, planUnmask } from './site-unmask';
 import { cryptoRandom, randomBytes, type RandomSource } from './random';
 import { shamirSplit } from './shamir';
 import type { HeldShare, PeerKeys, SiteStage, SiteState } from './site-state';
@@ -34,14 +38,20 @@ export interface SecAggSiteOptions {
   readonly identityKeys: ReadonlyMap<number, Uint8Array>;
   /** Randomness for keys, seeds, shares and nonces; defaults to the OS CSPRNG. */
   readonly random?: RandomSource;
+  /**
+   * How many other invited sites this site assumes may collude with the coordinator (C, default
+   * 0). It raises the consistency quorum to more than (n + C) / 2 signatures (consistency.ts).
+   */
+  readonly colluders?: number;
 }
 
 /** One site's part in one secure-aggregation round. */
 export class SecAggSite {
   private current: SiteState;
   private readonly config: SecAggConfig;
-  private readonly graph: ReadonlyMap<number, readonly number[]>;
+  private cachedGraph: ReadonlyMap<number, readonly number[]> | null = null;
   private readonly random: RandomSource;
+  private readonly quorum: number;
   private readonly identitySecretKey: Uint8Array;
   private readonly identityKeys: ReadonlyMap<number, Uint8Array>;
 
@@ -59,6 +69,10 @@ export class SecAggSite {
       peers: {},
       held: {},
       maskedWith: [],
+      graphSeed: null,
+      advertised: [],
+      sharers: [],
+      signedSurvivors: null,
       revealed: {},
     };
     return new SecAggSite(options, state);
@@ -72,7 +86,7 @@ export class SecAggSite {
 
   private constructor(options: SecAggSiteOptions, state: SiteState) {
     this.config = options.config;
-    this.graph = neighbourGraph(options.config);
+    this.quorum = consistencyQuorum(options.config, options.colluders ?? 0);
     this.current = state;
     this.random = options.random ?? cryptoRandom;
     this.identitySecretKey = options.identitySecretKey;
@@ -89,14 +103,49 @@ export class SecAggSite {
     return this.current;
   }
 
+  // The graph follows from the roster (graph-seed.ts), so it exists from round 1 on.
+  private get graph(): ReadonlyMap<number, readonly number[]> {
+    const seed = this.current.graphSeed;
+    if (!seed) throw new StageError(`site ${this.current.siteId} has not verified a roster yet`);
+    this.cachedGraph ??= neighbourGraph(this.config, seed);
+    return this.cachedGraph;
+  }
+
+  /**
+   * Round 3 (ConsistencyCheck, Bonawitz et al. CCS 2017, Fig. 4): signs the survivor set U3 and
+   * dropped set U2 \ U3 the coordinator announced, after `checkSurvivorSet` (they partition
+   * exactly the sharer set we masked against, we survived, at least max(t, minSurvivors)
+   * survived). A site signs one set per round: asked again with the same sets it returns the
+   * same signature, with other sets it throws UnmaskRefusedError. Stage masked -> consistent.
+   */
+  signSurvivors(set: SurvivorSet): SurvivorSignature {
+    const s = this.current;
+    if (s.stage !== 'masked' && s.stage !== 'consistent') this.expectStage('masked');
+    const survivors = checkSurvivorSet(this.config, s, set, this.quorum);
+    const seed = s.graphSeed as Uint8Array;
+    const signature = signWith(
+      survivorsBytes(this.config.roundId, seed, survivors, set.dropped),
+      this.identitySecretKey,
+    );
+    if (s.stage === 'masked') this.current = { ...s, stage: 'consistent', signedSurvivors: survivors };
+    return { roundId: this.config.roundId, from: s.siteId, signature };
+  }
+
   /**
    * Round 4: reveals key shares of dropped neighbours and seed shares of surviving ones, after
-   * the checks of `planUnmask` (throws UnmaskRefusedError and reveals nothing if any fails).
-   * Stage masked -> unmasked; a repeated request is answered again under the same rules.
+   * the checks of `planUnmask` (among them: the sets are the ones we signed, a quorum of
+   * survivors signed them too, each survivor whose seed we reveal signed our sharer set U2);
+   * throws UnmaskRefusedError and reveals nothing if any fails. Stage consistent -> unmasked; a
+   * repeated request is answered again under the same rules.
    */
   unmask(request: UnmaskRequest): UnmaskResponse {
-    if (this.current.stage !== 'masked' && this.current.stage !== 'unmasked') this.expectStage('masked');
-    const { response, revealed } = planUnmask(this.config, this.graph, this.current, request);
+    if (this.current.stage !== 'consistent' && this.current.stage !== 'unmasked')
+      this.expectStage('consistent');
+    const { response, revealed } = planUnmask(
+      { config: this.config, graph: this.graph, identityKeys: this.identityKeys, quorum: this.quorum },
+      this.current,
+      request,
+    );
     this.current = { ...this.current, stage: 'unmasked', revealed };
     return response;
   }
@@ -129,8 +178,8 @@ export class SecAggSite {
    */
   shareKeys(roster: KeyRoster): SealedShare[] {
     this.expectStage('advertised');
-    const s = this.current;
     const peers = this.verifyRoster(roster);
+    const s = this.current;
     const neighbours = Object.keys(peers).map(Number);
     if (neighbours.length < this.config.threshold) {
       throw new InsufficientSitesError(
@@ -158,30 +207,35 @@ export class SecAggSite {
     return sealed;
   }
 
+  // Every advertisement is verified, not only our neighbours': all of them go into the graph
+  // seed, and an unverified one would let the coordinator pick the seed through it (finding 6).
   private verifyRoster(roster: KeyRoster): Record<number, PeerKeys> {
     const s = this.current;
     const { roundId } = this.config;
     if (roster.roundId !== roundId) throw new ForgedKeyError(`roster is for round '${roster.roundId}'`);
+    const seen = new Set<number>();
+    for (const advert of roster.adverts) {
+      const identity = this.identityKeys.get(advert.siteId);
+      if (!this.config.siteIds.includes(advert.siteId) || !identity)
+        throw new ForgedKeyError(`the roster lists site ${advert.siteId}, which is not invited`);
+      if (seen.has(advert.siteId))
+        throw new ForgedKeyError(`site ${advert.siteId} appears twice in the roster`);
+      seen.add(advert.siteId);
+      if (!verifyAdvert(advert, roundId, identity))
+        throw new ForgedKeyError(`round keys of site ${advert.siteId} do not verify`);
+    }
+    const own = roster.adverts.find((a) => a.siteId === s.siteId);
+    if (!own || !bytesEqual(own.maskPublicKey, x25519PublicKey(s.maskSecret)))
+      throw new ForgedKeyError('the roster does not carry our own round keys');
+    const graphSeed = rosterGraphSeed(roundId, roster.adverts);
+    this.cachedGraph = null;
+    this.current = { ...s, graphSeed, advertised: [...seen].sort((a, b) => a - b) };
     const mine = new Set(this.graph.get(s.siteId));
     const peers: Record<number, PeerKeys> = {};
-    const ownMaskKey = x25519PublicKey(s.maskSecret);
-    let sawSelf = false;
     for (const advert of roster.adverts) {
-      // Only our neighbours' keys and our own affect us; the coordinator verified all of them.
-      if (advert.siteId !== s.siteId && !mine.has(advert.siteId)) continue;
-      const identity = this.identityKeys.get(advert.siteId);
-      if (!identity || !verifyAdvert(advert, roundId, identity)) {
-        throw new ForgedKeyError(`round keys of site ${advert.siteId} do not verify`);
-      }
-      if (advert.siteId === s.siteId) {
-        sawSelf = bytesEqual(advert.maskPublicKey, ownMaskKey);
-      } else if (mine.has(advert.siteId)) {
-        if (peers[advert.siteId])
-          throw new ForgedKeyError(`site ${advert.siteId} appears twice in the roster`);
+      if (mine.has(advert.siteId))
         peers[advert.siteId] = { sealPublicKey: advert.sealPublicKey, maskPublicKey: advert.maskPublicKey };
-      }
     }
-    if (!sawSelf) throw new ForgedKeyError('the roster does not carry our own round keys');
     return peers;
   }
 
@@ -195,7 +249,7 @@ export class SecAggSite {
     this.expectStage('shared');
     this.checkInput(input);
     const s = this.current;
-    const { held, maskedWith } = this.openDelivery(delivery);
+    const { held, maskedWith, sharers } = this.openDelivery(delivery);
     // In place, the caller's buffer becomes the masked vector: no fresh 4 MB allocation per round.
     const vector = options.inPlace ? input : input.slice();
     const { roundId } = this.config;
@@ -206,8 +260,12 @@ export class SecAggSite {
       ),
     ]);
     reduceToRing(vector, ringBits(this.config));
-    this.current = { ...s, stage: 'masked', held, maskedWith };
-    return { roundId: this.config.roundId, from: s.siteId, vector };
+    const sharersSignature = signWith(
+      sharersBytes(roundId, s.graphSeed as Uint8Array, sharers),
+      this.identitySecretKey,
+    );
+    this.current = { ...s, stage: 'masked', held, maskedWith, sharers };
+    return { roundId, from: s.siteId, vector, sharersSignature };
   }
 
   private checkInput(input: Uint32Array): void {
@@ -225,7 +283,11 @@ export class SecAggSite {
     }
   }
 
-  private openDelivery(delivery: ShareDelivery): { held: Record<number, HeldShare>; maskedWith: number[] } {
+  private openDelivery(delivery: ShareDelivery): {
+    held: Record<number, HeldShare>;
+    maskedWith: number[];
+    sharers: number[];
+  } {
     const s = this.current;
     const { roundId } = this.config;
     if (delivery.roundId !== roundId || delivery.to !== s.siteId) {
@@ -233,7 +295,7 @@ export class SecAggSite {
         `delivery for round '${delivery.roundId}', site ${delivery.to} reached site ${s.siteId}`,
       );
     }
-    if (!delivery.sharers.includes(s.siteId)) throw new StageError('the coordinator says we did not share');
+    const sharers = checkSharers(this.config, s, delivery.sharers);
     const held: Record<number, HeldShare> = {};
     for (const sealed of delivery.shares) {
       const peer = s.peers[sealed.from];
@@ -245,14 +307,38 @@ export class SecAggSite {
         throw new ShareRejectedError(`share from site ${sealed.from} has x ${p.x}`);
       held[sealed.from] = { x: p.x, keyShare: p.keyShare, seedShare: p.seedShare };
     }
-    const maskedWith = delivery.sharers.filter((v) => s.peers[v] !== undefined).sort((a, b) => a - b);
+    const maskedWith = sharers.filter((v) => s.peers[v] !== undefined);
+    // Bonawitz et al. CCS 2017, Fig. 4, round 2: with fewer than t sharing neighbours our input
+    // would be protected by our self mask alone, and t neighbours would hold its seed.
+    if (maskedWith.length < this.config.threshold)
+      throw new ShareRejectedError(
+        `only ${maskedWith.length} of our neighbours shared (${maskedWith.join(', ') || 'none'}); threshold is ${this.config.threshold}`,
+      );
     const missing = maskedWith.filter((v) => !held[v]);
     if (missing.length > 0)
       throw new ShareRejectedError(`no share from sharing neighbours ${missing.join(', ')}`);
     if (Object.keys(held).length !== maskedWith.length)
       throw new ShareRejectedError('shares from sites that did not share');
-    return { held, maskedWith };
+    return { held, maskedWith, sharers };
   }
+}
+
+/**
+ * The sharer set U2 of a delivery, sorted, after checking it: distinct ids of sites in the roster
+ * we verified (so invited), ourselves among them, and at least max(t, minSurvivors) of them
+ * (no smaller set could ever be unmasked). Throws ShareRejectedError naming the problem.
+ */
+function checkSharers(config: SecAggConfig, s: SiteState, sharers: readonly number[]): number[] {
+  const sorted = [...sharers].sort((a, b) => a - b);
+  if (new Set(sorted).size !== sorted.length) throw new ShareRejectedError('the sharer list repeats a site');
+  const strangers = sorted.filter((v) => !s.advertised.includes(v));
+  if (strangers.length > 0)
+    throw new ShareRejectedError(`sharers ${strangers.join(', ')} are not in the key roster`);
+  if (!sorted.includes(s.siteId)) throw new ShareRejectedError('the coordinator says we did not share');
+  const floor = survivorFloor(config);
+  if (sorted.length < floor)
+    throw new ShareRejectedError(`only ${sorted.length} sites shared; at least ${floor} must`);
+  return sorted;
 }
 
 export type { SiteStage, SiteState };

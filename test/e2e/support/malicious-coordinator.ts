@@ -57,7 +57,7 @@ export class MaliciousCoordinator {
       'grpc.ssl_target_name_override': 'localhost',
     });
     for (const service of SERVICES) {
-      const definition: ServiceDefinition = {};
+      const definition: Record<string, ServiceDefinition[string]> = {};
       const implementation: UntypedServiceImplementation = {};
       for (const [name, m] of Object.entries(service)) {
         definition[name] = {
@@ -71,7 +71,7 @@ export class MaliciousCoordinator {
         };
         implementation[name] = m.responseStream ? this.forwardStream(m.path) : this.forwardUnary(m.path);
       }
-      this.server.addService(definition, implementation);
+      this.server.addService(definition as ServiceDefinition, implementation);
     }
   }
 

@@ -209,12 +209,14 @@ export async function admin<T>(
 
 /**
  * `fedistill node init` then `node enroll` with a token from `coordinator token create`, all
- * through the CLI. Returns the node directory (default FIXTURE/sites/SITE).
+ * through the CLI. Returns the node directory (default FIXTURE/sites/SITE). `coordinator` is the
+ * address the node dials (default the coordinator's own; an attack test puts a proxy there).
  */
 export async function enrolNodeWithCli(
   fx: CoordinatorFixture,
   site: string,
   dir = path.join(fx.dir, 'sites', site),
+  coordinator = fx.grpcAddress,
 ): Promise<string> {
   const init = await cli([
     'node',
@@ -222,7 +224,7 @@ export async function enrolNodeWithCli(
     '--dir',
     dir,
     '--coordinator',
-    fx.grpcAddress,
+    coordinator,
     '--ca',
     fx.caFile,
     '--site',

@@ -21,16 +21,33 @@ export function tls(caPem: string) {
 
 export const TLS_OPTIONS = { 'grpc.ssl_target_name_override': 'localhost' } as const;
 
+/**
+ * The coordinator each test site was enrolled at (its identity key, hex), as a node keeps it in
+ * enrolment.json; signed requests name it. Keys enrolled elsewhere (or never) use the coordinator
+ * enrolled at last, so a forged or unknown-site request still reaches the check it is meant for.
+ */
+const coordinatorOfKeys = new WeakMap<SiteKeys, string>();
+let lastCoordinator = '00'.repeat(32);
+
 export function signedMetadata(
   site: string,
   keys: SiteKeys,
   method: string,
   body: Uint8Array,
-  overrides: Partial<{ timestamp: number; nonce: string }> = {},
+  overrides: Partial<{ timestamp: number; nonce: string; coordinator: string }> = {},
 ): Metadata {
-  const h = signRpc(site, keys.signingSecretKey, method, body, overrides.timestamp, overrides.nonce);
+  const coordinator = overrides.coordinator ?? coordinatorOfKeys.get(keys) ?? lastCoordinator;
+  const h = signRpc(
+    { site, coordinator },
+    keys.signingSecretKey,
+    method,
+    body,
+    overrides.timestamp,
+    overrides.nonce,
+  );
   const md = new Metadata();
   md.set(RPC_HEADER.site, h.site);
+  md.set(RPC_HEADER.coordinator, h.coordinator);
   md.set(RPC_HEADER.timestamp, String(h.timestamp));
   md.set(RPC_HEADER.nonce, h.nonce);
   md.set(RPC_HEADER.signature, h.signature);
@@ -112,6 +129,8 @@ export async function enrollWithGeneratedClient(
       },
     ),
   );
+  lastCoordinator = Buffer.from(response.coordinatorSigningPublicKey).toString('hex');
+  coordinatorOfKeys.set(keys, lastCoordinator);
   return { keys, response };
 }
 

@@ -28,6 +28,7 @@ export class WireSite {
     readonly name: string,
     readonly keys: SiteKeys,
     fx: CoordinatorFixture,
+    coordinatorKey: string,
   ) {
     this.egress = new NodeEgress({
       audit: new AuditChain(this.log, name, keys),
@@ -36,13 +37,14 @@ export class WireSite {
       site: name,
       keys,
       serverName: 'localhost',
+      coordinatorKey,
     });
   }
 
   static async enrol(fx: CoordinatorFixture, name: string): Promise<WireSite> {
     const { body } = await admin<{ token: string }>(fx, 'POST', '/api/v1/enrolment-tokens', { site: name });
-    const { keys } = await enrollWithGeneratedClient(fx.grpcAddress, fx.caPem, name, body.token);
-    return new WireSite(name, keys, fx);
+    const { keys, response } = await enrollWithGeneratedClient(fx.grpcAddress, fx.caPem, name, body.token);
+    return new WireSite(name, keys, fx, Buffer.from(response.coordinatorSigningPublicKey).toString('hex'));
   }
 
   /** Heartbeat and event stream, as a node keeps them. */

@@ -17,7 +17,12 @@ function withAdminOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', "the coordinator's config file (admin address and token are read from it)")
     .addOption(new Option('--admin-url <url>', 'admin API base URL').env('FEDISTILL_ADMIN_URL'))
-    .addOption(new Option('--admin-token <token>', 'operator bearer token').env('FEDISTILL_ADMIN_TOKEN'));
+    .addOption(new Option('--admin-token <token>', 'operator bearer token').env('FEDISTILL_ADMIN_TOKEN'))
+    .addOption(
+      new Option('--admin-ca <file>', "CA certificate (PEM) of the admin API's HTTPS certificate").env(
+        'FEDISTILL_ADMIN_CA',
+      ),
+    );
 }
 
 function renderSites(sites: SiteView[]): string {
@@ -53,7 +58,9 @@ export function registerCoordinatorCommand(program: Command): void {
   const coordinator = program.command('coordinator').description('run and operate the coordinator');
   coordinator
     .command('start')
-    .description('start the coordinator (TLS gRPC for nodes, HTTP admin API for operators) until SIGTERM')
+    .description(
+      'start the coordinator (TLS gRPC for nodes, the admin API for operators: HTTPS with admin.tls) until SIGTERM',
+    )
     .requiredOption(
       '--config <file>',
       'YAML config; FEDISTILL_<SECTION>__<KEY> environment variables override it',

@@ -2,7 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { adminRequest, type AdminConnectionOptions, resolveAdminConnection } from '../admin-client';
+import {
+  adminFetch,
+  adminRequest,
+  type AdminConnectionOptions,
+  resolveAdminConnection,
+} from '../admin-client';
 import { CliError, output } from '../cli-error';
 
 interface FederationView {
@@ -26,7 +31,12 @@ function withAdmin(cmd: Command): Command {
   return cmd
     .option('--config <file>', "the coordinator's config file")
     .addOption(new Option('--admin-url <url>', 'admin API base URL').env('FEDISTILL_ADMIN_URL'))
-    .addOption(new Option('--admin-token <token>', 'operator bearer token').env('FEDISTILL_ADMIN_TOKEN'));
+    .addOption(new Option('--admin-token <token>', 'operator bearer token').env('FEDISTILL_ADMIN_TOKEN'))
+    .addOption(
+      new Option('--admin-ca <file>', "CA certificate (PEM) of the admin API's HTTPS certificate").env(
+        'FEDISTILL_ADMIN_CA',
+      ),
+    );
 }
 
 function readFileArg(file: string, what: string): Buffer {
@@ -39,7 +49,7 @@ function readFileArg(file: string, what: string): Buffer {
 
 async function uploadReference(opts: AdminConnectionOptions, file: string): Promise<ReferenceSetView> {
   const conn = resolveAdminConnection(opts);
-  const res = await fetch(`${conn.url}/api/v1/reference-sets`, {
+  const res = await adminFetch(conn, '/api/v1/reference-sets', {
     method: 'POST',
     headers: { authorization: `Bearer ${conn.token}`, 'content-type': 'application/octet-stream' },
     body: readFileArg(file, 'reference set'),
@@ -68,7 +78,7 @@ async function uploadEvaluationSet(
   const form = new FormData();
   form.append('inputs', new Blob([readFileArg(inputs, 'inputs')]), path.basename(inputs));
   form.append('labels', new Blob([readFileArg(labels, 'labels')]), path.basename(labels));
-  const res = await fetch(`${conn.url}/api/v1/federations/${encodeURIComponent(federation)}/evaluation-set`, {
+  const res = await adminFetch(conn, `/api/v1/federations/${encodeURIComponent(federation)}/evaluation-set`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${conn.token}` },
     body: form,

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { output } from '../cli-error';
+import { registerNodeFederationCommand } from './node-federation.command';
+import { registerNodeLogAlarmCommand } from './node-log-alarm.command';
+import { registerNodeLedgerCommand } from './node-ledger.command';
 
 export function registerNodeCommand(program: Command): void {
   const node = program.command('node').description("run a site's node on-premises");
@@ -59,10 +62,13 @@ export function registerNodeCommand(program: Command): void {
     .requiredOption('--dir <dir>', 'node directory')
     .action(async (opts: { dir: string }) => {
       const { startNode } = await import('../../../node/src');
-      const running = startNode(opts.dir);
+      const running = await startNode(opts.dir);
       const stop = () => running.stop();
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       await running.finished;
     });
+  registerNodeFederationCommand(node);
+  registerNodeLogAlarmCommand(node);
+  registerNodeLedgerCommand(node);
 }

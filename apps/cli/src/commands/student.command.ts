@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Command, Option } from 'commander';
-import { adminRequest, type AdminConnectionOptions, resolveAdminConnection } from '../admin-client';
+import {
+  adminFetch,
+  adminRequest,
+  type AdminConnection,
+  type AdminConnectionOptions,
+  resolveAdminConnection,
+} from '../admin-client';
 import { CliError, output } from '../cli-error';
 
 interface StudentView {
@@ -27,7 +33,12 @@ function withAdmin(cmd: Command): Command {
   return cmd
     .option('--config <file>', "the coordinator's config file")
     .addOption(new Option('--admin-url <url>', 'admin API base URL').env('FEDISTILL_ADMIN_URL'))
-    .addOption(new Option('--admin-token <token>', 'operator bearer token').env('FEDISTILL_ADMIN_TOKEN'));
+    .addOption(new Option('--admin-token <token>', 'operator bearer token').env('FEDISTILL_ADMIN_TOKEN'))
+    .addOption(
+      new Option('--admin-ca <file>', "CA certificate (PEM) of the admin API's HTTPS certificate").env(
+        'FEDISTILL_ADMIN_CA',
+      ),
+    );
 }
 
 function versionArg(raw: string | undefined): string {
@@ -53,8 +64,8 @@ function prepareDirectory(dir: string, force: boolean): void {
   fs.mkdirSync(dir, { recursive: true });
 }
 
-async function downloadModel(conn: { url: string; token: string }, route: string): Promise<Buffer> {
-  const res = await fetch(`${conn.url}${route}`, {
+async function downloadModel(conn: AdminConnection, route: string): Promise<Buffer> {
+  const res = await adminFetch(conn, route, {
     headers: { authorization: `Bearer ${conn.token}` },
   }).catch((err: Error) => {
     throw new CliError(`cannot reach the coordinator's admin API at ${conn.url}: ${err.message}`);

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { createDevelopmentPki, writeDevelopmentPki } from '@fedistill/pki';
 import { RUNTIME_FILE, type RuntimeInfo } from '../../../coordinator/src/runtime-file';
-import { enrollNode, initNode } from '../../../node/src';
+import { readSiteKeyFile } from '@fedistill/identity';
+import { enrollNode, initNode, rosterFingerprint } from '../../../node/src';
 import { SiteLedger } from '../../../node/src/site-ledger';
 import type { RoundView } from '../../../coordinator/src/rounds/round-view';
 import { adminRequest } from '../admin-client';
@@ -199,6 +200,7 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
     return res.sites.length === HOSPITALS.length && res.sites.every((s) => s.online) ? true : undefined;
   });
   const federation = await createFederation(admin, split);
+  await approveRoster(out);
   process.stdout.write(
     `5/6 every node downloads and verifies the reference set (${federation.sha256.slice(0, 12)}...) and trains its teachers\n`,
   );
@@ -221,7 +223,7 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
   const evaluated = await playRound(admin, ROUNDS + 1, { evaluate: true });
   process.stdout.write('\n');
   const { localOnly, centralized } = await baselines;
-  const ledgers = HOSPITALS.map((site) => SiteLedger.open(path.join(out, 'sites', site), SITE_PRIVACY));
+  const ledgers = HOSPITALS.map((site) => SiteLedger.read(path.join(out, 'sites', site), SITE_PRIVACY));
   const mean = localOnly.reduce((a, b) => a + b, 0) / localOnly.length;
   const pct = (v: number | undefined | null) =>
     v === undefined || v === null ? '   -  ' : `${(v * 100).toFixed(1)}%`;
@@ -237,6 +239,9 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
       `${String(i + 1).padStart(5)}  ${pct(st.modelCard.metrics.accuracy).padStart(7)}  ${pct(mean).padStart(26)}  ${pct(centralized).padStart(11)}  ${eps}\n`,
     );
   }
+  process.stdout.write(
+    `(Each epsilon assumes at most ${ASSUMED_COLLUDERS} of the ${HOSPITALS.length} hospitals colludes with the coordinator and none drops out: node.yaml privacy.assumedColluders; with privacy.trust paranoid a hospital counts only its own noise share.)\n`,
+  );
   const ev = evaluated.evaluation;
   if (ev)
     process.stdout.write(
@@ -286,6 +291,13 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
 
 /** Each hospital's privacy limit in the demo: every round is priced against it before answering. */
 const SITE_PRIVACY = { epsilonLimit: 12, delta: 1e-5 };
+/**
+ * Each hospital assumes at most one of the other two colludes with the coordinator (node.yaml
+ * privacy.assumedColluders), and the federation plans for the same: each adds half the target
+ * noise, and any two honest hospitals' shares reach it. (The default, paranoid, would count only
+ * a hospital's own share, and the federation's default 'all' would make each add all of it.)
+ */
+const ASSUMED_COLLUDERS = 1;
 
 /** Adds the hospital's records, teachers and privacy limit to its node.yaml. */
 function configureSite(dir: string): void {
@@ -294,9 +306,44 @@ function configureSite(dir: string): void {
   Object.assign(config, {
     data: { train: 'data/records.csv', labelColumn: 'diagnosis', testFraction: 0.25 },
     teachers: { count: 20, hidden: [16], epochs: 40, batchSize: 8, learningRate: 0.01 },
-    privacy: SITE_PRIVACY,
+    privacy: { ...SITE_PRIVACY, assumedColluders: ASSUMED_COLLUDERS },
   });
   fs.writeFileSync(file, stringify(config), { mode: 0o600 });
+}
+
+/**
+ * Each hospital's operator approves the federation's roster, as in a real deployment: the sites
+ * exchange their identity-key fingerprints out of band (here the demo holds all three keys),
+ * compute the roster fingerprint, and approve only that roster with the real CLI command.
+ */
+async function approveRoster(out: string): Promise<void> {
+  const dirOf = (site: string) => path.join(out, 'sites', site);
+  const members = HOSPITALS.map((site) => ({
+    site,
+    signingPublicKey: Buffer.from(
+      readSiteKeyFile(path.join(dirOf(site), 'site.key')).signingPublicKey,
+    ).toString('hex'),
+  }));
+  const fingerprint = rosterFingerprint(FEDERATION, members);
+  process.stdout.write(
+    `    each hospital approves the roster of ${HOSPITALS.length} sites and keys (fingerprint ${fingerprint.slice(0, 14)}...)\n`,
+  );
+  const args = (site: string) => [
+    'node',
+    'federation',
+    'approve',
+    FEDERATION,
+    '--dir',
+    dirOf(site),
+    '--expect-fingerprint',
+    fingerprint,
+  ];
+  const codes = await Promise.all(
+    HOSPITALS.map((site) => runCli(args(site), path.join(out, 'logs', `${site}-approve.log`))),
+  );
+  const failed = HOSPITALS.filter((_s, i) => codes[i] !== 0);
+  if (failed.length > 0)
+    throw new CliError(`${failed.join(', ')} did not approve the roster; see ${path.join(out, 'logs')}`);
 }
 
 function runCli(args: string[], logFile: string): Promise<number> {
@@ -381,7 +428,14 @@ async function createFederation(
     input: { shape: [30] },
     referenceSet: { sha256: registered.sha256 },
     student: { architecture: 'mlp', hidden: STUDENT.hidden },
-    privacy: { mechanism: 'skellam', summary: 'votes', noiseMultiplier: 1.5, epsilonCap: 12, delta: 1e-5 },
+    privacy: {
+      mechanism: 'skellam',
+      summary: 'votes',
+      noiseMultiplier: 1.5,
+      epsilonCap: 12,
+      delta: 1e-5,
+      assumedColluders: ASSUMED_COLLUDERS,
+    },
     secureAggregation: { dropoutTolerance: 0, maxTeachersPerSite: 20 },
     // Three rounds of 38 queries ask about every one of the 114 reference inputs once.
     rounds: { minSites: 3, queriesPerRound: 38, maxRounds: ROUNDS + 1 },

@@ -68,6 +68,49 @@ describe(loadCoordinatorConfig.name, () => {
     expect(() => loadCoordinatorConfig(path.join(dir, 'none.yaml'))).toThrow('cannot be read');
     expect(() => loadCoordinatorConfig(write('z.yaml', 'grpc: [unclosed'))).toThrow(/not valid YAML/);
   });
+
+  describe('admin API transport (issue 11, finding 10)', () => {
+    const adminWith = (extra: string) => minimal.replace('admin:\n', `admin:\n${extra}`);
+
+    it('refuses a non-loopback admin listen address without TLS, naming the settings that fix it', () => {
+      const file = write('insecure.yaml', adminWith('  listen: 0.0.0.0:7080\n'));
+      expect(() => loadCoordinatorConfig(file)).toThrow(ConfigError);
+      expect(() => loadCoordinatorConfig(file)).toThrow(
+        /admin\.listen: 0\.0\.0\.0 is not a loopback address and admin\.tls is not set.*admin\.tls\.cert and admin\.tls\.key.*admin\.allowInsecureNonLoopback: true/,
+      );
+      // The same through the environment, as a container would set it.
+      expect(() =>
+        loadCoordinatorConfig(write('env-insecure.yaml', minimal), {
+          FEDISTILL_ADMIN__LISTEN: '10.0.0.5:7080',
+        }),
+      ).toThrow(/admin\.listen: 10\.0\.0\.5 is not a loopback address/);
+    });
+
+    it('accepts loopback in clear text, HTTPS anywhere, and clear text off loopback only when told so', () => {
+      expect(loadCoordinatorConfig(write('loop.yaml', adminWith('  listen: 127.0.0.1:0\n'))).admin.tls).toBe(
+        undefined,
+      );
+      const tls = loadCoordinatorConfig(
+        write(
+          'tls.yaml',
+          adminWith('  listen: 0.0.0.0:0\n  tls:\n    cert: c.crt\n    key: c.key\n    ca: c.crt\n'),
+        ),
+      );
+      expect(tls.admin.tls).toEqual({ certPem: 'CERT', keyPem: 'KEY', caFile: path.join(dir, 'c.crt') });
+      const told = loadCoordinatorConfig(write('told.yaml', adminWith('  listen: 0.0.0.0:0\n')), {
+        FEDISTILL_ADMIN__ALLOW_INSECURE_NON_LOOPBACK: 'true',
+      });
+      expect(told.admin).toMatchObject({ host: '0.0.0.0', allowInsecureNonLoopback: true, tls: undefined });
+      expect(() =>
+        loadCoordinatorConfig(
+          write(
+            'badtls.yaml',
+            adminWith('  listen: 0.0.0.0:0\n  tls:\n    cert: c.crt\n    key: nope.key\n'),
+          ),
+        ),
+      ).toThrow(/admin\.tls\.key: cannot read/);
+    });
+  });
 });
 
 describe(applyEnvOverrides.name, () => {

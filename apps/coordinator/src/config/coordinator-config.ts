@@ -31,6 +31,18 @@ const schema = z
         listen: listen('127.0.0.1:7080'),
         operatorToken: z.string().min(32, 'must be at least 32 characters').optional(),
         operatorTokenFile: z.string().min(1).optional(),
+        /**
+         * HTTPS for the admin API: a certificate and key from the same PKI as grpc.tls; `ca` (the
+         * CA that signed it) is not used by the server, only by the CLI when given --config.
+         */
+        tls: z
+          .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1).optional() })
+          .strict()
+          .optional(),
+        /** Listen in clear text on a non-loopback address anyway (behind a TLS-terminating proxy). */
+        allowInsecureNonLoopback: z
+          .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
+          .default(false),
       })
       .strict()
       .refine((a) => (a.operatorToken === undefined) !== (a.operatorTokenFile === undefined), {
@@ -85,7 +97,16 @@ export interface CoordinatorConfig {
     readonly tlsCertPem: string;
     readonly tlsKeyPem: string;
   };
-  readonly admin: { readonly host: string; readonly port: number; readonly operatorToken: string };
+  readonly admin: {
+    readonly host: string;
+    readonly port: number;
+    readonly operatorToken: string;
+    /** HTTPS when set (admin.tls); clear HTTP otherwise, only on loopback unless allowed. */
+    readonly tls:
+      { readonly certPem: string; readonly keyPem: string; readonly caFile: string | undefined } | undefined;
+    /** admin.allowInsecureNonLoopback: the operator accepted clear text off loopback. */
+    readonly allowInsecureNonLoopback: boolean;
+  };
   readonly auth: { readonly clockSkewMs: number };
   readonly sessions: { readonly heartbeatIntervalMs: number; readonly offlineAfterMs: number };
   readonly enrolment: { readonly defaultTokenTtlMs: number; readonly maxTokenTtlMs: number };
@@ -134,6 +155,24 @@ function readFileSetting(base: string, file: string, setting: string): string {
   }
 }
 
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The admin API carries the operator's bearer token: off loopback it must be HTTPS, unless the
+ * operator says otherwise in so many words (issue 11, finding 10).
+ */
+function checkAdminTransport(host: string, tls: boolean, allowInsecure: boolean): void {
+  if (tls || allowInsecure || isLoopbackHost(host)) return;
+  throw new ConfigError(
+    `admin.listen: ${host} is not a loopback address and admin.tls is not set, so the operator token and every admin request would cross the network in clear text. ` +
+      'Set admin.tls.cert and admin.tls.key (a certificate from the same PKI as grpc.tls), listen on 127.0.0.1, ' +
+      'or, behind a TLS-terminating proxy, set admin.allowInsecureNonLoopback: true',
+  );
+}
+
 function splitListen(value: string): { host: string; port: number } {
   const at = value.lastIndexOf(':');
   return { host: value.slice(0, at), port: Number(value.slice(at + 1)) };
@@ -167,6 +206,15 @@ export function loadCoordinatorConfig(file: string, env: NodeJS.ProcessEnv = {})
     readFileSetting(base, c.admin.operatorTokenFile ?? '', 'admin.operatorTokenFile').trim();
   if (operatorToken.length < 32)
     throw new ConfigError('admin.operatorTokenFile: the token must be at least 32 characters');
+  const adminListen = splitListen(c.admin.listen);
+  checkAdminTransport(adminListen.host, c.admin.tls !== undefined, c.admin.allowInsecureNonLoopback);
+  const adminTls = c.admin.tls
+    ? Object.freeze({
+        certPem: readFileSetting(base, c.admin.tls.cert, 'admin.tls.cert'),
+        keyPem: readFileSetting(base, c.admin.tls.key, 'admin.tls.key'),
+        caFile: c.admin.tls.ca === undefined ? undefined : path.resolve(base, c.admin.tls.ca),
+      })
+    : undefined;
   return Object.freeze({
     dataDir: path.resolve(base, c.dataDir),
     grpc: Object.freeze({
@@ -174,7 +222,12 @@ export function loadCoordinatorConfig(file: string, env: NodeJS.ProcessEnv = {})
       tlsCertPem: readFileSetting(base, c.grpc.tls.cert, 'grpc.tls.cert'),
       tlsKeyPem: readFileSetting(base, c.grpc.tls.key, 'grpc.tls.key'),
     }),
-    admin: Object.freeze({ ...splitListen(c.admin.listen), operatorToken }),
+    admin: Object.freeze({
+      ...adminListen,
+      operatorToken,
+      tls: adminTls,
+      allowInsecureNonLoopback: c.admin.allowInsecureNonLoopback,
+    }),
     auth: Object.freeze({ clockSkewMs: c.auth.clockSkew }),
     sessions: Object.freeze({
       heartbeatIntervalMs: c.sessions.heartbeatInterval,

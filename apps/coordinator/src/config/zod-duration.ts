@@ -14,3 +14,18 @@ export const zodDuration = (fallback: string) =>
         return z.NEVER;
       }
     });
+
+/** An optional duration setting: milliseconds, or undefined when absent (the caller's default applies). */
+export const zodOptionalDuration = () =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      try {
+        return parseDuration(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });

@@ -23,6 +23,7 @@ describe(parseFederationSpec.name, () => {
       temperature: 1,
       delta: 1e-5,
       epsilonCap: 8,
+      assumedColluders: 'all',
     });
     expect(sut.spec.secureAggregation).toEqual({
       dropoutTolerance: 0,
@@ -72,6 +73,16 @@ describe(parseFederationSpec.name, () => {
         '(top level): Unrecognized key: "extra"',
       ]),
     );
+  });
+
+  it('takes the collusion assumption of the noise plan as a count or all, and names a bad one', () => {
+    const privacy = { ...valid.privacy, assumedColluders: 2 };
+    const ok = parseFederationSpec({ ...valid, privacy });
+    expect(ok.ok && ok.spec.privacy.assumedColluders).toBe(2);
+    for (const bad of [-1, 1.5, 'some']) {
+      const sut = parseFederationSpec({ ...valid, privacy: { ...valid.privacy, assumedColluders: bad } });
+      expect(sut.ok ? [] : sut.problems).toEqual([expect.stringMatching(/^privacy\.assumedColluders: /)]);
+    }
   });
 
   it('allows privacy off for experiments, and checks cross-field rules', () => {

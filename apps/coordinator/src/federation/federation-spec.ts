@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { zodDuration as duration } from '../config/zod-duration';
+import { zodDuration as duration, zodOptionalDuration as optionalDuration } from '../config/zod-duration';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
@@ -50,6 +50,13 @@ export const federationSpecSchema = z
         temperature: z.number().positive().max(100).default(1),
         delta: z.number().positive().lt(1).default(1e-5),
         epsilonCap: z.number().positive().max(1e6).optional(),
+        /**
+         * Colluders C the noise plan assumes among a round's n - T survivors: each site adds
+         * V/(n - T - C), so a site assuming the same reaches the target. 'all' (the default)
+         * assumes every other participant may collude: each site adds the whole target noise,
+         * which matches a node's default `privacy.trust: paranoid`. Capped at n - T - 1.
+         */
+        assumedColluders: z.union([z.number().int().min(0).max(999), z.literal('all')]).default('all'),
       })
       .strict()
       .superRefine((p, ctx) => {
@@ -117,6 +124,8 @@ export const federationSpecSchema = z
             advertiseKeys: duration('30s'),
             shareKeys: duration('30s'),
             maskedInput: duration('5m'),
+            // The consistency round: survivors sign the survivor set (default: as long as unmask).
+            consistency: optionalDuration(),
             unmask: duration('30s'),
           })
           .strict()

@@ -126,6 +126,17 @@ export class FederationService {
   }
 
   /**
+   * The members of a federation with the identity keys they enrolled with, for a member site
+   * (NOT_FOUND otherwise). A site's operator approves this roster by its key fingerprints; the
+   * node then checks every round's participants against what was approved, not against this.
+   */
+  async memberKeys(id: string, site: string): Promise<{ name: string; signingPublicKey: Uint8Array }[]> {
+    const { members } = await this.forMember(id, site);
+    const records = await Promise.all(members.map((m) => this.store.sites.get(m)));
+    return records.flatMap((r) => (r ? [{ name: r.name, signingPublicKey: r.signingPublicKey }] : []));
+  }
+
+  /**
    * The artifact, if `site` belongs to a federation that uses it: its reference set or one of its
    * published students. Nothing else is ever served (evaluation sets in particular).
    */

@@ -65,7 +65,12 @@ export class GrpcServerHost {
   private register(server: Server): void {
     const { store, enrolment, hub, transcript, identity, federations, rounds, students } = this.services;
     const { heartbeatIntervalMs } = this.options;
-    const auth = new NodeAuthenticator(store, this.options.clockSkewMs, transcript);
+    const auth = new NodeAuthenticator(
+      identity.signingPublicKey,
+      store,
+      this.options.clockSkewMs,
+      transcript,
+    );
     const services = [
       secureService(
         EnrolmentDefinition,

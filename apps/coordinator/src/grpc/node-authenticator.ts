@@ -6,16 +6,24 @@ import type { Transcript } from '../domain/transcript';
 
 /**
  * Checks the Ed25519 request signature of a node RPC (SPEC, privacy model item 6) and returns
- * the authenticated site. The only writes happen after the signature verified: the nonce (so a
- * replay is refused) and the site's last-seen time.
+ * the authenticated site. The signature covers the site's name and this coordinator's identity
+ * key (`coordinatorKey`, the key that signs its transcript), so a request captured on its way to
+ * another coordinator, or signed for another site with the same key, is refused (issue 11,
+ * finding 10). The only writes happen after the signature verified: the nonce (so a replay is
+ * refused) and the site's last-seen time.
  */
 export class NodeAuthenticator {
+  private readonly coordinator: string;
+
   constructor(
+    coordinatorKey: Uint8Array,
     private readonly store: CoordinatorStore,
     private readonly clockSkewMs: number,
     private readonly transcript: Transcript,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.coordinator = Buffer.from(coordinatorKey).toString('hex');
+  }
 
   async authenticate(method: string, body: Uint8Array, metadata: Metadata): Promise<SiteRecord> {
     const headers = parseRpcAuthHeaders((key) => {
@@ -34,6 +42,13 @@ export class NodeAuthenticator {
     if (!verifyRpcSignature(site.signingPublicKey, method, body, headers)) {
       throw new AuthenticationError(
         `bad signature: the request is not signed by the enrolled key of site '${site.name}'`,
+      );
+    }
+    // Checked after the signature (which covers the header), so that this refusal is only ever
+    // given for a genuine request of this site, captured on its way to another coordinator.
+    if (headers.coordinator !== this.coordinator) {
+      throw new AuthenticationError(
+        `request is meant for another coordinator (key ${headers.coordinator.slice(0, 16)}…, this one is ${this.coordinator.slice(0, 16)}…): a request signed for one coordinator is not accepted by another`,
       );
     }
     if (site.revokedAt !== null) {

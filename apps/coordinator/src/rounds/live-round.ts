@@ -4,6 +4,7 @@ import {
   type KeyRoster,
   SecAggCoordinator,
   type ShareDelivery,
+  type SurvivorSet,
   type UnmaskRequest,
 } from '@fedistill/secagg';
 import type { CoordinatorState } from '@fedistill/secagg';
@@ -22,6 +23,8 @@ export interface RoundSnapshot {
   readonly coordinator: CoordinatorState;
   readonly roster: KeyRoster | null;
   readonly deliveries: readonly ShareDelivery[] | null;
+  /** What each survivor signs in the consistency round (absent in rounds stored before it existed). */
+  readonly survivorSets?: readonly SurvivorSet[] | null;
   readonly unmaskRequests: readonly UnmaskRequest[] | null;
   readonly declines: readonly Decline[];
   /** SHA-256 (hex) of each accepted masked input, by site id: a retried submission is recognized. */
@@ -35,6 +38,7 @@ export interface RoundSnapshot {
 export class LiveRound {
   roster: KeyRoster | null;
   deliveries: readonly ShareDelivery[] | null;
+  survivorSets: readonly SurvivorSet[] | null;
   unmaskRequests: readonly UnmaskRequest[] | null;
   declines: Decline[];
   receipts: Record<number, string>;
@@ -50,6 +54,7 @@ export class LiveRound {
   ) {
     this.roster = snapshot.roster ?? null;
     this.deliveries = snapshot.deliveries ?? null;
+    this.survivorSets = snapshot.survivorSets ?? null;
     this.unmaskRequests = snapshot.unmaskRequests ?? null;
     this.declines = [...(snapshot.declines ?? [])];
     this.receipts = { ...(snapshot.receipts ?? {}) };
@@ -67,7 +72,7 @@ export class LiveRound {
     );
   }
 
-  /** The stage sites are in now ('keys' .. 'unmask'), or null once the round ended. */
+  /** The stage sites are in now ('keys' .. 'consistency' .. 'unmask'), or null once the round ended. */
   get stage(): StageName | null {
     const st = this.coordinator.stage;
     return st === 'done' || st === 'abandoned' ? null : st;
@@ -114,6 +119,7 @@ export class LiveRound {
       coordinator: this.coordinator.state,
       roster: this.roster,
       deliveries: this.deliveries,
+      survivorSets: this.survivorSets,
       unmaskRequests: this.unmaskRequests,
       declines: this.declines,
       receipts: this.receipts,

@@ -10,6 +10,7 @@ import {
   SecAggCoordinator,
   type SealedShare,
   type ShareDelivery,
+  type SurvivorSet,
   type UnmaskRequest,
   type UnmaskResponse,
   unpackWords,
@@ -232,8 +233,10 @@ export class RoundEngine {
         return (live.roster?.adverts ?? []).every((a) => s.sharers.includes(a.siteId));
       case 'inputs':
         return s.sharers.every((id) => s.inputs.includes(id));
+      case 'consistency':
+        return s.inputs.every((id) => s.signatures.some((x) => x.siteId === id));
       case 'unmask':
-        return s.inputs.every((id) => s.responses.some((r) => r.from === id));
+        return s.signatures.every((x) => s.responses.some((r) => r.from === x.siteId));
       default:
         return false;
     }
@@ -295,6 +298,7 @@ export class RoundEngine {
     roundNo: number,
     packed: Uint8Array,
     length: number,
+    sharersSignature: Uint8Array,
   ): Promise<string> {
     const { live, siteId } = this.round(federationId, roundNo, site);
     const receipt = createHash('sha256').update(packed).digest('hex');
@@ -314,7 +318,7 @@ export class RoundEngine {
     } catch (err) {
       throw new RequestInvalidError(`masked_vector: ${(err as Error).message}`);
     }
-    const input: MaskedInput = { roundId: live.plan.config.roundId, from: siteId, vector };
+    const input: MaskedInput = { roundId: live.plan.config.roundId, from: siteId, vector, sharersSignature };
     await this.mutate(live, () => {
       live.coordinator.receiveMaskedInput(input);
       live.receipts[siteId] = receipt;
@@ -322,13 +326,43 @@ export class RoundEngine {
     return receipt;
   }
 
+  /** The survivor set a survivor is asked to sign (consistency round, Bonawitz et al. CCS 2017, Fig. 4, round 3). */
+  survivorSet(site: string, federationId: string, roundNo: number): SurvivorSet {
+    const { live, siteId } = this.round(federationId, roundNo, site);
+    this.expectOpenOr(live, live.survivorSets);
+    if (!live.survivorSets) throw new StageNotReadyError(`the input stage of round ${roundNo} is still open`);
+    const set = live.survivorSets.find((x) => x.to === siteId);
+    if (!set) throw new PermissionError(`site '${site}' sent no masked input in round ${roundNo}`);
+    return set;
+  }
+
+  async submitSurvivorSignature(
+    site: string,
+    federationId: string,
+    roundNo: number,
+    signature: Uint8Array,
+  ): Promise<void> {
+    const { live, siteId } = this.round(federationId, roundNo, site);
+    const earlier = live.coordinator.state.signatures.find((x) => x.siteId === siteId);
+    if (earlier && Buffer.from(earlier.signature).equals(Buffer.from(signature))) return; // a retried request
+    this.expectStage(live, 'consistency');
+    await this.mutate(live, () =>
+      live.coordinator.receiveSurvivorSignature({
+        roundId: live.plan.config.roundId,
+        from: siteId,
+        signature,
+      }),
+    );
+  }
+
   unmaskRequest(site: string, federationId: string, roundNo: number): UnmaskRequest {
     const { live, siteId } = this.round(federationId, roundNo, site);
     this.expectOpenOr(live, live.unmaskRequests);
     if (!live.unmaskRequests)
-      throw new StageNotReadyError(`the input stage of round ${roundNo} is still open`);
+      throw new StageNotReadyError(`the consistency stage of round ${roundNo} is still open`);
     const request = live.unmaskRequests.find((r) => r.to === siteId);
-    if (!request) throw new PermissionError(`site '${site}' sent no masked input in round ${roundNo}`);
+    if (!request)
+      throw new PermissionError(`site '${site}' did not sign the survivor set of round ${roundNo}`);
     return request;
   }
 
@@ -388,7 +422,8 @@ export class RoundEngine {
     const stage = live.stage;
     if (stage === 'keys') live.roster = c.closeKeys() ?? null;
     else if (stage === 'shares') live.deliveries = c.closeShares() ?? null;
-    else if (stage === 'inputs') live.unmaskRequests = c.closeInputs() ?? null;
+    else if (stage === 'inputs') live.survivorSets = c.closeInputs() ?? null;
+    else if (stage === 'consistency') live.unmaskRequests = c.closeConsistency() ?? null;
     else if (stage === 'unmask') c.finish();
     const fed = live.plan.federationId;
     const roundNo = String(live.plan.round);

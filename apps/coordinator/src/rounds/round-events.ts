@@ -1,3 +1,4 @@
+import { perSiteVariance } from '@fedistill/dp';
 import { NoiseMechanism, type NodeEvent, RoundStage, SummaryKind } from '@fedistill/wire';
 import type { FederationView } from '../federation/federation.service';
 import { type RoundPlan, releasePlanOf, type StageName } from './round-plan';
@@ -6,6 +7,7 @@ export const WIRE_STAGE: Readonly<Record<StageName, RoundStage>> = {
   keys: RoundStage.ROUND_STAGE_ADVERTISE_KEYS,
   shares: RoundStage.ROUND_STAGE_SHARE_KEYS,
   inputs: RoundStage.ROUND_STAGE_MASKED_INPUT,
+  consistency: RoundStage.ROUND_STAGE_CONSISTENCY,
   unmask: RoundStage.ROUND_STAGE_UNMASK,
 };
 
@@ -41,7 +43,8 @@ export function announcementEvent(plan: RoundPlan, federation: FederationView): 
       quantizationScale: 1 / release.granularity,
       mechanism: MECHANISM[p.mechanism],
       aggregateNoiseStddev: noise ? Math.sqrt(noise.variance) : 0,
-      siteNoiseStddev: noise ? Math.sqrt(noise.variance / (noise.sites - noise.toleratedDropouts)) : 0,
+      siteNoiseStddev: noise ? Math.sqrt(perSiteVariance(noise)) : 0,
+      assumedColluders: noise?.assumedColluders ?? 0,
       delta: p.delta,
       modulusBits: plan.config.bits ?? 32,
       threshold: plan.config.threshold,
@@ -55,7 +58,6 @@ export function announcementEvent(plan: RoundPlan, federation: FederationView): 
         stage: WIRE_STAGE[s],
         deadlineUnixMs: plan.deadlines[s],
       })),
-      graphSeed: Buffer.from(plan.config.graphSeed),
       minSurvivors: plan.config.minSurvivors ?? 1,
       maxInput: plan.config.maxInput,
       studentVersion: evaluation ? plan.studentVersion : 0,

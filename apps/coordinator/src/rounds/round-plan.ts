@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import {
   checkRing,
   type EvaluationSpec,
@@ -10,7 +10,8 @@ import {
 import type { SecAggConfig } from '@fedistill/secagg';
 import type { FederationSpec } from '../federation/federation-spec';
 
-export type StageName = 'keys' | 'shares' | 'inputs' | 'unmask';
+/** The stages sites take part in, in order ('consistency': survivors sign the survivor set). */
+export type StageName = 'keys' | 'shares' | 'inputs' | 'consistency' | 'unmask';
 
 export interface Participant {
   readonly siteName: string;
@@ -114,16 +115,25 @@ export function planEvaluationRound(
   return { ...base, kind: 'evaluation', studentVersion, evaluation };
 }
 
+/**
+ * The round's noise plan. Of the n - T survivors the sum is unmasked with, privacy.assumedColluders
+ * C may collude with the coordinator and add nothing it does not know, so each site adds
+ * V/(n - T - C): the n - T - C honest shares reach the target (arXiv:2102.06387, §1). C is capped
+ * at n - T - 1 ('all': each site adds V by itself, what a paranoid site counts on).
+ */
 function noiseOf(spec: FederationSpec, n: number): ReleaseSpec['noise'] {
   const p = spec.privacy;
-  return p.mechanism === 'none'
-    ? null
-    : {
-        kind: p.mechanism,
-        noiseMultiplier: p.noiseMultiplier ?? 1,
-        sites: n,
-        toleratedDropouts: Math.min(spec.secureAggregation.dropoutTolerance, n - 1),
-      };
+  if (p.mechanism === 'none') return null;
+  const toleratedDropouts = Math.min(spec.secureAggregation.dropoutTolerance, n - 1);
+  const most = n - toleratedDropouts - 1;
+  const assumed = p.assumedColluders;
+  return {
+    kind: p.mechanism,
+    noiseMultiplier: p.noiseMultiplier ?? 1,
+    sites: n,
+    toleratedDropouts,
+    assumedColluders: assumed === 'all' ? most : Math.min(assumed, most),
+  };
 }
 
 function planBase(
@@ -149,6 +159,8 @@ function planBase(
   const keys = now + d.advertiseKeys;
   const shares = keys + d.shareKeys;
   const inputs = shares + d.maskedInput;
+  // The consistency round is as short as the unmask stage unless configured.
+  const consistency = inputs + (d.consistency ?? d.unmask);
   const config: SecAggConfig = {
     roundId: secaggRoundId(spec.id, round),
     siteIds: participants.map((p) => p.siteId),
@@ -159,7 +171,7 @@ function planBase(
     signed: true,
     length: release.dimension,
     minSurvivors: Math.max(threshold, n - spec.secureAggregation.dropoutTolerance),
-    graphSeed: new Uint8Array(randomBytes(32)),
+    // No graph seed: every party derives it from the key roster (libs/secagg graph-seed.ts).
   };
   return {
     federationId: spec.id,
@@ -167,6 +179,6 @@ function planBase(
     participants,
     queries,
     config,
-    deadlines: { keys, shares, inputs, unmask: inputs + d.unmask },
+    deadlines: { keys, shares, inputs, consistency, unmask: consistency + d.unmask },
   };
 }

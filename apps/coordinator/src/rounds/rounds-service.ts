@@ -6,14 +6,17 @@ import type {
   FetchSharesResponse,
   GetRoundKeysRequest,
   GetRoundKeysResponse,
+  GetSurvivorSetRequest,
+  GetSurvivorSetResponse,
   GetUnmaskRequestRequest,
   GetUnmaskRequestResponse,
   SendSharesRequest,
   SubmitMaskedSummaryRequest,
   SubmitMaskedSummaryResponse,
+  SubmitSurvivorSignatureRequest,
   SubmitUnmaskSharesRequest,
 } from '@fedistill/wire';
-import type { KeyAdvertisement, SealedShare as SecAggShare } from '@fedistill/secagg';
+import type { KeyAdvertisement, SealedShare as SecAggShare, SiteSignature } from '@fedistill/secagg';
 import { RequestInvalidError } from '../domain/errors';
 import type { CallContext, MethodSpec } from '../grpc/secure-service';
 import { secaggRoundId } from './round-plan';
@@ -35,6 +38,8 @@ const toWireAdvert = (a: KeyAdvertisement) => ({
   sealPublicKey: Buffer.from(a.sealPublicKey),
   signature: Buffer.from(a.signature),
 });
+
+const toWireSignature = (s: SiteSignature) => ({ siteId: s.siteId, signature: Buffer.from(s.signature) });
 
 const toWireShare = (s: SecAggShare) => ({
   fromSiteId: s.from,
@@ -106,8 +111,26 @@ export function roundsMethods(engine: RoundEngine): Record<keyof typeof RoundsSe
           r.round,
           new Uint8Array(req.maskedVector),
           req.length,
+          new Uint8Array(req.sharersSignature),
         );
         return { receiptSha256: Buffer.from(receipt, 'hex') };
+      },
+    },
+    getSurvivorSet: {
+      requestType: 'GetSurvivorSetRequest',
+      // eslint-disable-next-line @typescript-eslint/require-await
+      handler: async (req: GetSurvivorSetRequest, ctx: CallContext): Promise<GetSurvivorSetResponse> => {
+        const r = ref(req.round);
+        const set = engine.survivorSet(site(ctx), r.fed, r.round);
+        return { survivors: [...set.survivors], dropped: [...set.dropped] };
+      },
+    },
+    submitSurvivorSignature: {
+      requestType: 'SubmitSurvivorSignatureRequest',
+      handler: async (req: SubmitSurvivorSignatureRequest, ctx: CallContext) => {
+        const r = ref(req.round);
+        await engine.submitSurvivorSignature(site(ctx), r.fed, r.round, new Uint8Array(req.signature));
+        return none;
       },
     },
     getUnmaskRequest: {
@@ -116,7 +139,12 @@ export function roundsMethods(engine: RoundEngine): Record<keyof typeof RoundsSe
       handler: async (req: GetUnmaskRequestRequest, ctx: CallContext): Promise<GetUnmaskRequestResponse> => {
         const r = ref(req.round);
         const request = engine.unmaskRequest(site(ctx), r.fed, r.round);
-        return { survivors: [...request.survivors], dropped: [...request.dropped] };
+        return {
+          survivors: [...request.survivors],
+          dropped: [...request.dropped],
+          survivorSignatures: request.signatures.map(toWireSignature),
+          sharerSignatures: request.sharerSignatures.map(toWireSignature),
+        };
       },
     },
     submitUnmaskShares: {

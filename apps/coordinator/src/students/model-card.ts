@@ -104,7 +104,7 @@ export function buildModelCard(i: ModelCardInput): ModelCard {
       ...i.privacy,
       note: off
         ? 'the rounds ran without noise: no differential privacy guarantee holds'
-        : "federation-level figure: the announced mechanism of the included rounds composed in the RDP accountant; each site's own ledger may differ",
+        : `federation-level figure: the announced mechanism of the included rounds composed in the RDP accountant, ${i.privacy.assumption ?? ''}; a colluder's noise share counts for nothing, so each site's own ledger charges for the shares its own assumption counts (node.yaml privacy.trust) and may differ`,
     },
     distillation: { ...i.spec.distillation, trainingSeconds: i.trainingSeconds },
     metrics,
@@ -138,7 +138,7 @@ export function modelCardMarkdown(c: ModelCard): string {
   if (c.warning) lines.push(`**${c.warning}**`, '');
   lines.push(
     `- Mechanism: ${c.privacy.mechanism}`,
-    `- Epsilon: ${c.privacy.epsilon === null ? 'unbounded (no privacy)' : fmt(c.privacy.epsilon)}`,
+    `- Epsilon: ${c.privacy.epsilon === null ? 'unbounded (no privacy)' : `ε = ${fmt(c.privacy.epsilon)} ${c.privacy.assumption ?? ''}`}`,
     `- Delta: ${c.privacy.delta}`,
     `- Unit: ${c.privacy.unit}`,
     `- Note: ${c.privacy.note}`,

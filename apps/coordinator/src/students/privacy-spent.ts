@@ -1,4 +1,4 @@
-import { planRelease } from '@fedistill/distill';
+import { assumptionText, planRelease } from '@fedistill/distill';
 import { RdpAccountant } from '@fedistill/dp';
 import type { CompletedRound } from './completed-rounds';
 
@@ -12,6 +12,12 @@ export interface PrivacySpent {
   /** The Rényi order that gave ε (null without privacy). */
   readonly order: number | null;
   readonly unit: 'one record at one site';
+  /**
+   * The trust assumption ε holds under, e.g. "assuming at most 2 of 10 participants collude with
+   * the coordinator and at most 1 drops out" (one phrase per distinct round plan, joined by "; "),
+   * or null without privacy.
+   */
+  readonly assumption: string | null;
 }
 
 /**
@@ -23,6 +29,7 @@ export interface PrivacySpent {
 export function privacySpent(rounds: readonly CompletedRound[], delta: number): PrivacySpent {
   const accountant = new RdpAccountant();
   let kind: PrivacySpent['mechanism'] | undefined;
+  const assumptions = new Set<string>();
   for (const r of rounds) {
     const mechanism = planRelease(r.plan.release).mechanism;
     const noise = r.plan.release.noise;
@@ -32,10 +39,12 @@ export function privacySpent(rounds: readonly CompletedRound[], delta: number): 
     }
     if (kind !== 'none') kind = noise.kind;
     accountant.add(mechanism, 1);
+    // Rounds planned before assumedColluders existed trusted every survivor (C = 0).
+    assumptions.add(assumptionText(noise));
   }
   const unit = 'one record at one site' as const;
   if (kind === undefined || kind === 'none')
-    return { mechanism: 'none', epsilon: null, delta, order: null, unit };
+    return { mechanism: 'none', epsilon: null, delta, order: null, unit, assumption: null };
   const { epsilon, order } = accountant.epsilon(delta);
-  return { mechanism: kind, epsilon, delta, order, unit };
+  return { mechanism: kind, epsilon, delta, order, unit, assumption: [...assumptions].join('; ') };
 }

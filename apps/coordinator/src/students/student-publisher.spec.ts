@@ -13,7 +13,7 @@ import type { FederationSpec } from '../federation/federation-spec';
 import { FederationService } from '../federation/federation.service';
 import type { RoundSnapshot } from '../rounds/live-round';
 import { type DistillRoundPlan, planRound } from '../rounds/round-plan';
-import { PRIVACY_NONE_WARNING, type ModelCard } from './model-card';
+import { modelCardMarkdown, PRIVACY_NONE_WARNING, type ModelCard } from './model-card';
 import { StudentPublisher } from './student-publisher';
 
 const SITES = ['site-a', 'site-b', 'site-c'];
@@ -170,6 +170,12 @@ describe(StudentPublisher.name, () => {
       unit: 'one record at one site',
     });
     expect(card.warning).toBeUndefined();
+    // The trust assumption stands next to epsilon: by default ('all') each of the 3 sites adds the
+    // whole target noise, so it holds with any 2 of them colluding with the coordinator.
+    const assumption =
+      'assuming at most 2 of 3 participants collude with the coordinator and at most 0 drop out';
+    expect(card.privacy.assumption).toBe(assumption);
+    expect(modelCardMarkdown(card)).toContain(`- Epsilon: ε = ${expected.epsilon.toFixed(4)} ${assumption}`);
     expect(card).toMatchObject({
       federationId: 'fed',
       version: 1,

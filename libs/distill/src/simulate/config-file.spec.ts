@@ -1,4 +1,5 @@
 import { parseSimulationConfig, SimulationConfigError } from './config-file';
+import { releaseSpecOf } from './private-sum';
 
 const minimal = {
   dataset: { name: 'digits' },
@@ -39,6 +40,20 @@ describe(parseSimulationConfig.name, () => {
       SimulationConfigError,
     );
     expect(() => parseSimulationConfig('sites: 3')).toThrow(/\(top level\)/);
+  });
+
+  it("takes the noise plan's collusion assumption as the federation definition does, capped at n - T - 1", () => {
+    const privacy = { kind: 'skellam', noiseMultiplier: 1, delta: 1e-5 };
+    const noise = (assumedColluders?: number | 'all') =>
+      releaseSpecOf(parseSimulationConfig({ ...minimal, privacy: { ...privacy, assumedColluders } }), 10, 2)
+        .noise;
+    expect(noise()?.assumedColluders).toBe(0);
+    expect(noise(2)?.assumedColluders).toBe(2);
+    expect(noise('all')?.assumedColluders).toBe(4);
+    expect(noise(9)?.assumedColluders).toBe(4);
+    expect(() =>
+      parseSimulationConfig({ ...minimal, privacy: { ...privacy, assumedColluders: -1 } }),
+    ).toThrow(/privacy\.assumedColluders: /);
   });
 
   it('reads the multi-round revisit and the least-confident strategy', () => {

@@ -13,6 +13,8 @@ const softLabelPrivacy = {
   clip: z.number().gt(0).max(1).default(1),
   delta: z.number().gt(0).lt(1),
   granularity: z.number().gt(0).max(1).optional(),
+  /** C of the noise plan, as in a federation definition; the simulated sites are honest (default 0). */
+  assumedColluders: z.union([z.number().int().min(0), z.literal('all')]).optional(),
 };
 
 const schema = z

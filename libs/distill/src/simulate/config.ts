@@ -31,6 +31,12 @@ export type SimulationPrivacy =
       readonly delta: number;
       /** Granularity γ of quantization (one integer unit = γ probability units); default 0.01. */
       readonly granularity?: number;
+      /**
+       * Colluders C the noise plan assumes, as a federation's privacy.assumedColluders: each site
+       * adds V/(n - T - C), capped at n - T - 1 ('all'). The simulated sites are all honest, so
+       * this only shows the utility cost of the assumption; default 0.
+       */
+      readonly assumedColluders?: number | 'all';
     };
 
 /** Secure aggregation settings (SecAgg+, see `@fedistill/secagg`'s `SecAggConfig`). */

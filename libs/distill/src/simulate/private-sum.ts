@@ -39,8 +39,15 @@ export function releaseSpecOf(c: SimulationConfig, queries: number, classes: num
             noiseMultiplier: p.noiseMultiplier,
             sites: c.sites,
             toleratedDropouts: c.secureAggregation.toleratedDropouts,
+            assumedColluders: colludersOf(p.assumedColluders, c),
           },
   };
+}
+
+/** C of the plan, capped at n - T - 1 like the coordinator's planner ('all' is that cap). */
+function colludersOf(assumed: number | 'all' | undefined, c: SimulationConfig): number {
+  const most = c.sites - c.secureAggregation.toleratedDropouts - 1;
+  return assumed === 'all' ? most : Math.min(assumed ?? 0, most);
 }
 
 /** Sensitivity and noise of one simulated round (see ../release.ts, planRelease). */
@@ -101,7 +108,6 @@ export function secureSum(
     length: plan.dimension,
     // With distributed noise the sum must never be revealed with fewer than n - T noise shares.
     minSurvivors: plan.noise ? c.sites - s.toleratedDropouts : undefined,
-    graphSeed: o.random.fill(new Uint8Array(32)),
   };
   const encoded = new Map(inputs.map((v, i) => [i, encodeSigned(v, s.bits)]));
   const { outcome, coordinator } = simulateRound(config, encoded, {
@@ -140,7 +146,10 @@ function bytesSent(
     );
   for (const sh of st.shares)
     add(sh.from, Buffer.byteLength(sh.roundId) + 8 + sh.nonce.length + sh.ciphertext.length);
-  for (const id of st.inputs) add(id, Buffer.byteLength(roundId) + 4 + packedBytes(dimension, bits));
+  // A masked input carries the sender's signature over the sharer set (64 bytes).
+  for (const id of st.inputs) add(id, Buffer.byteLength(roundId) + 4 + packedBytes(dimension, bits) + 64);
+  // Consistency round: each survivor's signature over the survivor set.
+  for (const sig of st.signatures) add(sig.siteId, Buffer.byteLength(roundId) + 4 + sig.signature.length);
   for (const r of st.responses) {
     const shares = [...r.keyShares, ...r.seedShares].reduce((t, x) => t + 8 + x.share.length, 0);
     add(r.from, Buffer.byteLength(r.roundId) + 4 + shares);

@@ -29,9 +29,12 @@ export const protobufFileName = "fedistill/v1/enrolment.proto";
  * Conventions for the whole v1 package:
  * - Every node RPC except Enroll is signed by the node's Ed25519 identity key. The signature
  *   travels in gRPC metadata, never in the message: x-fedistill-site (site name),
- *   x-fedistill-timestamp (Unix milliseconds), x-fedistill-nonce (16 random bytes, hex) and
- *   x-fedistill-signature (base64 Ed25519 signature). The signed bytes are the UTF-8 text
- *   "fedistill-rpc-v1\n<method path>\n<hex SHA-256 of the request bytes>\n<timestamp>\n<nonce>".
+ *   x-fedistill-coordinator (the coordinator's Ed25519 identity key, hex, as returned in
+ *   EnrollResponse.coordinator_signing_public_key), x-fedistill-timestamp (Unix milliseconds),
+ *   x-fedistill-nonce (16 random bytes, hex) and x-fedistill-signature (base64 Ed25519
+ *   signature). The signed bytes are the UTF-8 text "fedistill-rpc-v2\n<site>\n<coordinator
+ *   key hex>\n<method path>\n<hex SHA-256 of the request bytes>\n<timestamp>\n<nonce>", so a
+ *   request is bound to one site and one coordinator and cannot be replayed to another.
  * - Every bytes, string and repeated field carries a "Limit:" line. The coordinator enforces it
  *   and answers INVALID_ARGUMENT naming the field when a message passes it.
  * - 64-bit integers are decoded as JavaScript numbers (ts-proto forceLong=number): they hold

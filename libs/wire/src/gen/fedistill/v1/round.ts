@@ -26,7 +26,8 @@ export const protobufFileName = "fedistill/v1/round.proto";
 /**
  * fedistill wire contract, version 1: rounds under secure aggregation (see enrolment.proto for
  * conventions). The stages follow SecAgg+ (Bonawitz et al., CCS 2017, section 4; Bell et al.,
- * CCS 2020, section 3): advertise keys, share keys, masked input, unmasking.
+ * CCS 2020, section 3): advertise keys, share keys, masked input, consistency check (the
+ * survivors sign the survivor set; Bonawitz et al., Fig. 4, round 3), unmasking.
  */
 
 export enum RoundStage {
@@ -36,6 +37,11 @@ export enum RoundStage {
   ROUND_STAGE_MASKED_INPUT = 3,
   ROUND_STAGE_UNMASK = 4,
   ROUND_STAGE_AGGREGATE = 5,
+  /**
+   * ROUND_STAGE_CONSISTENCY - Between MASKED_INPUT and UNMASK: each survivor fetches the survivor set (GetSurvivorSet) and
+   * signs it (SubmitSurvivorSignature).
+   */
+  ROUND_STAGE_CONSISTENCY = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -59,6 +65,9 @@ export function roundStageFromJSON(object: any): RoundStage {
     case 5:
     case "ROUND_STAGE_AGGREGATE":
       return RoundStage.ROUND_STAGE_AGGREGATE;
+    case 6:
+    case "ROUND_STAGE_CONSISTENCY":
+      return RoundStage.ROUND_STAGE_CONSISTENCY;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -80,6 +89,8 @@ export function roundStageToJSON(object: RoundStage): string {
       return "ROUND_STAGE_UNMASK";
     case RoundStage.ROUND_STAGE_AGGREGATE:
       return "ROUND_STAGE_AGGREGATE";
+    case RoundStage.ROUND_STAGE_CONSISTENCY:
+      return "ROUND_STAGE_CONSISTENCY";
     case RoundStage.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -275,6 +286,12 @@ export enum DeclineReason {
   DECLINE_REASON_PARAMETERS_REFUSED = 2,
   /** DECLINE_REASON_UNAVAILABLE - The site could not compute an answer (teachers, data or reference set unavailable). */
   DECLINE_REASON_UNAVAILABLE = 3,
+  /**
+   * DECLINE_REASON_MEMBERSHIP_REFUSED - The round's participants or their identity keys are not the roster the site's operator
+   * approved (`fedistill node federation approve`), the federation is not approved, or the round
+   * is below the site's own minimums (node.yaml security: minParticipants, minThreshold).
+   */
+  DECLINE_REASON_MEMBERSHIP_REFUSED = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -292,6 +309,9 @@ export function declineReasonFromJSON(object: any): DeclineReason {
     case 3:
     case "DECLINE_REASON_UNAVAILABLE":
       return DeclineReason.DECLINE_REASON_UNAVAILABLE;
+    case 4:
+    case "DECLINE_REASON_MEMBERSHIP_REFUSED":
+      return DeclineReason.DECLINE_REASON_MEMBERSHIP_REFUSED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -309,6 +329,8 @@ export function declineReasonToJSON(object: DeclineReason): string {
       return "DECLINE_REASON_PARAMETERS_REFUSED";
     case DeclineReason.DECLINE_REASON_UNAVAILABLE:
       return "DECLINE_REASON_UNAVAILABLE";
+    case DeclineReason.DECLINE_REASON_MEMBERSHIP_REFUSED:
+      return "DECLINE_REASON_MEMBERSHIP_REFUSED";
     case DeclineReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -367,8 +389,6 @@ export interface RoundAnnouncement {
   participants: RoundParticipant[];
   /** Deadline of each stage. Limit: at most 8 items. */
   deadlines: StageDeadline[];
-  /** Seed of the masking graph (with neighbours > 0). Limit: at most 32 bytes. */
-  graphSeed: Buffer;
   /**
    * The sum is only unmasked with at least this many surviving sites (n minus the dropout
    * tolerance), so it always carries the target noise; every site enforces it too.
@@ -378,6 +398,15 @@ export interface RoundAnnouncement {
   maxInput: number;
   /** The student evaluated (SUMMARY_KIND_EVALUATION only; 0 otherwise). */
   studentVersion: number;
+  /**
+   * Colluders C the noise plan assumes among the n - T survivors (participants that may collude
+   * with the coordinator, so their noise shares count for nothing): site_noise_stddev² is
+   * aggregate_noise_stddev² / (n - T - C), with T = n - min_survivors, so the shares of the
+   * n - T - C honest survivors reach the target. Each site charges its own ledger for the shares
+   * its own assumption lets it count (node.yaml privacy.trust, privacy.assumedColluders), never
+   * for this figure. 0 trusts every survivor; at most n - T - 1 (each site adds the whole target).
+   */
+  assumedColluders: number;
 }
 
 export interface RoundParticipant {
@@ -482,6 +511,15 @@ export interface SubmitMaskedSummaryRequest {
   maskedVector: Buffer;
   /** Number of entries in masked_vector. */
   length: number;
+  /**
+   * The site's Ed25519 identity-key signature over the sharer set U2 it masked against (the
+   * sharers of FetchSharesResponse). The signed bytes (libs/secagg/src/consistency.ts,
+   * sharersBytes) are, each as a 4-byte big-endian length and the bytes: the label
+   * "fedistill/secagg/v1/sharers", the round id, the graph seed; then the number of sharers and
+   * their ids ascending, each a 4-byte big-endian integer. Other sites reveal this site's
+   * self-mask seed share only if it signed the same U2 as they did. Limit: exactly 64 bytes.
+   */
+  sharersSignature: Buffer;
 }
 
 export interface SubmitMaskedSummaryResponse {
@@ -489,7 +527,57 @@ export interface SubmitMaskedSummaryResponse {
   receiptSha256: Buffer;
 }
 
-/** Stage 4: which sites survived and which dropped. */
+/**
+ * Stage 3b, the consistency check (Bonawitz et al., CCS 2017, Fig. 4, round 3): once the input
+ * stage closed, each survivor fetches the survivor set and signs it with its identity key. A
+ * site signs one survivor set per round, and only if survivors and dropped together are exactly
+ * the sharer set it masked against; it reveals shares in stage 4 only when it holds valid
+ * signatures over the identical sets from more than (n + C) / 2 of the n invited sites (and at
+ * least the threshold t), C being the collusion it assumes: then no two groups of honest sites
+ * can be shown different survivor sets (libs/secagg/src/consistency.ts).
+ */
+export interface GetSurvivorSetRequest {
+  round: RoundRef | undefined;
+}
+
+export interface GetSurvivorSetResponse {
+  /** Site ids whose masked input arrived (U3), ascending. Limit: at most 255 items. */
+  survivors: number[];
+  /**
+   * Site ids that shared keys but sent no masked input (U2 minus U3), ascending.
+   * Limit: at most 255 items.
+   */
+  dropped: number[];
+}
+
+/**
+ * The signed bytes (libs/secagg/src/consistency.ts, survivorsBytes) are, each as a 4-byte
+ * big-endian length and the bytes: the label "fedistill/secagg/v1/survivors", the round id, the
+ * graph seed; then the number of survivors and their ids ascending, then the number of dropped
+ * sites and their ids ascending, each a 4-byte big-endian integer.
+ */
+export interface SubmitSurvivorSignatureRequest {
+  round:
+    | RoundRef
+    | undefined;
+  /** Limit: exactly 64 bytes. */
+  signature: Buffer;
+}
+
+export interface SubmitSurvivorSignatureResponse {
+}
+
+/** One site's Ed25519 signature over a set of consistency.ts. */
+export interface SiteSignature {
+  siteId: number;
+  /** Limit: exactly 64 bytes. */
+  signature: Buffer;
+}
+
+/**
+ * Stage 4: which sites survived and which dropped, with the signatures that prove every site
+ * that reveals was shown the same sets. Only survivors that signed receive it.
+ */
 export interface GetUnmaskRequestRequest {
   round: RoundRef | undefined;
 }
@@ -505,6 +593,16 @@ export interface GetUnmaskRequestResponse {
    * Limit: at most 255 items.
    */
   dropped: number[];
+  /**
+   * The survivors' signatures over (survivors, dropped) collected in stage 3b.
+   * Limit: at most 255 items.
+   */
+  survivorSignatures: SiteSignature[];
+  /**
+   * Each survivor's signature over the sharer set, as sent with its masked summary.
+   * Limit: at most 255 items.
+   */
+  sharerSignatures: SiteSignature[];
 }
 
 export interface UnmaskShare {
@@ -651,10 +749,10 @@ function createBaseRoundAnnouncement(): RoundAnnouncement {
     neighbours: 0,
     participants: [],
     deadlines: [],
-    graphSeed: Buffer.alloc(0),
     minSurvivors: 0,
     maxInput: 0,
     studentVersion: 0,
+    assumedColluders: 0,
   };
 }
 
@@ -715,9 +813,6 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     for (const v of message.deadlines) {
       StageDeadline.encode(v!, writer.uint32(138).fork()).join();
     }
-    if (message.graphSeed.length !== 0) {
-      writer.uint32(146).bytes(message.graphSeed);
-    }
     if (message.minSurvivors !== 0) {
       writer.uint32(152).uint32(message.minSurvivors);
     }
@@ -726,6 +821,9 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     }
     if (message.studentVersion !== 0) {
       writer.uint32(168).uint32(message.studentVersion);
+    }
+    if (message.assumedColluders !== 0) {
+      writer.uint32(176).uint32(message.assumedColluders);
     }
     return writer;
   },
@@ -889,14 +987,6 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
             message.deadlines.push(StageDeadline.decode(reader, reader.uint32()));
             continue;
           }
-          case 18: {
-            if (tag !== 146) {
-              break;
-            }
-
-            message.graphSeed = Buffer.from(reader.bytes());
-            continue;
-          }
           case 19: {
             if (tag !== 152) {
               break;
@@ -919,6 +1009,14 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
             }
 
             message.studentVersion = reader.uint32();
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.assumedColluders = reader.uint32();
             continue;
           }
         }
@@ -992,11 +1090,6 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
       deadlines: globalThis.Array.isArray(object?.deadlines)
         ? object.deadlines.map((e: any) => StageDeadline.fromJSON(e))
         : [],
-      graphSeed: isSet(object.graphSeed)
-        ? Buffer.from(bytesFromBase64(object.graphSeed))
-        : isSet(object.graph_seed)
-        ? Buffer.from(bytesFromBase64(object.graph_seed))
-        : Buffer.alloc(0),
       minSurvivors: isSet(object.minSurvivors)
         ? globalThis.Number(object.minSurvivors)
         : isSet(object.min_survivors)
@@ -1011,6 +1104,11 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
         ? globalThis.Number(object.studentVersion)
         : isSet(object.student_version)
         ? globalThis.Number(object.student_version)
+        : 0,
+      assumedColluders: isSet(object.assumedColluders)
+        ? globalThis.Number(object.assumedColluders)
+        : isSet(object.assumed_colluders)
+        ? globalThis.Number(object.assumed_colluders)
         : 0,
     };
   },
@@ -1068,9 +1166,6 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     if (message.deadlines?.length) {
       obj.deadlines = message.deadlines.map((e) => StageDeadline.toJSON(e));
     }
-    if (message.graphSeed.length !== 0) {
-      obj.graphSeed = base64FromBytes(message.graphSeed);
-    }
     if (message.minSurvivors !== 0) {
       obj.minSurvivors = Math.round(message.minSurvivors);
     }
@@ -1079,6 +1174,9 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     }
     if (message.studentVersion !== 0) {
       obj.studentVersion = Math.round(message.studentVersion);
+    }
+    if (message.assumedColluders !== 0) {
+      obj.assumedColluders = Math.round(message.assumedColluders);
     }
     return obj;
   },
@@ -1107,10 +1205,10 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     message.neighbours = object.neighbours ?? 0;
     message.participants = object.participants?.map((e) => RoundParticipant.fromPartial(e)) || [];
     message.deadlines = object.deadlines?.map((e) => StageDeadline.fromPartial(e)) || [];
-    message.graphSeed = object.graphSeed ?? Buffer.alloc(0);
     message.minSurvivors = object.minSurvivors ?? 0;
     message.maxInput = object.maxInput ?? 0;
     message.studentVersion = object.studentVersion ?? 0;
+    message.assumedColluders = object.assumedColluders ?? 0;
     return message;
   },
 };
@@ -2154,7 +2252,7 @@ export const FetchSharesResponse: MessageFns<FetchSharesResponse> = {
 };
 
 function createBaseSubmitMaskedSummaryRequest(): SubmitMaskedSummaryRequest {
-  return { round: undefined, maskedVector: Buffer.alloc(0), length: 0 };
+  return { round: undefined, maskedVector: Buffer.alloc(0), length: 0, sharersSignature: Buffer.alloc(0) };
 }
 
 export const SubmitMaskedSummaryRequest: MessageFns<SubmitMaskedSummaryRequest> = {
@@ -2167,6 +2265,9 @@ export const SubmitMaskedSummaryRequest: MessageFns<SubmitMaskedSummaryRequest> 
     }
     if (message.length !== 0) {
       writer.uint32(24).uint32(message.length);
+    }
+    if (message.sharersSignature.length !== 0) {
+      writer.uint32(34).bytes(message.sharersSignature);
     }
     return writer;
   },
@@ -2208,6 +2309,14 @@ export const SubmitMaskedSummaryRequest: MessageFns<SubmitMaskedSummaryRequest> 
             message.length = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sharersSignature = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2229,6 +2338,11 @@ export const SubmitMaskedSummaryRequest: MessageFns<SubmitMaskedSummaryRequest> 
         ? Buffer.from(bytesFromBase64(object.masked_vector))
         : Buffer.alloc(0),
       length: isSet(object.length) ? globalThis.Number(object.length) : 0,
+      sharersSignature: isSet(object.sharersSignature)
+        ? Buffer.from(bytesFromBase64(object.sharersSignature))
+        : isSet(object.sharers_signature)
+        ? Buffer.from(bytesFromBase64(object.sharers_signature))
+        : Buffer.alloc(0),
     };
   },
 
@@ -2243,6 +2357,9 @@ export const SubmitMaskedSummaryRequest: MessageFns<SubmitMaskedSummaryRequest> 
     if (message.length !== 0) {
       obj.length = Math.round(message.length);
     }
+    if (message.sharersSignature.length !== 0) {
+      obj.sharersSignature = base64FromBytes(message.sharersSignature);
+    }
     return obj;
   },
 
@@ -2256,6 +2373,7 @@ export const SubmitMaskedSummaryRequest: MessageFns<SubmitMaskedSummaryRequest> 
       : undefined;
     message.maskedVector = object.maskedVector ?? Buffer.alloc(0);
     message.length = object.length ?? 0;
+    message.sharersSignature = object.sharersSignature ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -2333,6 +2451,418 @@ export const SubmitMaskedSummaryResponse: MessageFns<SubmitMaskedSummaryResponse
   },
 };
 
+function createBaseGetSurvivorSetRequest(): GetSurvivorSetRequest {
+  return { round: undefined };
+}
+
+export const GetSurvivorSetRequest: MessageFns<GetSurvivorSetRequest> = {
+  encode(message: GetSurvivorSetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.round !== undefined) {
+      RoundRef.encode(message.round, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSurvivorSetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSurvivorSetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.round = RoundRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSurvivorSetRequest {
+    return { round: isSet(object.round) ? RoundRef.fromJSON(object.round) : undefined };
+  },
+
+  toJSON(message: GetSurvivorSetRequest): unknown {
+    const obj: any = {};
+    if (message.round !== undefined) {
+      obj.round = RoundRef.toJSON(message.round);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSurvivorSetRequest>): GetSurvivorSetRequest {
+    return GetSurvivorSetRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSurvivorSetRequest>): GetSurvivorSetRequest {
+    const message = createBaseGetSurvivorSetRequest();
+    message.round = (object.round !== undefined && object.round !== null)
+      ? RoundRef.fromPartial(object.round)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetSurvivorSetResponse(): GetSurvivorSetResponse {
+  return { survivors: [], dropped: [] };
+}
+
+export const GetSurvivorSetResponse: MessageFns<GetSurvivorSetResponse> = {
+  encode(message: GetSurvivorSetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.survivors.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.survivors) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.dropped.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.dropped) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSurvivorSetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSurvivorSetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.survivors.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.survivors.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.dropped.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.dropped.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSurvivorSetResponse {
+    return {
+      survivors: globalThis.Array.isArray(object?.survivors)
+        ? object.survivors.map((e: any) => globalThis.Number(e))
+        : [],
+      dropped: globalThis.Array.isArray(object?.dropped) ? object.dropped.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: GetSurvivorSetResponse): unknown {
+    const obj: any = {};
+    if (message.survivors?.length) {
+      obj.survivors = message.survivors.map((e) => Math.round(e));
+    }
+    if (message.dropped?.length) {
+      obj.dropped = message.dropped.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSurvivorSetResponse>): GetSurvivorSetResponse {
+    return GetSurvivorSetResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSurvivorSetResponse>): GetSurvivorSetResponse {
+    const message = createBaseGetSurvivorSetResponse();
+    message.survivors = object.survivors?.map((e) => e) || [];
+    message.dropped = object.dropped?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSubmitSurvivorSignatureRequest(): SubmitSurvivorSignatureRequest {
+  return { round: undefined, signature: Buffer.alloc(0) };
+}
+
+export const SubmitSurvivorSignatureRequest: MessageFns<SubmitSurvivorSignatureRequest> = {
+  encode(message: SubmitSurvivorSignatureRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.round !== undefined) {
+      RoundRef.encode(message.round, writer.uint32(10).fork()).join();
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(18).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitSurvivorSignatureRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitSurvivorSignatureRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.round = RoundRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitSurvivorSignatureRequest {
+    return {
+      round: isSet(object.round) ? RoundRef.fromJSON(object.round) : undefined,
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: SubmitSurvivorSignatureRequest): unknown {
+    const obj: any = {};
+    if (message.round !== undefined) {
+      obj.round = RoundRef.toJSON(message.round);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubmitSurvivorSignatureRequest>): SubmitSurvivorSignatureRequest {
+    return SubmitSurvivorSignatureRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SubmitSurvivorSignatureRequest>): SubmitSurvivorSignatureRequest {
+    const message = createBaseSubmitSurvivorSignatureRequest();
+    message.round = (object.round !== undefined && object.round !== null)
+      ? RoundRef.fromPartial(object.round)
+      : undefined;
+    message.signature = object.signature ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseSubmitSurvivorSignatureResponse(): SubmitSurvivorSignatureResponse {
+  return {};
+}
+
+export const SubmitSurvivorSignatureResponse: MessageFns<SubmitSurvivorSignatureResponse> = {
+  encode(_: SubmitSurvivorSignatureResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitSurvivorSignatureResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitSurvivorSignatureResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SubmitSurvivorSignatureResponse {
+    return {};
+  },
+
+  toJSON(_: SubmitSurvivorSignatureResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubmitSurvivorSignatureResponse>): SubmitSurvivorSignatureResponse {
+    return SubmitSurvivorSignatureResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<SubmitSurvivorSignatureResponse>): SubmitSurvivorSignatureResponse {
+    const message = createBaseSubmitSurvivorSignatureResponse();
+    return message;
+  },
+};
+
+function createBaseSiteSignature(): SiteSignature {
+  return { siteId: 0, signature: Buffer.alloc(0) };
+}
+
+export const SiteSignature: MessageFns<SiteSignature> = {
+  encode(message: SiteSignature, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== 0) {
+      writer.uint32(8).uint32(message.siteId);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(18).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SiteSignature {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSiteSignature();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.siteId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SiteSignature {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.Number(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.Number(object.site_id)
+        : 0,
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: SiteSignature): unknown {
+    const obj: any = {};
+    if (message.siteId !== 0) {
+      obj.siteId = Math.round(message.siteId);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SiteSignature>): SiteSignature {
+    return SiteSignature.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SiteSignature>): SiteSignature {
+    const message = createBaseSiteSignature();
+    message.siteId = object.siteId ?? 0;
+    message.signature = object.signature ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
 function createBaseGetUnmaskRequestRequest(): GetUnmaskRequestRequest {
   return { round: undefined };
 }
@@ -2403,7 +2933,7 @@ export const GetUnmaskRequestRequest: MessageFns<GetUnmaskRequestRequest> = {
 };
 
 function createBaseGetUnmaskRequestResponse(): GetUnmaskRequestResponse {
-  return { survivors: [], dropped: [] };
+  return { survivors: [], dropped: [], survivorSignatures: [], sharerSignatures: [] };
 }
 
 export const GetUnmaskRequestResponse: MessageFns<GetUnmaskRequestResponse> = {
@@ -2421,6 +2951,12 @@ export const GetUnmaskRequestResponse: MessageFns<GetUnmaskRequestResponse> = {
         writer.uint32(v);
       }
       writer.join();
+    }
+    for (const v of message.survivorSignatures) {
+      SiteSignature.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.sharerSignatures) {
+      SiteSignature.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -2474,6 +3010,22 @@ export const GetUnmaskRequestResponse: MessageFns<GetUnmaskRequestResponse> = {
 
             break;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.survivorSignatures.push(SiteSignature.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sharerSignatures.push(SiteSignature.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2492,6 +3044,16 @@ export const GetUnmaskRequestResponse: MessageFns<GetUnmaskRequestResponse> = {
         ? object.survivors.map((e: any) => globalThis.Number(e))
         : [],
       dropped: globalThis.Array.isArray(object?.dropped) ? object.dropped.map((e: any) => globalThis.Number(e)) : [],
+      survivorSignatures: globalThis.Array.isArray(object?.survivorSignatures)
+        ? object.survivorSignatures.map((e: any) => SiteSignature.fromJSON(e))
+        : globalThis.Array.isArray(object?.survivor_signatures)
+        ? object.survivor_signatures.map((e: any) => SiteSignature.fromJSON(e))
+        : [],
+      sharerSignatures: globalThis.Array.isArray(object?.sharerSignatures)
+        ? object.sharerSignatures.map((e: any) => SiteSignature.fromJSON(e))
+        : globalThis.Array.isArray(object?.sharer_signatures)
+        ? object.sharer_signatures.map((e: any) => SiteSignature.fromJSON(e))
+        : [],
     };
   },
 
@@ -2503,6 +3065,12 @@ export const GetUnmaskRequestResponse: MessageFns<GetUnmaskRequestResponse> = {
     if (message.dropped?.length) {
       obj.dropped = message.dropped.map((e) => Math.round(e));
     }
+    if (message.survivorSignatures?.length) {
+      obj.survivorSignatures = message.survivorSignatures.map((e) => SiteSignature.toJSON(e));
+    }
+    if (message.sharerSignatures?.length) {
+      obj.sharerSignatures = message.sharerSignatures.map((e) => SiteSignature.toJSON(e));
+    }
     return obj;
   },
 
@@ -2513,6 +3081,8 @@ export const GetUnmaskRequestResponse: MessageFns<GetUnmaskRequestResponse> = {
     const message = createBaseGetUnmaskRequestResponse();
     message.survivors = object.survivors?.map((e) => e) || [];
     message.dropped = object.dropped?.map((e) => e) || [];
+    message.survivorSignatures = object.survivorSignatures?.map((e) => SiteSignature.fromPartial(e)) || [];
+    message.sharerSignatures = object.sharerSignatures?.map((e) => SiteSignature.fromPartial(e)) || [];
     return message;
   },
 };
@@ -3043,6 +3613,29 @@ export const RoundsService = {
       Buffer.from(SubmitMaskedSummaryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SubmitMaskedSummaryResponse => SubmitMaskedSummaryResponse.decode(value),
   },
+  getSurvivorSet: {
+    path: "/fedistill.v1.Rounds/GetSurvivorSet" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSurvivorSetRequest): Buffer =>
+      Buffer.from(GetSurvivorSetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSurvivorSetRequest => GetSurvivorSetRequest.decode(value),
+    responseSerialize: (value: GetSurvivorSetResponse): Buffer =>
+      Buffer.from(GetSurvivorSetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetSurvivorSetResponse => GetSurvivorSetResponse.decode(value),
+  },
+  submitSurvivorSignature: {
+    path: "/fedistill.v1.Rounds/SubmitSurvivorSignature" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SubmitSurvivorSignatureRequest): Buffer =>
+      Buffer.from(SubmitSurvivorSignatureRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SubmitSurvivorSignatureRequest => SubmitSurvivorSignatureRequest.decode(value),
+    responseSerialize: (value: SubmitSurvivorSignatureResponse): Buffer =>
+      Buffer.from(SubmitSurvivorSignatureResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SubmitSurvivorSignatureResponse =>
+      SubmitSurvivorSignatureResponse.decode(value),
+  },
   getUnmaskRequest: {
     path: "/fedistill.v1.Rounds/GetUnmaskRequest" as const,
     requestStream: false as const,
@@ -3083,6 +3676,8 @@ export interface RoundsServer extends UntypedServiceImplementation {
   sendShares: handleUnaryCall<SendSharesRequest, SendSharesResponse>;
   fetchShares: handleUnaryCall<FetchSharesRequest, FetchSharesResponse>;
   submitMaskedSummary: handleUnaryCall<SubmitMaskedSummaryRequest, SubmitMaskedSummaryResponse>;
+  getSurvivorSet: handleUnaryCall<GetSurvivorSetRequest, GetSurvivorSetResponse>;
+  submitSurvivorSignature: handleUnaryCall<SubmitSurvivorSignatureRequest, SubmitSurvivorSignatureResponse>;
   getUnmaskRequest: handleUnaryCall<GetUnmaskRequestRequest, GetUnmaskRequestResponse>;
   submitUnmaskShares: handleUnaryCall<SubmitUnmaskSharesRequest, SubmitUnmaskSharesResponse>;
   declineRound: handleUnaryCall<DeclineRoundRequest, DeclineRoundResponse>;
@@ -3163,6 +3758,36 @@ export interface RoundsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SubmitMaskedSummaryResponse) => void,
+  ): ClientUnaryCall;
+  getSurvivorSet(
+    request: GetSurvivorSetRequest,
+    callback: (error: ServiceError | null, response: GetSurvivorSetResponse) => void,
+  ): ClientUnaryCall;
+  getSurvivorSet(
+    request: GetSurvivorSetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetSurvivorSetResponse) => void,
+  ): ClientUnaryCall;
+  getSurvivorSet(
+    request: GetSurvivorSetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetSurvivorSetResponse) => void,
+  ): ClientUnaryCall;
+  submitSurvivorSignature(
+    request: SubmitSurvivorSignatureRequest,
+    callback: (error: ServiceError | null, response: SubmitSurvivorSignatureResponse) => void,
+  ): ClientUnaryCall;
+  submitSurvivorSignature(
+    request: SubmitSurvivorSignatureRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SubmitSurvivorSignatureResponse) => void,
+  ): ClientUnaryCall;
+  submitSurvivorSignature(
+    request: SubmitSurvivorSignatureRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SubmitSurvivorSignatureResponse) => void,
   ): ClientUnaryCall;
   getUnmaskRequest(
     request: GetUnmaskRequestRequest,

@@ -51,6 +51,22 @@ export interface FederationInfo {
   referenceSha256: Buffer;
   /** The member sites. Limit: at most 1000 items. */
   members: string[];
+  /**
+   * Each member with the Ed25519 identity key it enrolled with: the roster a site's operator
+   * approves (`fedistill node federation approve`, which shows each key's SHA-256 fingerprint).
+   * This is only the coordinator's claim: a node answers a round only when every participant and
+   * key is in the roster its operator approved, never because the coordinator lists it here.
+   * Limit: at most 1000 items.
+   */
+  memberKeys: FederationMember[];
+}
+
+/** One member of a federation as the coordinator enrolled it. */
+export interface FederationMember {
+  /** Limit: at most 63 bytes. */
+  siteName: string;
+  /** The site's Ed25519 identity key as enrolled. Limit: exactly 32 bytes. */
+  signingPublicKey: Buffer;
 }
 
 export interface HeartbeatRequest {
@@ -205,7 +221,7 @@ export const GetFederationRequest: MessageFns<GetFederationRequest> = {
 };
 
 function createBaseFederationInfo(): FederationInfo {
-  return { federationId: "", specJson: "", referenceSha256: Buffer.alloc(0), members: [] };
+  return { federationId: "", specJson: "", referenceSha256: Buffer.alloc(0), members: [], memberKeys: [] };
 }
 
 export const FederationInfo: MessageFns<FederationInfo> = {
@@ -221,6 +237,9 @@ export const FederationInfo: MessageFns<FederationInfo> = {
     }
     for (const v of message.members) {
       writer.uint32(34).string(v!);
+    }
+    for (const v of message.memberKeys) {
+      FederationMember.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -270,6 +289,14 @@ export const FederationInfo: MessageFns<FederationInfo> = {
             message.members.push(reader.string());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.memberKeys.push(FederationMember.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -300,6 +327,11 @@ export const FederationInfo: MessageFns<FederationInfo> = {
         ? Buffer.from(bytesFromBase64(object.reference_sha256))
         : Buffer.alloc(0),
       members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => globalThis.String(e)) : [],
+      memberKeys: globalThis.Array.isArray(object?.memberKeys)
+        ? object.memberKeys.map((e: any) => FederationMember.fromJSON(e))
+        : globalThis.Array.isArray(object?.member_keys)
+        ? object.member_keys.map((e: any) => FederationMember.fromJSON(e))
+        : [],
     };
   },
 
@@ -317,6 +349,9 @@ export const FederationInfo: MessageFns<FederationInfo> = {
     if (message.members?.length) {
       obj.members = message.members;
     }
+    if (message.memberKeys?.length) {
+      obj.memberKeys = message.memberKeys.map((e) => FederationMember.toJSON(e));
+    }
     return obj;
   },
 
@@ -329,6 +364,100 @@ export const FederationInfo: MessageFns<FederationInfo> = {
     message.specJson = object.specJson ?? "";
     message.referenceSha256 = object.referenceSha256 ?? Buffer.alloc(0);
     message.members = object.members?.map((e) => e) || [];
+    message.memberKeys = object.memberKeys?.map((e) => FederationMember.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseFederationMember(): FederationMember {
+  return { siteName: "", signingPublicKey: Buffer.alloc(0) };
+}
+
+export const FederationMember: MessageFns<FederationMember> = {
+  encode(message: FederationMember, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteName !== "") {
+      writer.uint32(10).string(message.siteName);
+    }
+    if (message.signingPublicKey.length !== 0) {
+      writer.uint32(18).bytes(message.signingPublicKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FederationMember {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFederationMember();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.signingPublicKey = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FederationMember {
+    return {
+      siteName: isSet(object.siteName)
+        ? globalThis.String(object.siteName)
+        : isSet(object.site_name)
+        ? globalThis.String(object.site_name)
+        : "",
+      signingPublicKey: isSet(object.signingPublicKey)
+        ? Buffer.from(bytesFromBase64(object.signingPublicKey))
+        : isSet(object.signing_public_key)
+        ? Buffer.from(bytesFromBase64(object.signing_public_key))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: FederationMember): unknown {
+    const obj: any = {};
+    if (message.siteName !== "") {
+      obj.siteName = message.siteName;
+    }
+    if (message.signingPublicKey.length !== 0) {
+      obj.signingPublicKey = base64FromBytes(message.signingPublicKey);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FederationMember>): FederationMember {
+    return FederationMember.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FederationMember>): FederationMember {
+    const message = createBaseFederationMember();
+    message.siteName = object.siteName ?? "";
+    message.signingPublicKey = object.signingPublicKey ?? Buffer.alloc(0);
     return message;
   },
 };
