@@ -70,8 +70,10 @@ export interface EgressContext {
  * (issue 11, findings 2 and 9).
  */
 export interface ConsistencyRecord {
-  readonly survivors: readonly number[];
-  readonly dropped: readonly number[];
+  /** The sharer set U2 the site masked against (recorded with its masked summary). */
+  readonly sharers?: readonly number[];
+  readonly survivors?: readonly number[];
+  readonly dropped?: readonly number[];
   readonly signatures?: Readonly<Record<number, string>>;
 }
 

@@ -149,7 +149,14 @@ export class RoundParticipant {
           length: masked.vector.length,
           sharersSignature: Buffer.from(masked.sharersSignature),
         },
-        { context: { ...context, ...release } },
+        // The sharer set this site masked against (and signed) is logged with the summary.
+        {
+          context: {
+            ...context,
+            ...release,
+            consistency: { sharers: [...fetched.sharers].sort((a, b) => a - b) },
+          },
+        },
       ),
     );
     if (hooks.stopAfter === 'input') return;

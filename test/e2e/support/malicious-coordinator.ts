@@ -51,6 +51,8 @@ export class MaliciousCoordinator {
       readonly tamper: Tamper;
       /** Sees each request as it arrives, before it is forwarded (e.g. to kill its sender then). */
       readonly onRequest?: (call: { path: string; site: string; body: Buffer }) => void;
+      /** Answers a unary request itself (the reply bytes) instead of forwarding it (undefined). */
+      readonly intercept?: (call: { path: string; site: string; body: Buffer }) => Buffer | undefined;
     },
   ) {
     this.upstream = new Client(o.upstream, credentials.createSsl(fs.readFileSync(o.caFile)), {
@@ -100,6 +102,8 @@ export class MaliciousCoordinator {
       const site = this.siteOf(call);
       this.requests.push({ path, site, body: call.request });
       this.o.onRequest?.({ path, site, body: call.request });
+      const own = this.o.intercept?.({ path, site, body: call.request });
+      if (own) return callback(null, own);
       this.upstream.makeUnaryRequest(
         path,
         identity,

@@ -229,14 +229,20 @@ export class RoundEngine {
         return live.plan.participants.every(
           (p) => declined.has(p.siteId) || s.adverts.some((a) => a.siteId === p.siteId),
         );
+      // A site that declined (at any stage) will not answer: waiting for its deadline changes
+      // nothing but the time the others wait.
       case 'shares':
-        return (live.roster?.adverts ?? []).every((a) => s.sharers.includes(a.siteId));
+        return (live.roster?.adverts ?? []).every(
+          (a) => declined.has(a.siteId) || s.sharers.includes(a.siteId),
+        );
       case 'inputs':
-        return s.sharers.every((id) => s.inputs.includes(id));
+        return s.sharers.every((id) => declined.has(id) || s.inputs.includes(id));
       case 'consistency':
-        return s.inputs.every((id) => s.signatures.some((x) => x.siteId === id));
+        return s.inputs.every((id) => declined.has(id) || s.signatures.some((x) => x.siteId === id));
       case 'unmask':
-        return s.signatures.every((x) => s.responses.some((r) => r.from === x.siteId));
+        return s.signatures.every(
+          (x) => declined.has(x.siteId) || s.responses.some((r) => r.from === x.siteId),
+        );
       default:
         return false;
     }
@@ -399,8 +405,8 @@ export class RoundEngine {
         kind: 'Rounds/DeclineRound',
         detail: `${reason}: ${detail}`,
       });
-      if (live.stage === 'keys' && this.everyoneAnswered(live))
-        await this.closeStage(live, 'everyone answered');
+      if (live.stage && this.everyoneAnswered(live))
+        await this.closeStage(live, 'everyone answered or declined');
       else await this.store.rounds.save(live.toRecord(this.now()));
     });
   }
