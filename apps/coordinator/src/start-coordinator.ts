@@ -10,6 +10,7 @@ import { CoordinatorModule } from './coordinator.module';
 import type { GrpcServerHost } from './grpc/grpc-server.host';
 import { RUNTIME_FILE, type RuntimeInfo } from './runtime-file';
 import { GRPC_HOST } from './tokens';
+import { enableHeapRetention } from '@fedistill/secagg';
 
 export interface RunningCoordinator {
   readonly runtime: RuntimeInfo;
@@ -36,6 +37,11 @@ export async function startCoordinator(
   log: Logger = pino({ level: config.log.level }),
 ): Promise<RunningCoordinator> {
   fs.mkdirSync(config.dataDir, { recursive: true });
+  if (config.performance.retainFreedHeap && enableHeapRetention())
+    log.info(
+      { setting: 'performance.retainFreedHeap' },
+      'glibc keeps freed heap in this process (faster unmasking)',
+    );
   const { tls } = config.admin;
   if (!tls && !isLoopbackHost(config.admin.host))
     // Only reachable with admin.allowInsecureNonLoopback: true (the config refuses it otherwise).

@@ -78,6 +78,7 @@ describe('pinned membership (RoundAnswerer with an approved roster)', () => {
     serverName: undefined,
     reconnect: { initialDelayMs: 1, maxDelayMs: 1 },
     anchorIntervalMs: 1000,
+    retainFreedHeap: false,
     logLevel: 'silent',
     data: {
       train: path.join(dir, 'train.csv'),

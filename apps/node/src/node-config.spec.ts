@@ -67,6 +67,17 @@ describe(initNode.name, () => {
     expect(() => loadNodeConfig(path.join(root, 'missing'))).toThrow(/run `fedistill node init/);
   });
 
+  it('keeps freed heap only when performance.retainFreedHeap opts in', async () => {
+    const dir = path.join(root, 'heap');
+    await initNode({ dir, coordinator: 'h:1', caFile, site: 'site-h' });
+    expect(loadNodeConfig(dir).retainFreedHeap).toBe(false);
+    const file = path.join(dir, NODE_FILES.config);
+    fs.writeFileSync(file, 'site: site-h\ncoordinator: h:1\nperformance:\n  retainFreedHeap: true\n');
+    expect(loadNodeConfig(dir).retainFreedHeap).toBe(true);
+    fs.writeFileSync(file, 'site: site-h\ncoordinator: h:1\nperformance:\n  retainFreedHeap: sometimes\n');
+    expect(() => loadNodeConfig(dir)).toThrow(/performance\.retainFreedHeap/);
+  });
+
   it('reads the data, teachers and privacy sections, and names what is wrong in them', async () => {
     const dir = path.join(root, 'e');
     await initNode({ dir, coordinator: 'h:1', caFile, site: 'site-e' });

@@ -39,6 +39,16 @@ const schema = z
       .object({ anchorInterval: z.string().default('60s') })
       .strict()
       .prefault({}),
+    /**
+     * `retainFreedHeap: true` lets glibc keep freed heap instead of returning it to the kernel
+     * (libs/secagg/src/prg.ts, enableHeapRetention): masking at d = 10^6 is about 3x faster under
+     * load, but freed buffers that held this site's noised summary and masks stay resident in
+     * the process. Off by default; see docs/benchmarks.md (secagg) and docs/threat-model.md.
+     */
+    performance: z
+      .object({ retainFreedHeap: z.boolean().default(false) })
+      .strict()
+      .prefault({}),
     data: z
       .object({
         /** Training records: CSV (features + a label column), or NPY/IDX features with `labels`. */
@@ -150,6 +160,8 @@ export interface NodeConfig {
   readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
   /** How often the node exchanges signed log heads with the coordinator. */
   readonly anchorIntervalMs: number;
+  /** performance.retainFreedHeap: opt in to glibc heap retention (faster masking, see above). */
+  readonly retainFreedHeap: boolean;
   readonly logLevel: string;
   /** The site's private records, or null when the node only joins federations (it declines rounds). */
   readonly data: SiteDataConfig | null;
@@ -267,6 +279,7 @@ export function loadNodeConfig(dir: string): NodeConfig {
       maxDelayMs: durationSetting(c.reconnect.maxDelay, 'reconnect.maxDelay'),
     }),
     anchorIntervalMs: durationSetting(c.audit.anchorInterval, 'audit.anchorInterval'),
+    retainFreedHeap: c.performance.retainFreedHeap,
     logLevel: c.log.level,
     data: dataConfig(abs, c.data),
     teachers: Object.freeze({

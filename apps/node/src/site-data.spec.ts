@@ -15,6 +15,7 @@ function config(dir: string, data: Partial<NonNullable<NodeConfig['data']>> | nu
     serverName: undefined,
     reconnect: { initialDelayMs: 1, maxDelayMs: 1 },
     anchorIntervalMs: 1000,
+    retainFreedHeap: false,
     logLevel: 'silent',
     data:
       data === null

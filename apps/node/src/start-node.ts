@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { readSiteKeyFile } from '@fedistill/identity';
+import { enableHeapRetention } from '@fedistill/secagg';
 import { readEnrolment } from './enroll-node';
 import { loadNodeConfig, NODE_FILES } from './node-config';
 import { FederationSync, type LocalFederation } from './federation-sync';
@@ -33,6 +34,11 @@ export async function startNode(dir: string, log?: Logger): Promise<RunningNode>
   const enrolment = readEnrolment(config.dir);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
   const ledger = await SiteLedger.open(config.dir, config.privacy);
+  if (config.retainFreedHeap && enableHeapRetention())
+    logger.warn(
+      { setting: 'performance.retainFreedHeap' },
+      'glibc keeps freed heap in this process: faster masking, but freed buffers that held summaries and masks stay resident',
+    );
   const { audit, egress } = openNodeEgress(config, keys, enrolment.coordinatorSigningPublicKey);
   const anchor = new LogAnchor(
     egress,

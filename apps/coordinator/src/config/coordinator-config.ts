@@ -85,6 +85,16 @@ const schema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * `retainFreedHeap: true` lets glibc keep freed heap instead of returning it to the kernel
+     * (libs/secagg/src/prg.ts, enableHeapRetention): unmasking at d = 10^6 avoids tens of
+     * thousands of page faults per round. The coordinator only ever holds masked vectors and the
+     * released sum, so this is safe to turn on here; off by default like every process-wide setting.
+     */
+    performance: z
+      .object({ retainFreedHeap: z.boolean().default(false) })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -113,6 +123,8 @@ export interface CoordinatorConfig {
   /** Where the coordinator's state lives: PostgreSQL when `url` is set, else SQLite in dataDir. */
   readonly database: { readonly url: string | undefined; readonly schema: string };
   readonly log: { readonly level: string };
+  /** performance.retainFreedHeap: opt in to glibc heap retention (faster unmasking). */
+  readonly performance: { readonly retainFreedHeap: boolean };
 }
 
 const ENV_PREFIX = 'FEDISTILL_';
@@ -239,5 +251,6 @@ export function loadCoordinatorConfig(file: string, env: NodeJS.ProcessEnv = {})
     }),
     database: Object.freeze({ url: c.database.url, schema: c.database.schema }),
     log: Object.freeze({ level: c.log.level }),
+    performance: Object.freeze({ retainFreedHeap: c.performance.retainFreedHeap }),
   });
 }
