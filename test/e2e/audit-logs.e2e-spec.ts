@@ -96,6 +96,12 @@ describe('audit logs of a node and the coordinator', () => {
     const { code, result } = await verify('--node-dir', dir);
     expect(code).toBe(1);
     expect(result.logs[0]?.problem).toMatchObject({ seq: '3', field: 'hash' });
+    // Repeating --node-dir checks every directory given, not only the last one.
+    const several = await verify('--node-dir', dir, '--node-dir', nodeDir);
+    expect(several.code).toBe(1);
+    expect(several.result.logs).toHaveLength(2);
+    expect(several.result.logs[0]?.problem).toMatchObject({ seq: '3', field: 'hash' });
+    expect(several.result.logs[1]?.problem).toBeFalsy();
   });
 
   it('detects a deleted coordinator entry, and a site log rebuilt from scratch with its own key', async () => {

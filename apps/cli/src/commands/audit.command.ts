@@ -3,14 +3,14 @@ import { output } from '../cli-error';
 import type { LogSource } from '../audit/load-logs';
 
 interface InputOptions {
-  nodeDir?: string;
+  nodeDir: string[];
   coordinatorData?: string;
   key?: string;
 }
 
 function sources(paths: string[], opts: InputOptions): LogSource[] {
   const list: LogSource[] = paths.map((p) => ({ kind: 'file', path: p, expectedKey: opts.key }));
-  if (opts.nodeDir) list.push({ kind: 'node', path: opts.nodeDir });
+  for (const dir of opts.nodeDir) list.push({ kind: 'node', path: dir });
   if (opts.coordinatorData) list.push({ kind: 'coordinator', path: opts.coordinatorData });
   return list;
 }
@@ -18,7 +18,12 @@ function sources(paths: string[], opts: InputOptions): LogSource[] {
 function withInputs(cmd: Command): Command {
   return cmd
     .argument('[logs...]', 'exported logs (.jsonl) or log databases (audit-log.db)')
-    .option('--node-dir <dir>', "a site node's directory (its audit-log.db, checked against its key)")
+    .option(
+      '--node-dir <dir>',
+      "a site node's directory (its audit-log.db, checked against its key); repeat for several",
+      (dir: string, dirs: string[]) => [...dirs, dir],
+      [] as string[],
+    )
     .option('--coordinator-data <dir>', "the coordinator's data directory (its transcript)")
     .option('--key <hex>', 'the Ed25519 public key the log files must be signed with');
 }
