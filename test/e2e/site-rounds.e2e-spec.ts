@@ -3,8 +3,6 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { PrivacyLedger } from '@fedistill/dp';
-import { planEvaluation, planRelease } from '@fedistill/distill';
 import { splitDemoData } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import {
@@ -17,6 +15,17 @@ import {
   waitFor,
 } from './support/processes';
 import { createBreastCancerFederation, prepareSiteNode, uploadReference } from './support/site-nodes';
+import {
+  EVALUATION,
+  exact,
+  expectSoundAndClose,
+  GAP,
+  V_EVALUATION,
+  QUERIES,
+  V_VOTES,
+  VOTES,
+  Z,
+} from './support/exact-charge';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SITES = ['st-marys', 'riverside', 'northgate'];
@@ -24,24 +33,6 @@ const SITES = ['st-marys', 'riverside', 'northgate'];
  * and threshold 2, a site lost before the share stage leaves each other site one neighbour, fewer
  * than t, so only a federation of four or more can proceed without one (Bell et al. CCS 2020). */
 const ALL = [...SITES, 'eastgate'];
-const QUERIES = 10;
-const Z = 1.5;
-
-/** The epsilon of `rounds` rounds of the federations below, from the accountant (delta 1e-5). */
-function epsilonOf(rounds: number): number {
-  const plan = planRelease({
-    summary: 'soft-labels',
-    queries: QUERIES,
-    classes: 2,
-    clipNorm: 1,
-    granularity: 0.01,
-    maxTeachers: 16,
-    noise: { kind: 'skellam', noiseMultiplier: Z, sites: 3, toleratedDropouts: 0 },
-  });
-  if (!plan.mechanism) throw new Error('no mechanism');
-  return new PrivacyLedger(1e9, 1e-5).quote({ label: 'x', mechanism: plan.mechanism, count: rounds })
-    .epsilonAfter;
-}
 
 interface AuditRow {
   event: string;
@@ -63,6 +54,20 @@ function auditRows(dir: string): AuditRow[] {
   }
 }
 
+/** The per-site noise the announcement of `federation`#`round` asked this node to add, from its log. */
+function announcedShare(
+  dir: string,
+  federation: string,
+  round: number,
+): { summary: string; siteStddev: number } {
+  const told = auditRows(dir).find(
+    (e) =>
+      e.kind === 'NodeSession/RoundAnnounced' && e.federation === federation && e.round === String(round),
+  );
+  const d = JSON.parse(told!.detail) as { summary: string; noise: { siteStddev: number } };
+  return { summary: d.summary, siteStddev: d.noise.siteStddev };
+}
+
 const ledger = (dir: string) =>
   JSON.parse(fs.readFileSync(path.join(dir, 'privacy-ledger.json'), 'utf8')) as {
     entries: { label: string; epsilonAfter: number }[];
@@ -78,8 +83,12 @@ describe('rounds answered by node processes', () => {
   const nodes: ChildProcess[] = [];
   const dirs: Record<string, string> = {};
   let referenceSha256 = '';
-  const eps1 = epsilonOf(1);
-  const eps2 = epsilonOf(2);
+  // Federations with assumedColluders 'all': each site adds the whole V, μ = V/2.
+  const exact1 = exact(V_VOTES / 2, VOTES, 1);
+  const exact2 = exact(V_VOTES / 2, VOTES, 2);
+  // Between one round's charge (at most GAP x exact) and two rounds' (at least exact): a limit
+  // and a cap that admit one round of these federations but not two.
+  const oneRound = GAP * exact1.lower;
 
   beforeAll(async () => {
     fx = await startCoordinatorProcess({ heartbeatInterval: '1s', offlineAfter: '4s' });
@@ -90,7 +99,7 @@ describe('rounds answered by node processes', () => {
       prepareSiteNode(dir, split.hospitals[i]!, {
         teachers: { count: 5, hidden: [8], epochs: 15, batchSize: 8 },
         // northgate can afford one round of these federations but not two.
-        epsilonLimit: site === 'northgate' ? (eps1 + eps2) / 2 : 100,
+        epsilonLimit: site === 'northgate' ? oneRound : 100,
       });
       nodes.push(spawnCli(['node', 'start', '--dir', dir], path.join(fx.dir, `${site}.log`)));
     }
@@ -119,6 +128,7 @@ describe('rounds answered by node processes', () => {
       members,
       dirs,
       noiseMultiplier: Z,
+      summary: 'votes',
       epsilonCap: o.epsilonCap,
       dropoutTolerance: o.dropoutTolerance,
       assumedColluders: o.assumedColluders,
@@ -141,20 +151,27 @@ describe('rounds answered by node processes', () => {
     });
   }
 
-  it("completes a private round in which every site spends exactly the accountant's epsilon, logged before its input left", async () => {
+  it('completes a private round in which every site is charged at least the exact epsilon of its release (independent PLD oracle) and within the measured gap, the same in its ledger and its egress log', async () => {
     const r = await round('strict', 1);
     expect(r.status).toBe('completed');
     expect([...r.inputsFrom].sort()).toEqual([...SITES].sort());
     for (const site of SITES) {
       const entries = ledger(dirs[site]!).entries;
       expect(entries.map((e) => e.label)).toEqual(['strict#1']);
-      expect(entries[0]!.epsilonAfter).toBeCloseTo(eps1, 9);
+      const charged = entries[0]!.epsilonAfter;
+      expectSoundAndClose(charged, exact1);
+      // The oracle's noise is the noise the node was told to add and logged: votes, each site
+      // the whole V (a wrong sensitivity in the shared planning code would show here).
+      expect(announcedShare(dirs[site]!, 'strict', 1)).toEqual({
+        summary: 'SUMMARY_KIND_VOTES',
+        siteStddev: expect.closeTo(Math.sqrt(V_VOTES), 9),
+      });
       const rows = auditRows(dirs[site]!);
       const sent = rows.filter((e) => e.event === 'egress' && e.kind === 'Rounds/SubmitMaskedSummary');
       expect(sent).toHaveLength(1);
       expect(sent[0]).toMatchObject({ federation: 'strict', round: '1' });
-      expect(Number(sent[0]!.epsilon)).toBeCloseTo(eps1, 9);
-      expect(Number(sent[0]!.epsilon_total)).toBeCloseTo(eps1, 9);
+      expect(Number(sent[0]!.epsilon)).toBeCloseTo(charged, 12);
+      expect(Number(sent[0]!.epsilon_total)).toBeCloseTo(charged, 12);
     }
     // The coordinator trains and publishes the student; every node downloads it, checks its
     // digest against the StudentPublished event and evaluates it on its own test split.
@@ -189,7 +206,12 @@ describe('rounds answered by node processes', () => {
     expect(r.reason).toMatch(/survivor|threshold|fewer/i);
     const refusals = auditRows(dirs.northgate!).filter((e) => e.event === 'refusal');
     expect(refusals).toEqual([expect.objectContaining({ federation: 'strict', round: '2' })]);
-    expect(Number(refusals[0]!.epsilon_total)).toBeCloseTo(eps1, 9);
+    // The refusal records what the ledger holds: one round spent, and the next past the limit.
+    expect(Number(refusals[0]!.epsilon_total)).toBeCloseTo(
+      ledger(dirs.northgate!).entries[0]!.epsilonAfter,
+      12,
+    );
+    expect(exact2.lower).toBeGreaterThan(oneRound);
     // Nothing was released in the abandoned round: no site spent anything on it.
     for (const site of SITES) expect(ledger(dirs[site]!).entries.map((e) => e.label)).toEqual(['strict#1']);
   });
@@ -205,6 +227,18 @@ describe('rounds answered by node processes', () => {
     expect(r.declines.map((d) => d.site)).toEqual(['northgate']);
     expect(ledger(dirs['st-marys']!).entries.map((e) => e.label)).toEqual(['strict#1', 'tolerant#1']);
     expect(ledger(dirs.northgate!).entries.map((e) => e.label)).toEqual(['strict#1']);
+    // Composition: st-marys and riverside have now answered two rounds of the same release,
+    // eastgate one; each ledger total is checked against the exact curve composed that often.
+    for (const site of ['st-marys', 'riverside', 'eastgate']) {
+      const entries = ledger(dirs[site]!).entries;
+      const total = entries.at(-1)!.epsilonAfter;
+      expectSoundAndClose(total, entries.length === 2 ? exact2 : exact1);
+      const sent = auditRows(dirs[site]!).filter(
+        (e) => e.kind === 'Rounds/SubmitMaskedSummary' && e.federation === 'tolerant',
+      );
+      expect(Number(sent[0]!.epsilon_total)).toBeCloseTo(total, 12);
+      expectSoundAndClose(Number(sent[0]!.epsilon), exact1);
+    }
   });
 
   it("evaluates the published student on the sites' own test splits, securely aggregated, noised and charged", async () => {
@@ -251,31 +285,25 @@ describe('rounds answered by node processes', () => {
     expect(r.declines.map((d) => d.site)).toEqual(['northgate']);
     expect(r.evaluation).toMatchObject({ studentVersion: 1, accuracy: expect.any(Number) });
     expect(r.evaluation!.perClass).toHaveLength(2);
-    // Per class, correct predictions and records: sensitivity 2 in L2 and 4 in L1 (libs/distill planEvaluation).
-    const mechanism = planEvaluation({
-      classes: 2,
-      maxRecords: 1,
-      noise: { kind: 'skellam', noiseMultiplier: Z, sites: 4, toleratedDropouts: 1 },
-    }).mechanism!;
-    const evaluationEpsilon = new PrivacyLedger(1e9, 1e-5).quote({
-      label: 'e',
-      mechanism,
-      count: 1,
-    }).epsilonAfter;
+    // Per class, correct predictions and records: 4 counts move by one (see EVALUATION); each
+    // site adds the whole V = (z·2)² (assumedColluders 'all') and counts only that share.
+    const exactEvaluation = exact(V_EVALUATION / 2, EVALUATION, 1);
     for (const site of ['st-marys', 'riverside', 'eastgate']) {
+      expect(announcedShare(dirs[site]!, 'tolerant', 2).siteStddev).toBeCloseTo(Math.sqrt(V_EVALUATION), 9);
       const entries = ledger(dirs[site]!).entries;
       expect(entries.at(-1)?.label).toBe('tolerant#2');
       const sent = auditRows(dirs[site]!).filter(
         (e) => e.kind === 'Rounds/SubmitMaskedSummary' && e.federation === 'tolerant' && e.round === '2',
       );
       expect(sent).toHaveLength(1);
-      expect(Number(sent[0]!.epsilon)).toBeCloseTo(evaluationEpsilon, 9);
+      expectSoundAndClose(Number(sent[0]!.epsilon), exactEvaluation);
+      expect(Number(sent[0]!.epsilon_total)).toBeCloseTo(entries.at(-1)!.epsilonAfter, 12);
     }
   });
 
   it("refuses to open a round past the federation's epsilon cap or its number of rounds, opening nothing", async () => {
     const members = ['st-marys', 'riverside', 'eastgate'];
-    await federation('capped', members, { epsilonCap: eps1 * 1.2 });
+    await federation('capped', members, { epsilonCap: oneRound });
     await federation('short', members, { maxRounds: 1 });
     for (const id of ['capped', 'short']) expect((await round(id, 1)).status).toBe('completed');
     const capped = await admin<{ error: string }>(fx, 'POST', '/api/v1/federations/capped/rounds', {});
@@ -306,30 +334,21 @@ describe('rounds answered by node processes', () => {
         ),
       }),
     ]);
-    // One Skellam share of V/3 (μ = V/6) instead of the announced V (μ = V/2).
-    const target = planRelease({
-      summary: 'soft-labels',
-      queries: QUERIES,
-      classes: 2,
-      clipNorm: 1,
-      granularity: 0.01,
-      maxTeachers: 16,
-      noise: { kind: 'skellam', noiseMultiplier: Z, sites: 4, toleratedDropouts: 1, assumedColluders: 0 },
-    });
-    const V = (Z * target.l2) ** 2;
-    const own = { kind: 'skellam' as const, mu: V / 3 / 2, l2: target.l2, l1: target.l1 };
-    const paranoid = new PrivacyLedger(1e9, 1e-5).quote({
-      label: 'p',
-      mechanism: own,
-      count: 1,
-    }).epsilonAfter;
-    expect(paranoid).toBeGreaterThan(1.5 * eps1);
+    // One Skellam share of variance V/(n - T - C) = V/3 (μ = V/6) instead of the announced
+    // aggregate V (μ = V/2, the exact1 of the other federations).
+    const paranoid = exact(V_VOTES / 6, VOTES, 1);
+    expect(paranoid.lower).toBeGreaterThan(1.5 * exact1.upper);
     for (const site of ['st-marys', 'riverside', 'eastgate']) {
+      expect(announcedShare(dirs[site]!, 'trusting', 1).siteStddev).toBeCloseTo(Math.sqrt(V_VOTES / 3), 9);
       const sent = auditRows(dirs[site]!).filter(
         (e) => e.kind === 'Rounds/SubmitMaskedSummary' && e.federation === 'trusting',
       );
       expect(sent).toHaveLength(1);
-      expect(Number(sent[0]!.epsilon)).toBeCloseTo(paranoid, 9);
+      expectSoundAndClose(Number(sent[0]!.epsilon), paranoid);
+      expect(Number(sent[0]!.epsilon_total)).toBeCloseTo(
+        ledger(dirs[site]!).entries.at(-1)!.epsilonAfter,
+        12,
+      );
       // The entry's detail holds the assumption (beside the ledger charge, as JSON).
       expect((JSON.parse(sent[0]!.detail) as { assumption: string }).assumption).toBe(
         "assuming any of the other 3 participants may collude with the coordinator (paranoid: only this site's own noise share counts)",

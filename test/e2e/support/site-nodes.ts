@@ -60,6 +60,8 @@ export async function createBreastCancerFederation(
     dropoutTolerance?: number;
     /** privacy.assumedColluders of the noise plan (default: the federation's default, 'all'). */
     assumedColluders?: number | 'all';
+    /** privacy.summary (default: the federation's default, 'soft-labels'). */
+    summary?: 'soft-labels' | 'votes';
     rounds: Record<string, unknown>;
   },
 ): Promise<void> {
@@ -74,6 +76,7 @@ export async function createBreastCancerFederation(
       noiseMultiplier: o.noiseMultiplier,
       epsilonCap: o.epsilonCap ?? 50,
       ...(o.assumedColluders === undefined ? {} : { assumedColluders: o.assumedColluders }),
+      ...(o.summary === undefined ? {} : { summary: o.summary }),
     },
     secureAggregation: { dropoutTolerance: o.dropoutTolerance ?? 0 },
     rounds: o.rounds,
