@@ -104,11 +104,27 @@ export function ed25519Sign(message: Uint8Array, identitySecretKey: Uint8Array):
   return new Uint8Array(sign(null, message, key));
 }
 
+const ed25519Cache = new WeakMap<Uint8Array, KeyObject>();
+
+/**
+ * The imported identity key, cached per key object: a site verifies every advert of the roster
+ * and a quorum of consistency signatures with the same few identity keys each round, and the
+ * import costs about half as much as the verification itself.
+ */
+function ed25519Public(pk: Uint8Array): KeyObject {
+  let key = ed25519Cache.get(pk);
+  if (!key) {
+    key = okpPublic('Ed25519', pk);
+    ed25519Cache.set(pk, key);
+  }
+  return key;
+}
+
 /** Whether `signature` is a valid Ed25519 signature of `message` by `publicKey`; false on any malformed input. */
 export function ed25519Verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
   try {
-    return verify(null, message, okpPublic('Ed25519', publicKey), signature);
+    return verify(null, message, ed25519Public(publicKey), signature);
   } catch {
     return false;
   }

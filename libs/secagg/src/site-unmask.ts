@@ -88,21 +88,30 @@ export function planUnmask(
   const survivors = new Set(survivorList);
   const dropped = new Set(request.dropped);
   const seed = state.graphSeed as Uint8Array;
+  // Verification is the costly part of this step (an Ed25519 check each): a quorum of valid
+  // signatures is what makes the set unique, so checking stops there.
   const consistency = verifiedSigners(
     request.signatures,
     survivorsBytes(config.roundId, seed, survivorList, sorted(dropped)),
     identityKeys,
     survivors,
+    quorum,
   );
   if (consistency.bad.length > 0)
     refuse(`survivor-set signatures of sites ${consistency.bad.join(', ')} do not verify`);
   if (consistency.good.size < quorum)
     refuse(`only ${consistency.good.size} survivors signed the survivor set; ${quorum} must`);
+  // Only the surviving neighbours whose seed shares we hold need to have signed our U2.
+  const heldSurvivors = new Set(
+    Object.keys(state.held)
+      .map(Number)
+      .filter((v) => survivors.has(v)),
+  );
   const attested = verifiedSigners(
-    request.sharerSignatures,
+    request.sharerSignatures.filter((x) => heldSurvivors.has(x.siteId)),
     sharersBytes(config.roundId, seed, state.sharers),
     identityKeys,
-    survivors,
+    heldSurvivors,
   ).good;
   const revealed: Record<number, 'key' | 'seed'> = { ...state.revealed };
   const keyShares: RevealedShare[] = [];
