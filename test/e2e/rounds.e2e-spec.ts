@@ -145,7 +145,9 @@ describe('rounds under secure aggregation', () => {
     Int32Array.from({ length: LENGTH }, (_v, i) => vs.reduce((s, v) => s + (v[i] as number), 0));
   const base64 = (v: Int32Array) => Buffer.from(encodeSigned(v, 32).buffer).toString('base64');
 
-  it('completes a round whose result is the exact sum, while the coordinator only ever stores masked data', async () => {
+  // The auditor's version of "the coordinator learns only the sum" (real node processes, noise,
+  // the whole database and log scanned) is only-the-sum.e2e-spec.ts; this one checks the wire.
+  it("completes a round whose result is the exact sum of the sites' inputs, and the stored text holds none of the inputs", async () => {
     const id = await federation('5s');
     const announced = await startRound(id);
     const inputs = [values(1), values(2), values(3), values(4)];
@@ -231,7 +233,8 @@ describe('rounds under secure aggregation', () => {
     expect([...stored(id, 2).result!]).toEqual([...sum(...inputs)]);
   });
 
-  it('records a refusal and completes with the sites that answered; abandons below the floor, revealing nothing', async () => {
+  // Below the floor after masked inputs arrived, with real node processes: below-the-floor.e2e-spec.ts.
+  it('records a refusal and completes with the sites that answered; abandons below the floor before any input', async () => {
     const id = await federation('4s');
     const inputs = [values(9), values(10), values(11)];
     const first = await startRound(id);
