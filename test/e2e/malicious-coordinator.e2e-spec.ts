@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
 import {
   GetSurvivorSetResponse,
   GetUnmaskRequestResponse,
@@ -24,28 +23,12 @@ import {
   startCoordinatorProcess,
   waitFor,
 } from './support/processes';
+import { auditRows } from './support/node-logs';
 import { createBreastCancerFederation, prepareSiteNode, uploadReference } from './support/site-nodes';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SITES = ['site-a', 'site-b', 'site-c', 'site-d'];
 const FEDERATION = 'attacked';
-
-interface AuditRow {
-  event: string;
-  kind: string;
-  round: string;
-  epsilon: string;
-  detail: string;
-}
-
-function auditRows(dir: string): AuditRow[] {
-  const db = new Database(path.join(dir, 'audit-log.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as AuditRow[];
-  } finally {
-    db.close();
-  }
-}
 
 function ledgerEntries(dir: string): { label: string }[] {
   const file = path.join(dir, 'privacy-ledger.json');

@@ -19,6 +19,7 @@ import {
   startCoordinatorProcess,
   waitFor,
 } from './support/processes';
+import { auditRows } from './support/node-logs';
 import {
   approveRoster,
   expectedRosterFingerprint,
@@ -29,23 +30,6 @@ import { WireSite } from './support/wire-site';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SITES = ['st-marys', 'riverside', 'northgate'];
-
-interface AuditRow {
-  event: string;
-  kind: string;
-  federation: string;
-  round: string;
-  detail: string;
-}
-
-function auditRows(dir: string): AuditRow[] {
-  const db = new Database(path.join(dir, 'audit-log.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as AuditRow[];
-  } finally {
-    db.close();
-  }
-}
 
 /**
  * Pinned membership against a coordinator that enrols its own sites or swaps a site's identity

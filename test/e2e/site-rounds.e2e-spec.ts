@@ -2,7 +2,6 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
 import { splitDemoData } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import {
@@ -14,6 +13,7 @@ import {
   startCoordinatorProcess,
   waitFor,
 } from './support/processes';
+import { auditRows } from './support/node-logs';
 import { createBreastCancerFederation, prepareSiteNode, uploadReference } from './support/site-nodes';
 import {
   EVALUATION,
@@ -33,26 +33,6 @@ const SITES = ['st-marys', 'riverside', 'northgate'];
  * and threshold 2, a site lost before the share stage leaves each other site one neighbour, fewer
  * than t, so only a federation of four or more can proceed without one (Bell et al. CCS 2020). */
 const ALL = [...SITES, 'eastgate'];
-
-interface AuditRow {
-  event: string;
-  kind: string;
-  federation: string;
-  round: string;
-  epsilon: string;
-  epsilon_total: string;
-  epsilon_limit: string;
-  detail: string;
-}
-
-function auditRows(dir: string): AuditRow[] {
-  const db = new Database(path.join(dir, 'audit-log.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as AuditRow[];
-  } finally {
-    db.close();
-  }
-}
 
 /** The per-site noise the announcement of `federation`#`round` asked this node to add, from its log. */
 function announcedShare(
