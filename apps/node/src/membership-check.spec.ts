@@ -6,10 +6,10 @@ import { type AuditEntry, AuditChain, SqliteAuditLogStore, signLogHead } from '@
 import { encodeNpy } from '@fedistill/data';
 import { generateSiteKeys, type SiteKeys } from '@fedistill/identity';
 import { DeclineReason, DeclineRoundRequest, type RoundAnnouncement } from '@fedistill/wire';
-import { parseFederationSpec } from '../../coordinator/src/federation/federation-spec';
-import type { FederationView } from '../../coordinator/src/federation/federation.service';
-import { announcementEvent } from '../../coordinator/src/rounds/round-events';
-import { planRound } from '../../coordinator/src/rounds/round-plan';
+import { parseFederationSpec } from '@fedistill/protocol';
+import type { FederationView } from '@fedistill/protocol';
+import { announcementEvent } from '@fedistill/protocol';
+import { planRound } from '@fedistill/protocol';
 import { APPROVALS_FILE, rosterFingerprint, saveApprovedRoster } from './approved-roster';
 import { CoordinatorHeadWatch } from './coordinator-head-watch';
 import type { NodeEgress, WireMethod } from './egress';

@@ -2,7 +2,8 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, UseGuards } 
 import type { Request } from 'express';
 import { z } from 'zod';
 import { RequestInvalidError } from '../domain/errors';
-import type { FederationService, FederationView, ReferenceSetView } from '../federation/federation.service';
+import type { FederationService, ReferenceSetView } from '../federation/federation.service';
+import type { FederationView } from '@fedistill/protocol';
 import type { RoundEngine } from '../rounds/round-engine';
 import { type RoundView, withStudents } from '../rounds/round-view';
 import type { StudentPublisher } from '../students/student-publisher';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { zodDuration as duration } from './zod-duration';
+import { zodDuration as duration } from '@fedistill/protocol';
 
 /** A configuration that cannot be used; the message names the setting and why. */
 export class ConfigError extends Error {

@@ -4,7 +4,7 @@ import type { ArtifactRecord, CoordinatorStore } from '@fedistill/registry';
 import { NotFoundError, RequestInvalidError } from '../domain/errors';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import type { Transcript } from '../domain/transcript';
-import { type FederationSpec, parseFederationSpec } from './federation-spec';
+import { type FederationSpec, type FederationView, parseFederationSpec } from '@fedistill/protocol';
 
 /** Reference sets and students are served in chunks of this size (the wire limit of Chunk.data). */
 export const ARTIFACT_CHUNK_BYTES = 1024 * 1024;
@@ -17,13 +17,6 @@ export interface ReferenceSetView {
   readonly rows: number;
   /** Shape of one input. */
   readonly sampleShape: readonly number[];
-}
-
-export interface FederationView extends FederationSpec {
-  readonly members: readonly string[];
-  readonly createdAt: string;
-  /** True when the federation runs without differential privacy (experiments only). */
-  readonly privacyOff: boolean;
 }
 
 function describeReference(source: string, bytes: Uint8Array): Omit<ReferenceSetView, 'sha256' | 'chunks'> {

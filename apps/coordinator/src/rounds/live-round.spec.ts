@@ -1,6 +1,6 @@
 import type { SecAggCoordinator } from '@fedistill/secagg';
 import { LiveRound } from './live-round';
-import type { RoundPlan } from './round-plan';
+import type { RoundPlan } from '@fedistill/protocol';
 
 describe(LiveRound.name, () => {
   // Round created at t = 1000 with stages of 10, 6, 10 and 6 s (cumulative deadlines).

@@ -9,7 +9,7 @@ import {
 } from '@fedistill/secagg';
 import type { CoordinatorState } from '@fedistill/secagg';
 import type { RoundRecord } from '@fedistill/registry';
-import type { RoundPlan, StageName } from './round-plan';
+import type { RoundPlan, StageName } from '@fedistill/protocol';
 
 export interface Decline {
   readonly site: string;

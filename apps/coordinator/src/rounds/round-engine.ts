@@ -27,10 +27,16 @@ import type { SiteService } from '../domain/site.service';
 import type { Transcript } from '../domain/transcript';
 import type { FederationService } from '../federation/federation.service';
 import { LiveRound } from './live-round';
-import { announcementEvent, WIRE_STAGE } from './round-events';
-import { planEvaluationRound, planRound, releasePlanOf, type RoundPlan, type StageName } from './round-plan';
+import { announcementEvent, WIRE_STAGE } from '@fedistill/protocol';
+import {
+  planEvaluationRound,
+  planRound,
+  releasePlanOf,
+  type RoundPlan,
+  type StageName,
+} from '@fedistill/protocol';
 import type { RoundSnapshot } from './live-round';
-import type { FederationSpec } from '../federation/federation-spec';
+import type { FederationSpec } from '@fedistill/protocol';
 import { type RoundView, viewOf } from './round-view';
 
 /**

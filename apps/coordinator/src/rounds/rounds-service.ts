@@ -19,7 +19,7 @@ import type {
 import type { KeyAdvertisement, SealedShare as SecAggShare, SiteSignature } from '@fedistill/secagg';
 import { RequestInvalidError } from '../domain/errors';
 import type { CallContext, MethodSpec } from '../grpc/secure-service';
-import { secaggRoundId } from './round-plan';
+import { secaggRoundId } from '@fedistill/protocol';
 import type { RoundEngine } from './round-engine';
 
 /** Wire <-> secure-aggregation messages for the Rounds service: the one place they meet. */

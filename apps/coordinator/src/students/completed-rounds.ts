@@ -1,7 +1,7 @@
 import type { RoundRecord } from '@fedistill/registry';
 import { decodeSigned, decodeState } from '@fedistill/secagg';
 import type { RoundSnapshot } from '../rounds/live-round';
-import type { DistillRoundPlan } from '../rounds/round-plan';
+import type { DistillRoundPlan } from '@fedistill/protocol';
 
 /** A completed round as the student publisher needs it: its plan and its unmasked sum. */
 export interface CompletedRound {

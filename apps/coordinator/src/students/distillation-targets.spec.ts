@@ -1,4 +1,4 @@
-import type { DistillRoundPlan } from '../rounds/round-plan';
+import type { DistillRoundPlan } from '@fedistill/protocol';
 import type { CompletedRound } from './completed-rounds';
 import { accumulateTargets, targetRuleOf } from './distillation-targets';
 

@@ -1,5 +1,5 @@
 import { planRelease, type TargetRule, targetsFromSum } from '@fedistill/distill';
-import type { FederationSpec } from '../federation/federation-spec';
+import type { FederationSpec } from '@fedistill/protocol';
 import type { CompletedRound } from './completed-rounds';
 
 /** Distillation data: reference-set row indices and their target probabilities, row-major. */

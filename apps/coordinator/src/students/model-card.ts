@@ -1,5 +1,5 @@
 import type { ClassificationMetrics } from '@fedistill/distill';
-import type { FederationSpec } from '../federation/federation-spec';
+import type { FederationSpec } from '@fedistill/protocol';
 import type { PrivacySpent } from './privacy-spent';
 
 /** Printed at the top of every card of a student trained without differential privacy. */

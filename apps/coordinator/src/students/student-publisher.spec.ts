@@ -9,10 +9,10 @@ import { encodeSigned, encodeState, initialCoordinatorState } from '@fedistill/s
 import type { NodeEvent } from '@fedistill/wire';
 import { NodeEventHub } from '../domain/node-event-hub';
 import { EvaluationSets } from '../federation/evaluation-sets';
-import type { FederationSpec } from '../federation/federation-spec';
+import type { FederationSpec } from '@fedistill/protocol';
 import { FederationService } from '../federation/federation.service';
 import type { RoundSnapshot } from '../rounds/live-round';
-import { type DistillRoundPlan, planRound } from '../rounds/round-plan';
+import { type DistillRoundPlan, planRound } from '@fedistill/protocol';
 import { modelCardMarkdown, PRIVACY_NONE_WARNING, type ModelCard } from './model-card';
 import { StudentPublisher } from './student-publisher';
 

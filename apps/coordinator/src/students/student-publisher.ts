@@ -2,7 +2,7 @@ import type { CoordinatorStore, StudentRecord } from '@fedistill/registry';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import type { Transcript } from '../domain/transcript';
 import type { EvaluationSets } from '../federation/evaluation-sets';
-import { type FederationSpec, federationSpecSchema } from '../federation/federation-spec';
+import { type FederationSpec, federationSpecSchema } from '@fedistill/protocol';
 import { ARTIFACT_CHUNK_BYTES, type FederationService } from '../federation/federation.service';
 import { completedRounds } from './completed-rounds';
 import { accumulateTargets, targetRuleOf } from './distillation-targets';

@@ -6,7 +6,7 @@ import {
   studentProbabilities,
 } from '@fedistill/distill';
 import { type ModelDefinition, smallCnn } from '@fedistill/engine';
-import type { FederationSpec } from '../federation/federation-spec';
+import type { FederationSpec } from '@fedistill/protocol';
 import type { DistillationData } from './distillation-targets';
 
 export interface TrainedStudent {

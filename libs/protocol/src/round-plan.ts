@@ -8,7 +8,7 @@ import {
   type ReleaseSpec,
 } from '@fedistill/distill';
 import type { SecAggConfig } from '@fedistill/secagg';
-import type { FederationSpec } from '../federation/federation-spec';
+import type { FederationSpec } from './federation-spec';
 
 /** The stages sites take part in, in order ('consistency': survivors sign the survivor set). */
 export type StageName = 'keys' | 'shares' | 'inputs' | 'consistency' | 'unmask';

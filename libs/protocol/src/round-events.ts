@@ -1,6 +1,6 @@
 import { perSiteVariance } from '@fedistill/dp';
 import { NoiseMechanism, type NodeEvent, RoundStage, SummaryKind } from '@fedistill/wire';
-import type { FederationView } from '../federation/federation.service';
+import type { FederationView } from './federation-view';
 import { type RoundPlan, releasePlanOf, type StageName } from './round-plan';
 
 export const WIRE_STAGE: Readonly<Record<StageName, RoundStage>> = {

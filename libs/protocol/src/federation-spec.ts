@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { zodDuration as duration, zodOptionalDuration as optionalDuration } from '../config/zod-duration';
+import { zodDuration as duration, zodOptionalDuration as optionalDuration } from './zod-duration';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
