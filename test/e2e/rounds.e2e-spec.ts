@@ -7,7 +7,7 @@ import { siteRelease } from '@fedistill/distill';
 import { decodeSigned, decodeState, encodeSigned, simulateRound, survivorsBytes } from '@fedistill/secagg';
 import nacl from 'tweetnacl';
 import { configFromAnnouncement } from '../../apps/node/src';
-import { releaseFromAnnouncement } from '../../apps/node/src/round-answerer';
+import { releaseFromAnnouncement } from '../../apps/node/src/announcement-checks';
 import { type RoundAnnouncement, RoundsService } from '@fedistill/wire';
 import { status } from '@grpc/grpc-js';
 import { float32Npy } from './support/npy';

@@ -9,7 +9,7 @@ import type { FederationView } from '@fedistill/protocol';
 import { announcementEvent } from '@fedistill/protocol';
 import { planRound } from '@fedistill/protocol';
 import { encodeNpy } from '@fedistill/data';
-import { referenceRows, releaseFromAnnouncement, RoundRefusal } from './round-answerer';
+import { referenceRows, releaseFromAnnouncement, RoundRefusal } from './announcement-checks';
 import { LEDGER_FILE, SiteLedger } from './site-ledger';
 
 const SITES = ['a-site', 'b-site', 'c-site', 'd-site'].map((name, i) => ({

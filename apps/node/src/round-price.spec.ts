@@ -8,7 +8,7 @@ import { parseFederationSpec } from '@fedistill/protocol';
 import type { FederationView } from '@fedistill/protocol';
 import { announcementEvent } from '@fedistill/protocol';
 import { planRound } from '@fedistill/protocol';
-import { releaseFromAnnouncement } from './round-answerer';
+import { releaseFromAnnouncement } from './announcement-checks';
 import { priceRound } from './round-price';
 import { LEDGER_FILE, SiteLedger } from './site-ledger';
 
