@@ -1,3 +1,6 @@
+// Over the ~300-line guide: the demo is one script a newcomer reads top to bottom (PKI,
+// coordinator, three hospitals, roster approval, rounds, table, audit); its data split lives in
+// demo-data.ts. Splitting the remaining steps would scatter a story that is read in order.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';

@@ -109,6 +109,34 @@ export class LiveRound {
     return shift;
   }
 
+  /** Whether every site still expected at the open stage has answered it or declined the round. */
+  everyoneAnswered(): boolean {
+    const s = this.coordinator.state;
+    const declined = new Set(this.declines.map((d) => this.participant(d.site)));
+    switch (this.stage) {
+      case 'keys':
+        return this.plan.participants.every(
+          (p) => declined.has(p.siteId) || s.adverts.some((a) => a.siteId === p.siteId),
+        );
+      // A site that declined (at any stage) will not answer: waiting for its deadline changes
+      // nothing but the time the others wait.
+      case 'shares':
+        return (this.roster?.adverts ?? []).every(
+          (a) => declined.has(a.siteId) || s.sharers.includes(a.siteId),
+        );
+      case 'inputs':
+        return s.sharers.every((id) => declined.has(id) || s.inputs.includes(id));
+      case 'consistency':
+        return s.inputs.every((id) => declined.has(id) || s.signatures.some((x) => x.siteId === id));
+      case 'unmask':
+        return s.signatures.every(
+          (x) => declined.has(x.siteId) || s.responses.some((r) => r.from === x.siteId),
+        );
+      default:
+        return false;
+    }
+  }
+
   participant(site: string): number | undefined {
     return this.plan.participants.find((p) => p.siteName === site)?.siteId;
   }

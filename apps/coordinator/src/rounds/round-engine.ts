@@ -1,9 +1,12 @@
+// Over the ~300-line guide on purpose: RoundEngine is the one writer of every open round. Each
+// RPC handler mutates a round only inside `live.serialized` and closes the stage through
+// `closeStage`; keeping the handlers and the stage transitions in one class keeps that invariant
+// visible in one place. Pure parts live beside it: live-round.ts (state, deadlines, who is still
+// expected), epsilon-cap.ts, and @fedistill/protocol (plan, announcement).
 import { createHash } from 'node:crypto';
-import { RdpAccountant } from '@fedistill/dp';
 import type { NodeEvent } from '@fedistill/wire';
-import type { CoordinatorStore, RoundRecord } from '@fedistill/registry';
+import type { CoordinatorStore } from '@fedistill/registry';
 import {
-  decodeState,
   type KeyAdvertisement,
   type KeyRoster,
   type MaskedInput,
@@ -26,17 +29,10 @@ import type { NodeEventHub } from '../domain/node-event-hub';
 import type { SiteService } from '../domain/site.service';
 import type { Transcript } from '../domain/transcript';
 import type { FederationService } from '../federation/federation.service';
+import { checkEpsilonCap } from './epsilon-cap';
 import { LiveRound } from './live-round';
 import { announcementEvent, WIRE_STAGE } from '@fedistill/protocol';
-import {
-  planEvaluationRound,
-  planRound,
-  releasePlanOf,
-  type RoundPlan,
-  type StageName,
-} from '@fedistill/protocol';
-import type { RoundSnapshot } from './live-round';
-import type { FederationSpec } from '@fedistill/protocol';
+import { planEvaluationRound, planRound, type RoundPlan, type StageName } from '@fedistill/protocol';
 import { type RoundView, viewOf } from './round-view';
 
 /**
@@ -221,37 +217,10 @@ export class RoundEngine {
       } catch (err) {
         throw new RequestInvalidError((err as Error).message);
       }
-      if (this.everyoneAnswered(live)) await this.closeStage(live, 'everyone answered');
+      if (live.everyoneAnswered()) await this.closeStage(live, 'everyone answered');
       else await this.store.rounds.save(live.toRecord(this.now()));
       return result;
     });
-  }
-
-  private everyoneAnswered(live: LiveRound): boolean {
-    const s = live.coordinator.state;
-    const declined = new Set(live.declines.map((d) => live.participant(d.site)));
-    switch (live.stage) {
-      case 'keys':
-        return live.plan.participants.every(
-          (p) => declined.has(p.siteId) || s.adverts.some((a) => a.siteId === p.siteId),
-        );
-      // A site that declined (at any stage) will not answer: waiting for its deadline changes
-      // nothing but the time the others wait.
-      case 'shares':
-        return (live.roster?.adverts ?? []).every(
-          (a) => declined.has(a.siteId) || s.sharers.includes(a.siteId),
-        );
-      case 'inputs':
-        return s.sharers.every((id) => declined.has(id) || s.inputs.includes(id));
-      case 'consistency':
-        return s.inputs.every((id) => declined.has(id) || s.signatures.some((x) => x.siteId === id));
-      case 'unmask':
-        return s.signatures.every(
-          (x) => declined.has(x.siteId) || s.responses.some((r) => r.from === x.siteId),
-        );
-      default:
-        return false;
-    }
   }
 
   async advertiseKeys(
@@ -411,8 +380,7 @@ export class RoundEngine {
         kind: 'Rounds/DeclineRound',
         detail: `${reason}: ${detail}`,
       });
-      if (live.stage && this.everyoneAnswered(live))
-        await this.closeStage(live, 'everyone answered or declined');
+      if (live.stage && live.everyoneAnswered()) await this.closeStage(live, 'everyone answered or declined');
       else await this.store.rounds.save(live.toRecord(this.now()));
     });
   }
@@ -481,32 +449,4 @@ export class RoundEngine {
     if (c.stage === 'done' && live.plan.kind !== 'evaluation')
       for (const listener of this.completionListeners) listener(fed, live.plan.round);
   }
-}
-
-/**
- * Refuses a round that would take the federation past its privacy.epsilonCap: the releases of
- * every completed round (distillation and evaluation) and of the new one, composed in the RDP
- * accountant at the federation's delta. This is the operator's own cap; each site still
- * enforces its own limit on its own ledger, whatever the coordinator does.
- */
-function checkEpsilonCap(
-  federation: FederationSpec,
-  plan: RoundPlan,
-  previous: readonly RoundRecord[],
-): void {
-  const cap = federation.privacy.epsilonCap;
-  const next = releasePlanOf(plan).mechanism;
-  if (cap === undefined || !next) return;
-  const accountant = new RdpAccountant();
-  for (const r of previous) {
-    if (r.status !== 'completed') continue;
-    const mechanism = releasePlanOf(decodeState<RoundSnapshot>(r.engine).plan).mechanism;
-    if (mechanism) accountant.add(mechanism, 1);
-  }
-  const before = accountant.epsilon(federation.privacy.delta).epsilon;
-  const after = accountant.add(next, 1).epsilon(federation.privacy.delta).epsilon;
-  if (after > cap)
-    throw new RequestInvalidError(
-      `round ${plan.round} would bring federation '${federation.id}' from epsilon ${before.toFixed(4)} to ${after.toFixed(4)} (delta ${federation.privacy.delta}), past its privacy.epsilonCap ${cap}`,
-    );
 }

@@ -1,3 +1,6 @@
+// Over the ~300-line guide: one PostgreSQL adapter per port, kept together so the transaction
+// and schema helpers they share stay private to this file; each store mirrors its SQLite twin in
+// ../sqlite/ and both pass the same contract suite (../contracts/).
 import { createHash } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import type {
