@@ -23,7 +23,9 @@ import { WireSite } from './support/wire-site';
 
 const ROWS = 40;
 const FEATURES = 4;
-const QUERIES = 16;
+// 32 of the 40 reference rows: enough labelled targets that the student learns the rule on every
+// random draw of queries (with 16 it sometimes landed at exactly 0.75 on the held-out set).
+const QUERIES = 32;
 
 /** Inputs whose class is 1 when the first two features sum above 0 (a rule a small MLP learns). */
 function dataset(n: number, seed: number): { x: Float32Array; y: number[] } {
