@@ -17,7 +17,7 @@ import {
   runSimulation,
   type SimulationConfig,
   type SimulationResult,
-} from '@fedistill/distill';
+} from '@fedistill/simulate';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -16,7 +16,7 @@ import {
   type CoordinatorStore,
   openPostgresCoordinatorStore,
   openSqliteCoordinatorStore,
-} from '@fedistill/registry';
+} from '@fedistill/store';
 import { AdminController, HealthController } from './admin/admin.controller';
 import { HttpErrorFilter } from './admin/http-error.filter';
 import { OperatorTokenGuard } from './admin/operator-token.guard';

@@ -4,6 +4,7 @@ export {
   type ClassificationMetrics,
   classificationMetrics,
   argmaxRows,
+  softmaxRows,
   expectedCalibrationError,
   auroc,
 } from './metrics';
@@ -19,26 +20,7 @@ export { type Targets, normalizedMean, eraSharpen, noisyArgmaxVotes } from './ag
 export { type QueryStrategy, selectQueries } from './query-selection';
 export { TeacherEnsemble, type TeacherTrainingOptions } from './teachers';
 export { distillStudent, studentProbabilities, type StudentOptions, type DistilledStudent } from './student';
-export {
-  type SimulationConfig,
-  type SimulationDataset,
-  type SimulationAggregation,
-  type SimulationPrivacy,
-  type SimulationSecAgg,
-  type SimulatedDropStage,
-  validateSimulationConfig,
-} from './simulate/config';
-export {
-  runSimulation,
-  type SimulationResult,
-  type RoundMetrics,
-  type SimulationProgress,
-} from './simulate/run-simulation';
-export type { BaselineResults } from './simulate/baselines';
-export { lineChartSvg, type LineChart, type PlotSeries } from './simulate/plot';
-export { parseSimulationConfig, SimulationConfigError } from './simulate/config-file';
-export { writeRunFolder, simulationSummary, type SimulationSummary } from './simulate/run-folder';
-export { federatedAveraging, type FedAvgOptions, type FedAvgResult } from './simulate/fedavg';
+export { selfTrain } from './self-training';
 export {
   DEFAULT_GRANULARITY,
   planRelease,
@@ -49,6 +31,7 @@ export {
   siteEvaluationRelease,
   evaluationFromSum,
   type EvaluationSpec,
+  type ReleasePlan,
   type ReleaseSpec,
   type TargetRule,
 } from './release';
@@ -59,11 +42,3 @@ export {
   countedNoise,
   assumptionText,
 } from './counted-noise';
-export {
-  planSimulatedRelease,
-  siteContribution,
-  releaseSpecOf,
-  secureSum,
-  type ReleasePlan,
-  type SecureSum,
-} from './simulate/private-sum';

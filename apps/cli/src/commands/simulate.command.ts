@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import type { SimulationConfig, SimulationProgress } from '@fedistill/distill';
+import type { SimulationConfig, SimulationProgress } from '@fedistill/simulate';
 import { CliError, output } from '../cli-error';
 
 interface SimulateOptions {
@@ -53,7 +53,7 @@ async function loadConfig(opts: SimulateOptions): Promise<SimulationConfig> {
     throw new CliError(`${opts.config}: not valid YAML or JSON: ${(err as Error).message}`, 2);
   }
   // Loaded on use: the simulator pulls in ONNX Runtime, which other commands should not pay for.
-  const { parseSimulationConfig, SimulationConfigError } = await import('@fedistill/distill');
+  const { parseSimulationConfig, SimulationConfigError } = await import('@fedistill/simulate');
   try {
     return parseSimulationConfig(applyOverrides(raw, opts), opts.config);
   } catch (err) {
@@ -95,7 +95,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--noise-multiplier <z>', 'override: privacy noise multiplier')
     .action(async (opts: SimulateOptions) => {
       const config = await loadConfig(opts);
-      const { runSimulation, simulationSummary, writeRunFolder } = await import('@fedistill/distill');
+      const { runSimulation, simulationSummary, writeRunFolder } = await import('@fedistill/simulate');
       const progress = progressReporter();
       let result;
       try {

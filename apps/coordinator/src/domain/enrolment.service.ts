@@ -5,7 +5,7 @@ import {
   isWellFormedToken,
   verifyEnrolmentProof,
 } from '@fedistill/identity';
-import type { CoordinatorStore, RedeemRefusal, SiteRecord } from '@fedistill/registry';
+import type { CoordinatorStore, RedeemRefusal, SiteRecord } from '@fedistill/store';
 import { AuthenticationError, ConflictError, PermissionError, RequestInvalidError } from './errors';
 import type { Transcript } from './transcript';
 

@@ -1,4 +1,4 @@
-import type { CoordinatorStore } from '@fedistill/registry';
+import type { CoordinatorStore } from '@fedistill/store';
 import type { NodeEventHub } from './node-event-hub';
 import type { Transcript } from './transcript';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditEntryInput } from '@fedistill/audit';
 import { encodeNpyFloat32 } from '@fedistill/data';
-import { type CoordinatorStore, openSqliteCoordinatorStore } from '@fedistill/registry';
+import { type CoordinatorStore, openSqliteCoordinatorStore } from '@fedistill/store';
 import { NodeEventHub } from '../domain/node-event-hub';
 import { EvaluationSets } from './evaluation-sets';
 import { FederationService } from './federation.service';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Dataset, parseNpy } from '@fedistill/data';
-import type { CoordinatorStore, EvaluationSetRecord } from '@fedistill/registry';
+import type { CoordinatorStore, EvaluationSetRecord } from '@fedistill/store';
 import { NotFoundError, RequestInvalidError } from '../domain/errors';
 import type { Transcript } from '../domain/transcript';
 import { ARTIFACT_CHUNK_BYTES, type FederationService } from './federation.service';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Dataset, parseNpy } from '@fedistill/data';
-import type { ArtifactRecord, CoordinatorStore } from '@fedistill/registry';
+import type { ArtifactRecord, CoordinatorStore } from '@fedistill/store';
 import { NotFoundError, RequestInvalidError } from '../domain/errors';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import type { Transcript } from '../domain/transcript';

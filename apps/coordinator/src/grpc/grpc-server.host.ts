@@ -9,7 +9,7 @@ import {
   NodeSessionService,
   RoundsService,
 } from '@fedistill/wire';
-import type { CoordinatorStore } from '@fedistill/registry';
+import type { CoordinatorStore } from '@fedistill/store';
 import type { EnrolmentService } from '../domain/enrolment.service';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import { NodeAuthenticator } from './node-authenticator';

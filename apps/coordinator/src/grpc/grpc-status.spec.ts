@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { UnknownSiteError } from '@fedistill/registry';
+import { UnknownSiteError } from '@fedistill/store';
 import { AuthenticationError, RequestInvalidError } from '../domain/errors';
 import { toServiceError } from './grpc-status';
 

@@ -5,7 +5,7 @@ import {
   SiteAlreadyRevokedError,
   UnknownFederationError,
   UnknownSiteError,
-} from '@fedistill/registry';
+} from '@fedistill/store';
 import {
   AuthenticationError,
   ConflictError,

@@ -1,6 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
 import { generateSiteKeys, RPC_HEADER, signRpc, type SiteKeys } from '@fedistill/identity';
-import { type CoordinatorStore, openSqliteCoordinatorStore } from '@fedistill/registry';
+import { type CoordinatorStore, openSqliteCoordinatorStore } from '@fedistill/store';
 import { AuthenticationError } from '../domain/errors';
 import { NodeAuthenticator } from './node-authenticator';
 

@@ -1,6 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { parseRpcAuthHeaders, verifyRpcSignature } from '@fedistill/identity';
-import type { CoordinatorStore, SiteRecord } from '@fedistill/registry';
+import type { CoordinatorStore, SiteRecord } from '@fedistill/store';
 import { AuthenticationError, PermissionError } from '../domain/errors';
 import type { Transcript } from '../domain/transcript';
 

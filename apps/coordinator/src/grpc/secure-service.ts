@@ -7,7 +7,7 @@ import type {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { findLimitViolation } from '@fedistill/wire';
-import type { SiteRecord } from '@fedistill/registry';
+import type { SiteRecord } from '@fedistill/store';
 import { RequestInvalidError } from '../domain/errors';
 import { toServiceError } from './grpc-status';
 import type { NodeAuthenticator } from './node-authenticator';

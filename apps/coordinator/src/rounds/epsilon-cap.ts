@@ -1,6 +1,6 @@
 import { RdpAccountant } from '@fedistill/dp';
 import { decodeState } from '@fedistill/secagg';
-import type { RoundRecord } from '@fedistill/registry';
+import type { RoundRecord } from '@fedistill/store';
 import { type FederationSpec, releasePlanOf, type RoundPlan } from '@fedistill/protocol';
 import { RequestInvalidError } from '../domain/errors';
 import type { RoundSnapshot } from './live-round';

@@ -8,7 +8,7 @@ import {
   type UnmaskRequest,
 } from '@fedistill/secagg';
 import type { CoordinatorState } from '@fedistill/secagg';
-import type { RoundRecord } from '@fedistill/registry';
+import type { RoundRecord } from '@fedistill/store';
 import type { RoundPlan, StageName } from '@fedistill/protocol';
 
 export interface Decline {

@@ -5,7 +5,7 @@
 // expected), epsilon-cap.ts, and @fedistill/protocol (plan, announcement).
 import { createHash } from 'node:crypto';
 import type { NodeEvent } from '@fedistill/wire';
-import type { CoordinatorStore } from '@fedistill/registry';
+import type { CoordinatorStore } from '@fedistill/store';
 import {
   type KeyAdvertisement,
   type KeyRoster,

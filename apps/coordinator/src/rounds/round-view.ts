@@ -1,4 +1,4 @@
-import type { RoundRecord } from '@fedistill/registry';
+import type { RoundRecord } from '@fedistill/store';
 import { evaluationFromSum } from '@fedistill/distill';
 import { decodeSigned, decodeState } from '@fedistill/secagg';
 import type { RoundStudent } from '../students/student-publisher';

@@ -1,4 +1,4 @@
-import type { RoundRecord } from '@fedistill/registry';
+import type { RoundRecord } from '@fedistill/store';
 import { decodeSigned, decodeState } from '@fedistill/secagg';
 import type { RoundSnapshot } from '../rounds/live-round';
 import type { DistillRoundPlan } from '@fedistill/protocol';

@@ -1,4 +1,4 @@
-import type { ArtifactRecord, CoordinatorStore, StudentRecord } from '@fedistill/registry';
+import type { ArtifactRecord, CoordinatorStore, StudentRecord } from '@fedistill/store';
 import { NotFoundError, RequestInvalidError } from '../domain/errors';
 import type { FederationService } from '../federation/federation.service';
 import { type ModelCard, modelCardMarkdown } from './model-card';

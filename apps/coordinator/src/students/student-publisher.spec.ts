@@ -4,7 +4,7 @@ import { encodeNpyFloat32 } from '@fedistill/data';
 import { planRelease } from '@fedistill/distill';
 import { RdpAccountant } from '@fedistill/dp';
 import { Predictor } from '@fedistill/engine';
-import { type CoordinatorStore, openSqliteCoordinatorStore } from '@fedistill/registry';
+import { type CoordinatorStore, openSqliteCoordinatorStore } from '@fedistill/store';
 import { encodeSigned, encodeState, initialCoordinatorState } from '@fedistill/secagg';
 import type { NodeEvent } from '@fedistill/wire';
 import { NodeEventHub } from '../domain/node-event-hub';

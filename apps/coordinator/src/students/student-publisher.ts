@@ -1,4 +1,4 @@
-import type { CoordinatorStore, StudentRecord } from '@fedistill/registry';
+import type { CoordinatorStore, StudentRecord } from '@fedistill/store';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import type { Transcript } from '../domain/transcript';
 import type { EvaluationSets } from '../federation/evaluation-sets';

@@ -1,6 +1,6 @@
 import { selectSamples } from '@fedistill/data';
 import { RdpAccountant, roundedNormBound } from '@fedistill/dp';
-import { studentProbabilities } from '../student';
+import { studentProbabilities } from '@fedistill/distill';
 import type { SimulationConfig } from './config';
 import { loadSimulationData } from './data';
 import { runSimulation } from './run-simulation';

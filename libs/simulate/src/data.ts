@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { type Dataset, loadCsv, loadIdxDataset, selectSamples } from '@fedistill/data';
-import { partition } from '../partition';
-import { ExperimentRandom } from '../seeded';
+import { partition } from '@fedistill/distill';
+import { ExperimentRandom } from '@fedistill/distill';
 import type { SimulationConfig } from './config';
 
 /** The data of one simulation: test split, public reference set (labels unused) and per-site records. */

@@ -1,16 +1,21 @@
 import { type Dataset, selectSamples } from '@fedistill/data';
 import { RdpAccountant, type RandomSource, seededRandom } from '@fedistill/dp';
 import { type DropStage, type IdentityKeyPair, makeIdentities } from '@fedistill/secagg';
-import type { Targets } from '../aggregation';
-import { targetsFromSum } from '../release';
-import { classificationMetrics, type ClassificationMetrics } from '../metrics';
-import { selectQueries } from '../query-selection';
-import { type DistilledStudent, distillStudent, type StudentOptions, studentProbabilities } from '../student';
-import { TeacherEnsemble } from '../teachers';
+import type { Targets } from '@fedistill/distill';
+import { targetsFromSum } from '@fedistill/distill';
+import { classificationMetrics, type ClassificationMetrics } from '@fedistill/distill';
+import { selectQueries } from '@fedistill/distill';
+import {
+  type DistilledStudent,
+  distillStudent,
+  type StudentOptions,
+  studentProbabilities,
+} from '@fedistill/distill';
+import { TeacherEnsemble } from '@fedistill/distill';
 import { type BaselineResults, runBaselines } from './baselines';
 import { type SimulationConfig, validateSimulationConfig } from './config';
 import { loadSimulationData, type SimulationData } from './data';
-import { selfTrain } from './pseudo-labels';
+import { selfTrain } from '@fedistill/distill';
 import {
   checkSimulatedRing,
   planSimulatedRelease,

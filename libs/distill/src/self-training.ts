@@ -1,6 +1,6 @@
 import { type Dataset, selectSamples } from '@fedistill/data';
-import type { Targets } from '../aggregation';
-import { type DistilledStudent, distillStudent, type StudentOptions, studentProbabilities } from '../student';
+import type { Targets } from './aggregation';
+import { type DistilledStudent, distillStudent, type StudentOptions, studentProbabilities } from './student';
 
 /**
  * Semi-supervised use of the reference inputs no private answer labelled: the student labels

@@ -1,5 +1,5 @@
-import type { PartitionSpec } from '../partition';
-import type { QueryStrategy } from '../query-selection';
+import type { PartitionSpec } from '@fedistill/distill';
+import type { QueryStrategy } from '@fedistill/distill';
 
 /** The stage before which a simulated site goes silent (as in `@fedistill/secagg`'s `simulateRound`). */
 export type SimulatedDropStage = 'keys' | 'shares' | 'input' | 'unmask';

@@ -1,6 +1,6 @@
 import type { Dataset } from '@fedistill/data';
-import { classificationMetrics, type ClassificationMetrics } from '../metrics';
-import { TeacherEnsemble } from '../teachers';
+import { classificationMetrics, type ClassificationMetrics } from '@fedistill/distill';
+import { TeacherEnsemble } from '@fedistill/distill';
 import type { SimulationConfig } from './config';
 import type { SimulationData } from './data';
 import { type FedAvgResult, federatedAveraging } from './fedavg';

@@ -16,7 +16,7 @@ import {
   type ReleasePlan,
   type ReleaseSpec,
   siteRelease,
-} from '../release';
+} from '@fedistill/distill';
 import type { SimulationConfig } from './config';
 
 export { DEFAULT_GRANULARITY, type ReleasePlan };

@@ -1,6 +1,6 @@
 import { type Dataset, miniBatches, Standardizer } from '@fedistill/data';
 import { mlp, Predictor, Trainer, type TrainingSnapshot } from '@fedistill/engine';
-import { classificationMetrics, type ClassificationMetrics, softmaxRows } from '../metrics';
+import { classificationMetrics, type ClassificationMetrics, softmaxRows } from '@fedistill/distill';
 
 /** Settings of the FedAvg baseline. */
 export interface FedAvgOptions {

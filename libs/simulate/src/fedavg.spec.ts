@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { type Dataset, loadCsv, selectSamples } from '@fedistill/data';
-import { partition } from '../partition';
+import { partition } from '@fedistill/distill';
 import { federatedAveraging } from './fedavg';
 
 const DATA = path.join(__dirname, '..', '..', '..', '..', 'data', 'breast_cancer.csv');

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { type Dataset, loadCsv, selectSamples } from '@fedistill/data';
-import { partition } from '../partition';
-import { distillStudent, type StudentOptions, studentProbabilities } from '../student';
-import { selfTrain } from './pseudo-labels';
+import { partition } from './partition';
+import { distillStudent, type StudentOptions, studentProbabilities } from './student';
+import { selfTrain } from './self-training';
 
 const DATA = path.join(__dirname, '..', '..', '..', '..', 'data', 'breast_cancer.csv');
 
