@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import * as ort from 'onnxruntime-node';
 import {
   ArtifactKind,
   ArtifactsService,
@@ -95,6 +96,7 @@ describe('student publication', () => {
     privacy: Record<string, unknown>,
     members = sites,
     epochs = 60,
+    techniques: { rounds?: Record<string, unknown>; distillation?: Record<string, unknown> } = {},
   ): Promise<void> {
     const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {
       method: 'POST',
@@ -109,15 +111,20 @@ describe('student publication', () => {
       referenceSet: { sha256: digest },
       student: { architecture: 'mlp', hidden: [16] },
       privacy,
-      rounds: { minSites: 3, queriesPerRound: QUERIES, deadlines: { maskedInput: '20s' } },
-      distillation: { epochs, batchSize: 8, learningRate: 0.05 },
+      rounds: {
+        minSites: 3,
+        queriesPerRound: QUERIES,
+        deadlines: { maskedInput: '20s' },
+        ...techniques.rounds,
+      },
+      distillation: { epochs, batchSize: 8, learningRate: 0.05, ...techniques.distillation },
     });
     expect(created.status).toBe(201);
     for (const s of members) await admin(fx, 'POST', `/api/v1/federations/${id}/sites`, { site: s.name });
   }
 
-  /** Runs one round in which each site puts 100 units (one confident teacher) on the true class. */
-  async function round(id: string): Promise<void> {
+  /** Runs one round in which each site puts 100 units (one confident teacher) on the true class; returns its queries. */
+  async function round(id: string): Promise<number[]> {
     for (const s of sites) s.events.length = 0;
     const started = await withConfig(['coordinator', 'round', 'start', '--federation', id, '--json']);
     expect(started.stderr).toBe('');
@@ -128,6 +135,7 @@ describe('student publication', () => {
       return v;
     };
     await Promise.all(sites.map((s, i) => s.play(announced[i]!, values(announced[i]!))));
+    return announced[0]!.queryIndices;
   }
 
   const published = (site: WireSite): Promise<StudentPublished> =>
@@ -236,6 +244,71 @@ describe('student publication', () => {
         index: 0,
       }),
     ).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
+  });
+
+  it('asks where the published student is least sure and self-trains it, and the card and round status say so', async () => {
+    const asked = 10;
+    await federation('active', { mechanism: 'none' }, sites, 60, {
+      rounds: { queriesPerRound: asked, querySelection: 'least-confident' },
+      distillation: { selfTraining: { threshold: 0.9 } },
+    });
+    const first = await round('active');
+    const v1 = await Promise.all(sites.map(published));
+    const digest = Buffer.from(v1[0]!.sha256).toString('hex');
+    const dest = path.join(tmp, 'active', 'student-v1.onnx');
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    await downloadArtifact(
+      sites[0]!.egress,
+      {
+        federationId: 'active',
+        kind: ArtifactKind.ARTIFACT_KIND_STUDENT,
+        version: 1,
+        expectedSha256: digest,
+      },
+      dest,
+    );
+    // Independently of the coordinator: the downloaded student's probabilities on every row, and the
+    // rows round 1 did not ask where its top class is least likely (ties to the smaller row).
+    const session = await ort.InferenceSession.create(fs.readFileSync(dest));
+    const out = await session.run({ input: new ort.Tensor('float32', reference.x, [ROWS, FEATURES]) });
+    const probs = out.probabilities!.data as Float32Array;
+    await session.release();
+    const leastSure = Array.from({ length: ROWS }, (_v, row) => row)
+      .filter((row) => !first.includes(row))
+      .map((row) => ({ row, top: Math.max(probs[2 * row]!, probs[2 * row + 1]!) }))
+      .sort((a, b) => a.top - b.top || a.row - b.row)
+      .slice(0, asked)
+      .map((c) => c.row)
+      .sort((a, b) => a - b);
+    for (const s of sites) s.events.length = 0;
+    const second = await round('active');
+    expect(second).toEqual(leastSure);
+
+    const v2 = await Promise.all(sites.map(published));
+    expect(v2.map((e) => e.version)).toEqual([2, 2, 2]);
+    const manifest = await sites[0]!.egress.unary(ArtifactsService.getManifest, {
+      federationId: 'active',
+      kind: ArtifactKind.ARTIFACT_KIND_STUDENT,
+      version: 2,
+    });
+    const card = JSON.parse(manifest.modelCardJson) as ModelCardJson & {
+      rounds: Array<{ querySelection: unknown }>;
+      techniques: { selfTraining: { rowsPseudoLabelled: number } | null };
+    };
+    expect(card).toMatchObject({
+      rounds: [
+        { round: 1, querySelection: { strategy: 'random' } },
+        { round: 2, querySelection: { strategy: 'least-confident', studentVersion: 1 } },
+      ],
+      techniques: { querySelection: 'least-confident', selfTraining: { threshold: 0.9 }, revisit: null },
+    });
+    // 40 rows, 20 asked: the rest are the candidates for pseudo-labels.
+    expect(card.techniques.selfTraining!.rowsPseudoLabelled).toBeGreaterThan(0);
+    expect(card.techniques.selfTraining!.rowsPseudoLabelled).toBeLessThanOrEqual(ROWS - 2 * asked);
+    const status = await withConfig(['coordinator', 'round', 'status', '--federation', 'active']);
+    expect(status.stdout).toContain(`round 1: completed`);
+    expect(status.stdout).toContain(`; ${asked} queries (random); student v1`);
+    expect(status.stdout).toContain(`; ${asked} queries (least-confident by student v1); student v2`);
   });
 
   it('marks a student trained without privacy loudly, in the manifest and in the export', async () => {

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as path from 'node:path';
-import { loadCoordinatorConfig } from '../../coordinator/src/config/coordinator-config';
-import { RUNTIME_FILE, type RuntimeInfo } from '../../coordinator/src/runtime-file';
+import { loadCoordinatorConfig, RUNTIME_FILE, type RuntimeInfo } from '../../coordinator/src';
 import { CliError } from './cli-error';
 
 export interface AdminConnectionOptions {

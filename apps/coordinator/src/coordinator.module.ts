@@ -32,6 +32,7 @@ import { StudentCatalog } from './students/student-catalog';
 import { StudentPublisher } from './students/student-publisher';
 import { GrpcServerHost } from './grpc/grpc-server.host';
 import { RoundEngine } from './rounds/round-engine';
+import { QueryPlanner } from './rounds/query-planner';
 import {
   AUDIT_STORE,
   CONFIG,
@@ -163,14 +164,23 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
     },
     {
       provide: ROUNDS,
-      inject: [STORE, FEDERATIONS, SITES, EVENT_HUB, TRANSCRIPT],
+      inject: [STORE, FEDERATIONS, SITES, TRANSCRIPT, STUDENT_PUBLISHER],
       useFactory: (
         store: CoordinatorStore,
         federations: FederationService,
         sites: SiteService,
-        hub: NodeEventHub,
         transcript: AuditChain,
-      ) => new RoundEngine(store, federations, sites, hub, transcript),
+        publisher: StudentPublisher,
+      ) =>
+        // Its events reach the sites through grpc/round-event-relay.ts (GrpcServerHost).
+        new RoundEngine(
+          store,
+          federations,
+          sites,
+          transcript,
+          // Least-confident queries wait for the student of the completed rounds (the publisher's queue).
+          new QueryPlanner(store, federations, publisher),
+        ),
     },
     {
       provide: EVALUATION_SETS,

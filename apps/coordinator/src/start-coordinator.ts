@@ -11,6 +11,7 @@ import type { GrpcServerHost } from './grpc/grpc-server.host';
 import { RUNTIME_FILE, type RuntimeInfo } from './runtime-file';
 import { GRPC_HOST } from './tokens';
 import { enableHeapRetention } from '@fedistill/secagg';
+import type { WireServiceRegistry } from '@fedistill/wire';
 
 export interface RunningCoordinator {
   readonly runtime: RuntimeInfo;
@@ -31,10 +32,17 @@ function urlHost(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }
 
+/** Where nodes reach the coordinator; a deployment's TLS gRPC port by default. */
+export interface StartCoordinatorOptions {
+  /** Serve nodes through this registry (the simulator's in-memory transport) instead of TLS gRPC. */
+  readonly nodeTransport?: WireServiceRegistry;
+}
+
 /** Starts the admin HTTP API and the TLS gRPC server, and writes the runtime file. */
 export async function startCoordinator(
   config: CoordinatorConfig,
   log: Logger = pino({ level: config.log.level }),
+  o: StartCoordinatorOptions = {},
 ): Promise<RunningCoordinator> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   if (config.performance.retainFreedHeap && enableHeapRetention())
@@ -59,12 +67,14 @@ export async function startCoordinator(
   // Reference sets are uploaded as raw NPY bytes (JSON bodies keep Nest's default parser).
   app.useBodyParser('raw', { type: 'application/octet-stream', limit: '512mb' });
   const grpc = app.get<GrpcServerHost>(GRPC_HOST);
-  const grpcPort = await grpc.start();
+  let grpcAddress = 'in-memory';
+  if (o.nodeTransport) grpc.serveThrough(o.nodeTransport);
+  else grpcAddress = `${urlHost(config.grpc.host)}:${await grpc.start()}`;
   await app.listen(config.admin.port, config.admin.host);
   const adminPort = (app.getHttpServer().address() as { port: number }).port;
   const runtime: RuntimeInfo = {
     pid: process.pid,
-    grpcAddress: `${urlHost(config.grpc.host)}:${grpcPort}`,
+    grpcAddress,
     adminUrl: `${tls ? 'https' : 'http'}://${urlHost(config.admin.host)}:${adminPort}`,
     startedAt: new Date().toISOString(),
   };

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { assertSiteName, readSiteKeyFile } from '@fedistill/identity';
-import { type FederationInfo, NodeSessionService } from '@fedistill/wire';
+import { type FederationInfo, NodeSessionService, type WireChannel } from '@fedistill/wire';
 import {
   type ApprovedRoster,
   keyFingerprint,
@@ -99,12 +99,18 @@ export async function approveFederation(
   dir: string,
   federation: string,
   confirm: (proposal: RosterProposal) => Promise<boolean>,
+  o: { channel?: WireChannel } = {},
 ): Promise<{ proposal: RosterProposal; approved: boolean }> {
   const config = loadNodeConfig(dir);
   const enrolment = readEnrolment(config.dir);
   const previous = readApprovedRosters(config.dir).get(federation);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
-  const { audit, egress } = openNodeEgress(config, keys, enrolment.coordinatorSigningPublicKey);
+  const { audit, egress } = openNodeEgress(
+    config,
+    keys,
+    enrolment.coordinatorSigningPublicKey,
+    o.channel,
+  );
   try {
     let info: FederationInfo;
     try {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { type ClientReadableStream, Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { WireChannel } from '@fedistill/wire';
 import type { AuditEntryInput } from '@fedistill/audit';
 import type { Release } from '@fedistill/dp';
 import { RPC_HEADER, signRpc, type SiteKeys } from '@fedistill/identity';
@@ -104,6 +105,19 @@ export interface EgressOptions {
    * node sends nothing signed.
    */
   readonly coordinatorKey?: string;
+  /**
+   * The channel to send through instead of TLS to `address` (the simulator's in-memory transport,
+   * libs/simulate). Everything else on this path is unchanged: the same messages, log and signatures.
+   */
+  readonly channel?: WireChannel;
+}
+
+function tlsChannel(options: EgressOptions): Client {
+  const ca = fs.readFileSync(options.caFile);
+  return new Client(options.address, credentials.createSsl(ca), {
+    ...(options.serverName ? { 'grpc.ssl_target_name_override': options.serverName } : {}),
+    'grpc.keepalive_time_ms': 30_000,
+  });
 }
 
 /**
@@ -114,14 +128,10 @@ export interface EgressOptions {
  * site, the coordinator's key, method, SHA-256 of the body, timestamp, nonce) and sends them.
  */
 export class NodeEgress {
-  private readonly client: Client;
+  private readonly client: WireChannel;
 
   constructor(private readonly options: EgressOptions) {
-    const ca = fs.readFileSync(options.caFile);
-    this.client = new Client(options.address, credentials.createSsl(ca), {
-      ...(options.serverName ? { 'grpc.ssl_target_name_override': options.serverName } : {}),
-      'grpc.keepalive_time_ms': 30_000,
-    });
+    this.client = options.channel ?? tlsChannel(options);
   }
 
   /** Serializes a protocol request and records it in the audit log; nothing is sent before this resolves. */

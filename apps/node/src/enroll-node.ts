@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readSiteKeyFile, signEnrolmentProof } from '@fedistill/identity';
-import { EnrolmentService } from '@fedistill/wire';
+import { EnrolmentService, type WireChannel } from '@fedistill/wire';
 import { openNodeEgress } from './node-audit';
 import { loadNodeConfig, NODE_FILES, NodeConfigError } from './node-config';
 
@@ -24,12 +24,16 @@ export function readEnrolment(dir: string): EnrolmentRecord {
 }
 
 /** Redeems a one-time token at the coordinator and records the enrolment in the node directory. */
-export async function enrollNode(dir: string, token: string): Promise<EnrolmentRecord> {
+export async function enrollNode(
+  dir: string,
+  token: string,
+  o: { channel?: WireChannel } = {},
+): Promise<EnrolmentRecord> {
   const config = loadNodeConfig(dir);
   if (fs.existsSync(path.join(config.dir, NODE_FILES.enrolment)))
     throw new NodeConfigError(`${config.dir} is already enrolled`);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
-  const { audit, egress } = openNodeEgress(config, keys);
+  const { audit, egress } = openNodeEgress(config, keys, undefined, o.channel);
   try {
     const res = await egress.unary(
       EnrolmentService.enroll,

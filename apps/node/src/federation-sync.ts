@@ -25,7 +25,23 @@ export class FederationSync {
     private readonly log: SessionLogger,
   ) {}
 
-  async sync(federationId: string): Promise<LocalFederation> {
+  /** Syncs in flight, by federation: a round announced during the welcome's sync waits for it. */
+  private readonly inFlight = new Map<string, Promise<LocalFederation>>();
+
+  /**
+   * Fetches the federation's definition and downloads (or re-verifies) its reference set. One
+   * sync per federation at a time: two concurrent downloads into the same parts folder would
+   * remove each other's chunks, so a second caller shares the first one's result.
+   */
+  sync(federationId: string): Promise<LocalFederation> {
+    const running = this.inFlight.get(federationId);
+    if (running) return running;
+    const p = this.syncOnce(federationId).finally(() => this.inFlight.delete(federationId));
+    this.inFlight.set(federationId, p);
+    return p;
+  }
+
+  private async syncOnce(federationId: string): Promise<LocalFederation> {
     const info = await this.egress.unary(NodeSessionService.getFederation, { federationId });
     const folder = path.join(this.dir, 'federations', federationId);
     fs.mkdirSync(folder, { recursive: true });

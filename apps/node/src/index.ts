@@ -9,8 +9,14 @@ export {
   readApprovedRosters,
   rosterFingerprint,
   keyFingerprint,
+  normalizeFingerprint,
   RosterFileError,
   APPROVALS_FILE,
   type ApprovedRoster,
 } from './approved-roster';
 export { recordReceived } from './received-log';
+export { SiteLedger } from './site-ledger';
+export { chargesInLog, readNodeLog, rebuildCommand, uncoveredCharges } from './ledger-log';
+export { rebuildLedger } from './ledger-rebuild';
+export { CoordinatorHeadWatch, describeAlarm } from './coordinator-head-watch';
+export { openNodeAudit } from './node-audit';

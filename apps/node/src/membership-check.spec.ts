@@ -8,7 +8,7 @@ import { generateSiteKeys, type SiteKeys } from '@fedistill/identity';
 import { DeclineReason, DeclineRoundRequest, type RoundAnnouncement } from '@fedistill/wire';
 import { parseFederationSpec } from '@fedistill/protocol';
 import type { FederationView } from '@fedistill/protocol';
-import { announcementEvent } from '@fedistill/protocol';
+import { encodeAnnouncement } from '@fedistill/protocol';
 import { planRound } from '@fedistill/protocol';
 import { APPROVALS_FILE, rosterFingerprint, saveApprovedRoster } from './approved-roster';
 import { CoordinatorHeadWatch } from './coordinator-head-watch';
@@ -38,9 +38,7 @@ function announce(sites: { name: string; keys: SiteKeys }[]): RoundAnnouncement 
     name: s.name,
     signingPublicKey: Buffer.from(s.keys.signingPublicKey).toString('hex'),
   }));
-  const event = announcementEvent(planRound(parsed.spec, 1, roster, 20, Date.now()), view);
-  if (event?.$case !== 'roundAnnounced') throw new Error('not an announcement');
-  return event.value;
+  return encodeAnnouncement(planRound(parsed.spec, 1, roster, [0, 4, 8, 12, 16], Date.now()), view);
 }
 
 /**

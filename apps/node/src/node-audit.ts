@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { AuditChain, SqliteAuditLogStore } from '@fedistill/audit';
 import type { SiteKeys } from '@fedistill/identity';
+import type { WireChannel } from '@fedistill/wire';
 import { NodeEgress } from './egress';
 import { NODE_FILES, type NodeConfig } from './node-config';
 
@@ -23,6 +24,7 @@ export function openNodeEgress(
   config: NodeConfig,
   keys: SiteKeys,
   coordinatorKey?: string,
+  channel?: WireChannel,
 ): { audit: NodeAudit; egress: NodeEgress } {
   const audit = openNodeAudit(config.dir, config.site, keys);
   const egress = new NodeEgress({
@@ -33,6 +35,7 @@ export function openNodeEgress(
     keys,
     serverName: config.serverName,
     coordinatorKey,
+    channel,
   });
   return { audit, egress };
 }

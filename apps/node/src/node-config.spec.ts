@@ -99,7 +99,11 @@ describe(initNode.name, () => {
         labels: path.join(dir, 'data', 'y.npy'),
         format: 'npy',
       },
-      teachers: { onnx: [path.join(dir, 't', 'a.onnx')] },
+      teachers: {
+        onnx: [
+          { path: path.join(dir, 't', 'a.onnx'), input: undefined, output: undefined, outputKind: 'logits' },
+        ],
+      },
       privacy: { epsilonLimit: 3 },
     });
     write('data:\n  train: data/x.npy\n');
@@ -110,6 +114,33 @@ describe(initNode.name, () => {
     expect(() => loadNodeConfig(dir)).toThrow(/privacy.epsilonLimit/);
     expect(() => loadNodeConfig(dir)).toThrow(/teachers.count/);
     expect(() => loadNodeConfig(dir)).toThrow(/executionProvider/);
+  });
+
+  it('reads teachers.onnx as paths or { path, input, output, outputKind }, with a default outputKind, and names a bad entry', async () => {
+    const dir = path.join(root, 'onnx');
+    await initNode({ dir, coordinator: 'h:1', caFile, site: 'site-o' });
+    const write = (extra: string) =>
+      fs.writeFileSync(path.join(dir, NODE_FILES.config), `site: site-o\ncoordinator: h:1\n${extra}`);
+    write(
+      'teachers:\n  outputKind: probabilities\n  onnx:\n    - a.onnx\n' +
+        '    - { path: t/b.onnx, input: x, output: scores, outputKind: logits }\n    - { path: c.onnx, output: probs }\n',
+    );
+    expect(loadNodeConfig(dir).teachers.onnx).toEqual([
+      { path: path.join(dir, 'a.onnx'), input: undefined, output: undefined, outputKind: 'probabilities' },
+      { path: path.join(dir, 't', 'b.onnx'), input: 'x', output: 'scores', outputKind: 'logits' },
+      { path: path.join(dir, 'c.onnx'), input: undefined, output: 'probs', outputKind: 'probabilities' },
+    ]);
+    expect(loadNodeConfig(dir).teachers).not.toHaveProperty('outputKind');
+    write('teachers:\n  onnx: [a.onnx]\n');
+    expect(loadNodeConfig(dir).teachers.onnx?.[0]?.outputKind).toBe('logits');
+    write('teachers:\n  onnx:\n    - { path: a.onnx, outputKind: softmax }\n');
+    expect(() => loadNodeConfig(dir)).toThrow(/teachers\.onnx\.0/);
+    write('teachers:\n  onnx:\n    - { file: a.onnx }\n');
+    expect(() => loadNodeConfig(dir)).toThrow(/teachers\.onnx\.0/);
+    write('teachers:\n  outputKind: probabilities\n');
+    expect(() => loadNodeConfig(dir)).toThrow(
+      /teachers\.outputKind: applies to site-provided ONNX teachers only/,
+    );
   });
 
   it('counts only its own noise share unless privacy.assumedColluders says whom it trusts, and names a bad trust setting', async () => {

@@ -6,7 +6,7 @@ import { planRelease } from '@fedistill/distill';
 import { DeclineReason, type RoundAnnouncement } from '@fedistill/wire';
 import { parseFederationSpec } from '@fedistill/protocol';
 import type { FederationView } from '@fedistill/protocol';
-import { announcementEvent } from '@fedistill/protocol';
+import { encodeAnnouncement } from '@fedistill/protocol';
 import { planRound } from '@fedistill/protocol';
 import { encodeNpy } from '@fedistill/data';
 import { referenceRows, releaseFromAnnouncement, RoundRefusal } from './announcement-checks';
@@ -34,10 +34,14 @@ function announce(
   });
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   const view: FederationView = { ...parsed.spec, members: [], createdAt: '', privacyOff: false };
-  const plan = planRound(parsed.spec, 1, SITES, 100, Date.now());
-  const event = announcementEvent(plan, view);
-  if (event?.$case !== 'roundAnnounced') throw new Error('not an announcement');
-  return { a: event.value, view };
+  const plan = planRound(
+    parsed.spec,
+    1,
+    SITES,
+    Array.from({ length: 20 }, (_v, i) => i * 5),
+    Date.now(),
+  );
+  return { a: encodeAnnouncement(plan, view), view };
 }
 
 const schema = { id: 'fed', labels: ['x', 'y', 'z'], inputShape: [4] };

@@ -1,6 +1,20 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { encodeSigned, packWords, type SecAggConfig, SecAggSite } from '@fedistill/secagg';
-import { type RoundAnnouncement, RoundsService, ShareKind, SummaryKind } from '@fedistill/wire';
+import { encodeSigned, type SecAggConfig, SecAggSite } from '@fedistill/secagg';
+import {
+  advertFromWire,
+  advertToWire,
+  decodeAnnouncement,
+  deliveryFromWire,
+  maskedInputToWire,
+  secaggConfigOf,
+  shareToWire,
+  survivorSetFromWire,
+  unmaskRequestFromWire,
+  unmaskResponseToWire,
+  WireFieldError,
+} from '@fedistill/protocol';
+import { type RoundAnnouncement, RoundsService } from '@fedistill/wire';
+import { refuse } from './announcement-checks';
 import type { EgressContext, NodeEgress } from './egress';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -12,32 +26,31 @@ export interface ParticipationHooks {
   readonly beforeInput?: () => Promise<void>;
 }
 
-/** The secure-aggregation configuration a round announcement implies (identical at every site and the coordinator). */
+/** A malformed message from the coordinator is refused like any other bad term, naming the field. */
+function fromCoordinator<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof WireFieldError) throw refuse(`the coordinator's ${what} is malformed: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * The secure-aggregation configuration a round announcement implies: libs/protocol's one
+ * derivation (secaggConfigOf), from the decoded announcement, identical at every site and the
+ * coordinator. Throws WireFieldError naming a malformed field.
+ */
 export function configFromAnnouncement(a: RoundAnnouncement): SecAggConfig {
-  const round = a.round;
-  if (!round) throw new RangeError('the announcement names no round');
-  return {
-    roundId: `${round.federationId}#${round.round}`,
-    siteIds: a.participants.map((p) => p.siteId),
-    threshold: a.threshold,
-    neighbours: a.neighbours === 0 ? 'all' : a.neighbours,
-    bits: a.modulusBits,
-    maxInput: a.maxInput,
-    signed: true,
-    // An evaluation round releases, per class, correct predictions and test records.
-    length:
-      a.summaryKind === SummaryKind.SUMMARY_KIND_EVALUATION
-        ? 2 * a.numClasses
-        : a.queryIndices.length * a.numClasses,
-    minSurvivors: a.minSurvivors,
-  };
+  return secaggConfigOf(decodeAnnouncement(a));
 }
 
 /**
  * A site's side of one round over the wire: it runs the SecAgg+ site state machine (Bonawitz et
  * al. CCS 2017, §4; Bell et al. CCS 2020) and moves through the stages as the coordinator
  * closes them, polling while a stage is still open and retrying while the coordinator restarts.
- * Every message goes out through the node's egress path (signed, logged before it is sent).
+ * Every message goes out through the node's egress path (signed, logged before it is sent), and
+ * every message is converted by libs/protocol's secagg-wire mappers, as the coordinator's are.
  */
 export class RoundParticipant {
   constructor(
@@ -74,12 +87,16 @@ export class RoundParticipant {
     hooks: ParticipationHooks = {},
     release: EgressContext = {},
   ): Promise<void> {
-    const config = configFromAnnouncement(a);
-    const round = a.round;
-    const context: EgressContext = { federation: round?.federationId, round: round?.round };
-    const me = a.participants.find((p) => p.siteName === this.site);
+    const terms = decodeAnnouncement(a);
+    const config = secaggConfigOf(terms);
+    const bits = terms.modulusBits;
+    const round = { federationId: terms.federationId, round: terms.round };
+    const context: EgressContext = { federation: round.federationId, round: round.round };
+    const me = terms.participants.find((p) => p.siteName === this.site);
     if (!me) throw new RangeError(`site '${this.site}' is not a participant of round ${config.roundId}`);
-    const identityKeys = new Map(a.participants.map((p) => [p.siteId, new Uint8Array(p.signingPublicKey)]));
+    const identityKeys = new Map(
+      terms.participants.map((p) => [p.siteId, new Uint8Array(Buffer.from(p.signingPublicKey, 'hex'))]),
+    );
     const sa = SecAggSite.create({
       config,
       siteId: me.siteId,
@@ -87,13 +104,7 @@ export class RoundParticipant {
       identityKeys,
       colluders: this.colluders,
     });
-    const advert = sa.advertiseKeys();
-    const keys = {
-      siteId: me.siteId,
-      maskPublicKey: Buffer.from(advert.maskPublicKey),
-      sealPublicKey: Buffer.from(advert.sealPublicKey),
-      signature: Buffer.from(advert.signature),
-    };
+    const keys = advertToWire(sa.advertiseKeys());
     await this.poll(() => this.egress.unary(RoundsService.advertiseKeys, { round, keys }, { context }));
     if (hooks.stopAfter === 'keys') return;
     await hooks.afterKeys?.();
@@ -102,59 +113,32 @@ export class RoundParticipant {
     );
     const shares = sa.shareKeys({
       roundId: config.roundId,
-      adverts: roster.keys.map((k) => ({
-        roundId: config.roundId,
-        siteId: k.siteId,
-        maskPublicKey: new Uint8Array(k.maskPublicKey),
-        sealPublicKey: new Uint8Array(k.sealPublicKey),
-        signature: new Uint8Array(k.signature),
-      })),
+      adverts: fromCoordinator('key roster', () =>
+        roster.keys.map((k, i) => advertFromWire(k, config.roundId, `keys[${i}]`)),
+      ),
     });
-    const wireShares = shares.map((s) => ({
-      fromSiteId: s.from,
-      toSiteId: s.to,
-      nonce: Buffer.from(s.nonce),
-      ciphertext: Buffer.from(s.ciphertext),
-    }));
     await this.poll(() =>
-      this.egress.unary(RoundsService.sendShares, { round, shares: wireShares }, { context }),
+      this.egress.unary(RoundsService.sendShares, { round, shares: shares.map(shareToWire) }, { context }),
     );
     if (hooks.stopAfter === 'shares') return;
     const fetched = await this.poll(() =>
       this.egress.unary(RoundsService.fetchShares, { round }, { context }),
     );
-    const masked = sa.maskInput(
-      {
-        roundId: config.roundId,
-        to: me.siteId,
-        sharers: fetched.sharers,
-        shares: fetched.shares.map((s) => ({
-          roundId: config.roundId,
-          from: s.fromSiteId,
-          to: s.toSiteId,
-          nonce: new Uint8Array(s.nonce),
-          ciphertext: new Uint8Array(s.ciphertext),
-        })),
-      },
-      encodeSigned(values, config.bits ?? 32),
+    const delivery = fromCoordinator('share delivery', () =>
+      deliveryFromWire(fetched, config.roundId, me.siteId),
     );
+    const masked = sa.maskInput(delivery, encodeSigned(values, bits));
     await hooks.beforeInput?.();
-    const bytes = Buffer.from(packWords(masked.vector, config.bits ?? 32));
     await this.poll(() =>
       this.egress.unary(
         RoundsService.submitMaskedSummary,
-        {
-          round,
-          maskedVector: bytes,
-          length: masked.vector.length,
-          sharersSignature: Buffer.from(masked.sharersSignature),
-        },
+        { round, ...maskedInputToWire(masked, bits) },
         // The sharer set this site masked against (and signed) is logged with the summary.
         {
           context: {
             ...context,
             ...release,
-            consistency: { sharers: [...fetched.sharers].sort((a, b) => a - b) },
+            consistency: { sharers: [...delivery.sharers].sort((x, y) => x - y) },
           },
         },
       ),
@@ -162,11 +146,12 @@ export class RoundParticipant {
     if (hooks.stopAfter === 'input') return;
     // Consistency round (Bonawitz et al. CCS 2017, Fig. 4, round 3): sign the survivor set once;
     // the signed sets are recorded in the egress log with the signature that leaves.
-    const set = await this.poll(() =>
+    const shown = await this.poll(() =>
       this.egress.unary(RoundsService.getSurvivorSet, { round }, { context }),
     );
+    const set = fromCoordinator('survivor set', () => survivorSetFromWire(shown, config.roundId, me.siteId));
     const sets = { survivors: [...set.survivors], dropped: [...set.dropped] };
-    const signed = sa.signSurvivors({ roundId: config.roundId, to: me.siteId, ...sets });
+    const signed = sa.signSurvivors(set);
     await this.poll(() =>
       this.egress.unary(
         RoundsService.submitSurvivorSignature,
@@ -174,33 +159,21 @@ export class RoundParticipant {
         { context: { ...context, consistency: sets } },
       ),
     );
-    const request = await this.poll(() =>
+    const asked = await this.poll(() =>
       this.egress.unary(RoundsService.getUnmaskRequest, { round }, { context }),
     );
-    const signatures = (list: typeof request.survivorSignatures) =>
-      list.map((x) => ({ siteId: x.siteId, signature: new Uint8Array(x.signature) }));
-    const response = sa.unmask({
-      roundId: config.roundId,
-      to: me.siteId,
-      survivors: request.survivors,
-      dropped: request.dropped,
-      signatures: signatures(request.survivorSignatures),
-      sharerSignatures: signatures(request.sharerSignatures),
-    });
+    const request = fromCoordinator('unmask request', () =>
+      unmaskRequestFromWire(asked, config.roundId, me.siteId),
+    );
+    const response = sa.unmask(request);
     // unmask() verified every listed signature (it refuses otherwise): they are the evidence.
     const verified = Object.fromEntries(
-      request.survivorSignatures.map((x) => [x.siteId, Buffer.from(x.signature).toString('hex')]),
+      request.signatures.map((x) => [x.siteId, Buffer.from(x.signature).toString('hex')]),
     );
-    const reveal = (list: typeof response.keyShares, kind: ShareKind) =>
-      list.map((s) => ({ aboutSiteId: s.of, kind, x: s.x, share: Buffer.from(s.share) }));
-    const revealed = [
-      ...reveal(response.keyShares, ShareKind.SHARE_KIND_MASK_KEY),
-      ...reveal(response.seedShares, ShareKind.SHARE_KIND_SELF_MASK_SEED),
-    ];
     await this.poll(() =>
       this.egress.unary(
         RoundsService.submitUnmaskShares,
-        { round, shares: revealed },
+        { round, shares: unmaskResponseToWire(response) },
         { context: { ...context, consistency: { ...sets, signatures: verified } } },
       ),
     );

@@ -6,7 +6,7 @@ import { planRelease, siteRelease, type TrustAssumption, voteSummary } from '@fe
 import type { RoundAnnouncement } from '@fedistill/wire';
 import { parseFederationSpec } from '@fedistill/protocol';
 import type { FederationView } from '@fedistill/protocol';
-import { announcementEvent } from '@fedistill/protocol';
+import { encodeAnnouncement } from '@fedistill/protocol';
 import { planRound } from '@fedistill/protocol';
 import { releaseFromAnnouncement } from './announcement-checks';
 import { priceRound } from './round-price';
@@ -45,9 +45,16 @@ function announce(
     name: `site-${i}`,
     signingPublicKey: (i % 10).toString().repeat(64),
   }));
-  const event = announcementEvent(planRound(parsed.spec, 1, sites, 500, Date.now()), view);
-  if (event?.$case !== 'roundAnnounced') throw new Error('not an announcement');
-  return event.value;
+  return encodeAnnouncement(
+    planRound(
+      parsed.spec,
+      1,
+      sites,
+      Array.from({ length: Q }, (_v, i) => i),
+      Date.now(),
+    ),
+    view,
+  );
 }
 
 const epsilonOf = (m: Mechanism, rounds = 1) => new RdpAccountant().add(m, rounds).epsilon(DELTA).epsilon;

@@ -1,8 +1,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { NodeConfig } from './node-config';
+import {
+  exportTorchTeachers,
+  NEEDS_TORCH,
+  hasTorch,
+} from '../../../libs/distill/test-support/torch-teachers';
+import { loadNodeConfig, type NodeConfig } from './node-config';
 import { federationSchema, loadSiteData, SiteDataError, siteTeachers } from './site-data';
+
+/** CI installs python3-torch: there a missing torch fails these tests instead of skipping them. */
+const torchRuns = hasTorch || Boolean(process.env.CI);
+const withTorch = torchRuns ? it : it.skip;
 
 const schema = federationSchema('fed', { labels: ['no', 'yes'], input: { shape: [3] } });
 
@@ -112,22 +121,68 @@ describe(loadSiteData.name, () => {
     fs.writeFileSync(path.join(dir, 'broken.onnx'), 'not a model');
     const withOnnx = (files: string[]) => ({
       ...c,
-      teachers: { ...c.teachers, onnx: files.map((f) => path.join(dir, f)) },
+      teachers: {
+        ...c.teachers,
+        onnx: files.map((f) => ({
+          path: path.join(dir, f),
+          input: undefined,
+          output: undefined,
+          outputKind: 'logits' as const,
+        })),
+      },
     });
     expect((await siteTeachers(withOnnx(['good.onnx', 'good.onnx']), schema, data)).size).toBe(2);
     await expect(siteTeachers(withOnnx(['missing.onnx']), schema, data)).rejects.toThrow(
       /teachers.onnx: .*missing.onnx does not exist/,
     );
     await expect(siteTeachers(withOnnx(['broken.onnx']), schema, data)).rejects.toThrow(
-      /teacher model 0 cannot be opened/,
+      /teachers.onnx: teacher model 0 \(.*broken.onnx\) cannot be opened/,
     );
     const threeClasses = federationSchema('fed', { labels: ['a', 'b', 'c'], input: { shape: [3] } });
     await expect(siteTeachers(withOnnx(['good.onnx']), threeClasses, data)).rejects.toThrow(
-      'teacher model 0 gives 2 outputs; the federation has 3 classes',
+      /teachers.onnx: teacher model 0 \(.*good.onnx\) gives 2 outputs; the federation has 3 classes.*'input' float32 \[\w+, 3\]/,
     );
     const wider = federationSchema('fed', { labels: ['no', 'yes'], input: { shape: [5] } });
     await expect(siteTeachers(withOnnx(['good.onnx']), wider, data)).rejects.toThrow(
-      /teacher model 0 does not take inputs of shape \[N, 5\]/,
+      /teacher model 0 \(.*good.onnx\) does not take inputs of shape \[N, 5\]/,
     );
   });
+
+  withTorch(
+    `answers with torch-exported teachers as node.yaml lists them, and tells the site how to name a model's output ${NEEDS_TORCH}`,
+    async () => {
+      csv('train.csv', ['a,b,c,label', '1,2,3,0', '3,4,5,1']);
+      const golden = exportTorchTeachers(dir, 3, 2);
+      const yaml = (teachers: string) =>
+        fs.writeFileSync(
+          path.join(dir, 'node.yaml'),
+          `site: site-a\ncoordinator: h:1\ndata:\n  train: train.csv\n  labelColumn: label\n  testFraction: 0\nteachers:\n${teachers}`,
+        );
+      yaml(
+        '  onnx:\n    - a.onnx\n    - { path: probs.onnx, outputKind: probabilities }\n' +
+          '    - { path: two-outputs.onnx, input: x, output: scores }\n    - fixed1.onnx\n',
+      );
+      const c = loadNodeConfig(dir);
+      const sut = await siteTeachers(c, schema, await loadSiteData(c, schema));
+      try {
+        const x = Float32Array.from(golden.x);
+        const probs = await sut.probabilities(x, x.length / 3, 1);
+        const diff = (got: Float32Array, want: number[]) =>
+          Math.max(...want.map((w, i) => Math.abs(w - got[i]!)));
+        expect(diff(probs[0]!, golden.models.a!.t1)).toBeLessThan(1e-5);
+        expect(diff(probs[1]!, golden.models.probs!.t1)).toBeLessThan(1e-5);
+        expect(diff(probs[2]!, golden.models['two-outputs']!.t1)).toBeLessThan(1e-5);
+        expect(diff(probs[3]!, golden.models.fixed1!.t1)).toBeLessThan(1e-5);
+      } finally {
+        await sut.dispose();
+      }
+      yaml('  onnx: [a.onnx, two-outputs.onnx]\n');
+      await expect(siteTeachers(loadNodeConfig(dir), schema, await loadSiteData(c, schema))).rejects.toThrow(
+        new RegExp(
+          "^teachers.onnx: teacher model 1 \\(.*two-outputs.onnx\\): the model has 2 outputs .*'scores' float32 \\[batch, 2\\], 'probs' float32 \\[batch, 2\\]\\); in node.yaml, write its entry as \\{ path: FILE, input: NAME, output: NAME \\} \\(federation 'fed'\\)$",
+        ),
+      );
+    },
+    120_000,
+  );
 });

@@ -1,14 +1,7 @@
 import * as fs from 'node:fs';
-import {
-  type Dataset,
-  featureSize,
-  loadCsv,
-  loadIdxDataset,
-  loadNpyDataset,
-  trainValidationSplit,
-} from '@fedistill/data';
-import { TeacherEnsemble } from '@fedistill/distill';
-import type { NodeConfig, SiteDataConfig } from './node-config';
+import { type Dataset, featureSize, loadLabelledFile, trainValidationSplit } from '@fedistill/data';
+import { OnnxTeacherError, TeacherEnsemble } from '@fedistill/distill';
+import type { NodeConfig, OnnxTeacherFile, SiteDataConfig } from './node-config';
 
 /** The site cannot take part: its data, teachers or the federation's schema do not fit. */
 export class SiteDataError extends Error {
@@ -37,19 +30,13 @@ export function federationSchema(id: string, spec: unknown): FederationSchema {
 async function loadSplit(d: SiteDataConfig, file: string, labels: string | undefined, f: FederationSchema) {
   if (!fs.existsSync(file)) throw new SiteDataError(`data: ${file} does not exist`);
   const classes = f.labels.length;
-  let data: Dataset;
-  if (d.format === 'csv') {
-    const table = await loadCsv(file, {
-      label: d.labelColumn,
-      header: d.header,
-      classes: d.labelValues === 'name' ? f.labels : classes,
-    });
-    data = table.dataset;
-  } else if (d.format === 'npy') {
-    data = await loadNpyDataset(file, labels ?? '', classes);
-  } else {
-    data = await loadIdxDataset(file, labels ?? '');
-  }
+  const data = await loadLabelledFile(file, {
+    format: d.format,
+    labels,
+    labelColumn: d.labelColumn,
+    header: d.header,
+    classes: d.format === 'csv' && d.labelValues === 'name' ? f.labels : classes,
+  });
   const per = f.inputShape.reduce((a, b) => a * b, 1);
   if (featureSize(data) !== per)
     throw new SiteDataError(
@@ -85,16 +72,12 @@ export async function siteTeachers(
   f: FederationSchema,
   data: SiteData,
   onProgress?: (p: { teacher: number; epoch: number; loss: number }) => void,
+  /** Keep the weights and partitions for digest and revisit (a federation with `revisit`). */
+  keepTrainingState = false,
 ): Promise<TeacherEnsemble> {
   const t = config.teachers;
   const provider = config.executionProvider;
-  if (t.onnx) {
-    const models = t.onnx.map((file) => {
-      if (!fs.existsSync(file)) throw new SiteDataError(`teachers.onnx: ${file} does not exist`);
-      return new Uint8Array(fs.readFileSync(file));
-    });
-    return TeacherEnsemble.load(models, f.inputShape, f.labels.length, { provider });
-  }
+  if (t.onnx) return siteOnnxTeachers(t.onnx, f, provider);
   if (data.train.count < t.count)
     throw new SiteDataError(
       `teachers.count ${t.count} is more than the site's ${data.train.count} training records`,
@@ -108,5 +91,31 @@ export async function siteTeachers(
     seed: t.seed,
     provider,
     onProgress,
+    keepTrainingState,
   });
+}
+
+/**
+ * The site's own ONNX teachers (node.yaml teachers.onnx), checked against the federation. A
+ * model that does not fit is refused with its file, its inputs and outputs, and what was expected.
+ */
+async function siteOnnxTeachers(
+  files: readonly OnnxTeacherFile[],
+  f: FederationSchema,
+  provider: NodeConfig['executionProvider'],
+): Promise<TeacherEnsemble> {
+  const models = files.map((file) => {
+    if (!fs.existsSync(file.path)) throw new SiteDataError(`teachers.onnx: ${file.path} does not exist`);
+    return { ...file, file: file.path, model: new Uint8Array(fs.readFileSync(file.path)) };
+  });
+  try {
+    return await TeacherEnsemble.load(models, f.inputShape, f.labels.length, { provider });
+  } catch (err) {
+    if (!(err instanceof OnnxTeacherError)) throw err;
+    const hint =
+      err.mismatch === 'names'
+        ? '; in node.yaml, write its entry as { path: FILE, input: NAME, output: NAME }'
+        : '';
+    throw new SiteDataError(`teachers.onnx: ${err.message}${hint} (federation '${f.id}')`);
+  }
 }

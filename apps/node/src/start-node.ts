@@ -13,7 +13,8 @@ import { RoundAnswerer } from './round-answerer';
 import { RoundParticipant } from './round-participant';
 import { SiteLedger } from './site-ledger';
 import { fetchStudent, publishedDigest, type StudentRecord } from './student-fetch';
-import type { StudentPublished } from '@fedistill/wire';
+import type { StudentPublished, WireChannel } from '@fedistill/wire';
+import { cryptoRandom, type RandomSource, seededRandom } from '@fedistill/dp';
 
 export const NODE_VERSION = '0.1.0';
 
@@ -23,23 +24,61 @@ export interface RunningNode {
   stop(): void;
 }
 
+/** How a node process reaches its coordinator and draws its noise; defaults are a deployment's. */
+export interface StartNodeOptions {
+  /** Instead of TLS to node.yaml's coordinator: the simulator's in-memory channel (libs/simulate). */
+  readonly channel?: WireChannel;
+  /** Noise and rounding randomness; the OS CSPRNG unless a simulation gives a seeded source. */
+  readonly random?: RandomSource;
+}
+
+/** The environment variable that seeds a node's noise in end-to-end tests (never in production). */
+export const TEST_NOISE_SEED_ENV = 'FEDISTILL_TEST_NOISE_SEED';
+
+/**
+ * The node's randomness: `o.random`, else a seeded source when the test suite sets
+ * FEDISTILL_TEST_NOISE_SEED (honoured only with NODE_ENV=test, which jest sets; refused otherwise,
+ * since predictable noise is no noise), else the CSPRNG.
+ */
+function randomSource(o: StartNodeOptions, logger: Logger): RandomSource {
+  if (o.random) return o.random;
+  const seed = process.env[TEST_NOISE_SEED_ENV];
+  if (seed === undefined || seed === '') return cryptoRandom;
+  if (process.env.NODE_ENV !== 'test' || !/^\d+$/.test(seed))
+    throw new Error(
+      `${TEST_NOISE_SEED_ENV} is set (${JSON.stringify(seed)}): it makes this site's noise predictable and is honoured only in the test suite (NODE_ENV=test, a decimal seed); unset it`,
+    );
+  logger.warn({ seed }, 'TEST ONLY: seeded noise; this node gives no privacy');
+  return seededRandom(Number(seed));
+}
+
 /**
  * Starts a node's session from its directory. Fails at once (before the audit log is opened) when
  * another process holds the directory, and when the privacy ledger is missing or behind the
  * egress log (see SiteLedger.open).
  */
-export async function startNode(dir: string, log?: Logger): Promise<RunningNode> {
+export async function startNode(
+  dir: string,
+  log?: Logger,
+  o: StartNodeOptions = {},
+): Promise<RunningNode> {
   const config = loadNodeConfig(dir);
   const logger = log ?? pino({ level: config.logLevel }).child({ site: config.site });
   const enrolment = readEnrolment(config.dir);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
+  const random = randomSource(o, logger);
   const ledger = await SiteLedger.open(config.dir, config.privacy);
   if (config.retainFreedHeap && enableHeapRetention())
     logger.warn(
       { setting: 'performance.retainFreedHeap' },
       'glibc keeps freed heap in this process: faster masking, but freed buffers that held summaries and masks stay resident',
     );
-  const { audit, egress } = openNodeEgress(config, keys, enrolment.coordinatorSigningPublicKey);
+  const { audit, egress } = openNodeEgress(
+    config,
+    keys,
+    enrolment.coordinatorSigningPublicKey,
+    o.channel,
+  );
   const anchor = new LogAnchor(
     egress,
     audit.chain,
@@ -101,6 +140,7 @@ export async function startNode(dir: string, log?: Logger): Promise<RunningNode>
     ),
     federation,
     log: logger,
+    random,
     hooks: config.drillStopAfter ? { stopAfter: config.drillStopAfter } : undefined,
     student: async (federationId, version) => {
       const known = students.get(`${federationId}#${version}`);

@@ -13,3 +13,5 @@ export { Standardizer } from './standardize';
 export { miniBatches } from './batches';
 export type { BatchOptions, LabelledBatch } from './batches';
 export { permutation, seededUniform } from './random';
+export { dataFormatFromName, loadLabelledFile } from './labelled-file';
+export type { LabelledFileFormat, LabelledFileOptions } from './labelled-file';

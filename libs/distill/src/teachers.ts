@@ -1,6 +1,7 @@
 import { type Dataset, miniBatches, selectSamples, Standardizer } from '@fedistill/data';
 import { type ExecutionProvider, mlp, type ModelValues, Predictor, Trainer } from '@fedistill/engine';
 import { softmaxRows } from './metrics';
+import { type OnnxTeacherModel, openOnnxTeacher } from './onnx-teachers';
 import { partition } from './partition';
 import { ExperimentRandom } from './seeded';
 
@@ -118,33 +119,30 @@ export class TeacherEnsemble {
   }
 
   /**
-   * Site-provided ONNX teachers: any model whose input takes [N, ...inputShape] and whose
-   * `logits` output gives [N, classes]. A mismatch fails with a message naming the model.
+   * Site-provided ONNX teachers (bytes, or {@link OnnxTeacherModel} with the input and output to
+   * use and whether the output is logits or probabilities): any model with one float32 input
+   * [N, ...inputShape] and one output [N, classes], whatever their names. A model that does not
+   * fit fails with an {@link OnnxTeacherError} naming it, its inputs and outputs, and what was
+   * expected (see openOnnxTeacher). Their privacy rests on the site: each must have been trained
+   * on its own disjoint partition of the site's records, preprocessing included.
    */
   static async load(
-    models: readonly Uint8Array[],
+    models: readonly (Uint8Array | OnnxTeacherModel)[],
     inputShape: readonly number[],
     classes: number,
     o: { threads?: number; provider?: ExecutionProvider } = {},
   ): Promise<TeacherEnsemble> {
+    const teachers = models.map((m) => (ArrayBuffer.isView(m) ? { model: m } : m));
     const predictors: Predictor[] = [];
-    const probe = new Float32Array(inputShape.reduce((a, b) => a * b, 1));
-    for (const [i, m] of models.entries()) {
-      const p = await Predictor.create(m, inputShape, o).catch((err: Error) => {
-        throw new RangeError(`teacher model ${i} cannot be opened: ${err.message}`);
-      });
-      const out = await p.logits(probe, 1).catch((err: Error) => {
-        throw new RangeError(
-          `teacher model ${i} does not take inputs of shape [N, ${inputShape.join(', ')}]: ${err.message}`,
-        );
-      });
-      if (out.length !== classes)
-        throw new RangeError(
-          `teacher model ${i} gives ${out.length} outputs; the federation has ${classes} classes`,
-        );
-      predictors.push(p);
+    try {
+      for (const [i, t] of teachers.entries())
+        predictors.push(await openOnnxTeacher(t, i, inputShape, classes, o));
+    } catch (err) {
+      await Promise.all(predictors.map((p) => p.dispose()));
+      throw err;
     }
-    return new TeacherEnsemble(predictors, undefined, inputShape, classes, [...models]);
+    const bytes = teachers.map((t) => t.model);
+    return new TeacherEnsemble(predictors, undefined, inputShape, classes, bytes);
   }
 
   get size(): number {

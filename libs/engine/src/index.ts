@@ -70,7 +70,8 @@ export { buildTrainingGraph, names as trainingValueNames } from './runner/traini
 export type { TrainingGraphOptions } from './runner/training-graph';
 export { Trainer } from './runner/trainer';
 export type { Batch, TrainerOptions, TrainingSnapshot, TrainProgress } from './runner/trainer';
-export { Predictor } from './runner/predictor';
+export { describeSignature, describeValues, ModelSignatureError, Predictor } from './runner/predictor';
+export type { ModelSignature, ModelValueInfo, OutputKind, PredictorOptions } from './runner/predictor';
 export { createSession, ProviderUnavailableError } from './runner/providers';
 export type { EngineLogger, ExecutionProvider, SessionOptions } from './runner/providers';
 export {

@@ -136,3 +136,67 @@ describe(parseFederationSpec.name, () => {
     expect(votes.ok ? [] : votes.problems).toEqual([]);
   });
 });
+
+describe('parseFederationSpec: the techniques a deployment shares with the simulator', () => {
+  it('leaves them at random queries, no self-training and no revisit when a definition does not name them', () => {
+    const sut = parseFederationSpec(valid);
+    if (!sut.ok) throw new Error(sut.problems.join('; '));
+    expect(sut.spec.rounds.querySelection).toBe('random');
+    expect('selfTraining' in sut.spec.distillation).toBe(false);
+    expect('revisit' in sut.spec).toBe(false);
+  });
+
+  it('accepts least-confident queries, self-training and revisit (learning rate 1e-3 by default)', () => {
+    const sut = parseFederationSpec({
+      ...valid,
+      rounds: { minSites: 3, maxRounds: 4, querySelection: 'least-confident' },
+      distillation: { selfTraining: { threshold: 0.9 } },
+      revisit: { digestEpochs: 2, localEpochs: 0 },
+    });
+    if (!sut.ok) throw new Error(sut.problems.join('; '));
+    expect(sut.spec.rounds.querySelection).toBe('least-confident');
+    expect(sut.spec.distillation.selfTraining).toEqual({ threshold: 0.9 });
+    expect(sut.spec.revisit).toEqual({ digestEpochs: 2, localEpochs: 0, learningRate: 1e-3 });
+  });
+
+  it('names each bad technique setting', () => {
+    const sut = parseFederationSpec({
+      ...valid,
+      rounds: { minSites: 3, querySelection: 'most-confident' },
+      distillation: { selfTraining: { threshold: 1 } },
+      revisit: { digestEpochs: 1.5, localEpochs: -1, learningRate: 0 },
+    });
+    expect(sut.ok).toBe(false);
+    const problems = sut.ok ? [] : sut.problems;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^rounds\.querySelection: .*"random".*"least-confident"/),
+        'distillation.selfTraining.threshold: must be < 1',
+        expect.stringMatching(/^revisit\.digestEpochs: /),
+        expect.stringMatching(/^revisit\.localEpochs: /),
+        expect.stringMatching(/^revisit\.learningRate: /),
+      ]),
+    );
+    const zero = parseFederationSpec({ ...valid, distillation: { selfTraining: { threshold: 0 } } });
+    expect(zero.ok ? [] : zero.problems).toEqual(['distillation.selfTraining.threshold: must be > 0']);
+    const unknown = parseFederationSpec({ ...valid, distillation: { selfTraining: { cutoff: 0.9 } } });
+    expect((unknown.ok ? [] : unknown.problems).join('; ')).toMatch(/distillation\.selfTraining/);
+  });
+
+  it('refuses a revisit that does nothing, or that has no round after the first to act before', () => {
+    const idle = parseFederationSpec({
+      ...valid,
+      rounds: { minSites: 3, maxRounds: 3 },
+      revisit: { digestEpochs: 0, localEpochs: 0 },
+    });
+    expect(idle.ok ? [] : idle.problems).toEqual(['revisit: needs digestEpochs or localEpochs >= 1']);
+    const single = parseFederationSpec({
+      ...valid,
+      rounds: { minSites: 3, maxRounds: 1 },
+      revisit: { digestEpochs: 1, localEpochs: 1 },
+    });
+    expect(single.ok ? [] : single.problems).toEqual([
+      'revisit: needs rounds.maxRounds >= 2 (it acts between rounds)',
+    ]);
+  });
+});

@@ -111,12 +111,28 @@ export const federationSpecSchema = z
           .min(0)
           .max(2 ** 31 - 1)
           .default(0),
+        /**
+         * Self-training after each distillation (off when absent): the unanswered reference inputs
+         * the student is at least `threshold` sure of join its training set with their one-hot
+         * pseudo-label (libs/distill selfTrain; post-processing, no privacy cost). Below 1: selfTrain
+         * takes (0, 1), as the simulator's student.pseudoLabelThreshold does.
+         */
+        selfTraining: z
+          .object({ threshold: z.number().gt(0, 'must be > 0').lt(1, 'must be < 1') })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),
     rounds: z
       .object({
         queriesPerRound: positiveInt(100000).default(100),
+        /**
+         * How a round's queries are chosen among the reference rows no completed round asked:
+         * 'random' (seeded from distillation.seed and the round number; public), or
+         * 'least-confident' (where the latest published student is least sure; random before it).
+         */
+        querySelection: z.enum(['random', 'least-confident']).default('random'),
         maxRounds: positiveInt(10000).default(5),
         minSites: positiveInt(1000).default(2),
         deadlines: z
@@ -133,6 +149,19 @@ export const federationSpecSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Digest and revisit at the sites between rounds (FedMD, arXiv:1910.03581, §2), off when
+     * absent: each site fine-tunes its teachers on the published targets of earlier rounds for
+     * `digestEpochs`, then on its own partitions for `localEpochs`, with Adam at `learningRate`.
+     */
+    revisit: z
+      .object({
+        digestEpochs: z.number().int().min(0).max(10000),
+        localEpochs: z.number().int().min(0).max(10000),
+        learningRate: z.number().positive().max(10).default(1e-3),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((f, ctx) => {
@@ -145,6 +174,7 @@ export const federationSpecSchema = z
       });
     }
     checkDistillation(f, ctx);
+    for (const issue of revisitIssues(f)) ctx.addIssue({ code: 'custom', ...issue });
     if (sa.threshold !== undefined && sa.threshold > f.rounds.minSites) {
       ctx.addIssue({
         code: 'custom',
@@ -179,6 +209,21 @@ function distillationIssues(f: {
       path: ['distillation', 'gnmaxThreshold'],
       message: "applies to aggregation 'gnmax' only",
     });
+  return issues;
+}
+
+/** Revisit acts between rounds and must do something. */
+function revisitIssues(f: {
+  rounds: { maxRounds: number };
+  revisit?: { digestEpochs: number; localEpochs: number };
+}): Issue[] {
+  const r = f.revisit;
+  if (!r) return [];
+  const issues: Issue[] = [];
+  if (r.digestEpochs + r.localEpochs === 0)
+    issues.push({ path: ['revisit'], message: 'needs digestEpochs or localEpochs >= 1' });
+  if (f.rounds.maxRounds < 2)
+    issues.push({ path: ['revisit'], message: 'needs rounds.maxRounds >= 2 (it acts between rounds)' });
   return issues;
 }
 

@@ -1,14 +1,16 @@
 /**
- * @fedistill/protocol: what a federation and a round mean, shared by the coordinator, the
- * node's tests and (later, issue 12) the simulator: the federation definition and its parser,
- * the round plan, and the round announcement built from it.
+ * @fedistill/protocol: the one codec of a round's terms, shared by the coordinator, the node
+ * and the simulator: the federation definition and its parser, the round plan, the
+ * announcement to and from the wire, the wire <-> secure-aggregation message mappers, the
+ * release a site recomputes from an announcement and the checks it makes of it, the one
+ * derivation of the SecAggConfig and of the noise split, and the one composition of a
+ * federation's epsilon.
  */
 export { zodDuration, zodOptionalDuration } from './zod-duration';
 export { federationSpecSchema, parseFederationSpec, type FederationSpec } from './federation-spec';
 export { type FederationView } from './federation-view';
 export {
   releasePlanOf,
-  secaggRoundId,
   planRound,
   planEvaluationRound,
   type StageName,
@@ -16,5 +18,37 @@ export {
   type DistillRoundPlan,
   type EvaluationRoundPlan,
   type RoundPlan,
+  type QuerySelection,
 } from './round-plan';
-export { WIRE_STAGE, announcementEvent } from './round-events';
+export { secaggRoundId } from './round-id';
+export { secaggConfigOf, vectorLength, type SecAggTerms } from './secagg-config';
+export { noiseSplitOf, mostColluders, siteNoiseStddev, type NoiseSplit } from './noise-split';
+export { federationEpsilon, type FederationEpsilon } from './federation-epsilon';
+export { WireFieldError } from './wire-field-error';
+export { WIRE_STAGE, encodeAnnouncement, decodeAnnouncement, type Announcement } from './announcement';
+export {
+  TermsRefusedError,
+  releaseFromTerms,
+  evaluationFromTerms,
+  type SiteTerms,
+} from './announcement-checks';
+export {
+  type RoundName,
+  type WireMaskedInput,
+  roundFromWire,
+  advertToWire,
+  advertFromWire,
+  shareToWire,
+  shareFromWire,
+  deliveryToWire,
+  deliveryFromWire,
+  maskedInputToWire,
+  maskedInputFromWire,
+  survivorSetToWire,
+  survivorSetFromWire,
+  survivorSignatureFromWire,
+  unmaskRequestToWire,
+  unmaskRequestFromWire,
+  unmaskResponseToWire,
+  unmaskResponseFromWire,
+} from './secagg-wire';

@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import {
   checkRing,
   type EvaluationSpec,
@@ -9,6 +8,8 @@ import {
 } from '@fedistill/distill';
 import type { SecAggConfig } from '@fedistill/secagg';
 import type { FederationSpec } from './federation-spec';
+import { mostColluders, noiseSplitOf } from './noise-split';
+import { secaggConfigOf, type SecAggTerms, vectorLength } from './secagg-config';
 
 /** The stages sites take part in, in order ('consistency': survivors sign the survivor set). */
 export type StageName = 'keys' | 'shares' | 'inputs' | 'consistency' | 'unmask';
@@ -36,7 +37,16 @@ export interface DistillRoundPlan extends RoundPlanBase {
   readonly kind?: 'distill';
   /** What the round releases: summary, clipping, granularity, noise (the site recomputes its cost from it). */
   readonly release: ReleaseSpec;
+  /** How the coordinator chose the queries (absent in rounds planned before it was recorded). */
+  readonly querySelection?: QuerySelection;
 }
+
+/**
+ * How a round's queries were chosen (rounds.querySelection): seeded random, or where the
+ * published student `studentVersion` was least sure. Public, like the queries themselves.
+ */
+export type QuerySelection =
+  { readonly strategy: 'random' } | { readonly strategy: 'least-confident'; readonly studentVersion: number };
 
 /** A securely aggregated evaluation of a published student on the sites' local test splits. */
 export interface EvaluationRoundPlan extends RoundPlanBase {
@@ -53,18 +63,9 @@ export function releasePlanOf(plan: RoundPlan): ReleasePlan {
   return plan.kind === 'evaluation' ? planEvaluation(plan.evaluation) : planRelease(plan.release);
 }
 
-/** The secure-aggregation round id bound into every signature and sealed share. */
-export const secaggRoundId = (federationId: string, round: number): string => `${federationId}#${round}`;
-
-/** k distinct indices from [0, n), uniformly at random (the CSPRNG: query choice is public anyway). */
-function randomQueries(n: number, k: number): number[] {
-  const chosen = new Set<number>();
-  while (chosen.size < Math.min(n, k)) chosen.add(randomInt(n));
-  return [...chosen].sort((a, b) => a - b);
-}
-
 /**
- * Plans a round: queries, the release (the same calibration as the simulator's, libs/distill
+ * Plans a round asking `queries` (distinct reference rows, chosen by the coordinator's query
+ * planner and recorded with `selection`): the release (the same calibration as the simulator's, libs/distill
  * release.ts), the secure-aggregation configuration and the stage deadlines. Values are signed
  * integers mod 2^bits (noise makes them negative); each site's bound is its teachers' largest
  * signal plus 20 standard deviations of its noise share, and the ring must hold n such inputs
@@ -75,11 +76,13 @@ export function planRound(
   spec: FederationSpec,
   round: number,
   sites: ReadonlyArray<{ readonly name: string; readonly signingPublicKey: string }>,
-  referenceRows: number,
+  queries: readonly number[],
   now: number,
+  selection?: QuerySelection,
 ): DistillRoundPlan {
   const n = sites.length;
-  const queries = randomQueries(referenceRows, spec.rounds.queriesPerRound);
+  if (queries.length === 0 || new Set(queries).size !== queries.length)
+    throw new RangeError("'queries' must be a non-empty list of distinct reference rows");
   const p = spec.privacy;
   const release: ReleaseSpec = {
     summary: p.summary,
@@ -90,8 +93,8 @@ export function planRound(
     maxTeachers: spec.secureAggregation.maxTeachersPerSite,
     noise: noiseOf(spec, n),
   };
-  const base = planBase(spec, round, sites, queries, planRelease(release), now);
-  return { ...base, release };
+  const base = planBase(spec, round, sites, queries, 'distill', planRelease(release), now);
+  return { ...base, release, ...(selection ? { querySelection: selection } : {}) };
 }
 
 /**
@@ -111,28 +114,46 @@ export function planEvaluationRound(
     maxRecords: spec.secureAggregation.maxEvaluationRecords,
     noise: noiseOf(spec, sites.length),
   };
-  const base = planBase(spec, round, sites, [], planEvaluation(evaluation), now);
+  const base = planBase(spec, round, sites, [], 'evaluation', planEvaluation(evaluation), now);
   return { ...base, kind: 'evaluation', studentVersion, evaluation };
 }
 
 /**
- * The round's noise plan. Of the n - T survivors the sum is unmasked with, privacy.assumedColluders
- * C may collude with the coordinator and add nothing it does not know, so each site adds
- * V/(n - T - C): the n - T - C honest shares reach the target (arXiv:2102.06387, §1). C is capped
- * at n - T - 1 ('all': each site adds V by itself, what a paranoid site counts on).
+ * The secure-aggregation terms the federation definition sets for n sites: the threshold (a
+ * strict majority of a site's neighbours unless configured) and the survivor floor n - T, never
+ * below the threshold (the sum is only unmasked with at least n - T survivors, so it always
+ * carries the target noise, arXiv:2110.04995, §4).
+ */
+function secaggPolicy(
+  spec: FederationSpec,
+  n: number,
+): Pick<SecAggTerms, 'threshold' | 'neighbours' | 'minSurvivors' | 'modulusBits'> {
+  const sa = spec.secureAggregation;
+  const degree = sa.neighbours > 0 ? Math.min(sa.neighbours, n - 1) : n - 1;
+  const threshold = sa.threshold ?? Math.floor(degree / 2) + 1;
+  return {
+    threshold,
+    neighbours: sa.neighbours > 0 ? sa.neighbours : 'all',
+    modulusBits: sa.modulusBits,
+    minSurvivors: Math.max(threshold, n - sa.dropoutTolerance),
+  };
+}
+
+/**
+ * The round's noise plan, split by noiseSplitOf from the same survivor floor the sites are told
+ * (T = n - minSurvivors). privacy.assumedColluders C is capped at minSurvivors - 1 ('all': each
+ * site adds V by itself, what a paranoid site counts on).
  */
 function noiseOf(spec: FederationSpec, n: number): ReleaseSpec['noise'] {
   const p = spec.privacy;
   if (p.mechanism === 'none') return null;
-  const toleratedDropouts = Math.min(spec.secureAggregation.dropoutTolerance, n - 1);
-  const most = n - toleratedDropouts - 1;
-  const assumed = p.assumedColluders;
+  const { minSurvivors } = secaggPolicy(spec, n);
+  const most = mostColluders(minSurvivors);
+  const assumed = p.assumedColluders === 'all' ? most : Math.min(p.assumedColluders, most);
   return {
     kind: p.mechanism,
     noiseMultiplier: p.noiseMultiplier ?? 1,
-    sites: n,
-    toleratedDropouts,
-    assumedColluders: assumed === 'all' ? most : Math.min(assumed, most),
+    ...noiseSplitOf(n, minSurvivors, assumed),
   };
 }
 
@@ -141,6 +162,7 @@ function planBase(
   round: number,
   sites: ReadonlyArray<{ readonly name: string; readonly signingPublicKey: string }>,
   queries: readonly number[],
+  kind: SecAggTerms['kind'],
   release: ReleasePlan,
   now: number,
 ): RoundPlanBase {
@@ -150,29 +172,30 @@ function planBase(
     signingPublicKey: site.signingPublicKey,
     siteId,
   }));
-  const bits = spec.secureAggregation.modulusBits;
-  checkRing(release, n, bits);
-  const degree =
-    spec.secureAggregation.neighbours > 0 ? Math.min(spec.secureAggregation.neighbours, n - 1) : n - 1;
-  const threshold = spec.secureAggregation.threshold ?? Math.floor(degree / 2) + 1;
+  const policy = secaggPolicy(spec, n);
+  checkRing(release, n, policy.modulusBits);
+  const terms: SecAggTerms = {
+    ...policy,
+    federationId: spec.id,
+    round,
+    kind,
+    queries: queries.length,
+    classes: spec.labels.length,
+    participants,
+    maxInput: release.maxInput,
+  };
+  // The release and the secure-aggregation vector are the same thing counted twice: say so loudly.
+  if (vectorLength(terms) !== release.dimension)
+    throw new Error(
+      `release has ${release.dimension} entries; the secure-aggregation terms ${vectorLength(terms)}`,
+    );
   const d = spec.rounds.deadlines;
   const keys = now + d.advertiseKeys;
   const shares = keys + d.shareKeys;
   const inputs = shares + d.maskedInput;
   // The consistency round is as short as the unmask stage unless configured.
   const consistency = inputs + (d.consistency ?? d.unmask);
-  const config: SecAggConfig = {
-    roundId: secaggRoundId(spec.id, round),
-    siteIds: participants.map((p) => p.siteId),
-    threshold,
-    neighbours: spec.secureAggregation.neighbours > 0 ? spec.secureAggregation.neighbours : 'all',
-    bits,
-    maxInput: release.maxInput,
-    signed: true,
-    length: release.dimension,
-    minSurvivors: Math.max(threshold, n - spec.secureAggregation.dropoutTolerance),
-    // No graph seed: every party derives it from the key roster (libs/secagg graph-seed.ts).
-  };
+  const config: SecAggConfig = secaggConfigOf(terms);
   return {
     federationId: spec.id,
     round,

@@ -1,5 +1,7 @@
+import * as path from 'node:path';
 import { z } from 'zod';
-import { type SimulationConfig, validateSimulationConfig } from './config';
+import { dataFormatFromName } from '@fedistill/data';
+import { type SimulationConfig, type SimulationDataset, validateSimulationConfig } from './config';
 
 /** A simulation configuration file that cannot be used; the message names the setting. */
 export class SimulationConfigError extends RangeError {
@@ -17,19 +19,78 @@ const softLabelPrivacy = {
   assumedColluders: z.union([z.number().int().min(0), z.literal('all')]).optional(),
 };
 
+const builtin = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('breast-cancer') }).strict(),
+  z.object({ name: z.literal('digits') }).strict(),
+  z
+    .object({
+      name: z.literal('fashion-mnist'),
+      directory: z.string().min(1).default('/usr/share/datasets/fashion-mnist'),
+      limit: count.optional(),
+    })
+    .strict(),
+]);
+
+const file = z.string().min(1);
+
+/** The user's own files, with the names and defaults of node.yaml's `data` section. */
+const dataFiles = z
+  .object({
+    kind: z.literal('files'),
+    train: file,
+    labels: file.optional(),
+    format: z.enum(['csv', 'npy', 'idx']).optional(),
+    labelColumn: z.union([z.string().min(1), z.number().int()]).default(-1),
+    header: z.boolean().default(true),
+    labelValues: z.enum(['index', 'name']).default('index'),
+    test: file.optional(),
+    testLabels: file.optional(),
+    classes: z.union([z.number().int().min(2), z.array(z.string().min(1)).min(2)]).optional(),
+  })
+  .strict();
+
+/** node.yaml `data` settings that the simulation sets at the top level instead. */
+const NODE_ONLY: Record<string, string> = {
+  testFraction: "set the top-level 'testFraction' (the simulation's held-out test split)",
+  seed: "set the top-level 'partitionSeed' (it seeds the test, reference and site split)",
+};
+
+/**
+ * `dataset`: a built-in name (`digits`), a built-in object (`{ name: digits }`), or the user's
+ * files (`{ kind: files, train, ... }`). Dispatched by hand so that errors name the field of the
+ * form the user meant instead of a union's summary.
+ */
+const dataset = z.unknown().transform((v, ctx): RawDataset => {
+  const isObject = typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObject && (v as { kind?: unknown }).kind === 'files') {
+    const extra = Object.keys(v).filter((k) => k in NODE_ONLY);
+    for (const k of extra) ctx.addIssue({ code: 'custom', path: [k], message: NODE_ONLY[k]! });
+    if (extra.length) return z.NEVER;
+    return copyIssues(dataFiles.safeParse(v), ctx);
+  }
+  if (typeof v === 'string') {
+    const r = builtin.safeParse({ name: v });
+    if (r.success) return r.data;
+    ctx.addIssue({
+      code: 'custom',
+      message: `'${v}' is not a built-in data set (breast-cancer, digits, fashion-mnist); for your own files use { kind: files, train: FILE, ... }`,
+    });
+    return z.NEVER;
+  }
+  return copyIssues(builtin.safeParse(v), ctx);
+});
+
+type RawDataset = z.output<typeof builtin> | z.output<typeof dataFiles>;
+
+function copyIssues<T>(r: z.ZodSafeParseResult<T>, ctx: z.RefinementCtx): T {
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ ...issue, code: 'custom', path: issue.path });
+  return z.NEVER;
+}
+
 const schema = z
   .object({
-    dataset: z.discriminatedUnion('name', [
-      z.object({ name: z.literal('breast-cancer') }).strict(),
-      z.object({ name: z.literal('digits') }).strict(),
-      z
-        .object({
-          name: z.literal('fashion-mnist'),
-          directory: z.string().min(1).default('/usr/share/datasets/fashion-mnist'),
-          limit: count.optional(),
-        })
-        .strict(),
-    ]),
+    dataset,
     sites: z.number().int().min(2).max(255),
     partition: z
       .discriminatedUnion('kind', [
@@ -123,12 +184,33 @@ const schema = z
   })
   .strict();
 
+/** Makes the dataset's paths absolute (relative to `baseDir`) and settles the files' format. */
+function resolveDataset(d: RawDataset, baseDir: string, source: string): SimulationDataset {
+  const abs = (f: string | undefined) => (f === undefined ? undefined : path.resolve(baseDir, f));
+  if ('name' in d)
+    return d.name === 'fashion-mnist' ? { ...d, directory: path.resolve(baseDir, d.directory) } : d;
+  const format = d.format ?? dataFormatFromName(d.train);
+  if (!format)
+    throw new SimulationConfigError(
+      `${source}: dataset.format: cannot tell the format of ${d.train}; set csv, npy or idx`,
+    );
+  const files = { ...d, format, train: path.resolve(baseDir, d.train) };
+  for (const k of ['labels', 'test', 'testLabels'] as const) if (d[k] !== undefined) files[k] = abs(d[k]);
+  return files;
+}
+
 /**
  * Parses a configuration read from a file (YAML or JSON, already decoded), fills in defaults
  * (the SecAgg threshold defaults to a strict majority of a site's neighbours) and checks every
- * cross-field rule. Throws SimulationConfigError naming the setting, prefixed with `source`.
+ * cross-field rule. Paths of the data set are resolved against `o.baseDir` (the configuration
+ * file's directory; default the working directory). Throws SimulationConfigError naming the
+ * setting, prefixed with `source`.
  */
-export function parseSimulationConfig(raw: unknown, source = 'config'): SimulationConfig {
+export function parseSimulationConfig(
+  raw: unknown,
+  source = 'config',
+  o: { readonly baseDir?: string } = {},
+): SimulationConfig {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
@@ -139,6 +221,7 @@ export function parseSimulationConfig(raw: unknown, source = 'config'): Simulati
   const degree = s.neighbours === 'all' ? c.sites - 1 : Math.min(s.neighbours, c.sites - 1);
   const config: SimulationConfig = {
     ...c,
+    dataset: resolveDataset(c.dataset, o.baseDir ?? '.', source),
     secureAggregation: { ...s, threshold: s.threshold ?? Math.floor(degree / 2) + 1 },
   };
   try {

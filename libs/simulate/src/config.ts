@@ -8,7 +8,36 @@ export type SimulatedDropStage = 'keys' | 'shares' | 'input' | 'unmask';
 export type SimulationDataset =
   | { readonly name: 'breast-cancer' | 'digits' }
   /** Fashion-MNIST IDX files (gz) in `directory`; the official test set is the test split. */
-  | { readonly name: 'fashion-mnist'; readonly directory: string; readonly limit?: number };
+  | { readonly name: 'fashion-mnist'; readonly directory: string; readonly limit?: number }
+  | SimulationDataFiles;
+
+/**
+ * The user's own labelled records, named as in node.yaml's `data` section so settings copy
+ * between the two (paths absolute once parsed). Without `test`, a `testFraction` slice of `train`
+ * is held out for testing.
+ */
+export interface SimulationDataFiles {
+  readonly kind: 'files';
+  readonly format: 'csv' | 'npy' | 'idx';
+  /** Records to split into test (unless `test` is given), reference and site records. */
+  readonly train: string;
+  /** NPY/IDX: the labels file of `train` (integer class indices). */
+  readonly labels?: string;
+  /** CSV: the label column, a name (needs a header) or an index (negative from the end). */
+  readonly labelColumn: string | number;
+  /** CSV: the first line holds column names. */
+  readonly header: boolean;
+  /** CSV: label cells are class indices (0..k-1) or names listed in `classes`. */
+  readonly labelValues: 'index' | 'name';
+  /** A separate test file in the same format (and its labels file for NPY/IDX). */
+  readonly test?: string;
+  readonly testLabels?: string;
+  /**
+   * Declared classes: a count k (labels in [0, k)) or the label names in class order (the
+   * federation definition's `labels`). Absent: k = largest label + 1, every class present.
+   */
+  readonly classes?: number | readonly string[];
+}
 
 /** How the coordinator turns the aggregated summaries into distillation targets. */
 export type SimulationAggregation =
@@ -84,7 +113,7 @@ export interface SimulationConfig {
   };
   /** Records held out as the public reference set (labels unused), >= 1. */
   readonly referenceSize: number;
-  /** Fraction of the records held out for testing, in (0, 0.5] (ignored for fashion-mnist). */
+  /** Fraction of the records held out for testing, in (0, 0.5] (ignored for fashion-mnist and a `test` file). */
   readonly testFraction: number;
   readonly rounds: number;
   /**
@@ -130,6 +159,7 @@ function widths(field: string, h: readonly number[]): void {
 /** Throws RangeError naming the first field of `c` that breaks an invariant. */
 export function validateSimulationConfig(c: SimulationConfig): void {
   int('sites', c.sites, 2, 255);
+  if ('kind' in c.dataset) validateDataFiles(c.dataset);
   int('partitionSeed', c.partitionSeed, 0);
   int('teachers.perSite', c.teachers.perSite, 1);
   widths('teachers.hidden', c.teachers.hidden);
@@ -207,4 +237,27 @@ function validateSecAgg(s: SimulationSecAgg, sites: number, rounds: number): voi
     int(`secureAggregation.dropouts[${i}].round`, d.round, 1, rounds);
     int(`secureAggregation.dropouts[${i}].site`, d.site, 0, sites - 1);
   }
+}
+
+function validateDataFiles(d: SimulationDataFiles): void {
+  if (d.format !== 'csv' && d.labels === undefined)
+    throw new RangeError(`'dataset.labels' is required with format ${d.format}`);
+  if (d.format !== 'csv' && d.test !== undefined && d.testLabels === undefined)
+    throw new RangeError(`'dataset.testLabels' is required with format ${d.format} and a test file`);
+  if (d.format === 'csv' && (d.labels !== undefined || d.testLabels !== undefined))
+    throw new RangeError(
+      "'dataset.labels' and 'dataset.testLabels' are for npy/idx; a CSV names its 'labelColumn'",
+    );
+  if (d.testLabels !== undefined && d.test === undefined)
+    throw new RangeError("'dataset.testLabels' needs 'dataset.test'");
+  if (typeof d.classes === 'number') int('dataset.classes', d.classes, 2);
+  if (Array.isArray(d.classes)) {
+    const names = d.classes as readonly string[];
+    if (names.length < 2 || new Set(names).size !== names.length)
+      throw new RangeError("'dataset.classes' must list at least two distinct label names");
+  }
+  if (d.labelValues === 'name' && !Array.isArray(d.classes))
+    throw new RangeError("'dataset.labelValues' name needs 'dataset.classes' as the list of label names");
+  if (d.labelValues === 'name' && d.format !== 'csv')
+    throw new RangeError(`'dataset.labelValues' name is for CSV; ${d.format} labels are class indices`);
 }

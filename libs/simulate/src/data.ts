@@ -1,8 +1,22 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Dataset, loadCsv, loadIdxDataset, selectSamples } from '@fedistill/data';
+import {
+  type Dataset,
+  DataFormatError,
+  featureSize,
+  loadCsv,
+  loadIdxDataset,
+  loadLabelledFile,
+  selectSamples,
+} from '@fedistill/data';
 import { partition } from '@fedistill/distill';
 import { ExperimentRandom } from '@fedistill/distill';
-import type { SimulationConfig } from './config';
+import type { SimulationConfig, SimulationDataFiles } from './config';
+
+/** The simulation's data cannot be used: a file is missing or malformed, or too small to split. */
+export class SimulationDataError extends Error {
+  override readonly name = 'SimulationDataError';
+}
 
 /** The data of one simulation: test split, public reference set (labels unused) and per-site records. */
 export interface SimulationData {
@@ -15,14 +29,75 @@ export interface SimulationData {
   readonly pooled: Dataset;
 }
 
-// Repository root, from libs/distill/src/simulate (sources) or dist/libs/distill/src/simulate.
+// Repository root, from libs/simulate/src (sources) or dist/libs/simulate/src (built).
 function bundled(file: string): string {
-  const up = __dirname.includes(`${path.sep}dist${path.sep}`) ? 5 : 4;
+  const up = __dirname.includes(`${path.sep}dist${path.sep}`) ? 4 : 3;
   return path.join(__dirname, ...new Array<string>(up).fill('..'), 'data', file);
+}
+
+// MLPs take flat inputs: [1, 28, 28] images become 784 features.
+const flat = (x: Dataset, numClasses = x.numClasses): Dataset => ({
+  ...x,
+  featureShape: [featureSize(x)],
+  numClasses,
+});
+
+/** The declared number of classes (a count, or how many names are listed), if any. */
+function classCount(d: SimulationDataFiles): number | undefined {
+  return typeof d.classes === 'number' ? d.classes : d.classes?.length;
+}
+
+/** Reads one of the user's files (and its labels file), naming the setting in every error. */
+async function readFile(d: SimulationDataFiles, role: 'train' | 'test'): Promise<Dataset> {
+  const [file, labels] = role === 'train' ? [d.train, d.labels] : [d.test!, d.testLabels];
+  const labelsKey = role === 'train' ? 'labels' : 'testLabels';
+  if (!fs.existsSync(file)) throw new SimulationDataError(`dataset.${role}: ${file} does not exist`);
+  if (labels !== undefined && !fs.existsSync(labels))
+    throw new SimulationDataError(`dataset.${labelsKey}: ${labels} does not exist`);
+  const classes = d.labelValues === 'name' ? d.classes : classCount(d);
+  try {
+    return await loadLabelledFile(file, {
+      format: d.format,
+      labels,
+      labelColumn: d.labelColumn,
+      header: d.header,
+      classes,
+    });
+  } catch (err) {
+    if (err instanceof DataFormatError) throw new SimulationDataError(`dataset.${role}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * The user's files, flattened to one feature vector a record. Without declared classes, k is
+ * the largest label + 1 and every class in [0, k) must occur (labels 1..k would leave class 0
+ * empty: a sign they are not 0-based indices).
+ */
+async function loadFiles(d: SimulationDataFiles): Promise<{ train: Dataset; test: Dataset | null }> {
+  const train = await readFile(d, 'train');
+  const test = d.test === undefined ? null : await readFile(d, 'test');
+  if (test && featureSize(test) !== featureSize(train))
+    throw new SimulationDataError(
+      `dataset.test: ${d.test} has ${featureSize(test)} features per record; ${d.train} has ${featureSize(train)}`,
+    );
+  if (test?.count === 0) throw new SimulationDataError(`dataset.test: ${d.test} holds no records`);
+  const declared = classCount(d);
+  const k = declared ?? Math.max(train.numClasses, test?.numClasses ?? 0);
+  if (declared === undefined) {
+    const seen = new Set([...train.labels, ...(test?.labels ?? [])]);
+    const missing = Array.from({ length: k }, (_, i) => i).filter((i) => !seen.has(i));
+    if (missing.length)
+      throw new SimulationDataError(
+        `dataset: labels run to ${k - 1} but class ${missing.join(', ')} never occurs; labels must be class indices 0..k-1 (declare 'dataset.classes' if a class is really absent)`,
+      );
+  }
+  return { train: flat(train, k), test: test && flat(test, k) };
 }
 
 async function loadAll(c: SimulationConfig): Promise<{ train: Dataset; test: Dataset | null }> {
   const d = c.dataset;
+  if ('kind' in d) return loadFiles(d);
   if (d.name === 'breast-cancer') {
     const t = await loadCsv(bundled('breast_cancer.csv'), {
       skipLines: 1,
@@ -42,8 +117,6 @@ async function loadAll(c: SimulationConfig): Promise<{ train: Dataset; test: Dat
     loadIdxDataset(file('train-images-idx3-ubyte.gz'), file('train-labels-idx1-ubyte.gz')),
     loadIdxDataset(file('t10k-images-idx3-ubyte.gz'), file('t10k-labels-idx1-ubyte.gz')),
   ]);
-  // MLPs take flat inputs: [1, 28, 28] images become 784 features.
-  const flat = (x: Dataset): Dataset => ({ ...x, featureShape: [x.features.length / x.count] });
   if (d.limit === undefined) return { train: flat(train), test: flat(test) };
   const pick = (x: Dataset, n: number): Dataset =>
     selectSamples(
@@ -66,9 +139,14 @@ export async function loadSimulationData(c: SimulationConfig): Promise<Simulatio
   const { train, test } = await loadAll(c);
   const order = new ExperimentRandom(c.partitionSeed).shuffle(range(train.count));
   const testCount = test ? 0 : Math.round(train.count * c.testFraction);
-  if (testCount + c.referenceSize + c.sites > train.count)
-    throw new RangeError(
-      `'referenceSize' ${c.referenceSize} leaves too few of ${train.count} records for the sites`,
+  if (!test && testCount === 0)
+    throw new SimulationDataError(
+      `dataset: testFraction ${c.testFraction} of ${train.count} records holds out no test record`,
+    );
+  const needed = testCount + c.referenceSize + c.sites * c.teachers.perSite;
+  if (needed > train.count)
+    throw new SimulationDataError(
+      `dataset: ${train.count} records are too few: test ${testCount} + referenceSize ${c.referenceSize} + ${c.sites} sites x teachers.perSite ${c.teachers.perSite} need ${needed}`,
     );
   const testSet =
     test ??
@@ -85,7 +163,7 @@ export async function loadSimulationData(c: SimulationConfig): Promise<Simulatio
   const parts = partition(pooled.labels, c.sites, c.partition, c.partitionSeed);
   parts.forEach((p, s) => {
     if (p.length < c.teachers.perSite)
-      throw new RangeError(
+      throw new SimulationDataError(
         `site ${s} holds ${p.length} records, fewer than 'teachers.perSite' ${c.teachers.perSite}`,
       );
   });

@@ -1,6 +1,7 @@
 export {
   type SimulationConfig,
   type SimulationDataset,
+  type SimulationDataFiles,
   type SimulationAggregation,
   type SimulationPrivacy,
   type SimulationSecAgg,
@@ -12,16 +13,16 @@ export {
   type SimulationResult,
   type RoundMetrics,
   type SimulationProgress,
+  type SimulationOptions,
+  type SimulatedStudent,
 } from './run-simulation';
+export { InMemoryServer, InMemoryChannel } from './transport/in-memory-transport';
 export type { BaselineResults } from './baselines';
 export { lineChartSvg, type LineChart, type PlotSeries } from './plot';
 export { parseSimulationConfig, SimulationConfigError } from './config-file';
+export { loadSimulationData, SimulationDataError, type SimulationData } from './data';
 export { writeRunFolder, simulationSummary, type SimulationSummary } from './run-folder';
 export { federatedAveraging, type FedAvgOptions, type FedAvgResult } from './fedavg';
-export {
-  planSimulatedRelease,
-  siteContribution,
-  releaseSpecOf,
-  secureSum,
-  type SecureSum,
-} from './private-sum';
+export { federationDefinition, nodeSettings, SIMULATED_FEDERATION } from './product/federation-terms';
+export { siteName } from './product/in-process-federation';
+export { readDeployedRounds, egressBytes, type DeployedRounds } from './product/round-results';

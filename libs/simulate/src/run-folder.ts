@@ -61,8 +61,8 @@ function references(result: SimulationResult): Array<{ name: string; y: number }
 /**
  * Writes a run folder (created if absent): `config.json` (resolved), `rounds.jsonl` (one
  * round's metrics a line), `bytes.csv` (round, site, bytes), `privacy.json`, `baselines.json`,
- * `summary.json`, `student.onnx` and `student-standardizer.json` (the student takes inputs
- * standardized with these mean and std), and the SVG plots `accuracy-by-round.svg` and
+ * `summary.json`, `student.onnx` (the published student; it takes raw inputs, its
+ * standardization is inside), and the SVG plots `accuracy-by-round.svg` and
  * `accuracy-by-epsilon.svg`. Returns the paths written.
  */
 export async function writeRunFolder(
@@ -96,8 +96,6 @@ export async function writeRunFolder(
   files.set('summary.json', json(simulationSummary(config, result)));
   if (result.student) {
     files.set('student.onnx', result.student.model);
-    const { mean, std } = result.student.standardizer;
-    files.set('student-standardizer.json', json({ mean: [...mean], std: [...std] }));
   }
   for (const [name, svg] of plots(config, result)) files.set(name, svg);
   const written: string[] = [];

@@ -1,28 +1,14 @@
-import { type Dataset, selectSamples } from '@fedistill/data';
-import { RdpAccountant, type RandomSource, seededRandom } from '@fedistill/dp';
-import { type DropStage, type IdentityKeyPair, makeIdentities } from '@fedistill/secagg';
-import type { Targets } from '@fedistill/distill';
-import { targetsFromSum } from '@fedistill/distill';
-import { classificationMetrics, type ClassificationMetrics } from '@fedistill/distill';
-import { selectQueries } from '@fedistill/distill';
-import {
-  type DistilledStudent,
-  distillStudent,
-  type StudentOptions,
-  studentProbabilities,
-} from '@fedistill/distill';
-import { TeacherEnsemble } from '@fedistill/distill';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Dataset } from '@fedistill/data';
+import { classificationMetrics, type ClassificationMetrics, softmaxRows } from '@fedistill/distill';
+import { Predictor } from '@fedistill/engine';
 import { type BaselineResults, runBaselines } from './baselines';
 import { type SimulationConfig, validateSimulationConfig } from './config';
-import { loadSimulationData, type SimulationData } from './data';
-import { selfTrain } from '@fedistill/distill';
-import {
-  checkSimulatedRing,
-  planSimulatedRelease,
-  type ReleasePlan,
-  secureSum,
-  siteContribution,
-} from './private-sum';
+import { loadSimulationData } from './data';
+import { type InProcessFederation, startInProcessFederation, waitFor } from './product/in-process-federation';
+import { egressBytes, readDeployedRounds } from './product/round-results';
 
 /** What one round did and what the student reached after it. */
 export interface RoundMetrics {
@@ -30,35 +16,43 @@ export interface RoundMetrics {
   readonly round: number;
   /** Reference inputs asked this round. */
   readonly queries: number;
-  /** Their indices in the public reference set (ascending). */
+  /** Their indices in the public reference set (ascending); empty when the round was abandoned. */
   readonly queried: readonly number[];
-  /** Reference inputs with a target so far (all rounds). */
+  /** Reference inputs asked in the completed rounds so far. */
   readonly answered: number;
   /** Unanswered reference inputs the student pseudo-labelled itself this round (0 when off). */
   readonly pseudoLabelled: number;
-  /** Sites whose inputs were summed; empty when the round was abandoned. */
+  /** Sites (0-based) whose inputs were summed; empty when the round was abandoned. */
   readonly survivors: readonly number[];
-  /** Why secure aggregation abandoned the round (nothing released, nothing charged), else null. */
+  /** Why the coordinator abandoned the round (nothing released, nothing charged), else null. */
   readonly abandoned: string | null;
   /** Student test metrics after the round; null while no query has been answered. */
   readonly metrics: ClassificationMetrics | null;
-  /** Payload bytes each site sent this round (keys, sealed shares, masked vector, unmask response). */
+  /** Payload bytes each site's node sent this round, from its own egress log. */
   readonly bytesPerSite: readonly number[];
   /** Cumulative ε at `delta` after this round; null without privacy. */
   readonly epsilon: number | null;
   readonly delta: number | null;
 }
 
+/** The published student: inference ONNX taking raw inputs (its standardization is inside). */
+export interface SimulatedStudent {
+  readonly model: Uint8Array;
+  readonly version: number;
+  readonly sha256: string;
+}
+
 /** The result of `runSimulation`. */
 export interface SimulationResult {
   readonly rounds: readonly RoundMetrics[];
-  /** The final student as inference-only ONNX (inputs standardized with `studentStandardizer`), or null. */
-  readonly student: DistilledStudent | null;
+  readonly student: SimulatedStudent | null;
   readonly baselines: BaselineResults;
-  /** Final cumulative ε (null without privacy) and the accountant's RDP curve. */
+  /** Final cumulative ε (null without privacy) and the federation's RDP curve. */
   readonly epsilon: number | null;
   readonly rdpCurve: readonly number[];
   readonly classes: number;
+  /** The techniques the deployment ran, as its model card records them (null before a student). */
+  readonly techniques: unknown;
 }
 
 /** A progress event: a short human-readable line, and how far the run is in [0, 1]. */
@@ -67,223 +61,176 @@ export interface SimulationProgress {
   readonly fraction: number;
 }
 
-interface RoundContext {
-  readonly c: SimulationConfig;
-  readonly data: SimulationData;
-  readonly teachers: readonly TeacherEnsemble[];
-  readonly random: RandomSource;
-  readonly identities: ReadonlyMap<number, IdentityKeyPair>;
-  readonly accountant: RdpAccountant;
-  readonly classes: number;
-  /** Reference indices not asked yet. */
-  candidates: number[];
-  /** Reference indices with targets, and their targets (row-major). */
-  labelled: number[];
-  targets: number[];
-  student: DistilledStudent | null;
-  pseudoLabelled: number;
+export interface SimulationOptions {
+  readonly onProgress?: (p: SimulationProgress) => void;
+  /** Where the deployment's files go (coordinator, node directories, logs); a temporary folder removed afterwards when absent. */
+  readonly workspace?: string;
+}
+
+interface RoundView {
+  readonly round: number;
+  readonly status: 'open' | 'completed' | 'abandoned';
+  readonly reason: string | null;
+  readonly inputsFrom: readonly string[];
+}
+interface StudentView {
+  readonly version: number;
+  readonly sha256: string;
+  readonly rounds: readonly number[];
+  readonly modelCard: {
+    readonly techniques?: { readonly selfTraining?: { readonly rowsPseudoLabelled: number } | null };
+  };
 }
 
 /**
- * Runs a federation of `c.sites` virtual sites in one process: teachers at each site, then
- * `c.rounds` rounds of query selection, teacher answers, quantization, distributed noise,
- * SecAgg+ masking and unmasking with the real state machines, aggregation and student
- * distillation; then the baselines asked for. Deterministic for a config: all noise comes from
- * `seededRandom(c.seed)` (a deployment uses the OS CSPRNG, `cryptoRandom`, instead).
+ * Runs the federation the config describes with the deployment's own code (issue 12): the
+ * coordinator and one node per site start in this process, connected by an in-memory transport
+ * (libs/simulate/src/transport), and every round is planned by the coordinator's round engine,
+ * answered by each node's round answerer (teachers, release, noise, secure aggregation), unmasked
+ * and distilled by the coordinator's publisher, exactly as deployed. Only the transport, the
+ * clock's pace and the randomness differ: each node's noise is seeded (seed x 100 + site), so a
+ * config gives the same aggregates, targets and student every time. Baselines run afterwards on
+ * the pooled data, which no deployment sees.
  */
 export async function runSimulation(
   c: SimulationConfig,
-  o: { onProgress?: (p: SimulationProgress) => void } = {},
+  o: SimulationOptions = {},
 ): Promise<SimulationResult> {
   validateSimulationConfig(c);
-  const progress = (message: string, fraction: number): void => o.onProgress?.({ message, fraction });
-  const data = await loadSimulationData(c);
-  const classes = data.reference.numClasses;
-  // Fail before any training when the largest round's noisy sum cannot fit the ring.
-  checkSimulatedRing(planSimulatedRelease(c, c.queries.perRound, classes), c);
-  const teachers: TeacherEnsemble[] = [];
-  try {
-    await trainTeachers(c, data, teachers, progress);
-    // Reproducible randomness for simulations only; production rounds use cryptoRandom.
-    const random = seededRandom(c.seed);
-    const ctx: RoundContext = {
-      c,
-      data,
-      teachers,
-      random,
-      classes,
-      identities: makeIdentities(
-        data.sites.map((_, i) => i),
-        random,
-      ),
-      accountant: new RdpAccountant(),
-      candidates: Array.from({ length: data.reference.count }, (_, i) => i),
-      labelled: [],
-      targets: [],
-      student: null,
-      pseudoLabelled: 0,
-    };
-    const rounds: RoundMetrics[] = [];
-    for (let r = 1; r <= c.rounds; r += 1) {
-      progress(`round ${r}/${c.rounds}`, (c.sites + r - 1) / (c.sites + c.rounds + 1));
-      rounds.push(await playRound(ctx, r));
-    }
-    const baselines = await runBaselines(c, data, (m) =>
-      progress(m, (c.sites + c.rounds) / (c.sites + c.rounds + 1)),
+  if ((c.secureAggregation.dropouts ?? []).length > 0)
+    throw new RangeError(
+      "'secureAggregation.dropouts' (sites silent in chosen rounds) is not supported since the simulator runs the deployment's nodes; rehearse dropouts with node.yaml's drill.stopAfter in a deployment",
     );
+  const progress = (message: string, fraction: number): void => o.onProgress?.({ message, fraction });
+  const steps = c.rounds + 2;
+  const data = await loadSimulationData(c);
+  const workspace = o.workspace ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-simulate-'));
+  fs.mkdirSync(workspace, { recursive: true });
+  progress(`deploying a coordinator and ${c.sites} nodes in this process`, 0);
+  let federation: InProcessFederation | undefined;
+  try {
+    federation = await startInProcessFederation(c, data, workspace);
+    const rounds: RoundMetrics[] = [];
+    let student: SimulatedStudent | null = null;
+    for (let r = 1; r <= c.rounds; r += 1) {
+      progress(`round ${r}/${c.rounds}`, r / steps);
+      const played = await playRound(federation, r, data.test);
+      if (played.student) student = played.student;
+      rounds.push({
+        round: r,
+        queries: 0,
+        queried: [],
+        answered: 0,
+        pseudoLabelled: played.pseudoLabelled,
+        survivors: played.view.inputsFrom.map((s) => Number(s.replace('site-', '')) - 1),
+        abandoned: played.view.status === 'completed' ? null : (played.view.reason ?? played.view.status),
+        metrics: played.metrics ?? rounds.at(-1)?.metrics ?? null,
+        bytesPerSite: egressBytes(federation.nodeDirs, federation.federationId, r),
+        epsilon: null,
+        delta: null,
+      });
+    }
+    const deployed = await readDeployedRounds(path.join(workspace, 'coordinator'), federation.federationId);
+    const delta = c.privacy.kind === 'none' ? null : c.privacy.delta;
+    const final = await fillFromStore(rounds, deployed, delta);
+    progress('baselines', (steps - 1) / steps);
+    const baselines = await runBaselines(c, data, (m) => progress(m, (steps - 1) / steps));
     progress('done', 1);
     return {
-      rounds,
-      student: ctx.student,
+      rounds: final.rounds,
+      student,
       baselines,
-      epsilon: c.privacy.kind === 'none' ? null : ctx.accountant.epsilon(c.privacy.delta).epsilon,
-      rdpCurve: ctx.accountant.curve,
-      classes,
+      epsilon: final.epsilon,
+      rdpCurve: deployed.accountant.curve,
+      classes: data.reference.numClasses,
+      techniques: student ? await techniquesOf(federation, student.version) : null,
     };
   } finally {
-    await Promise.all(teachers.map((t) => t.dispose()));
+    await federation?.close();
+    if (!o.workspace) fs.rmSync(workspace, { recursive: true, force: true });
   }
 }
 
-// Each site trains its teachers on its own records (pushed into `out` so they are disposed on failure).
-async function trainTeachers(
-  c: SimulationConfig,
-  data: SimulationData,
-  out: TeacherEnsemble[],
-  progress: (message: string, fraction: number) => void,
-): Promise<void> {
-  for (const [s, site] of data.sites.entries()) {
-    progress(
-      `site ${s + 1}/${c.sites}: training ${c.teachers.perSite} teachers on ${site.count} records`,
-      s / (c.sites + c.rounds + 1),
-    );
-    out.push(
-      await TeacherEnsemble.train(site, {
-        ...c.teachers,
-        teachers: c.teachers.perSite,
-        seed: c.seed * 100 + s,
-        threads: c.threads ?? 1,
-        keepTrainingState: c.revisit !== undefined,
-      }),
-    );
-  }
-}
-
-async function chooseQueries(ctx: RoundContext, round: number): Promise<number[]> {
-  const { c } = ctx;
-  if (c.queries.strategy === 'random' || !ctx.student)
-    return selectQueries(ctx.candidates, c.queries.perRound, { kind: 'random' }, c.seed * 1000 + round);
-  // The student's confidence on public reference inputs reveals nothing private.
-  const probs = await studentProbabilities(ctx.student, selectSamples(ctx.data.reference, ctx.candidates), {
-    threads: c.threads ?? 1,
-  });
-  return selectQueries(
-    ctx.candidates,
-    c.queries.perRound,
-    { kind: 'least-confident' },
-    c.seed * 1000 + round,
-    { probs, classes: ctx.classes },
-  );
-}
-
-function toTargets(sum: Int32Array, plan: ReleasePlan, c: SimulationConfig, classes: number): Targets {
-  return targetsFromSum(sum, plan, c.aggregation, classes);
-}
-
-async function playRound(ctx: RoundContext, round: number): Promise<RoundMetrics> {
-  const { c, classes } = ctx;
-  const queries = await chooseQueries(ctx, round);
-  const asked = new Set(queries);
-  ctx.candidates = ctx.candidates.filter((i) => !asked.has(i));
-  const plan = planSimulatedRelease(c, queries.length, classes);
-  const x = selectSamples(ctx.data.reference, queries).features;
-  const inputs: Int32Array[] = [];
-  for (const t of ctx.teachers)
-    inputs.push(siteContribution(await t.probabilities(x, queries.length), plan, c, classes, ctx.random));
-  const drops = new Map<number, DropStage>(
-    (c.secureAggregation.dropouts ?? []).filter((d) => d.round === round).map((d) => [d.site, d.stage]),
-  );
-  const out = secureSum(inputs, plan, c, round, { random: ctx.random, identities: ctx.identities, drops });
-  if (out.sum) {
-    // The noisy sum is released once per round: that release is what the accountant charges.
-    if (plan.mechanism) ctx.accountant.add(plan.mechanism);
-    const targets = toTargets(out.sum, plan, c, classes);
-    targets.answered.forEach((a, i) => {
-      ctx.labelled.push(queries[a] as number);
-      ctx.targets.push(...targets.probs.subarray(i * classes, (i + 1) * classes));
-    });
-    if (ctx.labelled.length > 0) ctx.student = await distil(ctx, round);
-    if (c.revisit && round < c.rounds && ctx.labelled.length > 0) await digestAndRevisit(ctx, round);
-  }
-  return {
-    round,
-    queries: queries.length,
-    queried: queries,
-    answered: ctx.labelled.length,
-    pseudoLabelled: ctx.pseudoLabelled,
-    survivors: out.survivors,
-    abandoned: out.abandonedReason,
-    metrics: ctx.student ? await evaluate(ctx.student, ctx.data.test, c) : null,
-    bytesPerSite: out.bytesPerSite,
-    epsilon: c.privacy.kind === 'none' ? null : ctx.accountant.epsilon(c.privacy.delta).epsilon,
-    delta: c.privacy.kind === 'none' ? null : c.privacy.delta,
-  };
-}
-
-/**
- * FedMD's digest and revisit between rounds (arXiv:1910.03581, §2; DS-FL, arXiv:2008.06180,
- * §III): every site fine-tunes its teachers on the released targets of all answered reference
- * inputs, then on its own partitions. Privacy: the targets are the released noisy aggregate, so
- * digesting them is post-processing and costs nothing; the revisit uses only each teacher's own
- * partition and the partitions stay disjoint, so given the earlier releases one record still
- * changes one teacher's contribution in the next round, whose release the accountant charges
- * in full (adaptive RDP composition, Mironov 2017, arXiv:1702.07476, Prop. 1). A deployment
- * sends the published targets down to the sites; the simulator counts only upload bytes.
- */
-async function digestAndRevisit(ctx: RoundContext, round: number): Promise<void> {
-  const { c } = ctx;
-  const revisit = c.revisit!;
-  const x = selectSamples(ctx.data.reference, ctx.labelled).features;
-  const targets = Float32Array.from(ctx.targets);
-  for (const [s, teachers] of ctx.teachers.entries())
-    await teachers.digestAndRevisit(x, ctx.labelled.length, targets, {
-      digestEpochs: revisit.digestEpochs,
-      localEpochs: revisit.localEpochs,
-      batchSize: c.teachers.batchSize,
-      learningRate: revisit.learningRate,
-      seed: (c.seed * 100 + s) * 1000 + round,
-      threads: c.threads ?? 1,
-    });
-}
-
-async function distil(ctx: RoundContext, round: number): Promise<DistilledStudent> {
-  const { c } = ctx;
-  const targets: Targets = {
-    probs: Float32Array.from(ctx.targets),
-    answered: ctx.labelled.map((_, i) => i),
-  };
-  const options: StudentOptions = {
-    hidden: c.student.hidden,
-    classes: ctx.classes,
-    temperature: c.student.temperature ?? 1,
-    epochs: c.student.epochs,
-    batchSize: c.student.batchSize,
-    seed: c.seed * 1000 + round,
-    threads: c.threads ?? 1,
-  };
-  const student = await distillStudent(ctx.data.reference, ctx.labelled, targets, options);
-  const threshold = c.student.pseudoLabelThreshold;
-  if (threshold === undefined) return student;
-  const out = await selfTrain(student, ctx.data.reference, ctx.labelled, targets.probs, threshold, options);
-  ctx.pseudoLabelled = out.pseudoLabelled;
-  return out.student;
-}
-
-async function evaluate(
-  student: DistilledStudent,
+async function playRound(
+  f: InProcessFederation,
+  round: number,
   test: Dataset,
-  c: SimulationConfig,
-): Promise<ClassificationMetrics> {
-  const probs = await studentProbabilities(student, test, { threads: c.threads ?? 1 });
-  return classificationMetrics(probs, test.labels, test.numClasses);
+): Promise<{
+  view: RoundView;
+  student: SimulatedStudent | null;
+  metrics: ClassificationMetrics | null;
+  pseudoLabelled: number;
+}> {
+  await f.admin.request('POST', `/federations/${f.federationId}/rounds`, {});
+  const view = await waitFor(`round ${round} to end`, 30 * 60_000, async () => {
+    const { rounds } = await f.admin.request<{ rounds: RoundView[] }>(
+      'GET',
+      `/federations/${f.federationId}/rounds`,
+    );
+    const r = rounds.find((x) => x.round === round);
+    return r && r.status !== 'open' ? r : undefined;
+  });
+  if (view.status !== 'completed') return { view, student: null, metrics: null, pseudoLabelled: 0 };
+  const published = await waitFor(`the student of round ${round}`, 30 * 60_000, async () => {
+    const { students } = await f.admin.request<{ students: StudentView[] }>(
+      'GET',
+      `/federations/${f.federationId}/students`,
+    );
+    return students.find((s) => s.rounds.includes(round));
+  });
+  const model = await f.admin.download(`/federations/${f.federationId}/students/${published.version}/model`);
+  return {
+    view,
+    student: { model, version: published.version, sha256: published.sha256 },
+    metrics: await evaluate(model, test),
+    pseudoLabelled: published.modelCard.techniques?.selfTraining?.rowsPseudoLabelled ?? 0,
+  };
+}
+
+/** The student's metrics on the simulation's test split, computed here from its ONNX. */
+async function evaluate(model: Uint8Array, test: Dataset): Promise<ClassificationMetrics> {
+  const p = await Predictor.create(model, test.featureShape);
+  try {
+    const logits = await p.logits(test.features, test.count);
+    return classificationMetrics(softmaxRows(logits, test.numClasses), test.labels, test.numClasses);
+  } finally {
+    await p.dispose();
+  }
+}
+
+/** Queries, answered rows and cumulative epsilon per round, from the coordinator's own store. */
+async function fillFromStore(
+  rounds: RoundMetrics[],
+  deployed: Awaited<ReturnType<typeof readDeployedRounds>>,
+  delta: number | null,
+): Promise<{ rounds: RoundMetrics[]; epsilon: number | null }> {
+  const { RdpAccountant } = await import('@fedistill/dp');
+  const { releasePlanOf } = await import('@fedistill/protocol');
+  const accountant = new RdpAccountant();
+  const asked = new Set<number>();
+  const out = rounds.map((r) => {
+    const done = deployed.completed.find((x) => x.round === r.round);
+    if (done) {
+      const mechanism = releasePlanOf(done.plan).mechanism;
+      if (mechanism) accountant.add(mechanism);
+      done.plan.queries.forEach((q) => asked.add(q));
+    }
+    return {
+      ...r,
+      queries: done?.plan.queries.length ?? 0,
+      queried: done ? [...done.plan.queries] : [],
+      answered: asked.size,
+      epsilon: delta === null ? null : accountant.epsilon(delta).epsilon,
+      delta,
+    };
+  });
+  return { rounds: out, epsilon: delta === null ? null : accountant.epsilon(delta).epsilon };
+}
+
+async function techniquesOf(f: InProcessFederation, version: number): Promise<unknown> {
+  const s = await f.admin.request<{ modelCard: { techniques?: unknown } }>(
+    'GET',
+    `/federations/${f.federationId}/students/${version}`,
+  );
+  return s.modelCard.techniques ?? null;
 }

@@ -26,15 +26,15 @@ export {
   type EvaluationSetRecord,
   type EvaluationSetStore,
 } from './ports';
-export { SqliteStudentStore, SqliteEvaluationSetStore } from './sqlite/sqlite-students';
-export { SqliteRoundStore } from './sqlite/sqlite-rounds';
-export { SqliteFederationRegistry, SqliteArtifactStore } from './sqlite/sqlite-federations';
+export { SqliteSiteRegistry } from './sqlite/sites';
+export { SqliteEnrolmentBook } from './sqlite/enrolment';
+export { SqliteReplayGuard } from './sqlite/replay-guard';
+export { SqliteFederationRegistry } from './sqlite/federations';
+export { SqliteArtifactStore } from './sqlite/artifacts';
+export { SqliteRoundStore } from './sqlite/rounds';
+export { SqliteStudentStore } from './sqlite/students';
+export { SqliteEvaluationSetStore } from './sqlite/evaluation-sets';
 export { type Migration, COORDINATOR_MIGRATIONS, migrate } from './sqlite/migrations';
-export {
-  SqliteSiteRegistry,
-  SqliteEnrolmentBook,
-  SqliteReplayGuard,
-  openSqliteCoordinatorStore,
-} from './sqlite/sqlite-store';
-export { openPostgresCoordinatorStore, type PostgresStoreOptions } from './postgres/pg-store';
-export { POSTGRES_MIGRATIONS } from './postgres/pg-migrations';
+export { openSqliteCoordinatorStore } from './sqlite/store';
+export { openPostgresCoordinatorStore, type PostgresStoreOptions } from './postgres/store';
+export { POSTGRES_MIGRATIONS } from './postgres/migrations';

@@ -59,6 +59,8 @@ export {
   SubmitUnmaskSharesResponse,
   DeclineRoundRequest,
   DeclineRoundResponse,
+  GetReleasedTargetsRequest,
+  GetReleasedTargetsResponse,
   RoundsService,
   RoundsClient,
   type RoundsServer,
@@ -83,3 +85,4 @@ export {
 } from './gen/fedistill/v1/audit';
 export { WIRE_LIMITS, MAX_WIRE_MESSAGE_BYTES, type FieldLimit, type MessageLimits } from './limits';
 export { findLimitViolation, type LimitViolation } from './check-limits';
+export type { WireChannel, WireServiceRegistry } from './transport';

@@ -89,6 +89,8 @@ export const WIRE_LIMITS: Readonly<Record<string, MessageLimits>> = {
   UnmaskShare: { share: b(256) },
   SubmitUnmaskSharesRequest: { round: m('RoundRef'), shares: r(1000, 'UnmaskShare') },
   DeclineRoundRequest: { round: m('RoundRef'), detail: s(512) },
+  GetReleasedTargetsRequest: { federationId: s(64) },
+  GetReleasedTargetsResponse: { rows: r(100000), probs: b(1048576), rounds: r(10000) },
   GetManifestRequest: { federationId: s(64) },
   ArtifactManifest: { sha256: exact(32), chunkSha256: r(65536, undefined, 32), modelCardJson: s(65536) },
   GetChunkRequest: { sha256: exact(32) },

@@ -63,6 +63,8 @@ export async function createBreastCancerFederation(
     /** privacy.summary (default: the federation's default, 'soft-labels'). */
     summary?: 'soft-labels' | 'votes';
     rounds: Record<string, unknown>;
+    /** The definition's revisit section (digest and revisit at the sites), absent by default. */
+    revisit?: Record<string, unknown>;
   },
 ): Promise<void> {
   const created = await admin<{ error?: string }>(fx, 'POST', '/api/v1/federations', {
@@ -80,6 +82,7 @@ export async function createBreastCancerFederation(
     },
     secureAggregation: { dropoutTolerance: o.dropoutTolerance ?? 0 },
     rounds: o.rounds,
+    ...(o.revisit ? { revisit: o.revisit } : {}),
   });
   if (created.status !== 201) throw new Error(`federation ${o.id} refused: ${created.body.error ?? ''}`);
   for (const site of o.members) await admin(fx, 'POST', `/api/v1/federations/${o.id}/sites`, { site });

@@ -223,7 +223,17 @@ interface RoundView {
     | { state: 'failed'; reason: string }
     | null;
   kind: 'distill' | 'evaluation';
+  queries: number;
+  querySelection?: { strategy: 'random' } | { strategy: 'least-confident'; studentVersion: number } | null;
   evaluation?: { studentVersion: number; accuracy: number | null; records: number } | null;
+}
+
+/** How a distillation round's queries were chosen ('' for rounds that did not record it). */
+function describeQueries(r: RoundView): string {
+  const s = r.querySelection;
+  if (!s) return '';
+  const how = s.strategy === 'least-confident' ? `least-confident by student v${s.studentVersion}` : 'random';
+  return `; ${r.queries} queries (${how})`;
 }
 
 function describeStudent(s: RoundView['student']): string {
@@ -240,7 +250,7 @@ const describeRound = (r: RoundView): string =>
     ? r.evaluation
       ? `; evaluation of student v${r.evaluation.studentVersion}: accuracy ${r.evaluation.accuracy === null ? '-' : r.evaluation.accuracy.toFixed(4)} over about ${r.evaluation.records} local test records (noised)`
       : '; evaluation round'
-    : describeStudent(r.student));
+    : describeQueries(r) + describeStudent(r.student));
 
 export function registerRoundCommands(coordinator: Command): void {
   const round = coordinator.command('round').description('rounds: queries answered under secure aggregation');

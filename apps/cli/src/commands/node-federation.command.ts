@@ -1,7 +1,7 @@
 import * as readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { CliError, output } from '../cli-error';
-import type { RosterProposal } from '../../../node/src/approve-federation';
+import type { RosterProposal } from '../../../node/src';
 
 /** The roster as the operator reads it: one line per member, then what changed and the fingerprint. */
 export function renderProposal(p: RosterProposal): string {
@@ -70,8 +70,7 @@ export function registerNodeFederationCommand(node: Command): void {
     .option('--expect-fingerprint <fp>', 'approve only if the roster fingerprint is exactly this one')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: ApproveOptions) => {
-      const { approveFederation } = await import('../../../node/src/approve-federation');
-      const { normalizeFingerprint } = await import('../../../node/src/approved-roster');
+      const { approveFederation, normalizeFingerprint } = await import('../../../node/src');
       const res = await approveFederation(opts.dir, id, async (p) => {
         if (!opts.json) process.stdout.write(`${renderProposal(p)}\n`);
         if (opts.expectFingerprint !== undefined) {
@@ -97,7 +96,7 @@ export function registerNodeFederationCommand(node: Command): void {
     .requiredOption('--dir <dir>', 'node directory')
     .option('--json', 'print JSON')
     .action(async (opts: { dir: string; json?: boolean }) => {
-      const { readApprovedRosters } = await import('../../../node/src/approved-roster');
+      const { readApprovedRosters } = await import('../../../node/src');
       const rosters = [...readApprovedRosters(opts.dir).values()];
       output(Boolean(opts.json), { federations: rosters }, () =>
         rosters.length === 0
@@ -116,7 +115,7 @@ export function registerNodeFederationCommand(node: Command): void {
     .requiredOption('--dir <dir>', 'node directory')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { dir: string; json?: boolean }) => {
-      const { readApprovedRosters, keyFingerprint } = await import('../../../node/src/approved-roster');
+      const { readApprovedRosters, keyFingerprint } = await import('../../../node/src');
       const r = readApprovedRosters(opts.dir).get(id);
       if (!r) throw new CliError(`federation '${id}' is not approved at this node`);
       const members = r.members.map((m) => ({ ...m, fingerprint: keyFingerprint(m.signingPublicKey) }));

@@ -12,10 +12,8 @@ export function registerNodeLedgerCommand(node: Command): void {
     .requiredOption('--dir <dir>', 'node directory')
     .option('--json', 'print JSON')
     .action(async (opts: { dir: string; json?: boolean }) => {
-      const { loadNodeConfig } = await import('../../../node/src');
-      const { SiteLedger } = await import('../../../node/src/site-ledger');
-      const { chargesInLog, readNodeLog, rebuildCommand, uncoveredCharges } =
-        await import('../../../node/src/ledger-log');
+      const { chargesInLog, loadNodeConfig, readNodeLog, rebuildCommand, SiteLedger, uncoveredCharges } =
+        await import('../../../node/src');
       const config = loadNodeConfig(opts.dir);
       const view = SiteLedger.read(config.dir, config.privacy);
       // Releases the egress log shows leaving that the ledger lacks: the node will not start.
@@ -41,7 +39,7 @@ export function registerNodeLedgerCommand(node: Command): void {
     .requiredOption('--dir <dir>', 'node directory')
     .option('--json', 'print JSON')
     .action(async (opts: { dir: string; json?: boolean }) => {
-      const { rebuildLedger } = await import('../../../node/src/ledger-rebuild');
+      const { rebuildLedger } = await import('../../../node/src');
       const res = await rebuildLedger(opts.dir);
       output(Boolean(opts.json), res, () =>
         [

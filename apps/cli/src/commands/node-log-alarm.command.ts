@@ -18,8 +18,7 @@ export function registerNodeLogAlarmCommand(node: Command): void {
     .requiredOption('--dir <dir>', 'node directory')
     .option('--json', 'print JSON')
     .action(async (opts: { dir: string; json?: boolean }) => {
-      const { CoordinatorHeadWatch, describeAlarm } =
-        await import('../../../node/src/coordinator-head-watch');
+      const { CoordinatorHeadWatch, describeAlarm } = await import('../../../node/src');
       const raised = new CoordinatorHeadWatch(opts.dir).alarm();
       output(Boolean(opts.json), { alarm: raised ?? null }, () =>
         raised ? `raised ${raised.raisedAt}: ${describeAlarm(raised)}` : 'no alarm',
@@ -31,10 +30,8 @@ export function registerNodeLogAlarmCommand(node: Command): void {
     .requiredOption('--dir <dir>', 'node directory')
     .option('--json', 'print JSON')
     .action(async (opts: { dir: string; json?: boolean }) => {
-      const { CoordinatorHeadWatch, describeAlarm } =
-        await import('../../../node/src/coordinator-head-watch');
-      const { loadNodeConfig, NODE_FILES } = await import('../../../node/src/node-config');
-      const { openNodeAudit } = await import('../../../node/src/node-audit');
+      const { CoordinatorHeadWatch, describeAlarm, loadNodeConfig, NODE_FILES, openNodeAudit } =
+        await import('../../../node/src');
       const { readSiteKeyFile } = await import('@fedistill/identity');
       const config = loadNodeConfig(opts.dir);
       const watch = new CoordinatorHeadWatch(config.dir);

@@ -105,4 +105,100 @@ describe('registerSimulateCommand', () => {
     const missing = await run(['--config', path.join(dir, 'nope.yaml')]).catch((e: unknown) => e);
     expect((missing as CliError).exitCode).toBe(2);
   });
+
+  /** A learnable two-class table: the label says whether x + 2y > 0 (values spread by a fixed rule). */
+  function writeCsv(file: string, n: number): void {
+    const rows = Array.from({ length: n }, (_, i) => {
+      const x = Math.sin(i * 1.7) * 3;
+      const y = Math.cos(i * 0.9) * 2;
+      return `${x.toFixed(3)},${y.toFixed(3)},${(i % 7) / 7},${x + 2 * y > 0 ? 1 : 0}`;
+    });
+    fs.writeFileSync(file, ['x,y,noise,outcome', ...rows].join('\n') + '\n');
+  }
+
+  it("runs on the user's CSV named in a config file (path relative to it) and writes the run folder", async () => {
+    writeCsv(path.join(dir, 'records.csv'), 160);
+    const config = path.join(dir, 'sim.yaml');
+    fs.writeFileSync(
+      config,
+      [
+        'dataset: { kind: files, train: records.csv, labelColumn: outcome }',
+        'sites: 3',
+        'teachers: { perSite: 2, hidden: [8], epochs: 20, batchSize: 8 }',
+        'student: { hidden: [8], epochs: 40, batchSize: 8 }',
+        'referenceSize: 40',
+        'testFraction: 0.25',
+        'rounds: 2',
+        'queries: { perRound: 15 }',
+        'baselines: { centralized: true }',
+      ].join('\n'),
+    );
+    const out = path.join(dir, 'run');
+    const { stdout } = await run(['--config', config, '--out', out, '--json']);
+    const summary = JSON.parse(stdout) as {
+      rounds: number;
+      finalAccuracy: number;
+      centralizedAccuracy: number;
+    };
+    expect(summary.rounds).toBe(2);
+    expect(summary.finalAccuracy).toBeGreaterThan(0.75);
+    expect(summary.centralizedAccuracy).toBeGreaterThan(0.75);
+    const written = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as {
+      dataset: unknown;
+    };
+    expect(written.dataset).toEqual({
+      kind: 'files',
+      format: 'csv',
+      train: path.join(dir, 'records.csv'),
+      labelColumn: 'outcome',
+      header: true,
+      labelValues: 'index',
+    });
+    const rounds = fs
+      .readFileSync(path.join(out, 'rounds.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { queries: number; metrics: { accuracy: number } });
+    expect(rounds.map((r) => r.queries)).toEqual([15, 15]);
+    expect(rounds[1]!.metrics.accuracy).toBe(summary.finalAccuracy);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'))).toMatchObject({ rounds: 2 });
+    // A deployment in one process: a few seconds alone, much more on a loaded machine.
+  }, 120_000);
+
+  it('runs on --data without a config file', async () => {
+    const data = path.join(dir, 'records.csv');
+    writeCsv(data, 120);
+    const out = path.join(dir, 'run');
+    const args = ['--data', data, '--label-column', 'outcome', '--reference-size', '30', '--rounds', '2'];
+    const { stdout } = await run([...args, '--teachers', '1', '--out', out, '--json']);
+    expect(JSON.parse(stdout)).toMatchObject({ rounds: 2, runFolder: out });
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as object;
+    expect(config).toMatchObject({ sites: 3, referenceSize: 30, queries: { perRound: 15 } });
+  }, 120_000);
+
+  it.each([
+    [
+      ['--label-column', 'label'],
+      /dataset\.train: .*records\.csv: label column 'label' not found in columns x, y, noise, outcome/,
+    ],
+    [['--label-column', 'y'], /records\.csv: line 3: label '1\.243' is not an integer class index/],
+    [['--label-column', 'outcome', '--reference-size', '200'], /dataset: 120 records are too few/],
+    [['--label-column', 'outcome', '--classes', '1'], /dataset\.classes: Too small/],
+    [['--labels', 'y.npy'], /needs --data/],
+  ])(
+    'refuses bad data %j with exit code 2, naming the problem, and writes nothing',
+    async (flags, message) => {
+      const data = path.join(dir, 'records.csv');
+      writeCsv(data, 120);
+      const out = path.join(dir, 'run');
+      const withData = flags[0] === '--labels' ? [] : ['--data', data];
+      const err = await run(['--config', EXAMPLE, ...withData, ...flags, '--out', out]).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(CliError);
+      expect((err as CliError).exitCode).toBe(2);
+      expect((err as CliError).message).toMatch(message);
+      expect(fs.existsSync(out)).toBe(false);
+    },
+  );
 });

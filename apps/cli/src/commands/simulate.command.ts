@@ -7,7 +7,7 @@ import type { SimulationConfig, SimulationProgress } from '@fedistill/simulate';
 import { CliError, output } from '../cli-error';
 
 interface SimulateOptions {
-  config: string;
+  config?: string;
   out: string;
   json?: boolean;
   sites?: string;
@@ -15,16 +15,32 @@ interface SimulateOptions {
   seed?: string;
   queries?: string;
   noiseMultiplier?: string;
+  referenceSize?: string;
+  teachers?: string;
+  data?: string;
+  labels?: string;
+  labelColumn?: string;
+  format?: string;
+  test?: string;
+  testLabels?: string;
+  classes?: string;
 }
 
+type Override = 'sites' | 'rounds' | 'seed' | 'queries' | 'noiseMultiplier' | 'referenceSize' | 'teachers';
+
 /** Flags that override a setting of the file; the string is parsed as a number and checked with the rest. */
-const OVERRIDES: ReadonlyArray<['sites' | 'rounds' | 'seed' | 'queries' | 'noiseMultiplier', string[]]> = [
+const OVERRIDES: ReadonlyArray<[Override, string[]]> = [
   ['sites', ['sites']],
   ['rounds', ['rounds']],
   ['seed', ['seed']],
   ['queries', ['queries', 'perRound']],
   ['noiseMultiplier', ['privacy', 'noiseMultiplier']],
+  ['referenceSize', ['referenceSize']],
+  ['teachers', ['teachers', 'perSite']],
 ];
+
+/** Flags that describe `--data` (node.yaml's `data` names), by setting. */
+const DATA_FLAGS = ['labels', 'labelColumn', 'format', 'test', 'testLabels', 'classes'] as const;
 
 function applyOverrides(raw: unknown, opts: SimulateOptions): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
@@ -36,26 +52,83 @@ function applyOverrides(raw: unknown, opts: SimulateOptions): unknown {
     if (tail === undefined) copy[head as string] = n;
     else copy[head as string] = { ...(copy[head as string] as object), [tail]: n };
   }
+  const dataset = dataFlags(opts);
+  if (dataset) copy.dataset = dataset;
   return copy;
 }
 
-async function loadConfig(opts: SimulateOptions): Promise<SimulationConfig> {
+/**
+ * `--data FILE [--label-column C] [--labels F] ...` as a `{ kind: files }` dataset (paths
+ * absolute: flags are relative to the working directory, not to the configuration file).
+ */
+function dataFlags(opts: SimulateOptions): Record<string, unknown> | undefined {
+  if (opts.data === undefined) {
+    const stray = DATA_FLAGS.find((k) => opts[k] !== undefined);
+    if (stray)
+      throw new CliError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --data`, 2);
+    return undefined;
+  }
+  const abs = (f: string | undefined) => (f === undefined ? undefined : path.resolve(f));
+  const column = opts.labelColumn;
+  const classes = opts.classes;
+  const names = classes !== undefined && !/^\d+$/.test(classes.trim());
+  return {
+    kind: 'files',
+    train: path.resolve(opts.data),
+    ...(opts.labels === undefined ? {} : { labels: abs(opts.labels) }),
+    ...(opts.format === undefined ? {} : { format: opts.format }),
+    // A column given as an integer (negative from the end) is an index, otherwise a name.
+    ...(column === undefined ? {} : { labelColumn: /^-?\d+$/.test(column) ? Number(column) : column }),
+    ...(opts.test === undefined ? {} : { test: abs(opts.test) }),
+    ...(opts.testLabels === undefined ? {} : { testLabels: abs(opts.testLabels) }),
+    ...(classes === undefined
+      ? {}
+      : names
+        ? { classes: classes.split(',').map((c) => c.trim()), labelValues: 'name' }
+        : { classes: Number(classes) }),
+  };
+}
+
+/** Without --config: a small federation on --data (3 sites, 4 teachers each, one round). */
+function quickStart(opts: SimulateOptions): Record<string, unknown> {
+  if (opts.data === undefined) throw new CliError('give --config FILE, or --data FILE for a quick run', 2);
+  if (opts.referenceSize === undefined)
+    throw new CliError(
+      'without --config, give --reference-size N (records held out as public reference inputs)',
+      2,
+    );
+  const reference = Number(opts.referenceSize);
+  const rounds = opts.rounds === undefined ? 1 : Number(opts.rounds);
+  const perRound = Math.max(1, Math.floor(reference / rounds));
+  return {
+    sites: 3,
+    teachers: { perSite: 4 },
+    queries: { perRound: Number.isFinite(perRound) ? perRound : 1 },
+  };
+}
+
+async function readConfigFile(file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await fs.readFile(opts.config, 'utf8');
+    text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read --config ${opts.config}: ${(err as Error).message}`, 2);
+    throw new CliError(`cannot read --config ${file}: ${(err as Error).message}`, 2);
   }
-  let raw: unknown;
   try {
-    raw = parseYaml(text) as unknown;
+    return parseYaml(text) as unknown;
   } catch (err) {
-    throw new CliError(`${opts.config}: not valid YAML or JSON: ${(err as Error).message}`, 2);
+    throw new CliError(`${file}: not valid YAML or JSON: ${(err as Error).message}`, 2);
   }
+}
+
+async function loadConfig(opts: SimulateOptions): Promise<SimulationConfig> {
+  const raw = opts.config === undefined ? quickStart(opts) : await readConfigFile(opts.config);
   // Loaded on use: the simulator pulls in ONNX Runtime, which other commands should not pay for.
   const { parseSimulationConfig, SimulationConfigError } = await import('@fedistill/simulate');
+  const source = opts.config ?? 'flags';
+  const baseDir = opts.config === undefined ? '.' : path.dirname(opts.config);
   try {
-    return parseSimulationConfig(applyOverrides(raw, opts), opts.config);
+    return parseSimulationConfig(applyOverrides(raw, opts), source, { baseDir });
   } catch (err) {
     if (err instanceof SimulationConfigError) throw new CliError(err.message, 2);
     throw err;
@@ -85,7 +158,7 @@ export function registerSimulateCommand(program: Command): void {
     .description(
       'simulate a federation on one machine: teachers, secure aggregation, noise, student, baselines',
     )
-    .requiredOption('--config <file>', 'simulation configuration (YAML or JSON; see docs/simulator.md)')
+    .option('--config <file>', 'simulation configuration (YAML or JSON; see docs/simulator.md)')
     .option('--out <dir>', 'run folder to write', 'simulation-run')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--sites <n>', 'override: number of sites')
@@ -93,13 +166,27 @@ export function registerSimulateCommand(program: Command): void {
     .option('--seed <n>', 'override: seed')
     .option('--queries <n>', 'override: queries per round')
     .option('--noise-multiplier <z>', 'override: privacy noise multiplier')
+    .option('--reference-size <n>', 'override: records held out as public reference inputs')
+    .option('--teachers <k>', 'override: teachers per site')
+    .option('--data <file>', "your own records instead of the file's dataset (CSV, NPY or IDX)")
+    .option('--label-column <column>', '--data CSV: label column, a name or an index (default -1: last)')
+    .option('--labels <file>', '--data NPY/IDX: the labels file')
+    .option('--format <format>', '--data: csv, npy or idx (default: from the file name)')
+    .option('--test <file>', '--data: a separate test file (default: hold out testFraction)')
+    .option('--test-labels <file>', '--test NPY/IDX: its labels file')
+    .option('--classes <k|names>', '--data: class count, or comma-separated label names the label cells use')
     .action(async (opts: SimulateOptions) => {
       const config = await loadConfig(opts);
-      const { runSimulation, simulationSummary, writeRunFolder } = await import('@fedistill/simulate');
+      const { runSimulation, simulationSummary, writeRunFolder, SimulationDataError } =
+        await import('@fedistill/simulate');
       const progress = progressReporter();
       let result;
       try {
         result = await runSimulation(config, { onProgress: progress.report });
+      } catch (err) {
+        if (err instanceof SimulationDataError)
+          throw new CliError(`${opts.config ?? 'flags'}: ${err.message}`, 2);
+        throw err;
       } finally {
         progress.stop();
       }

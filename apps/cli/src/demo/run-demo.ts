@@ -7,11 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { createDevelopmentPki, writeDevelopmentPki } from '@fedistill/pki';
-import { RUNTIME_FILE, type RuntimeInfo } from '../../../coordinator/src/runtime-file';
+import { RUNTIME_FILE, type RoundView, type RuntimeInfo } from '../../../coordinator/src';
 import { readSiteKeyFile } from '@fedistill/identity';
-import { enrollNode, initNode, rosterFingerprint } from '../../../node/src';
-import { SiteLedger } from '../../../node/src/site-ledger';
-import type { RoundView } from '../../../coordinator/src/rounds/round-view';
+import { enrollNode, initNode, rosterFingerprint, SiteLedger } from '../../../node/src';
 import { adminRequest } from '../admin-client';
 import { CliError } from '../cli-error';
 import {

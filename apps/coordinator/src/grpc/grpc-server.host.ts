@@ -1,4 +1,5 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { WireServiceRegistry } from '@fedistill/wire';
 import type { AuditChain } from '@fedistill/audit';
 import type { SiteKeys } from '@fedistill/identity';
 import {
@@ -17,9 +18,11 @@ import type { FederationService } from '../federation/federation.service';
 import type { RoundEngine } from '../rounds/round-engine';
 import type { StudentCatalog } from '../students/student-catalog';
 import { roundsMethods } from '../rounds/rounds-service';
+import { releasedTargetsMethod } from '../rounds/released-targets';
 import { artifactsMethods } from './artifacts-service';
 import { auditMethods } from './audit-service';
 import { enrolmentMethods, nodeSessionMethods } from './node-services';
+import { relayRoundEvents } from './round-event-relay';
 import { type RefusalLogger, secureService } from './secure-service';
 
 export interface GrpcServerOptions {
@@ -55,14 +58,18 @@ export class GrpcServerHost {
     private readonly options: GrpcServerOptions,
     private readonly services: GrpcServices,
     private readonly log: RefusalLogger,
-  ) {}
+  ) {
+    // The round engine emits domain events; they reach the sites' streams as NodeEvents from here,
+    // whichever transport serves them (a TLS port, or the simulator's registry).
+    relayRoundEvents(services.rounds, services.hub);
+  }
 
   get port(): number {
     return this.boundPort;
   }
 
   /** Every node-facing service, each behind the same middleware (enrolment without signatures). */
-  private register(server: Server): void {
+  private register(server: WireServiceRegistry): void {
     const { store, enrolment, hub, transcript, identity, federations, rounds, students } = this.services;
     const { heartbeatIntervalMs } = this.options;
     const auth = new NodeAuthenticator(
@@ -86,9 +93,22 @@ export class GrpcServerHost {
       ),
       secureService(AuditService, auditMethods(transcript, identity), auth, this.log),
       secureService(ArtifactsService, artifactsMethods(federations, students), auth, this.log),
-      secureService(RoundsService, roundsMethods(rounds), auth, this.log),
+      secureService(
+        RoundsService,
+        roundsMethods(rounds, releasedTargetsMethod(store, federations)),
+        auth,
+        this.log,
+      ),
     ];
     for (const s of services) server.addService(s.definition, s.implementation);
+  }
+
+  /**
+   * Serves nodes through `registry` instead of a TLS port: the simulator's in-memory transport
+   * (libs/simulate). The services and their middleware are the same objects a deployment serves.
+   */
+  serveThrough(registry: WireServiceRegistry): void {
+    this.register(registry);
   }
 
   async start(): Promise<number> {

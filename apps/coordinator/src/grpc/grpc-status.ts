@@ -17,10 +17,13 @@ import {
   RoundClosedError,
   StageNotReadyError,
 } from '../domain/errors';
+import { WireFieldError } from '@fedistill/protocol';
 
 /** The one place where domain errors become gRPC statuses. */
 const TABLE: ReadonlyArray<[new (...args: never[]) => Error, status]> = [
   [RequestInvalidError, status.INVALID_ARGUMENT],
+  // A malformed round message (libs/protocol secagg-wire.ts), naming its field.
+  [WireFieldError, status.INVALID_ARGUMENT],
   [AuthenticationError, status.UNAUTHENTICATED],
   [PermissionError, status.PERMISSION_DENIED],
   [NotFoundError, status.NOT_FOUND],

@@ -15,6 +15,7 @@ import type { EnrolmentService } from '../domain/enrolment.service';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import type { RoundEngine } from '../rounds/round-engine';
 import type { FederationService } from '../federation/federation.service';
+import { nodeEventOf } from './round-event-relay';
 import type { CallContext, MethodSpec } from './secure-service';
 
 /** Wire <-> domain conversion for enrolment: the only place that touches its generated types. */
@@ -85,7 +86,8 @@ export function nodeSessionMethods(
         // A site that (re)connects while a round it is invited to still waits for its keys
         // gets that round's announcement again: an announcement pushed while it was away is
         // not lost.
-        for (const event of (await rounds?.pendingAnnouncements(site)) ?? []) subscription.send(event);
+        for (const event of (await rounds?.pendingAnnouncements(site)) ?? [])
+          subscription.send(nodeEventOf(event));
       },
     },
     getFederation: {

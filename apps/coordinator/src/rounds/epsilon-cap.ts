@@ -1,7 +1,6 @@
-import { RdpAccountant } from '@fedistill/dp';
 import { decodeState } from '@fedistill/secagg';
 import type { RoundRecord } from '@fedistill/store';
-import { type FederationSpec, releasePlanOf, type RoundPlan } from '@fedistill/protocol';
+import { federationEpsilon, type FederationSpec, releasePlanOf, type RoundPlan } from '@fedistill/protocol';
 import { RequestInvalidError } from '../domain/errors';
 import type { RoundSnapshot } from './live-round';
 
@@ -17,16 +16,14 @@ export function checkEpsilonCap(
   previous: readonly RoundRecord[],
 ): void {
   const cap = federation.privacy.epsilonCap;
-  const next = releasePlanOf(plan).mechanism;
-  if (cap === undefined || !next) return;
-  const accountant = new RdpAccountant();
-  for (const r of previous) {
-    if (r.status !== 'completed') continue;
-    const mechanism = releasePlanOf(decodeState<RoundSnapshot>(r.engine).plan).mechanism;
-    if (mechanism) accountant.add(mechanism, 1);
-  }
-  const before = accountant.epsilon(federation.privacy.delta).epsilon;
-  const after = accountant.add(next, 1).epsilon(federation.privacy.delta).epsilon;
+  if (cap === undefined || !releasePlanOf(plan).mechanism) return;
+  const completed = previous
+    .filter((r) => r.status === 'completed')
+    .map((r) => decodeState<RoundSnapshot>(r.engine).plan);
+  const delta = federation.privacy.delta;
+  // The one composition of a federation's epsilon (libs/protocol federation-epsilon.ts).
+  const before = federationEpsilon(completed, delta).epsilon;
+  const after = federationEpsilon([...completed, plan], delta).epsilon;
   if (after > cap)
     throw new RequestInvalidError(
       `round ${plan.round} would bring federation '${federation.id}' from epsilon ${before.toFixed(4)} to ${after.toFixed(4)} (delta ${federation.privacy.delta}), past its privacy.epsilonCap ${cap}`,

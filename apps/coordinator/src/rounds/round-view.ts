@@ -1,6 +1,7 @@
 import type { RoundRecord } from '@fedistill/store';
 import { evaluationFromSum } from '@fedistill/distill';
 import { decodeSigned, decodeState } from '@fedistill/secagg';
+import type { QuerySelection } from '@fedistill/protocol';
 import type { RoundStudent } from '../students/student-publisher';
 import { LiveRound, type RoundSnapshot } from './live-round';
 
@@ -24,6 +25,11 @@ export interface RoundView {
   readonly student?: RoundStudent | null;
   /** 'distill' (queries about the reference set) or 'evaluation' (of a published student). */
   readonly kind: 'distill' | 'evaluation';
+  /**
+   * How a distillation round's queries were chosen: 'random' (seeded, public) or 'least-confident'
+   * by a published student; null for an evaluation round or one planned before it was recorded.
+   */
+  readonly querySelection: QuerySelection | null;
   /**
    * An evaluation round's result once completed: the noisy, securely aggregated counts of the
    * sites' local test splits (no site's own figures are ever seen), and the accuracy they give.
@@ -72,6 +78,7 @@ export function viewOf(source: LiveRound | RoundRecord): RoundView {
     declines: s.declines,
     reason: s.reason ?? s.coordinator.reason,
     kind: s.plan.kind ?? 'distill',
+    querySelection: s.plan.kind === 'evaluation' ? null : (s.plan.querySelection ?? null),
     ...(s.plan.kind === 'evaluation'
       ? {
           evaluation:

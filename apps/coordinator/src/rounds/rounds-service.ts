@@ -1,4 +1,4 @@
-import { ShareKind, type RoundsService, type RoundRef } from '@fedistill/wire';
+import type { RoundsService } from '@fedistill/wire';
 import type {
   AdvertiseKeysRequest,
   DeclineRoundRequest,
@@ -16,53 +16,41 @@ import type {
   SubmitSurvivorSignatureRequest,
   SubmitUnmaskSharesRequest,
 } from '@fedistill/wire';
-import type { KeyAdvertisement, SealedShare as SecAggShare, SiteSignature } from '@fedistill/secagg';
-import { RequestInvalidError } from '../domain/errors';
+import {
+  advertFromWire,
+  advertToWire,
+  deliveryToWire,
+  roundFromWire,
+  shareFromWire,
+  survivorSetToWire,
+  survivorSignatureFromWire,
+  unmaskRequestToWire,
+  unmaskResponseFromWire,
+} from '@fedistill/protocol';
 import type { CallContext, MethodSpec } from '../grpc/secure-service';
-import { secaggRoundId } from '@fedistill/protocol';
 import type { RoundEngine } from './round-engine';
 
-/** Wire <-> secure-aggregation messages for the Rounds service: the one place they meet. */
-function ref(r: RoundRef | undefined): { fed: string; round: number; roundId: string } {
-  if (!r || !r.federationId || !r.round)
-    throw new RequestInvalidError('field round (federation_id and round) is required');
-  return { fed: r.federationId, round: r.round, roundId: secaggRoundId(r.federationId, r.round) };
-}
-
+/**
+ * The Rounds service: wire requests to the round engine's use cases and back. Every conversion
+ * is libs/protocol's secagg-wire.ts (the node converts with the same functions); a malformed
+ * field throws WireFieldError, which grpc/grpc-status.ts maps to INVALID_ARGUMENT.
+ */
 const site = (ctx: CallContext): string => ctx.site?.name ?? '';
 const none = {};
 
-const toWireAdvert = (a: KeyAdvertisement) => ({
-  siteId: a.siteId,
-  maskPublicKey: Buffer.from(a.maskPublicKey),
-  sealPublicKey: Buffer.from(a.sealPublicKey),
-  signature: Buffer.from(a.signature),
-});
-
-const toWireSignature = (s: SiteSignature) => ({ siteId: s.siteId, signature: Buffer.from(s.signature) });
-
-const toWireShare = (s: SecAggShare) => ({
-  fromSiteId: s.from,
-  toSiteId: s.to,
-  nonce: Buffer.from(s.nonce),
-  ciphertext: Buffer.from(s.ciphertext),
-});
-
-export function roundsMethods(engine: RoundEngine): Record<keyof typeof RoundsService, MethodSpec> {
+export function roundsMethods(
+  engine: RoundEngine,
+  /** Rounds.GetReleasedTargets (released-targets.ts): it reads the store, not the live rounds. */
+  releasedTargets: MethodSpec,
+): Record<keyof typeof RoundsService, MethodSpec> {
   return {
+    getReleasedTargets: releasedTargets,
     advertiseKeys: {
       requestType: 'AdvertiseKeysRequest',
       handler: async (req: AdvertiseKeysRequest, ctx: CallContext) => {
-        const r = ref(req.round);
-        const k = req.keys;
-        if (!k) throw new RequestInvalidError('field keys is required');
-        await engine.advertiseKeys(site(ctx), r.fed, r.round, {
-          roundId: r.roundId,
-          siteId: k.siteId,
-          maskPublicKey: new Uint8Array(k.maskPublicKey),
-          sealPublicKey: new Uint8Array(k.sealPublicKey),
-          signature: new Uint8Array(k.signature),
-        });
+        const r = roundFromWire(req.round);
+        const advert = advertFromWire(req.keys, r.roundId);
+        await engine.advertiseKeys(site(ctx), r.federationId, r.round, advert);
         return none;
       },
     },
@@ -70,22 +58,16 @@ export function roundsMethods(engine: RoundEngine): Record<keyof typeof RoundsSe
       requestType: 'GetRoundKeysRequest',
       // eslint-disable-next-line @typescript-eslint/require-await
       handler: async (req: GetRoundKeysRequest, ctx: CallContext): Promise<GetRoundKeysResponse> => {
-        const r = ref(req.round);
-        return { keys: engine.roster(site(ctx), r.fed, r.round).adverts.map(toWireAdvert) };
+        const r = roundFromWire(req.round);
+        return { keys: engine.roster(site(ctx), r.federationId, r.round).adverts.map(advertToWire) };
       },
     },
     sendShares: {
       requestType: 'SendSharesRequest',
       handler: async (req: SendSharesRequest, ctx: CallContext) => {
-        const r = ref(req.round);
-        const shares = req.shares.map((s) => ({
-          roundId: r.roundId,
-          from: s.fromSiteId,
-          to: s.toSiteId,
-          nonce: new Uint8Array(s.nonce),
-          ciphertext: new Uint8Array(s.ciphertext),
-        }));
-        await engine.sendShares(site(ctx), r.fed, r.round, shares);
+        const r = roundFromWire(req.round);
+        const shares = req.shares.map((s, i) => shareFromWire(s, r.roundId, `shares[${i}]`));
+        await engine.sendShares(site(ctx), r.federationId, r.round, shares);
         return none;
       },
     },
@@ -93,9 +75,8 @@ export function roundsMethods(engine: RoundEngine): Record<keyof typeof RoundsSe
       requestType: 'FetchSharesRequest',
       // eslint-disable-next-line @typescript-eslint/require-await
       handler: async (req: FetchSharesRequest, ctx: CallContext): Promise<FetchSharesResponse> => {
-        const r = ref(req.round);
-        const delivery = engine.delivery(site(ctx), r.fed, r.round);
-        return { shares: delivery.shares.map(toWireShare), sharers: [...delivery.sharers] };
+        const r = roundFromWire(req.round);
+        return deliveryToWire(engine.delivery(site(ctx), r.federationId, r.round));
       },
     },
     submitMaskedSummary: {
@@ -104,10 +85,10 @@ export function roundsMethods(engine: RoundEngine): Record<keyof typeof RoundsSe
         req: SubmitMaskedSummaryRequest,
         ctx: CallContext,
       ): Promise<SubmitMaskedSummaryResponse> => {
-        const r = ref(req.round);
+        const r = roundFromWire(req.round);
         const receipt = await engine.submitInput(
           site(ctx),
-          r.fed,
+          r.federationId,
           r.round,
           new Uint8Array(req.maskedVector),
           req.length,
@@ -120,16 +101,16 @@ export function roundsMethods(engine: RoundEngine): Record<keyof typeof RoundsSe
       requestType: 'GetSurvivorSetRequest',
       // eslint-disable-next-line @typescript-eslint/require-await
       handler: async (req: GetSurvivorSetRequest, ctx: CallContext): Promise<GetSurvivorSetResponse> => {
-        const r = ref(req.round);
-        const set = engine.survivorSet(site(ctx), r.fed, r.round);
-        return { survivors: [...set.survivors], dropped: [...set.dropped] };
+        const r = roundFromWire(req.round);
+        return survivorSetToWire(engine.survivorSet(site(ctx), r.federationId, r.round));
       },
     },
     submitSurvivorSignature: {
       requestType: 'SubmitSurvivorSignatureRequest',
       handler: async (req: SubmitSurvivorSignatureRequest, ctx: CallContext) => {
-        const r = ref(req.round);
-        await engine.submitSurvivorSignature(site(ctx), r.fed, r.round, new Uint8Array(req.signature));
+        const r = roundFromWire(req.round);
+        const signature = survivorSignatureFromWire(req.signature);
+        await engine.submitSurvivorSignature(site(ctx), r.federationId, r.round, signature);
         return none;
       },
     },
@@ -137,39 +118,26 @@ export function roundsMethods(engine: RoundEngine): Record<keyof typeof RoundsSe
       requestType: 'GetUnmaskRequestRequest',
       // eslint-disable-next-line @typescript-eslint/require-await
       handler: async (req: GetUnmaskRequestRequest, ctx: CallContext): Promise<GetUnmaskRequestResponse> => {
-        const r = ref(req.round);
-        const request = engine.unmaskRequest(site(ctx), r.fed, r.round);
-        return {
-          survivors: [...request.survivors],
-          dropped: [...request.dropped],
-          survivorSignatures: request.signatures.map(toWireSignature),
-          sharerSignatures: request.sharerSignatures.map(toWireSignature),
-        };
+        const r = roundFromWire(req.round);
+        return unmaskRequestToWire(engine.unmaskRequest(site(ctx), r.federationId, r.round));
       },
     },
     submitUnmaskShares: {
       requestType: 'SubmitUnmaskSharesRequest',
       handler: async (req: SubmitUnmaskSharesRequest, ctx: CallContext) => {
-        const r = ref(req.round);
-        const reveal = (kind: ShareKind) =>
-          req.shares
-            .filter((s) => s.kind === kind)
-            .map((s) => ({ of: s.aboutSiteId, x: s.x, share: new Uint8Array(s.share) }));
-        await engine.submitUnmask(site(ctx), r.fed, r.round, {
-          roundId: r.roundId,
-          from: engine.siteIdOf(site(ctx), r.fed, r.round),
-          keyShares: reveal(ShareKind.SHARE_KIND_MASK_KEY),
-          seedShares: reveal(ShareKind.SHARE_KIND_SELF_MASK_SEED),
-        });
+        const r = roundFromWire(req.round);
+        const from = engine.siteIdOf(site(ctx), r.federationId, r.round);
+        const response = unmaskResponseFromWire(req.shares, r.roundId, from);
+        await engine.submitUnmask(site(ctx), r.federationId, r.round, response);
         return none;
       },
     },
     declineRound: {
       requestType: 'DeclineRoundRequest',
       handler: async (req: DeclineRoundRequest, ctx: CallContext) => {
-        const r = ref(req.round);
+        const r = roundFromWire(req.round);
         const detail = `${req.detail} (spent ${req.epsilonSpent}, limit ${req.epsilonLimit}, this round ${req.roundEpsilon})`;
-        await engine.decline(site(ctx), r.fed, r.round, String(req.reason), detail);
+        await engine.decline(site(ctx), r.federationId, r.round, String(req.reason), detail);
         return none;
       },
     },

@@ -1,5 +1,6 @@
 import type { ClassificationMetrics } from '@fedistill/distill';
-import type { FederationSpec } from '@fedistill/protocol';
+import type { FederationSpec, QuerySelection } from '@fedistill/protocol';
+import { querySelectionOf } from '../rounds/query-planner';
 import type { PrivacySpent } from './privacy-spent';
 
 /** Printed at the top of every card of a student trained without differential privacy. */
@@ -46,8 +47,18 @@ export interface ModelCard {
     readonly round: number;
     readonly sites: number;
     readonly queries: number;
+    /** How the round's queries were chosen; null for a round planned before it was recorded. */
+    readonly querySelection: QuerySelection | null;
   }>;
   readonly privacy: PrivacySpent & { readonly note: string };
+  /** The techniques beyond plain distillation, as configured in the federation definition. */
+  readonly techniques: {
+    readonly querySelection: FederationSpec['rounds']['querySelection'];
+    readonly selfTraining: { readonly threshold: number; readonly rowsPseudoLabelled: number } | null;
+    /** Announced to the sites in the federation definition; each site runs it on its own teachers. */
+    readonly revisit: (NonNullable<FederationSpec['revisit']> & { readonly runBy: 'sites' }) | null;
+    readonly note: string;
+  };
   readonly distillation: FederationSpec['distillation'] & { readonly trainingSeconds: number };
   readonly metrics: CardMetrics;
 }
@@ -60,6 +71,8 @@ export interface ModelCardInput {
   readonly referenceRows: number;
   readonly rowsDistilled: number;
   readonly rounds: ModelCard['rounds'];
+  /** Reference rows self-training pseudo-labelled; null when it is off. */
+  readonly pseudoLabelled: number | null;
   readonly privacy: PrivacySpent;
   readonly trainingSeconds: number;
   readonly metrics: ClassificationMetrics | null;
@@ -106,9 +119,39 @@ export function buildModelCard(i: ModelCardInput): ModelCard {
         ? 'the rounds ran without noise: no differential privacy guarantee holds'
         : `federation-level figure: the announced mechanism of the included rounds composed in the RDP accountant, ${i.privacy.assumption ?? ''}; a colluder's noise share counts for nothing, so each site's own ledger charges for the shares its own assumption counts (node.yaml privacy.trust) and may differ`,
     },
+    techniques: techniquesOf(i),
     distillation: { ...i.spec.distillation, trainingSeconds: i.trainingSeconds },
     metrics,
   };
+}
+
+function techniquesOf(i: ModelCardInput): ModelCard['techniques'] {
+  const self = i.spec.distillation.selfTraining;
+  const revisit = (i.spec as { revisit?: FederationSpec['revisit'] }).revisit;
+  return {
+    querySelection: querySelectionOf(i.spec),
+    selfTraining: self ? { threshold: self.threshold, rowsPseudoLabelled: i.pseudoLabelled ?? 0 } : null,
+    revisit: revisit ? { ...revisit, runBy: 'sites' } : null,
+    note: 'query selection and self-training use only the student (post-processing of released targets) on public reference inputs: no privacy cost; a revisit round is charged in full as any round',
+  };
+}
+
+function techniqueLines(c: ModelCard): string[] {
+  // Cards published before the techniques were recorded have neither field.
+  const t = (c as Partial<ModelCard>).techniques;
+  if (!t) return ['- Not recorded in this card (published before techniques were recorded).'];
+  const used = (r: ModelCard['rounds'][number]): string =>
+    !(r as Partial<typeof r>).querySelection
+      ? `${r.round} (not recorded)`
+      : r.querySelection?.strategy === 'least-confident'
+        ? `${r.round} (least-confident by student v${r.querySelection.studentVersion})`
+        : `${r.round} (random)`;
+  return [
+    `- Query selection: ${t.querySelection}; rounds ${c.rounds.map(used).join(', ')}`,
+    `- Self-training: ${t.selfTraining ? `threshold ${t.selfTraining.threshold}, ${t.selfTraining.rowsPseudoLabelled} reference rows pseudo-labelled` : 'off'}`,
+    `- Digest and revisit at the sites: ${t.revisit ? `${t.revisit.digestEpochs} digest epochs, ${t.revisit.localEpochs} local epochs, learning rate ${t.revisit.learningRate}` : 'off'}`,
+    `- Note: ${t.note}`,
+  ];
 }
 
 const fmt = (v: number, digits = 4): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
@@ -147,6 +190,10 @@ export function modelCardMarkdown(c: ModelCard): string {
     '',
     `- Aggregation: ${c.distillation.aggregation}; ${c.distillation.epochs} epochs, batch ${c.distillation.batchSize}, learning rate ${c.distillation.learningRate}, temperature ${c.distillation.temperature}, seed ${c.distillation.seed}`,
     `- Execution provider: ${c.distillation.executionProvider}; ${fmt(c.distillation.trainingSeconds, 2)} s`,
+    '',
+    '## Techniques',
+    '',
+    ...techniqueLines(c),
     '',
     '## Metrics',
     '',

@@ -1,5 +1,5 @@
-import { assumptionText, planRelease } from '@fedistill/distill';
-import { RdpAccountant } from '@fedistill/dp';
+import { assumptionText } from '@fedistill/distill';
+import { federationEpsilon } from '@fedistill/protocol';
 import type { CompletedRound } from './completed-rounds';
 
 /** The privacy statement of a student (federation level: each site's own ledger may differ). */
@@ -27,24 +27,25 @@ export interface PrivacySpent {
  * A round without noise makes the whole statement 'none': no finite ε holds.
  */
 export function privacySpent(rounds: readonly CompletedRound[], delta: number): PrivacySpent {
-  const accountant = new RdpAccountant();
   let kind: PrivacySpent['mechanism'] | undefined;
   const assumptions = new Set<string>();
   for (const r of rounds) {
-    const mechanism = planRelease(r.plan.release).mechanism;
     const noise = r.plan.release.noise;
-    if (!mechanism || !noise) {
+    if (!noise) {
       kind = 'none';
       continue;
     }
     if (kind !== 'none') kind = noise.kind;
-    accountant.add(mechanism, 1);
     // Rounds planned before assumedColluders existed trusted every survivor (C = 0).
     assumptions.add(assumptionText(noise));
   }
   const unit = 'one record at one site' as const;
   if (kind === undefined || kind === 'none')
     return { mechanism: 'none', epsilon: null, delta, order: null, unit, assumption: null };
-  const { epsilon, order } = accountant.epsilon(delta);
+  // The one composition of a federation's epsilon (libs/protocol federation-epsilon.ts).
+  const { epsilon, order } = federationEpsilon(
+    rounds.map((r) => r.plan),
+    delta,
+  );
   return { mechanism: kind, epsilon, delta, order, unit, assumption: [...assumptions].join('; ') };
 }

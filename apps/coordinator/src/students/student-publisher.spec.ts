@@ -1,38 +1,28 @@
 import { createHash } from 'node:crypto';
+import * as ort from 'onnxruntime-node';
 import type { AuditEntryInput } from '@fedistill/audit';
 import { encodeNpyFloat32 } from '@fedistill/data';
 import { planRelease } from '@fedistill/distill';
 import { RdpAccountant } from '@fedistill/dp';
 import { Predictor } from '@fedistill/engine';
 import { type CoordinatorStore, openSqliteCoordinatorStore } from '@fedistill/store';
-import { encodeSigned, encodeState, initialCoordinatorState } from '@fedistill/secagg';
 import type { NodeEvent } from '@fedistill/wire';
 import { NodeEventHub } from '../domain/node-event-hub';
 import { EvaluationSets } from '../federation/evaluation-sets';
 import type { FederationSpec } from '@fedistill/protocol';
 import { FederationService } from '../federation/federation.service';
-import type { RoundSnapshot } from '../rounds/live-round';
-import { type DistillRoundPlan, planRound } from '@fedistill/protocol';
+import type { DistillRoundPlan } from '@fedistill/protocol';
 import { modelCardMarkdown, PRIVACY_NONE_WARNING, type ModelCard } from './model-card';
 import { StudentPublisher } from './student-publisher';
+import {
+  enrolSites,
+  storeCompletedRound,
+  twoClassFederation,
+  twoClusters as points,
+} from './testing/stored-rounds';
 
 const SITES = ['site-a', 'site-b', 'site-c'];
 const ROWS = 60;
-
-/** Two separable clusters in 2-D: class 1 where x0 + x1 > 0. The reference set ignores the labels. */
-function points(n: number, seed: number): { x: Float32Array; y: Int32Array } {
-  let s = seed;
-  const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
-  const x = new Float32Array(n * 2);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i += 1) {
-    const c = i % 2;
-    x[2 * i] = (c ? 2 : -2) + next();
-    x[2 * i + 1] = (c ? 2 : -2) + next();
-    y[i] = c;
-  }
-  return { x, y };
-}
 
 function int64Npy(values: Int32Array): Uint8Array {
   const dict = `{'descr': '<i8', 'fortran_order': False, 'shape': (${values.length},), }`;
@@ -62,83 +52,39 @@ describe(StudentPublisher.name, () => {
     const log = { append: (e: AuditEntryInput) => Promise.resolve(transcript.push(e)) };
     hub = new NodeEventHub();
     events = new Map(SITES.map((s) => [s, []]));
-    for (const site of SITES) {
+    for (const site of SITES)
       hub.subscribe(site, { send: (e) => events.get(site)?.push(e), end: () => undefined });
-      await store.enrolments.issue({ tokenHash: site, siteName: site, createdAt: 1, expiresAt: 9e15 });
-      await store.enrolments.redeem({
-        tokenHash: site,
-        siteName: site,
-        signingPublicKey: new Uint8Array(32).fill(SITES.indexOf(site) + 1),
-        boxPublicKey: new Uint8Array(32),
-        now: 2,
-      });
-    }
+    await enrolSites(store, SITES);
     federations = new FederationService(store, log, hub);
     evaluationSets = new EvaluationSets(store, federations, log);
     sut = new StudentPublisher(store, federations, evaluationSets, hub, log);
   });
   afterEach(() => store.close());
 
-  async function federation(id: string, privacy: Record<string, unknown>): Promise<FederationSpec> {
-    const { sha256 } = await federations.registerReferenceSet(encodeNpyFloat32([ROWS, 2], reference.x));
-    await federations.create({
-      id,
-      labels: ['neg', 'pos'],
-      input: { shape: [2] },
-      referenceSet: { sha256 },
-      student: { architecture: 'mlp', hidden: [8] },
-      privacy,
-      rounds: { minSites: 3, queriesPerRound: 20 },
-      distillation: { epochs: 40, batchSize: 8, learningRate: 0.05 },
-    });
-    for (const s of SITES) await federations.addSite(id, s);
-    return federations.get(id);
-  }
+  const federation = (
+    id: string,
+    privacy: Record<string, unknown>,
+    distillation: Record<string, unknown> = {},
+  ): Promise<FederationSpec> =>
+    twoClassFederation(
+      federations,
+      reference.x,
+      {
+        id,
+        privacy,
+        rounds: { minSites: 3, queriesPerRound: 20 },
+        distillation: { epochs: 40, batchSize: 8, learningRate: 0.05, ...distillation },
+      },
+      SITES,
+    );
 
-  /**
-   * Stores round `round` as the engine records a completed one: its plan asking `queries`, and
-   * the unmasked sum the test chose: each site put `granularity`-unit mass `votes[q]` on its class.
-   */
-  async function completedRound(
+  /** A completed round asking `queries`; each site put its mass on class `labelOf(row)`. */
+  const completedRound = (
     spec: FederationSpec,
     round: number,
     queries: number[],
     labelOf: (row: number) => number,
-  ): Promise<DistillRoundPlan> {
-    const sites = SITES.map((name, i) => ({ name, signingPublicKey: String(i).repeat(64) }));
-    const plan = { ...planRound(spec, round, sites, ROWS, 1000), queries };
-    const release = { ...plan.release, queries: queries.length };
-    const sum = new Int32Array(queries.length * 2);
-    queries.forEach((row, q) => (sum[q * 2 + labelOf(row)] = SITES.length * 100));
-    const distill: DistillRoundPlan = { ...plan, release, config: { ...plan.config, length: sum.length } };
-    const snapshot: RoundSnapshot = {
-      plan: distill,
-      coordinator: {
-        ...initialCoordinatorState(),
-        stage: 'done',
-        inputs: [0, 1, 2],
-        result: encodeSigned(sum, plan.config.bits ?? 32),
-      },
-      roster: null,
-      deliveries: null,
-      unmaskRequests: null,
-      declines: [],
-      receipts: {},
-      status: 'completed',
-      reason: null,
-      createdAt: 1000,
-    };
-    await store.rounds.create({
-      federationId: spec.id,
-      round,
-      status: 'completed',
-      stage: 'done',
-      engine: encodeState(snapshot),
-      createdAt: 1000,
-      updatedAt: 2000,
-    });
-    return distill;
-  }
+  ): Promise<DistillRoundPlan> => storeCompletedRound(store, spec, round, queries, labelOf, SITES);
 
   async function predictions(onnx: Uint8Array, x: Float32Array): Promise<number[]> {
     const p = await Predictor.create(onnx, [2]);
@@ -185,7 +131,8 @@ describe(StudentPublisher.name, () => {
         inputShape: [2],
       },
       referenceSet: { sha256: spec.referenceSet.sha256, rows: ROWS, rowsDistilled: 30 },
-      rounds: [{ round: 1, sites: 3, queries: 30 }],
+      rounds: [{ round: 1, sites: 3, queries: 30, querySelection: null }],
+      techniques: { querySelection: 'random', selfTraining: null, revisit: null },
     });
     // The student learnt the flipped rule, so it gets the held-out labels wrong.
     expect(card.metrics).toMatchObject({ measuredOn: { evaluationSet: { rows: 40 } } });
@@ -220,6 +167,62 @@ describe(StudentPublisher.name, () => {
       ]),
     );
     expect(await sut.enqueue('fed', 2)).toBeNull();
+  });
+
+  it('self-trains on the unanswered rows the distilled student is sure of, and the card names every technique', async () => {
+    const threshold = 0.9;
+    const queries = Array.from({ length: 20 }, (_v, i) => i * 3);
+    const truth = (row: number) => reference.y[row]!;
+    // The same federation without self-training publishes the student self-training starts from.
+    const plain = await federation('plain', { mechanism: 'none' });
+    await completedRound(plain, 1, queries, truth);
+    const base = await sut.enqueue('plain', 1);
+    const session = await ort.InferenceSession.create(await federations.artifactBytes(base!.sha256));
+    const out = await session.run({ input: new ort.Tensor('float32', reference.x, [ROWS, 2]) });
+    const probs = out.probabilities!.data as Float32Array;
+    await session.release();
+    const sure = Array.from({ length: ROWS }, (_v, r) => r).filter(
+      (r) => !queries.includes(r) && Math.max(probs[2 * r]!, probs[2 * r + 1]!) >= threshold,
+    );
+    expect(sure.length).toBeGreaterThan(0);
+
+    const spec = await twoClassFederation(
+      federations,
+      reference.x,
+      {
+        id: 'self',
+        privacy: { mechanism: 'none' },
+        rounds: { minSites: 3, queriesPerRound: 20, maxRounds: 3, querySelection: 'least-confident' },
+        distillation: { epochs: 40, batchSize: 8, learningRate: 0.05, selfTraining: { threshold } },
+        revisit: { digestEpochs: 2, localEpochs: 1, learningRate: 0.002 },
+      },
+      SITES,
+    );
+    await storeCompletedRound(store, spec, 1, queries, truth, SITES, { strategy: 'random' });
+    const published = await sut.enqueue('self', 1);
+    const card = published!.modelCard as ModelCard;
+    expect(published!.sha256).not.toBe(base!.sha256);
+    expect(card.techniques).toMatchObject({
+      querySelection: 'least-confident',
+      selfTraining: { threshold, rowsPseudoLabelled: sure.length },
+      revisit: { digestEpochs: 2, localEpochs: 1, learningRate: 0.002, runBy: 'sites' },
+    });
+    expect(card.rounds).toEqual([
+      { round: 1, sites: 3, queries: 20, querySelection: { strategy: 'random' } },
+    ]);
+    expect(card.referenceSet.rowsDistilled).toBe(20);
+    const markdown = modelCardMarkdown(card);
+    expect(markdown).toContain('- Query selection: least-confident; rounds 1 (random)');
+    expect(markdown).toContain(
+      `- Self-training: threshold 0.9, ${sure.length} reference rows pseudo-labelled`,
+    );
+    expect(markdown).toContain(
+      '- Digest and revisit at the sites: 2 digest epochs, 1 local epochs, learning rate 0.002',
+    );
+    // The self-trained student still follows the targets on every row.
+    const all = Array.from({ length: ROWS }, (_v, r) => r);
+    const onnx = await federations.artifactBytes(published!.sha256);
+    expect(await predictions(onnx, reference.x)).toEqual(all.map(truth));
   });
 
   it('marks a student trained without privacy loudly, and says when no evaluation set was registered', async () => {

@@ -78,6 +78,21 @@ export class StudentPublisher {
     return next;
   }
 
+  /**
+   * Resolves once the student covering completed round `round` is published, or its training
+   * failed (the query planner waits here, so least-confident queries use that student). The round
+   * is stored completed just before the engine tells the publisher, so a caller may get here
+   * first: then it queues the publication itself (which does nothing when a student covers it).
+   * A training that already failed is not retried here.
+   */
+  async settle(federationId: string, round: number): Promise<void> {
+    if (this.failures.has(`${federationId}#${round}`)) {
+      await (this.queues.get(federationId) ?? Promise.resolve()).catch(() => undefined);
+      return;
+    }
+    await this.enqueue(federationId, round).catch(() => undefined);
+  }
+
   /** After a restart: a completed round recorded without a student gets one now. */
   async resume(): Promise<Array<{ federationId: string; round: number; publication: Promise<unknown> }>> {
     const pending = [];
@@ -128,7 +143,13 @@ export class StudentPublisher {
       onnx: { sha256: artifact.sha256, bytes: artifact.totalBytes },
       referenceRows: reference.count,
       rowsDistilled: data.rows.length,
-      rounds: rounds.map((r) => ({ round: r.round, sites: r.sites, queries: r.plan.queries.length })),
+      rounds: rounds.map((r) => ({
+        round: r.round,
+        sites: r.sites,
+        queries: r.plan.queries.length,
+        querySelection: r.plan.querySelection ?? null,
+      })),
+      pseudoLabelled: trained.pseudoLabelled,
       privacy,
       trainingSeconds: trained.seconds,
       metrics: trained.metrics,

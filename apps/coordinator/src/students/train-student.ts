@@ -3,6 +3,8 @@ import {
   type ClassificationMetrics,
   classificationMetrics,
   distillStudent,
+  selfTrain,
+  type StudentOptions,
   studentProbabilities,
 } from '@fedistill/distill';
 import { type ModelDefinition, smallCnn } from '@fedistill/engine';
@@ -15,6 +17,8 @@ export interface TrainedStudent {
   /** Metrics on the evaluation set, or null without one. */
   readonly metrics: ClassificationMetrics | null;
   readonly seconds: number;
+  /** Unanswered reference rows self-training pseudo-labelled; null when distillation.selfTraining is off. */
+  readonly pseudoLabelled: number | null;
 }
 
 /** The federation's student network builder (mlp: distillStudent's default with `hidden`). */
@@ -39,8 +43,11 @@ function networkOf(
 
 /**
  * Distils the student from the accumulated targets with the federation's settings (distillation
- * loss of Hinton et al. 2015, arXiv:1503.02531) and measures it on the evaluation set, if any.
- * The evaluation set is not used for early stopping: the figures it gives stay unbiased.
+ * loss of Hinton et al. 2015, arXiv:1503.02531), then, with distillation.selfTraining, self-trains
+ * it on the reference rows without targets (libs/distill selfTrain: the public reference inputs
+ * and the released targets only, so post-processing at no privacy cost), and measures it on the
+ * evaluation set, if any. The evaluation set is not used for early stopping: its figures stay
+ * unbiased.
  */
 export async function trainStudent(
   spec: FederationSpec,
@@ -51,27 +58,34 @@ export async function trainStudent(
   const d = spec.distillation;
   const classes = spec.labels.length;
   const started = process.hrtime.bigint();
-  const student = await distillStudent(
+  const options: StudentOptions = {
+    hidden: spec.student.architecture === 'mlp' ? spec.student.hidden : [],
+    model: networkOf(spec.student),
+    embedStandardizer: true,
+    classes,
+    temperature: d.temperature,
+    epochs: d.epochs,
+    batchSize: d.batchSize,
+    learningRate: d.learningRate,
+    seed: d.seed,
+    provider: d.executionProvider,
+    threads: d.threads,
+  };
+  let student = await distillStudent(
     reference,
     data.rows,
     { probs: data.probs, answered: data.rows.map((_r, i) => i) },
-    {
-      hidden: spec.student.architecture === 'mlp' ? spec.student.hidden : [],
-      model: networkOf(spec.student),
-      embedStandardizer: true,
-      classes,
-      temperature: d.temperature,
-      epochs: d.epochs,
-      batchSize: d.batchSize,
-      learningRate: d.learningRate,
-      seed: d.seed,
-      provider: d.executionProvider,
-      threads: d.threads,
-    },
+    options,
   );
+  let pseudoLabelled: number | null = null;
+  if (d.selfTraining) {
+    const out = await selfTrain(student, reference, data.rows, data.probs, d.selfTraining.threshold, options);
+    student = out.student;
+    pseudoLabelled = out.pseudoLabelled;
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const metrics = evaluation
     ? classificationMetrics(await studentProbabilities(student, evaluation), evaluation.labels, classes)
     : null;
-  return { onnx: student.model, metrics, seconds };
+  return { onnx: student.model, metrics, seconds, pseudoLabelled };
 }

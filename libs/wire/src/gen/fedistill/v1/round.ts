@@ -641,6 +641,45 @@ export interface DeclineRoundRequest {
 export interface DeclineRoundResponse {
 }
 
+/**
+ * Between rounds (FedMD's digest and revisit, Li and Wang 2019, arXiv:1910.03581, §2): a member
+ * site asks for the targets the coordinator trains the student on, those of every completed
+ * distillation round numbered below before_round, to fine-tune its own teachers on them. They
+ * are post-processing of the released noisy sums (the same for every member), so sending them
+ * reveals nothing the published student does not. Only member sites may ask (NOT_FOUND
+ * otherwise). Paged: a response holds at most max(1, floor(1048576 / (4 x num_classes))) rows
+ * (and at most 100000); ask again with start = start + rows until start reaches total_rows.
+ */
+export interface GetReleasedTargetsRequest {
+  /** Limit: at most 64 bytes. */
+  federationId: string;
+  /** Targets of the completed distillation rounds numbered 1 .. before_round - 1. */
+  beforeRound: number;
+  /** Position of the first row wanted in the ascending list of answered rows (0 for the first page). */
+  start: number;
+}
+
+export interface GetReleasedTargetsResponse {
+  /**
+   * Reference-set row indices answered by those rounds, ascending, from position start (a row
+   * asked in several rounds keeps the latest round's targets). Limit: at most 100000 items.
+   */
+  rows: number[];
+  numClasses: number;
+  /**
+   * The rows' target probabilities, [rows x num_classes] float32 little-endian, row-major.
+   * Limit: at most 1048576 bytes.
+   */
+  probs: Buffer;
+  /** Answered rows in all pages together. */
+  totalRows: number;
+  /**
+   * The completed distillation rounds whose targets these are, ascending.
+   * Limit: at most 10000 items.
+   */
+  rounds: number[];
+}
+
 function createBaseRoundRef(): RoundRef {
   return { federationId: "", round: 0 };
 }
@@ -3562,6 +3601,284 @@ export const DeclineRoundResponse: MessageFns<DeclineRoundResponse> = {
   },
 };
 
+function createBaseGetReleasedTargetsRequest(): GetReleasedTargetsRequest {
+  return { federationId: "", beforeRound: 0, start: 0 };
+}
+
+export const GetReleasedTargetsRequest: MessageFns<GetReleasedTargetsRequest> = {
+  encode(message: GetReleasedTargetsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.federationId !== "") {
+      writer.uint32(10).string(message.federationId);
+    }
+    if (message.beforeRound !== 0) {
+      writer.uint32(16).uint64(message.beforeRound);
+    }
+    if (message.start !== 0) {
+      writer.uint32(24).uint32(message.start);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReleasedTargetsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReleasedTargetsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.federationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.beforeRound = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.start = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReleasedTargetsRequest {
+    return {
+      federationId: isSet(object.federationId)
+        ? globalThis.String(object.federationId)
+        : isSet(object.federation_id)
+        ? globalThis.String(object.federation_id)
+        : "",
+      beforeRound: isSet(object.beforeRound)
+        ? globalThis.Number(object.beforeRound)
+        : isSet(object.before_round)
+        ? globalThis.Number(object.before_round)
+        : 0,
+      start: isSet(object.start) ? globalThis.Number(object.start) : 0,
+    };
+  },
+
+  toJSON(message: GetReleasedTargetsRequest): unknown {
+    const obj: any = {};
+    if (message.federationId !== "") {
+      obj.federationId = message.federationId;
+    }
+    if (message.beforeRound !== 0) {
+      obj.beforeRound = Math.round(message.beforeRound);
+    }
+    if (message.start !== 0) {
+      obj.start = Math.round(message.start);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetReleasedTargetsRequest>): GetReleasedTargetsRequest {
+    return GetReleasedTargetsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetReleasedTargetsRequest>): GetReleasedTargetsRequest {
+    const message = createBaseGetReleasedTargetsRequest();
+    message.federationId = object.federationId ?? "";
+    message.beforeRound = object.beforeRound ?? 0;
+    message.start = object.start ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetReleasedTargetsResponse(): GetReleasedTargetsResponse {
+  return { rows: [], numClasses: 0, probs: Buffer.alloc(0), totalRows: 0, rounds: [] };
+}
+
+export const GetReleasedTargetsResponse: MessageFns<GetReleasedTargetsResponse> = {
+  encode(message: GetReleasedTargetsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rows.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.rows) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.numClasses !== 0) {
+      writer.uint32(16).uint32(message.numClasses);
+    }
+    if (message.probs.length !== 0) {
+      writer.uint32(26).bytes(message.probs);
+    }
+    if (message.totalRows !== 0) {
+      writer.uint32(32).uint32(message.totalRows);
+    }
+    if (message.rounds.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.rounds) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReleasedTargetsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReleasedTargetsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.rows.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.rows.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.numClasses = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.probs = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.totalRows = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.rounds.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.rounds.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReleasedTargetsResponse {
+    return {
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => globalThis.Number(e)) : [],
+      numClasses: isSet(object.numClasses)
+        ? globalThis.Number(object.numClasses)
+        : isSet(object.num_classes)
+        ? globalThis.Number(object.num_classes)
+        : 0,
+      probs: isSet(object.probs) ? Buffer.from(bytesFromBase64(object.probs)) : Buffer.alloc(0),
+      totalRows: isSet(object.totalRows)
+        ? globalThis.Number(object.totalRows)
+        : isSet(object.total_rows)
+        ? globalThis.Number(object.total_rows)
+        : 0,
+      rounds: globalThis.Array.isArray(object?.rounds) ? object.rounds.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: GetReleasedTargetsResponse): unknown {
+    const obj: any = {};
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => Math.round(e));
+    }
+    if (message.numClasses !== 0) {
+      obj.numClasses = Math.round(message.numClasses);
+    }
+    if (message.probs.length !== 0) {
+      obj.probs = base64FromBytes(message.probs);
+    }
+    if (message.totalRows !== 0) {
+      obj.totalRows = Math.round(message.totalRows);
+    }
+    if (message.rounds?.length) {
+      obj.rounds = message.rounds.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetReleasedTargetsResponse>): GetReleasedTargetsResponse {
+    return GetReleasedTargetsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetReleasedTargetsResponse>): GetReleasedTargetsResponse {
+    const message = createBaseGetReleasedTargetsResponse();
+    message.rows = object.rows?.map((e) => e) || [];
+    message.numClasses = object.numClasses ?? 0;
+    message.probs = object.probs ?? Buffer.alloc(0);
+    message.totalRows = object.totalRows ?? 0;
+    message.rounds = object.rounds?.map((e) => e) || [];
+    return message;
+  },
+};
+
 export type RoundsService = typeof RoundsService;
 export const RoundsService = {
   advertiseKeys: {
@@ -3668,6 +3985,17 @@ export const RoundsService = {
       Buffer.from(DeclineRoundResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeclineRoundResponse => DeclineRoundResponse.decode(value),
   },
+  getReleasedTargets: {
+    path: "/fedistill.v1.Rounds/GetReleasedTargets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetReleasedTargetsRequest): Buffer =>
+      Buffer.from(GetReleasedTargetsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetReleasedTargetsRequest => GetReleasedTargetsRequest.decode(value),
+    responseSerialize: (value: GetReleasedTargetsResponse): Buffer =>
+      Buffer.from(GetReleasedTargetsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetReleasedTargetsResponse => GetReleasedTargetsResponse.decode(value),
+  },
 } as const;
 
 export interface RoundsServer extends UntypedServiceImplementation {
@@ -3681,6 +4009,7 @@ export interface RoundsServer extends UntypedServiceImplementation {
   getUnmaskRequest: handleUnaryCall<GetUnmaskRequestRequest, GetUnmaskRequestResponse>;
   submitUnmaskShares: handleUnaryCall<SubmitUnmaskSharesRequest, SubmitUnmaskSharesResponse>;
   declineRound: handleUnaryCall<DeclineRoundRequest, DeclineRoundResponse>;
+  getReleasedTargets: handleUnaryCall<GetReleasedTargetsRequest, GetReleasedTargetsResponse>;
 }
 
 export interface RoundsClient extends Client {
@@ -3833,6 +4162,21 @@ export interface RoundsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeclineRoundResponse) => void,
+  ): ClientUnaryCall;
+  getReleasedTargets(
+    request: GetReleasedTargetsRequest,
+    callback: (error: ServiceError | null, response: GetReleasedTargetsResponse) => void,
+  ): ClientUnaryCall;
+  getReleasedTargets(
+    request: GetReleasedTargetsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetReleasedTargetsResponse) => void,
+  ): ClientUnaryCall;
+  getReleasedTargets(
+    request: GetReleasedTargetsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetReleasedTargetsResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,27 @@
+import { closeStage } from './close-stage';
+import type { EngineContext } from './engine-context';
+
+/** A site's reported refusal (its budget, say): recorded, and the site is not waited for. */
+export async function declineRound(
+  ctx: EngineContext,
+  site: string,
+  federationId: string,
+  roundNo: number,
+  reason: string,
+  detail: string,
+): Promise<void> {
+  const { live } = ctx.find(federationId, roundNo, site);
+  await live.serialized(async () => {
+    live.declines.push({ site, reason, detail });
+    await ctx.deps.transcript.append({
+      event: 'received',
+      federation: federationId,
+      round: String(roundNo),
+      peer: site,
+      kind: 'Rounds/DeclineRound',
+      detail: `${reason}: ${detail}`,
+    });
+    if (live.stage && live.everyoneAnswered()) await closeStage(ctx, live, 'everyone answered or declined');
+    else await ctx.deps.store.rounds.save(live.toRecord(ctx.now()));
+  });
+}

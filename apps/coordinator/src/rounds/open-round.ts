@@ -1,0 +1,126 @@
+import { type FederationView, planEvaluationRound, planRound, type RoundPlan } from '@fedistill/protocol';
+import { SecAggCoordinator } from '@fedistill/secagg';
+import type { RoundRecord } from '@fedistill/store';
+import { RequestInvalidError } from '../domain/errors';
+import type { EngineContext } from './engine-context';
+import { checkEpsilonCap } from './epsilon-cap';
+import { LiveRound } from './live-round';
+import type { RoundAnnounced } from './round-events';
+import { type RoundView, viewOf } from './round-view';
+
+/** A round asked for: a distillation round, or an evaluation of a published student. */
+export type RoundRequest = { readonly studentVersion?: number } | undefined;
+
+/**
+ * Opens the federation's next round with its online member sites: a distillation round, or
+ * with `evaluate`, a securely aggregated evaluation of a published student (the latest when
+ * `evaluate.studentVersion` is not given) on the sites' local test splits. Emits RoundAnnounced.
+ */
+export async function openRound(
+  ctx: EngineContext,
+  federationId: string,
+  evaluate: RoundRequest,
+): Promise<RoundView> {
+  const { federations, sites: siteService, store, transcript } = ctx.deps;
+  const federation = await federations.get(federationId);
+  const online = (await siteService.list()).filter((s) => s.online && federation.members.includes(s.name));
+  const previous = await checkCanOpen(
+    ctx,
+    federation,
+    online.map((s) => s.name),
+  );
+  const roundNumber = (previous.at(-1)?.round ?? 0) + 1;
+  const plan = await planFor(ctx, federation, roundNumber, online, evaluate);
+  checkEpsilonCap(federation, plan, previous);
+  const round = new LiveRound(
+    plan,
+    SecAggCoordinator.create({
+      config: plan.config,
+      identityKeys: await ctx.identityKeys(plan.participants),
+    }),
+    {},
+    ctx.now(),
+  );
+  await store.rounds.create(round.toRecord(ctx.now()));
+  ctx.live.set(plan.config.roundId, round);
+  const sites = online.map((s) => s.name);
+  await transcript.append({
+    event: 'round',
+    federation: federationId,
+    round: String(roundNumber),
+    detail:
+      plan.kind === 'evaluation'
+        ? `opened with ${sites.join(', ')}; evaluation of student v${plan.studentVersion}`
+        : `opened with ${sites.join(', ')}; ${plan.queries.length} queries`,
+  });
+  ctx.emit({ kind: 'RoundAnnounced', plan, federation });
+  return viewOf(round);
+}
+
+/** Refuses a round with too few sites online, while another is open, or past rounds.maxRounds; returns the earlier rounds. */
+async function checkCanOpen(
+  ctx: EngineContext,
+  federation: FederationView,
+  sites: readonly string[],
+): Promise<RoundRecord[]> {
+  const federationId = federation.id;
+  if (sites.length < federation.rounds.minSites) {
+    throw new RequestInvalidError(
+      `only ${sites.length} of the federation's sites are online (${sites.join(', ') || 'none'}); rounds.minSites is ${federation.rounds.minSites}`,
+    );
+  }
+  const previous = await ctx.deps.store.rounds.list(federationId);
+  if (previous.some((r) => r.status === 'open'))
+    throw new RequestInvalidError(`federation '${federationId}' already has an open round`);
+  const counted = previous.filter((r) => r.status !== 'abandoned').length;
+  if (counted >= federation.rounds.maxRounds)
+    throw new RequestInvalidError(
+      `federation '${federationId}' has had its ${federation.rounds.maxRounds} rounds (rounds.maxRounds; abandoned rounds do not count)`,
+    );
+  return previous;
+}
+
+/** The round's plan: an evaluation of the requested student, or distillation on the query planner's rows. */
+async function planFor(
+  ctx: EngineContext,
+  federation: FederationView,
+  roundNumber: number,
+  online: ReadonlyArray<{ readonly name: string; readonly signingPublicKey: string }>,
+  evaluate: RoundRequest,
+): Promise<RoundPlan> {
+  const federationId = federation.id;
+  const { store, queryPlanner } = ctx.deps;
+  if (evaluate) {
+    const student =
+      evaluate.studentVersion === undefined
+        ? await store.students.latest(federationId)
+        : await store.students.get(federationId, evaluate.studentVersion);
+    if (!student)
+      throw new RequestInvalidError(
+        evaluate.studentVersion === undefined
+          ? `federation '${federationId}' has no published student to evaluate yet`
+          : `federation '${federationId}' has no student version ${evaluate.studentVersion}`,
+      );
+    return planEvaluationRound(federation, roundNumber, online, student.version, ctx.now());
+  }
+  const chosen = await queryPlanner.choose(federation, roundNumber);
+  return planRound(federation, roundNumber, online, chosen.queries, ctx.now(), chosen.selection);
+}
+
+/**
+ * Announcements of the open rounds that still wait for `site`'s keys (it is invited, the key
+ * stage is open, and it has neither advertised keys nor declined): a site that (re)connects
+ * gets them again.
+ */
+export async function pendingAnnouncements(ctx: EngineContext, site: string): Promise<RoundAnnounced[]> {
+  const events: RoundAnnounced[] = [];
+  for (const live of ctx.live.values()) {
+    const siteId = live.participant(site);
+    if (siteId === undefined || live.stage !== 'keys') continue;
+    if (live.coordinator.state.adverts.some((a) => a.siteId === siteId)) continue;
+    if (live.declines.some((d) => d.site === site)) continue;
+    const federation = await ctx.deps.federations.get(live.plan.federationId);
+    events.push({ kind: 'RoundAnnounced', plan: live.plan, federation });
+  }
+  return events;
+}

@@ -1,0 +1,81 @@
+import * as fs from 'node:fs';
+import { cryptoRandom, type RandomSource } from '@fedistill/dp';
+import { argmaxRows, type ReleasePlan, siteEvaluationRelease, siteRelease } from '@fedistill/distill';
+import { type ExecutionProvider, Predictor } from '@fedistill/engine';
+import { DeclineReason, type RoundAnnouncement } from '@fedistill/wire';
+import {
+  evaluationFromAnnouncement,
+  referenceRows,
+  releaseFromAnnouncement,
+  RoundRefusal,
+} from './announcement-checks';
+import type { LocalFederation } from './federation-sync';
+import type { PreparedSite } from './site-preparation';
+
+/** A round's release, planned (and so priced) before anything is computed, and how to compute it. */
+export interface RoundRelease {
+  readonly plan: ReleasePlan;
+  readonly compute: () => Promise<Int32Array>;
+}
+
+export interface ReleaseOptions {
+  readonly allowNonPrivate: boolean;
+  /** Noise and rounding randomness: the CSPRNG (a seeded source only in tests). */
+  readonly random?: RandomSource;
+  readonly provider: ExecutionProvider;
+  /** The verified ONNX file of a published student, for evaluation rounds. */
+  readonly student?: (federationId: string, version: number) => Promise<string>;
+}
+
+/**
+ * A distillation round: the site picks the queried reference rows, runs its teachers on them and
+ * builds the clipped, rounded and noised summary the announcement describes.
+ */
+export function distillationRelease(
+  a: RoundAnnouncement,
+  local: LocalFederation,
+  site: PreparedSite,
+  o: ReleaseOptions,
+): RoundRelease {
+  const { spec, plan } = releaseFromAnnouncement(a, site.schema, site.teachers.size, o.allowNonPrivate);
+  const compute = async () => {
+    const x = referenceRows(local.referenceFile, a.queryIndices, site.schema.inputShape);
+    const probs = await site.teachers.probabilities(x, a.queryIndices.length, a.temperature);
+    return siteRelease(probs, spec, plan, o.random ?? cryptoRandom);
+  };
+  return { plan, compute };
+}
+
+/**
+ * An evaluation round: the site runs the published student on its local test split and releases
+ * per-class correct counts and record counts, noised like any release.
+ */
+export async function evaluationRelease(
+  a: RoundAnnouncement,
+  local: LocalFederation,
+  site: PreparedSite,
+  o: ReleaseOptions,
+): Promise<RoundRelease> {
+  const unavailable = (m: string) => new RoundRefusal(DeclineReason.DECLINE_REASON_UNAVAILABLE, m);
+  const test = site.data.test;
+  if (!test || test.count === 0)
+    throw unavailable('this site has no local test split (data.test or data.testFraction)');
+  if (!o.student) throw unavailable('this node keeps no students');
+  const { spec, plan } = evaluationFromAnnouncement(a, site.schema, test.count, o.allowNonPrivate);
+  const file = await o.student(local.id, a.studentVersion).catch((err: Error) => {
+    throw unavailable(`student v${a.studentVersion} is not available here: ${err.message}`);
+  });
+  const compute = async () => {
+    const predictor = await Predictor.create(new Uint8Array(fs.readFileSync(file)), site.schema.inputShape, {
+      provider: o.provider,
+    });
+    try {
+      const logits = await predictor.logits(test.features, test.count);
+      const predicted = argmaxRows(logits, site.schema.labels.length);
+      return siteEvaluationRelease(predicted, test.labels, spec, plan, o.random ?? cryptoRandom);
+    } finally {
+      await predictor.dispose();
+    }
+  };
+  return { plan, compute };
+}
