@@ -123,7 +123,14 @@ async function nonPrivate(
 async function privateArm(
   z: number,
   queries: number,
-): Promise<{ epsilon: number; delta: number; accuracy: number; queries: number; noise_multiplier: number }> {
+): Promise<{
+  epsilon: number;
+  delta: number;
+  accuracy: number;
+  queries: number;
+  noise_multiplier: number;
+  techniques: unknown;
+}> {
   const r = await runSimulation({
     ...base,
     teachers: { ...base.teachers, perSite: 10 },
@@ -139,6 +146,7 @@ async function privateArm(
     accuracy: accuracyOf(r),
     queries,
     noise_multiplier: z,
+    techniques: r.techniques,
   };
   console.log(
     `private z=${z}, ${queries} queries: epsilon ${arm.epsilon.toFixed(2)} at delta ${DELTA}, accuracy ${arm.accuracy.toFixed(4)} (${elapsed()})`,
@@ -251,7 +259,12 @@ async function main(): Promise<void> {
   );
   const iid = await nonPrivate({ kind: 'iid' }, {}, false);
   const privateArms = [];
-  for (const arm of PRIVATE_ARMS) privateArms.push(await privateArm(arm.z, arm.queries));
+  let privateTechniques: unknown = null;
+  for (const arm of PRIVATE_ARMS) {
+    const { techniques, ...result } = await privateArm(arm.z, arm.queries);
+    privateArms.push(result);
+    privateTechniques = techniques;
+  }
   const perRound = bytesByRound(dirichlet);
   const distillBytes = mean(perRound);
   const distillTotal = perRound.reduce((a, x) => a + x, 0);
@@ -301,6 +314,13 @@ async function main(): Promise<void> {
     bytes_ratio_at_equal_accuracy_first_round: afterOne.ratio === null ? null : round4(afterOne.ratio),
     private: privateArms,
     private_pseudo_label_threshold: PSEUDO ?? null,
+    // Every arm runs the deployment's coordinator and nodes in one process (libs/simulate); the
+    // techniques each used, as their students' model cards record them.
+    techniques: {
+      dirichlet: dirichlet.techniques,
+      iid: iid.techniques,
+      private: privateTechniques,
+    },
     wall_s: (Date.now() - started) / 1000,
     // CPU time of this process (ONNX Runtime's threads included): on an idle 2-core machine the
     // wall time is about cpu_s / 2; under other load it is longer.

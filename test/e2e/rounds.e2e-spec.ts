@@ -4,9 +4,8 @@ import Database from 'better-sqlite3';
 import { SqliteAuditLogStore } from '@fedistill/audit';
 import { seededRandom } from '@fedistill/dp';
 import { siteRelease } from '@fedistill/distill';
-import { decodeSigned, decodeState, encodeSigned, simulateRound, survivorsBytes } from '@fedistill/secagg';
+import { decodeSigned, decodeState, encodeSigned, survivorsBytes } from '@fedistill/secagg';
 import nacl from 'tweetnacl';
-import { configFromAnnouncement } from '../../apps/node/src';
 import { releaseFromAnnouncement } from '../../apps/node/src/announcement-checks';
 import { type RoundAnnouncement, RoundsService } from '@fedistill/wire';
 import { status } from '@grpc/grpc-js';
@@ -114,7 +113,7 @@ describe('rounds under secure aggregation', () => {
   const rounds = async (id: string) =>
     (await admin<{ rounds: RoundView[] }>(fx, 'GET', `/api/v1/federations/${id}/rounds`)).body.rounds;
   const finished = (id: string, round = 1) =>
-    waitFor(`round ${round} of ${id} to finish`, 30_000, async () => {
+    waitFor(`round ${round} of ${id} to finish`, 90_000, async () => {
       const r = (await rounds(id))[round - 1];
       return r && r.status !== 'open' ? r : undefined;
     });
@@ -215,8 +214,10 @@ describe('rounds under secure aggregation', () => {
     expect(roundEntries).toContainEqual(expect.stringMatching(/^completed with 4 sites/));
   });
 
+  // Stage deadlines of 10 s: long enough for four sites on a loaded 2-core machine (the round is
+  // started by a CLI process), short enough that the stages a vanished site leaves open end soon.
   it('completes with the survivors when a site vanishes after its keys, and includes one that vanished after its input', async () => {
-    const id = await federation('4s');
+    const id = await federation('10s');
     const inputs = [values(5), values(6), values(7), values(8)];
     const first = await startRound(id);
     await Promise.all(
@@ -231,11 +232,11 @@ describe('rounds under secure aggregation', () => {
     );
     expect(await finished(id, 2)).toMatchObject({ status: 'completed' });
     expect([...stored(id, 2).result!]).toEqual([...sum(...inputs)]);
-  });
+  }, 240_000);
 
   // Below the floor after masked inputs arrived, with real node processes: below-the-floor.e2e-spec.ts.
   it('records a refusal and completes with the sites that answered; abandons below the floor before any input', async () => {
-    const id = await federation('4s');
+    const id = await federation('10s');
     const inputs = [values(9), values(10), values(11)];
     const first = await startRound(id);
     await sites[3]!.decline(first[3]!, 'epsilon limit would be passed');
@@ -255,9 +256,11 @@ describe('rounds under secure aggregation', () => {
     expect(abandoned.reason).toBe('only 2 sites advertised keys; threshold is 3');
     expect(stored(id, 2).result).toBeNull();
     expect(stored(id, 2).maskedSum).toBeNull();
-  });
+  }, 240_000);
 
-  it('a real round and the simulator (the same state machines, in memory) give identical aggregates for the same seed and inputs', async () => {
+  // The simulator-versus-deployment check (each path computing its own releases from its own
+  // teachers) is simulated-vs-deployed.e2e-spec.ts; this one checks the exact sum of node releases.
+  it("sums the sites' node-computed releases exactly, after refusing a mis-packed masked vector by name", async () => {
     const id = await federation('10s');
     const announced = await startRound(id);
     // Each site's release as a node computes it: the announced parameters read back by the site,
@@ -290,17 +293,8 @@ describe('rounds under secure aggregation', () => {
     };
     await Promise.all(sites.map((s, i) => s.play(announced[i]!, inputs[i]!, i === 0 ? misPacked : {})));
     expect(await finished(id)).toMatchObject({ status: 'completed' });
-    // The simulator's path (libs/distill secureSum runs simulateRound): the same releases,
-    // recomputed from the same seeds, summed with in-memory transport and its own masks.
-    const again = sites.map((_s, i) => release(i));
-    expect(again).toEqual(inputs);
-    const simulated = simulateRound(
-      configFromAnnouncement(announced[0]!),
-      new Map(again.map((v, i) => [i, encodeSigned(v, 32)])),
-      { random: seededRandom(7, 'e2e') },
-    );
-    if (simulated.outcome.status !== 'done') throw new Error(`simulated round ${simulated.outcome.status}`);
-    expect([...decodeSigned(simulated.outcome.sum, 32)]).toEqual([...stored(id).result!]);
+    // Releases are deterministic for a seeded source: recomputed, they are the same vectors.
+    expect(sites.map((_s, i) => release(i))).toEqual(inputs);
     expect([...stored(id).result!]).toEqual([...sum(...inputs)]);
   });
 

@@ -69,7 +69,7 @@ describe('distillation on breast-cancer data', () => {
     expect(metrics.accuracy).toBeGreaterThan(0.9);
     expect(metrics.accuracy).toBeGreaterThan(centralAccuracy - 0.05);
     expect(metrics.auroc).toBeGreaterThan(0.95);
-  });
+  }, 60_000);
 
   it('loads site-provided ONNX teachers and refuses ones that do not fit the federation', async () => {
     const trained = await TeacherEnsemble.train(split.sites[0]!, {

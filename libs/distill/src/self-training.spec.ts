@@ -4,7 +4,7 @@ import { partition } from './partition';
 import { distillStudent, type StudentOptions, studentProbabilities } from './student';
 import { selfTrain } from './self-training';
 
-const DATA = path.join(__dirname, '..', '..', '..', '..', 'data', 'breast_cancer.csv');
+const DATA = path.join(__dirname, '..', '..', '..', 'data', 'breast_cancer.csv');
 
 describe(selfTrain.name, () => {
   let reference: Dataset;

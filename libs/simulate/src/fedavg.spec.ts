@@ -3,7 +3,7 @@ import { type Dataset, loadCsv, selectSamples } from '@fedistill/data';
 import { partition } from '@fedistill/distill';
 import { federatedAveraging } from './fedavg';
 
-const DATA = path.join(__dirname, '..', '..', '..', '..', 'data', 'breast_cancer.csv');
+const DATA = path.join(__dirname, '..', '..', '..', 'data', 'breast_cancer.csv');
 
 describe(federatedAveraging.name, () => {
   let sites: Dataset[];

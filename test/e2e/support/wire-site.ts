@@ -73,7 +73,7 @@ export class WireSite {
    * own RoundParticipant; the hooks make the site vanish or wait at a stage.
    */
   play(a: RoundAnnouncement, values: Int32Array, hooks: ParticipationHooks = {}): Promise<void> {
-    return new RoundParticipant(this.egress, this.name, this.keys.signingSecretKey, 30_000).play(
+    return new RoundParticipant(this.egress, this.name, this.keys.signingSecretKey, 90_000).play(
       a,
       values,
       hooks,
