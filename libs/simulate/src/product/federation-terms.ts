@@ -72,6 +72,9 @@ export function federationDefinition(
       maxRounds: c.rounds,
       minSites: c.sites,
       querySelection: c.queries.strategy,
+      // Stages close as soon as every node has answered; the long deadlines only leave room for
+      // a busy machine training every site's teachers (and revisiting them) in one process.
+      deadlines: { advertiseKeys: '30m', shareKeys: '30m', maskedInput: '30m', unmask: '30m' },
     },
     ...(c.revisit
       ? {
