@@ -105,12 +105,7 @@ export async function approveFederation(
   const enrolment = readEnrolment(config.dir);
   const previous = readApprovedRosters(config.dir).get(federation);
   const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
-  const { audit, egress } = openNodeEgress(
-    config,
-    keys,
-    enrolment.coordinatorSigningPublicKey,
-    o.channel,
-  );
+  const { audit, egress } = openNodeEgress(config, keys, enrolment.coordinatorSigningPublicKey, o.channel);
   try {
     let info: FederationInfo;
     try {

@@ -57,11 +57,7 @@ function randomSource(o: StartNodeOptions, logger: Logger): RandomSource {
  * another process holds the directory, and when the privacy ledger is missing or behind the
  * egress log (see SiteLedger.open).
  */
-export async function startNode(
-  dir: string,
-  log?: Logger,
-  o: StartNodeOptions = {},
-): Promise<RunningNode> {
+export async function startNode(dir: string, log?: Logger, o: StartNodeOptions = {}): Promise<RunningNode> {
   const config = loadNodeConfig(dir);
   const logger = log ?? pino({ level: config.logLevel }).child({ site: config.site });
   const enrolment = readEnrolment(config.dir);
@@ -73,12 +69,7 @@ export async function startNode(
       { setting: 'performance.retainFreedHeap' },
       'glibc keeps freed heap in this process: faster masking, but freed buffers that held summaries and masks stay resident',
     );
-  const { audit, egress } = openNodeEgress(
-    config,
-    keys,
-    enrolment.coordinatorSigningPublicKey,
-    o.channel,
-  );
+  const { audit, egress } = openNodeEgress(config, keys, enrolment.coordinatorSigningPublicKey, o.channel);
   const anchor = new LogAnchor(
     egress,
     audit.chain,
