@@ -1,3 +1,5 @@
+// Just over the ~300-line guide: one class, the ensemble of a site's teachers (training on disjoint
+// partitions, inference, digest and revisit); ONNX loading lives in onnx-teachers.ts.
 import { type Dataset, miniBatches, selectSamples, Standardizer } from '@fedistill/data';
 import { type ExecutionProvider, mlp, type ModelValues, Predictor, Trainer } from '@fedistill/engine';
 import { softmaxRows } from './metrics';

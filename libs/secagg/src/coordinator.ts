@@ -1,3 +1,5 @@
+// Just over the ~300-line guide: the SecAgg+ coordinator state machine is one class whose stages
+// share private state; the pure helpers already live in their own files.
 /**
  * The coordinator (server) side of SecAgg+ as a pure state machine: `receive*` methods accept
  * one site's message (throwing a SecAggError to refuse it), `close*` methods end a stage at its

@@ -1,3 +1,5 @@
+// Over the ~300-line guide on purpose: the SecAgg+ site state machine is one class whose stages
+// share private state; splitting it would expose that state between files.
 /**
  * The site (client) side of SecAgg+ as a pure state machine: each method takes the message the
  * coordinator relayed and returns the message to send back, advancing one explicit stage. It does

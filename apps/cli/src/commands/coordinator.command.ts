@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
 import { adminRequest, type AdminConnectionOptions, resolveAdminConnection } from '../admin-client';
 import { output } from '../cli-error';
-import { registerFederationCommands, registerRoundCommands } from './federation.command';
+import { registerFederationCommands } from './federation.command';
+import { registerRoundCommands } from './round.command';
 import { registerStudentCommands } from './student.command';
 
 interface SiteView {
