@@ -183,4 +183,25 @@ describe(initNode.name, () => {
     );
     expect(() => loadNodeConfig(dir)).toThrow(/security\.minParticipants: .*\n.*security\.minThreshold: /);
   });
+
+  it('reads a dropout drill for every round or for listed rounds only, and names a bad one', async () => {
+    const dir = path.join(root, 'drill');
+    await initNode({ dir, coordinator: 'h:1', caFile, site: 'site-d' });
+    const write = (extra: string) =>
+      fs.writeFileSync(path.join(dir, NODE_FILES.config), `site: site-d\ncoordinator: h:1\n${extra}`);
+    write('');
+    expect(loadNodeConfig(dir)).toMatchObject({ drillStopAfter: undefined });
+    expect(loadNodeConfig(dir).drillRounds).toBeUndefined();
+    write('drill:\n  stopAfter: shares\n');
+    expect(loadNodeConfig(dir)).toMatchObject({ drillStopAfter: 'shares' });
+    expect(loadNodeConfig(dir).drillRounds).toBeUndefined();
+    write('drill:\n  stopAfter: input\n  rounds: [2, 5]\n');
+    expect(loadNodeConfig(dir)).toMatchObject({ drillStopAfter: 'input', drillRounds: [2, 5] });
+    for (const bad of ['[]', '[0]', '[1.5]', 'two']) {
+      write(`drill:\n  stopAfter: input\n  rounds: ${bad}\n`);
+      expect(() => loadNodeConfig(dir)).toThrow(/drill\.rounds/);
+    }
+    write('drill:\n  stopAfter: unmask\n');
+    expect(() => loadNodeConfig(dir)).toThrow(/drill\.stopAfter/);
+  });
 });

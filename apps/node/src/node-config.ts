@@ -167,11 +167,15 @@ const schema = z
       .strict()
       .prefault({}),
     /**
-     * Dropout drill: in every round the node stops after sending this stage's message, as if it
-     * had crashed there (to rehearse a federation's dropout tolerance). Never set in production.
+     * Dropout drill: in every round (or only in the listed round numbers, as `round status`
+     * shows them) the node stops after sending this stage's message, as if it had crashed there
+     * (to rehearse a federation's dropout tolerance). Never set in production.
      */
     drill: z
-      .object({ stopAfter: z.enum(['keys', 'shares', 'input']) })
+      .object({
+        stopAfter: z.enum(['keys', 'shares', 'input']),
+        rounds: z.array(z.number().int().min(1)).min(1).optional(),
+      })
       .strict()
       .optional(),
     log: z
@@ -209,8 +213,10 @@ export interface NodeConfig {
   };
   /** The smallest round (participants) and Shamir threshold this site accepts (node.yaml security). */
   readonly security: { readonly minParticipants: number; readonly minThreshold: number };
-  /** A dropout drill: stop answering each round after this stage. */
+  /** A dropout drill: stop answering each round (each of `drillRounds`) after this stage. */
   readonly drillStopAfter: 'keys' | 'shares' | 'input' | undefined;
+  /** The round numbers the drill applies in; absent: every round. */
+  readonly drillRounds?: readonly number[];
 }
 
 /** Where a site's records are and how to read them (paths absolute). */
@@ -348,6 +354,7 @@ export function loadNodeConfig(dir: string): NodeConfig {
     }),
     security: Object.freeze({ ...c.security }),
     drillStopAfter: c.drill?.stopAfter,
+    ...(c.drill?.rounds ? { drillRounds: Object.freeze([...c.drill.rounds]) } : {}),
   });
 }
 

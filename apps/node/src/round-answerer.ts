@@ -41,6 +41,8 @@ export interface AnswererOptions {
   /** Noise and rounding randomness: the CSPRNG (a seeded source only in tests). */
   readonly random?: RandomSource;
   readonly hooks?: ParticipationHooks;
+  /** The hooks for one round number (a drill limited to some rounds); replaces `hooks` when given. */
+  readonly hooksFor?: (round: number) => ParticipationHooks | undefined;
   /** The verified ONNX file of a published student (downloading it first if needed), for evaluation rounds. */
   readonly student?: (federationId: string, version: number) => Promise<string>;
 }
@@ -116,7 +118,7 @@ export class RoundAnswerer {
       if (a.summaryKind !== SummaryKind.SUMMARY_KIND_EVALUATION)
         await this.revisit.beforeRound(ref.round, local, site);
       const values = await release.compute();
-      const hooks = this.o.hooks ?? {};
+      const hooks = (this.o.hooksFor ? this.o.hooksFor(ref.round) : this.o.hooks) ?? {};
       const beforeInput = async () => {
         // The spend is durable before the masked input (the release) leaves the node.
         charge.commit();

@@ -40,11 +40,15 @@ export const TEST_NOISE_SEED_ENV = 'FEDISTILL_TEST_NOISE_SEED';
  * FEDISTILL_TEST_NOISE_SEED (honoured only with NODE_ENV=test, which jest sets; refused otherwise,
  * since predictable noise is no noise), else the CSPRNG.
  */
-function randomSource(o: StartNodeOptions, logger: Logger): RandomSource {
+export function randomSource(
+  o: StartNodeOptions,
+  logger: Pick<Logger, 'warn'>,
+  env: NodeJS.ProcessEnv = process.env,
+): RandomSource {
   if (o.random) return o.random;
-  const seed = process.env[TEST_NOISE_SEED_ENV];
+  const seed = env[TEST_NOISE_SEED_ENV];
   if (seed === undefined || seed === '') return cryptoRandom;
-  if (process.env.NODE_ENV !== 'test' || !/^\d+$/.test(seed))
+  if (env.NODE_ENV !== 'test' || !/^\d+$/.test(seed))
     throw new Error(
       `${TEST_NOISE_SEED_ENV} is set (${JSON.stringify(seed)}): it makes this site's noise predictable and is honoured only in the test suite (NODE_ENV=test, a decimal seed); unset it`,
     );
@@ -132,7 +136,10 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
     federation,
     log: logger,
     random,
-    hooks: config.drillStopAfter ? { stopAfter: config.drillStopAfter } : undefined,
+    hooksFor: (round) =>
+      config.drillStopAfter && (config.drillRounds?.includes(round) ?? true)
+        ? { stopAfter: config.drillStopAfter }
+        : undefined,
     student: async (federationId, version) => {
       const known = students.get(`${federationId}#${version}`);
       const record = known
@@ -193,8 +200,8 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
   logger.info({ coordinator: config.coordinator }, 'node starting');
   if (config.drillStopAfter)
     logger.warn(
-      { stopAfter: config.drillStopAfter },
-      'dropout drill: this node stops answering every round after this stage',
+      { stopAfter: config.drillStopAfter, rounds: config.drillRounds ?? 'all' },
+      'dropout drill: this node stops answering rounds after this stage',
     );
   const finished = session
     .run()

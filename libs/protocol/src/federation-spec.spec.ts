@@ -1,4 +1,5 @@
-import { parseFederationSpec } from './federation-spec';
+import { type FederationSpec, parseFederationSpec } from './federation-spec';
+import { effectiveNoiseMultiplier } from './noise-plan';
 
 const valid = {
   id: 'breast-cancer',
@@ -68,11 +69,59 @@ describe(parseFederationSpec.name, () => {
         'labels: labels must be distinct',
         expect.stringMatching(/^student\.architecture: /),
         expect.stringMatching(/^privacy\.delta: /),
-        "privacy.noiseMultiplier: is required with mechanism 'skellam'",
+        "privacy.noiseMultiplier: give exactly one of privacy.noiseMultiplier and privacy.targetEpsilon with mechanism 'skellam' (neither given)",
         "privacy.epsilonCap: is required with mechanism 'skellam'",
         '(top level): Unrecognized key: "extra"',
       ]),
     );
+  });
+
+  it('takes privacy.targetEpsilon instead of noiseMultiplier, and defaults epsilonCap to it', () => {
+    const sut = parseFederationSpec({ ...valid, privacy: { mechanism: 'skellam', targetEpsilon: 3 } });
+    expect(sut.ok && sut.spec.privacy).toMatchObject({ targetEpsilon: 3, epsilonCap: 3 });
+    expect(sut.ok && 'noiseMultiplier' in sut.spec.privacy).toBe(false);
+    const stricter = parseFederationSpec({
+      ...valid,
+      privacy: { mechanism: 'skellam', targetEpsilon: 3, epsilonCap: 2 },
+    });
+    expect(stricter.ok && stricter.spec.privacy.epsilonCap).toBe(2);
+  });
+
+  it.each([
+    ['both', { mechanism: 'skellam', noiseMultiplier: 2, targetEpsilon: 3, epsilonCap: 8 }],
+    ['neither', { mechanism: 'discrete-gaussian', epsilonCap: 8 }],
+  ])('refuses %s of noiseMultiplier and targetEpsilon, naming both fields', (which, privacy) => {
+    const sut = parseFederationSpec({ ...valid, privacy });
+    expect(sut.ok ? [] : sut.problems).toEqual([
+      `privacy.noiseMultiplier: give exactly one of privacy.noiseMultiplier and privacy.targetEpsilon with mechanism '${privacy.mechanism}' (${which} given)`,
+    ]);
+  });
+
+  it('refuses targetEpsilon without a mechanism', () => {
+    const sut = parseFederationSpec({ ...valid, privacy: { mechanism: 'none', targetEpsilon: 3 } });
+    expect(sut.ok ? [] : sut.problems).toEqual([
+      "privacy.targetEpsilon: applies to a private mechanism, not 'none'",
+    ]);
+  });
+
+  it('keeps a definition with noiseMultiplier as it was, and a stored targetEpsilon one yields the same z', () => {
+    const expert = parseFederationSpec(valid);
+    expect(expert.ok && Object.keys(expert.spec.privacy).sort()).toEqual([
+      'assumedColluders',
+      'clipNorm',
+      'delta',
+      'epsilonCap',
+      'granularity',
+      'mechanism',
+      'noiseMultiplier',
+      'summary',
+      'temperature',
+    ]);
+    const planned = parseFederationSpec({ ...valid, privacy: { mechanism: 'skellam', targetEpsilon: 3 } });
+    if (!planned.ok) throw new Error(planned.problems.join('; '));
+    // The store keeps the parsed definition as JSON; every reader derives z from what it reads back.
+    const stored = JSON.parse(JSON.stringify(planned.spec)) as FederationSpec;
+    expect(effectiveNoiseMultiplier(stored)).toBe(effectiveNoiseMultiplier(planned.spec));
   });
 
   it('takes the collusion assumption of the noise plan as a count or all, and names a bad one', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { noiseMultiplierFor } from './noise-plan';
 import { zodDuration as duration, zodOptionalDuration as optionalDuration } from './zod-duration';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
@@ -41,8 +42,17 @@ export const federationSpecSchema = z
       .object({
         mechanism: z.enum(['skellam', 'discrete-gaussian', 'none']),
         summary: z.enum(['soft-labels', 'votes']).default('soft-labels'),
-        /** Noise standard deviation in the aggregate, in units of the per-record sensitivity. */
+        /**
+         * Noise standard deviation in the aggregate, in units of the per-record sensitivity (for
+         * experts; else give targetEpsilon). Exactly one of the two with a private mechanism.
+         */
         noiseMultiplier: z.number().positive().max(1e6).optional(),
+        /**
+         * ε at `delta` for the federation's whole life (rounds.maxRounds rounds): the noise
+         * multiplier is then chosen by the noise planner (noise-plan.ts noiseMultiplierFor) and
+         * epsilonCap defaults to it.
+         */
+        targetEpsilon: z.number().positive().max(1e6).optional(),
         /** L2 clip of one teacher's soft-label vector for one query; a probability vector has norm <= 1. */
         clipNorm: z.number().positive().max(1).default(1),
         /** One integer unit of a soft label in secure aggregation (randomized rounding, KLS21 §4). */
@@ -60,21 +70,21 @@ export const federationSpecSchema = z
       })
       .strict()
       .superRefine((p, ctx) => {
-        if (p.mechanism !== 'none' && p.noiseMultiplier === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['noiseMultiplier'],
-            message: `is required with mechanism '${p.mechanism}'`,
-          });
-        }
-        if (p.mechanism !== 'none' && p.epsilonCap === undefined) {
+        for (const issue of noiseIssues(p)) ctx.addIssue({ code: 'custom', ...issue });
+        if (p.mechanism !== 'none' && p.epsilonCap === undefined && p.targetEpsilon === undefined) {
           ctx.addIssue({
             code: 'custom',
             path: ['epsilonCap'],
             message: `is required with mechanism '${p.mechanism}'`,
           });
         }
-      }),
+      })
+      // The cap the coordinator enforces per round defaults to the planned target.
+      .transform((p) =>
+        p.epsilonCap === undefined && p.targetEpsilon !== undefined
+          ? { ...p, epsilonCap: p.targetEpsilon }
+          : p,
+      ),
     secureAggregation: z
       .object({
         threshold: positiveInt(1000).optional(),
@@ -174,6 +184,7 @@ export const federationSpecSchema = z
       });
     }
     checkDistillation(f, ctx);
+    for (const issue of targetIssues(f)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of revisitIssues(f)) ctx.addIssue({ code: 'custom', ...issue });
     if (sa.threshold !== undefined && sa.threshold > f.rounds.minSites) {
       ctx.addIssue({
@@ -185,6 +196,23 @@ export const federationSpecSchema = z
   });
 
 type Issue = { path: (string | number)[]; message: string };
+
+/** A private mechanism needs its noise stated one way: z itself, or the ε it must reach. */
+function noiseIssues(p: { mechanism: string; noiseMultiplier?: number; targetEpsilon?: number }): Issue[] {
+  const both = p.noiseMultiplier !== undefined && p.targetEpsilon !== undefined;
+  if (p.mechanism === 'none')
+    return p.targetEpsilon === undefined
+      ? []
+      : [{ path: ['targetEpsilon'], message: "applies to a private mechanism, not 'none'" }];
+  if (both || (p.noiseMultiplier === undefined && p.targetEpsilon === undefined))
+    return [
+      {
+        path: ['noiseMultiplier'],
+        message: `give exactly one of privacy.noiseMultiplier and privacy.targetEpsilon with mechanism '${p.mechanism}' (${both ? 'both' : 'neither'} given)`,
+      },
+    ];
+  return [];
+}
 
 /** Cross-field rules of the student and of distillation (one issue per bad field). */
 function distillationIssues(f: {
@@ -210,6 +238,24 @@ function distillationIssues(f: {
       message: "applies to aggregation 'gnmax' only",
     });
   return issues;
+}
+
+/** A target ε the noise planner cannot reach (it needs more noise than z may be) is refused here. */
+function targetIssues(f: FederationSpec): Issue[] {
+  if (f.privacy.mechanism === 'none' || f.privacy.targetEpsilon === undefined) return [];
+  if (f.privacy.noiseMultiplier !== undefined) return []; // already refused by noiseIssues
+  try {
+    noiseMultiplierFor(f);
+    return [];
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return [
+      {
+        path: ['privacy', 'targetEpsilon'],
+        message: err.message.replace(/^'privacy\.targetEpsilon' \S+ /, ''),
+      },
+    ];
+  }
 }
 
 /** Revisit acts between rounds and must do something. */

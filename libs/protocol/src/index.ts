@@ -24,6 +24,14 @@ export { secaggRoundId } from './round-id';
 export { secaggConfigOf, vectorLength, type SecAggTerms } from './secagg-config';
 export { noiseSplitOf, mostColluders, siteNoiseStddev, type NoiseSplit } from './noise-split';
 export { federationEpsilon, type FederationEpsilon } from './federation-epsilon';
+export {
+  effectiveNoiseMultiplier,
+  noiseMultiplierFor,
+  planNoise,
+  worstEpsilon,
+  NOISE_MULTIPLIER_RANGE,
+  type NoisePlan,
+} from './noise-plan';
 export { WireFieldError } from './wire-field-error';
 export { WIRE_STAGE, encodeAnnouncement, decodeAnnouncement, type Announcement } from './announcement';
 export {

@@ -8,7 +8,8 @@ import {
 } from '@fedistill/distill';
 import type { SecAggConfig } from '@fedistill/secagg';
 import type { FederationSpec } from './federation-spec';
-import { mostColluders, noiseSplitOf } from './noise-split';
+import { effectiveNoiseMultiplier } from './noise-plan';
+import { distillReleaseOf, noiseSettingsOf, secaggPolicy } from './round-policy';
 import { secaggConfigOf, type SecAggTerms, vectorLength } from './secagg-config';
 
 /** The stages sites take part in, in order ('consistency': survivors sign the survivor set). */
@@ -83,16 +84,7 @@ export function planRound(
   const n = sites.length;
   if (queries.length === 0 || new Set(queries).size !== queries.length)
     throw new RangeError("'queries' must be a non-empty list of distinct reference rows");
-  const p = spec.privacy;
-  const release: ReleaseSpec = {
-    summary: p.summary,
-    queries: queries.length,
-    classes: spec.labels.length,
-    clipNorm: p.clipNorm,
-    granularity: p.granularity,
-    maxTeachers: spec.secureAggregation.maxTeachersPerSite,
-    noise: noiseOf(spec, n),
-  };
+  const release: ReleaseSpec = distillReleaseOf(spec, queries.length, n, noiseMultiplierOf(spec));
   const base = planBase(spec, round, sites, queries, 'distill', planRelease(release), now);
   return { ...base, release, ...(selection ? { querySelection: selection } : {}) };
 }
@@ -112,49 +104,18 @@ export function planEvaluationRound(
   const evaluation: EvaluationSpec = {
     classes: spec.labels.length,
     maxRecords: spec.secureAggregation.maxEvaluationRecords,
-    noise: noiseOf(spec, sites.length),
+    noise: noiseSettingsOf(spec, sites.length, noiseMultiplierOf(spec)),
   };
   const base = planBase(spec, round, sites, [], 'evaluation', planEvaluation(evaluation), now);
   return { ...base, kind: 'evaluation', studentVersion, evaluation };
 }
 
 /**
- * The secure-aggregation terms the federation definition sets for n sites: the threshold (a
- * strict majority of a site's neighbours unless configured) and the survivor floor n - T, never
- * below the threshold (the sum is only unmasked with at least n - T survivors, so it always
- * carries the target noise, arXiv:2110.04995, §4).
+ * The noise multiplier of the federation's rounds: privacy.noiseMultiplier, or the one the noise
+ * planner chooses for privacy.targetEpsilon (noise-plan.ts). Unused without privacy.
  */
-function secaggPolicy(
-  spec: FederationSpec,
-  n: number,
-): Pick<SecAggTerms, 'threshold' | 'neighbours' | 'minSurvivors' | 'modulusBits'> {
-  const sa = spec.secureAggregation;
-  const degree = sa.neighbours > 0 ? Math.min(sa.neighbours, n - 1) : n - 1;
-  const threshold = sa.threshold ?? Math.floor(degree / 2) + 1;
-  return {
-    threshold,
-    neighbours: sa.neighbours > 0 ? sa.neighbours : 'all',
-    modulusBits: sa.modulusBits,
-    minSurvivors: Math.max(threshold, n - sa.dropoutTolerance),
-  };
-}
-
-/**
- * The round's noise plan, split by noiseSplitOf from the same survivor floor the sites are told
- * (T = n - minSurvivors). privacy.assumedColluders C is capped at minSurvivors - 1 ('all': each
- * site adds V by itself, what a paranoid site counts on).
- */
-function noiseOf(spec: FederationSpec, n: number): ReleaseSpec['noise'] {
-  const p = spec.privacy;
-  if (p.mechanism === 'none') return null;
-  const { minSurvivors } = secaggPolicy(spec, n);
-  const most = mostColluders(minSurvivors);
-  const assumed = p.assumedColluders === 'all' ? most : Math.min(p.assumedColluders, most);
-  return {
-    kind: p.mechanism,
-    noiseMultiplier: p.noiseMultiplier ?? 1,
-    ...noiseSplitOf(n, minSurvivors, assumed),
-  };
+function noiseMultiplierOf(spec: FederationSpec): number {
+  return spec.privacy.mechanism === 'none' ? 1 : effectiveNoiseMultiplier(spec);
 }
 
 function planBase(

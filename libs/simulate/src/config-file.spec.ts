@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseSimulationConfig, SimulationConfigError } from './config-file';
 
 const minimal = {
@@ -141,5 +144,116 @@ describe('parseSimulationConfig dataset', () => {
   ])('refuses %j, naming the setting', (dataset, message) => {
     expect(() => files(dataset)).toThrow(SimulationConfigError);
     expect(() => files(dataset)).toThrow(message);
+  });
+});
+
+describe('parseSimulationConfig teachers.onnx', () => {
+  const three = { ...minimal, sites: 3, teachers: {} };
+  let dir = '';
+  const onnx = (lists: unknown, extra: object = {}) =>
+    parseSimulationConfig({ ...three, teachers: { onnx: lists, ...extra } }, 'sim.yaml', { baseDir: dir });
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-sim-onnx-'));
+    fs.mkdirSync(path.join(dir, 'm'));
+    for (const f of ['a.onnx', 'b.onnx', 'm/c.onnx']) fs.writeFileSync(path.join(dir, f), 'not checked here');
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("takes one list per site in node.yaml's form, paths relative to the config's directory", () => {
+    const sut = onnx(
+      [
+        ['a.onnx', 'b.onnx'],
+        [{ path: 'm/c.onnx', input: 'x', output: 'probs', outputKind: 'probabilities' }],
+        ['a.onnx'],
+      ],
+      { outputKind: 'logits' },
+    );
+    expect(sut.teachers.onnx).toEqual([
+      [{ path: path.join(dir, 'a.onnx') }, { path: path.join(dir, 'b.onnx') }],
+      [{ path: path.join(dir, 'm', 'c.onnx'), input: 'x', output: 'probs', outputKind: 'probabilities' }],
+      [{ path: path.join(dir, 'a.onnx') }],
+    ]);
+    expect(sut.teachers.outputKind).toBe('logits');
+    // perSite is not used for training; it defaults to the longest list.
+    expect(sut.teachers.perSite).toBe(2);
+    expect(parseSimulationConfig(minimal).teachers.onnx).toBeUndefined();
+  });
+
+  it.each([
+    [
+      [['a.onnx'], ['b.onnx']],
+      {},
+      /'teachers\.onnx' must hold one list of models per site: 3 lists for 'sites' 3, not 2/,
+    ],
+    [
+      [['a.onnx'], ['b.onnx'], ['missing.onnx']],
+      {},
+      /'teachers\.onnx\[2\]\[0\]': .*missing\.onnx is not a file/,
+    ],
+    [[['a.onnx'], ['m'], ['b.onnx']], {}, /'teachers\.onnx\[1\]\[0\]': .*m is not a file/],
+    [[['a.onnx'], [], ['b.onnx']], {}, /teachers\.onnx\.1: Too small/],
+    [[['a.onnx'], [{ path: 'b.onnx', outputKind: 'softmax' }], ['b.onnx']], {}, /teachers\.onnx\.1\.0/],
+    [[['a.onnx'], [{ file: 'b.onnx' }], ['b.onnx']], {}, /teachers\.onnx\.1\.0/],
+    [[['a.onnx'], ['b.onnx'], ['a.onnx']], { outputKind: 'scores' }, /teachers\.outputKind/],
+  ])('refuses teachers.onnx %j (%j), naming the setting', (lists, extra, message) => {
+    expect(() => onnx(lists, extra)).toThrow(SimulationConfigError);
+    expect(() => onnx(lists, extra)).toThrow(message);
+  });
+
+  it('refuses revisit with site-provided teachers, outputKind without them, and no perSite without them', () => {
+    const lists = [['a.onnx'], ['b.onnx'], ['a.onnx']];
+    expect(() =>
+      parseSimulationConfig({ ...three, rounds: 2, revisit: {}, teachers: { onnx: lists } }, 'sim.yaml', {
+        baseDir: dir,
+      }),
+    ).toThrow(/'revisit' cannot be used with 'teachers\.onnx'/);
+    expect(() => parseSimulationConfig({ ...three, teachers: { perSite: 2, outputKind: 'logits' } })).toThrow(
+      "config: 'teachers.outputKind' applies to 'teachers.onnx' only",
+    );
+    expect(() => parseSimulationConfig(three)).toThrow(/teachers\.perSite: is required/);
+  });
+});
+
+describe('parseSimulationConfig secureAggregation.dropouts', () => {
+  const withDropouts = (dropouts: unknown) =>
+    parseSimulationConfig({
+      ...minimal,
+      rounds: 2,
+      queries: { perRound: 50 },
+      secureAggregation: { toleratedDropouts: 1, dropouts },
+    });
+
+  it('takes sites silent before shares, input or unmask in chosen rounds', () => {
+    const dropouts = [
+      { round: 1, site: 2, stage: 'input' },
+      { round: 2, site: 2, stage: 'input' },
+      { round: 2, site: 1, stage: 'unmask' },
+    ];
+    expect(withDropouts(dropouts).secureAggregation.dropouts).toEqual(dropouts);
+  });
+
+  it.each([
+    [[{ round: 1, site: 0, stage: 'keys' }], /dropouts\[0\]\.stage' 'keys' is not supported/],
+    [
+      [
+        { round: 1, site: 0, stage: 'input' },
+        { round: 2, site: 0, stage: 'unmask' },
+      ],
+      /dropouts\[1\]\.stage': site 0 already goes silent before 'input'/,
+    ],
+    [
+      [
+        { round: 1, site: 0, stage: 'input' },
+        { round: 1, site: 0, stage: 'input' },
+      ],
+      /dropouts\[1\]': site 0 is listed twice for round 1/,
+    ],
+    [[{ round: 3, site: 0, stage: 'input' }], /dropouts\[0\]\.round' must be an integer in \[1, 2\]/],
+    [[{ round: 1, site: 5, stage: 'input' }], /dropouts\[0\]\.site' must be an integer in \[0, 4\]/],
+    [[{ round: 1, site: 0, stage: 'mask' }], /secureAggregation\.dropouts\.0\.stage/],
+  ])('refuses %j, naming the dropout', (dropouts, message) => {
+    expect(() => withDropouts(dropouts)).toThrow(SimulationConfigError);
+    expect(() => withDropouts(dropouts)).toThrow(message);
   });
 });

@@ -33,6 +33,21 @@ const builtin = z.discriminatedUnion('name', [
 
 const file = z.string().min(1);
 
+const outputKind = z.enum(['logits', 'probabilities']);
+
+/** An entry of a site's ONNX teacher list: node.yaml teachers.onnx's form (a path, or the path with names). */
+const onnxTeacher = z.union([
+  file,
+  z
+    .object({
+      path: file,
+      input: z.string().min(1).optional(),
+      output: z.string().min(1).optional(),
+      outputKind: outputKind.optional(),
+    })
+    .strict(),
+]);
+
 /** The user's own files, with the names and defaults of node.yaml's `data` section. */
 const dataFiles = z
   .object({
@@ -103,12 +118,25 @@ const schema = z
     partitionSeed: z.number().int().min(0).default(0),
     teachers: z
       .object({
-        perSite: count,
+        /** Required unless `onnx` is given (then it defaults to the longest list). */
+        perSite: count.optional(),
         hidden: widths.default([32]),
         epochs: count.default(30),
         batchSize: count.default(16),
+        /** One list per site of its ONNX teachers, each entry in node.yaml's form. */
+        onnx: z.array(z.array(onnxTeacher).min(1)).min(1).optional(),
+        outputKind: outputKind.optional(),
       })
-      .strict(),
+      .strict()
+      .superRefine((t, ctx) => {
+        if (t.perSite === undefined && t.onnx === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['perSite'],
+            message:
+              'is required (teachers each site trains), unless teachers.onnx lists the sites’ own models',
+          });
+      }),
     student: z
       .object({
         hidden: widths.default([32]),
@@ -199,12 +227,28 @@ function resolveDataset(d: RawDataset, baseDir: string, source: string): Simulat
   return files;
 }
 
+/** ONNX teacher entries as objects with absolute paths; perSite defaults to the longest list. */
+function resolveTeachers(
+  t: z.output<typeof schema>['teachers'],
+  baseDir: string,
+): SimulationConfig['teachers'] {
+  const { onnx, perSite, ...rest } = t;
+  if (!onnx) return { ...rest, perSite: perSite as number };
+  const lists = onnx.map((list) =>
+    list.map((e) => {
+      const entry = typeof e === 'string' ? { path: e } : e;
+      return { ...entry, path: path.resolve(baseDir, entry.path) };
+    }),
+  );
+  return { ...rest, perSite: perSite ?? Math.max(...lists.map((l) => l.length)), onnx: lists };
+}
+
 /**
  * Parses a configuration read from a file (YAML or JSON, already decoded), fills in defaults
  * (the SecAgg threshold defaults to a strict majority of a site's neighbours) and checks every
- * cross-field rule. Paths of the data set are resolved against `o.baseDir` (the configuration
- * file's directory; default the working directory). Throws SimulationConfigError naming the
- * setting, prefixed with `source`.
+ * cross-field rule. Paths of the data set and of the ONNX teachers are resolved against
+ * `o.baseDir` (the configuration file's directory; default the working directory). Throws
+ * SimulationConfigError naming the setting, prefixed with `source`.
  */
 export function parseSimulationConfig(
   raw: unknown,
@@ -222,6 +266,7 @@ export function parseSimulationConfig(
   const config: SimulationConfig = {
     ...c,
     dataset: resolveDataset(c.dataset, o.baseDir ?? '.', source),
+    teachers: resolveTeachers(c.teachers, o.baseDir ?? '.'),
     secureAggregation: { ...s, threshold: s.threshold ?? Math.floor(degree / 2) + 1 },
   };
   try {

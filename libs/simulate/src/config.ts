@@ -1,8 +1,26 @@
+// Over 300 lines on purpose: the simulation config's type and every invariant it must keep sit
+// together, so the rules a file or a caller breaks are found in one place (STYLE.md, configuration).
+import * as fs from 'node:fs';
 import type { PartitionSpec } from '@fedistill/distill';
 import type { QueryStrategy } from '@fedistill/distill';
 
 /** The stage before which a simulated site goes silent (as in `@fedistill/secagg`'s `simulateRound`). */
 export type SimulatedDropStage = 'keys' | 'shares' | 'input' | 'unmask';
+
+/** What a site-provided ONNX teacher's output holds (node.yaml teachers.outputKind). */
+export type TeacherOutputKind = 'logits' | 'probabilities';
+
+/**
+ * A site's own ONNX teacher, as an entry of node.yaml's teachers.onnx: the file (absolute once
+ * parsed from a configuration file), and the input and output to use when it has several.
+ */
+export interface SimulationOnnxTeacher {
+  readonly path: string;
+  readonly input?: string;
+  readonly output?: string;
+  /** Default: `teachers.outputKind`, else logits. */
+  readonly outputKind?: TeacherOutputKind;
+}
 
 /** Which data the simulation runs on. */
 export type SimulationDataset =
@@ -93,11 +111,19 @@ export interface SimulationConfig {
   readonly partition: PartitionSpec;
   readonly partitionSeed: number;
   readonly teachers: {
-    /** Teachers per site k >= 1 (disjoint partitions of the site's records). */
+    /** Teachers per site k >= 1 (disjoint partitions of the site's records); unused with `onnx`. */
     readonly perSite: number;
     readonly hidden: readonly number[];
     readonly epochs: number;
     readonly batchSize: number;
+    /**
+     * Site-provided ONNX teachers instead of training: list i holds site i's models (one list per
+     * site). Each site's node loads them with its own code (node.yaml teachers.onnx). Each must
+     * have been trained on its own disjoint partition of that site's records: the site's promise.
+     */
+    readonly onnx?: ReadonlyArray<ReadonlyArray<SimulationOnnxTeacher>>;
+    /** What the ONNX teachers' outputs hold unless an entry says otherwise (default logits). */
+    readonly outputKind?: TeacherOutputKind;
   };
   readonly student: {
     readonly hidden: readonly number[];
@@ -207,6 +233,37 @@ export function validateSimulationConfig(c: SimulationConfig): void {
   }
   validatePrivacy(c.privacy);
   validateSecAgg(c.secureAggregation, c.sites, c.rounds);
+  validateOnnxTeachers(c);
+}
+
+/** One list of existing ONNX files per site; revisit cannot fine-tune a site's own models. */
+function validateOnnxTeachers(c: SimulationConfig): void {
+  const { onnx, outputKind } = c.teachers;
+  if (onnx === undefined) {
+    if (outputKind !== undefined)
+      throw new RangeError("'teachers.outputKind' applies to 'teachers.onnx' only; set it or remove this");
+    return;
+  }
+  if (!Array.isArray(onnx) || onnx.length !== c.sites)
+    throw new RangeError(
+      `'teachers.onnx' must hold one list of models per site: ${c.sites} lists for 'sites' ${c.sites}, not ${Array.isArray(onnx) ? onnx.length : 'a non-list'}`,
+    );
+  if (c.revisit)
+    throw new RangeError(
+      "'revisit' cannot be used with 'teachers.onnx': a node fine-tunes only teachers it trained itself (it would skip revisit)",
+    );
+  for (const [site, models] of onnx.entries()) {
+    if (!Array.isArray(models) || models.length === 0)
+      throw new RangeError(`'teachers.onnx[${site}]' must list at least one ONNX model for site ${site}`);
+    for (const [i, m] of models.entries())
+      if (typeof m?.path !== 'string' || !fs.existsSync(m.path) || !fs.statSync(m.path).isFile())
+        throw new RangeError(`'teachers.onnx[${site}][${i}]': ${String(m?.path)} is not a file`);
+  }
+}
+
+/** The most teachers any site has: its ONNX models, else `teachers.perSite`. */
+export function maxTeachersPerSite(c: SimulationConfig): number {
+  return c.teachers.onnx ? Math.max(...c.teachers.onnx.map((l) => l.length)) : c.teachers.perSite;
 }
 
 function validatePrivacy(p: SimulationPrivacy): void {
@@ -233,9 +290,29 @@ function validateSecAgg(s: SimulationSecAgg, sites: number, rounds: number): voi
     throw new RangeError(
       `'secureAggregation.toleratedDropouts' ${s.toleratedDropouts} leaves fewer than threshold ${s.threshold} of ${degree} neighbours`,
     );
+  const stageOf = new Map<number, SimulatedDropStage>();
+  const seen = new Set<string>();
   for (const [i, d] of (s.dropouts ?? []).entries()) {
-    int(`secureAggregation.dropouts[${i}].round`, d.round, 1, rounds);
-    int(`secureAggregation.dropouts[${i}].site`, d.site, 0, sites - 1);
+    const field = `secureAggregation.dropouts[${i}]`;
+    int(`${field}.round`, d.round, 1, rounds);
+    int(`${field}.site`, d.site, 0, sites - 1);
+    // Each dropout becomes the site's node.yaml drill (stop after the stage before `stage`): a
+    // node never sends keys it does not mean to use, so silence before 'keys' has no drill.
+    if (d.stage === 'keys')
+      throw new RangeError(
+        `'${field}.stage' 'keys' is not supported: a node's dropout drill stops after a stage it took part in; use 'shares', 'input' or 'unmask'`,
+      );
+    if (!(['shares', 'input', 'unmask'] as const).includes(d.stage))
+      throw new RangeError(`'${field}.stage' must be 'shares', 'input' or 'unmask'`);
+    const earlier = stageOf.get(d.site);
+    if (earlier !== undefined && earlier !== d.stage)
+      throw new RangeError(
+        `'${field}.stage': site ${d.site} already goes silent before '${earlier}'; a node's drill (node.yaml drill.stopAfter) has one stage for all its rounds`,
+      );
+    if (seen.has(`${d.round}/${d.site}`))
+      throw new RangeError(`'${field}': site ${d.site} is listed twice for round ${d.round}`);
+    stageOf.set(d.site, d.stage);
+    seen.add(`${d.round}/${d.site}`);
   }
 }
 

@@ -86,9 +86,9 @@ describe(runSimulation.name, () => {
     await expect(
       runSimulation({
         ...base,
-        secureAggregation: { ...base.secureAggregation, dropouts: [{ round: 1, site: 0, stage: 'input' }] },
+        secureAggregation: { ...base.secureAggregation, dropouts: [{ round: 1, site: 0, stage: 'keys' }] },
       }),
-    ).rejects.toThrow(/'secureAggregation.dropouts'/);
+    ).rejects.toThrow(/'secureAggregation.dropouts\[0\].stage' 'keys' is not supported/);
     await expect(
       runSimulation({ ...base, privacy: { ...base.privacy, delta: 2 } as SimulationConfig['privacy'] }),
     ).rejects.toThrow(/delta/);

@@ -89,7 +89,8 @@ interface StudentView {
  * answered by each node's round answerer (teachers, release, noise, secure aggregation), unmasked
  * and distilled by the coordinator's publisher, exactly as deployed. Only the transport, the
  * clock's pace and the randomness differ: each node's noise is seeded (seed x 100 + site), so a
- * config gives the same aggregates, targets and student every time. Baselines run afterwards on
+ * config gives the same aggregates, targets and student every time. Simulated dropouts are each
+ * site's node.yaml dropout drill (federation-terms.ts, siteDrill). Baselines run afterwards on
  * the pooled data, which no deployment sees.
  */
 export async function runSimulation(
@@ -97,10 +98,6 @@ export async function runSimulation(
   o: SimulationOptions = {},
 ): Promise<SimulationResult> {
   validateSimulationConfig(c);
-  if ((c.secureAggregation.dropouts ?? []).length > 0)
-    throw new RangeError(
-      "'secureAggregation.dropouts' (sites silent in chosen rounds) is not supported since the simulator runs the deployment's nodes; rehearse dropouts with node.yaml's drill.stopAfter in a deployment",
-    );
   const progress = (message: string, fraction: number): void => o.onProgress?.({ message, fraction });
   const steps = c.rounds + 2;
   const data = await loadSimulationData(c);
@@ -122,7 +119,11 @@ export async function runSimulation(
         queried: [],
         answered: 0,
         pseudoLabelled: played.pseudoLabelled,
-        survivors: played.view.inputsFrom.map((s) => Number(s.replace('site-', '')) - 1),
+        // A round abandoned after its inputs arrived lists them, but summed nothing.
+        survivors:
+          played.view.status === 'completed'
+            ? played.view.inputsFrom.map((s) => Number(s.replace('site-', '')) - 1)
+            : [],
         abandoned: played.view.status === 'completed' ? null : (played.view.reason ?? played.view.status),
         metrics: played.metrics ?? rounds.at(-1)?.metrics ?? null,
         bytesPerSite: egressBytes(federation.nodeDirs, federation.federationId, r),

@@ -66,7 +66,6 @@ describe('registerSimulateCommand', () => {
       'config.json',
       'privacy.json',
       'rounds.jsonl',
-      'student-standardizer.json',
       'student.onnx',
       'summary.json',
     ]);

@@ -12,6 +12,13 @@ import { type RoundView, viewOf } from './round-view';
 export type RoundRequest = { readonly studentVersion?: number } | undefined;
 
 /**
+ * Federations whose next round is being opened, per engine: planning may wait for the student
+ * (least-confident selection), and a second `round start` in that time must not pass the
+ * "already has an open round" check too.
+ */
+const opening = new WeakMap<EngineContext, Set<string>>();
+
+/**
  * Opens the federation's next round with its online member sites: a distillation round, or
  * with `evaluate`, a securely aggregated evaluation of a published student (the latest when
  * `evaluate.studentVersion` is not given) on the sites' local test splits. Emits RoundAnnounced.
@@ -21,6 +28,21 @@ export async function openRound(
   federationId: string,
   evaluate: RoundRequest,
 ): Promise<RoundView> {
+  const busy = opening.get(ctx) ?? new Set<string>();
+  opening.set(ctx, busy);
+  if (busy.has(federationId))
+    throw new RequestInvalidError(
+      `a round of federation '${federationId}' is being opened (its queries wait for the latest student); try again when it is announced`,
+    );
+  busy.add(federationId);
+  try {
+    return await open(ctx, federationId, evaluate);
+  } finally {
+    busy.delete(federationId);
+  }
+}
+
+async function open(ctx: EngineContext, federationId: string, evaluate: RoundRequest): Promise<RoundView> {
   const { federations, sites: siteService, store, transcript } = ctx.deps;
   const federation = await federations.get(federationId);
   const online = (await siteService.list()).filter((s) => s.online && federation.members.includes(s.name));

@@ -1,4 +1,6 @@
-import type { SimulationConfig } from '../config';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { maxTeachersPerSite, type SimulatedDropStage, type SimulationConfig } from '../config';
 
 /** The federation id every simulated deployment uses. */
 export const SIMULATED_FEDERATION = 'simulation';
@@ -52,7 +54,7 @@ export function federationDefinition(
       dropoutTolerance: sa.toleratedDropouts,
       neighbours: sa.neighbours === 'all' ? 0 : sa.neighbours,
       modulusBits: sa.bits,
-      maxTeachersPerSite: c.teachers.perSite,
+      maxTeachersPerSite: maxTeachersPerSite(c),
     },
     distillation: {
       aggregation: a.kind,
@@ -72,9 +74,7 @@ export function federationDefinition(
       maxRounds: c.rounds,
       minSites: c.sites,
       querySelection: c.queries.strategy,
-      // Stages close as soon as every node has answered; the long deadlines only leave room for
-      // a busy machine training every site's teachers (and revisiting them) in one process.
-      deadlines: { advertiseKeys: '30m', shareKeys: '30m', maskedInput: '30m', unmask: '30m' },
+      deadlines: stageDeadlines(c),
     },
     ...(c.revisit
       ? {
@@ -89,22 +89,95 @@ export function federationDefinition(
 }
 
 /**
+ * How long each stage of a round may take. Stages close as soon as every node still expected
+ * has answered, so without dropouts the long deadlines only leave room for a busy machine
+ * training every site's teachers (and revisiting them) in one process. A silent site holds its
+ * stage open until the deadline, and deadlines are counted from the round's opening (stage after
+ * stage), so with simulated dropouts each stage gets `DROPOUT_STAGE_DEADLINE`.
+ */
+function stageDeadlines(c: SimulationConfig): Record<string, string> {
+  const d = (c.secureAggregation.dropouts ?? []).length > 0 ? DROPOUT_STAGE_DEADLINE : '30m';
+  return { advertiseKeys: d, shareKeys: d, maskedInput: d, unmask: d };
+}
+
+/** Each stage's deadline when the simulation has dropouts (docs/simulator.md). */
+export const DROPOUT_STAGE_DEADLINE = '20s';
+
+/** The node.yaml drill stage that makes a site silent before `stage` (it stops after the one before). */
+const STOP_AFTER: Record<Exclude<SimulatedDropStage, 'keys'>, 'keys' | 'shares' | 'input'> = {
+  shares: 'keys',
+  input: 'shares',
+  unmask: 'input',
+};
+
+/**
+ * Site `site`'s dropouts as its node.yaml dropout drill (undefined when it has none): it stops
+ * after the stage before the one it goes silent at, in the listed rounds only.
+ */
+export function siteDrill(
+  c: SimulationConfig,
+  site: number,
+): { stopAfter: 'keys' | 'shares' | 'input'; rounds: number[] } | undefined {
+  const mine = (c.secureAggregation.dropouts ?? []).filter((d) => d.site === site);
+  const first = mine[0];
+  if (!first) return undefined;
+  if (first.stage === 'keys' || mine.some((d) => d.stage !== first.stage))
+    throw new RangeError(
+      `'secureAggregation.dropouts' of site ${site}: a node's drill stops after one stage other than 'keys'`,
+    );
+  return {
+    stopAfter: STOP_AFTER[first.stage],
+    rounds: [...new Set(mine.map((d) => d.round))].sort((a, b) => a - b),
+  };
+}
+
+/**
+ * node.yaml's teachers section: the site's ONNX teachers when the simulation gives them (copied
+ * into `nodeDir`/teachers as 0.onnx, 1.onnx, ..., loaded by the node's own code), else the
+ * settings it trains its teachers with.
+ */
+function teacherSettings(
+  c: SimulationConfig,
+  site: number,
+  nodeDir: string | undefined,
+): Record<string, unknown> {
+  const t = c.teachers;
+  const models = t.onnx?.[site];
+  if (!models)
+    return {
+      count: t.perSite,
+      hidden: [...t.hidden],
+      epochs: t.epochs,
+      batchSize: t.batchSize,
+      seed: c.seed * 100 + site,
+    };
+  if (nodeDir === undefined)
+    throw new TypeError("'nodeDir' is required to copy the site's ONNX teachers (teachers.onnx)");
+  fs.mkdirSync(path.join(nodeDir, 'teachers'), { recursive: true });
+  const onnx = models.map((m, i) => {
+    const file = `teachers/${i}.onnx`;
+    fs.copyFileSync(m.path, path.join(nodeDir, file));
+    const names = Object.entries({ input: m.input, output: m.output, outputKind: m.outputKind });
+    const given = names.filter(([, v]) => v !== undefined);
+    return given.length === 0 ? file : { path: file, ...Object.fromEntries(given) };
+  });
+  return { onnx, ...(t.outputKind ? { outputKind: t.outputKind } : {}) };
+}
+
+/**
  * What simulated site `site` adds to its node.yaml: its records (written as NPY into its node
- * directory), its teachers as the simulation configures them, and the privacy settings matching
+ * directory), its teachers as the simulation configures them (its ONNX teachers are copied into
+ * `nodeDir`, required then), its dropouts as a dropout drill, and the privacy settings matching
  * the federation's noise plan (the trust a federation's `assumedColluders` asks sites to share).
  */
-export function nodeSettings(c: SimulationConfig, site: number): Record<string, unknown> {
+export function nodeSettings(c: SimulationConfig, site: number, nodeDir?: string): Record<string, unknown> {
   const p = c.privacy;
   const colluders = p.kind === 'none' ? 0 : (p.assumedColluders ?? 0);
+  const drill = siteDrill(c, site);
   return {
     data: { train: 'data/train.npy', labels: 'data/labels.npy', format: 'npy', testFraction: 0 },
-    teachers: {
-      count: c.teachers.perSite,
-      hidden: [...c.teachers.hidden],
-      epochs: c.teachers.epochs,
-      batchSize: c.teachers.batchSize,
-      seed: c.seed * 100 + site,
-    },
+    teachers: teacherSettings(c, site, nodeDir),
+    ...(drill ? { drill } : {}),
     privacy: {
       epsilonLimit: 1e6,
       ...(p.kind === 'none'

@@ -110,7 +110,7 @@ export async function startInProcessFederation(
       fs.writeFileSync(path.join(nodeDir, 'data', 'labels.npy'), npyLabels(records));
       const yamlFile = path.join(nodeDir, 'node.yaml');
       const yaml = parse(fs.readFileSync(yamlFile, 'utf8')) as Record<string, unknown>;
-      fs.writeFileSync(yamlFile, stringify({ ...yaml, ...nodeSettings(c, i) }), { mode: 0o600 });
+      fs.writeFileSync(yamlFile, stringify({ ...yaml, ...nodeSettings(c, i, nodeDir) }), { mode: 0o600 });
       const { token } = await admin.request<{ token: string }>('POST', '/enrolment-tokens', {
         site: siteName(i),
         ttl: '10m',

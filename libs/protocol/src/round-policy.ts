@@ -1,0 +1,58 @@
+import type { ReleaseSpec } from '@fedistill/distill';
+import type { FederationSpec } from './federation-spec';
+import { mostColluders, noiseSplitOf } from './noise-split';
+import type { SecAggTerms } from './secagg-config';
+
+/**
+ * The secure-aggregation terms the federation definition sets for n sites: the threshold (a
+ * strict majority of a site's neighbours unless configured) and the survivor floor n - T, never
+ * below the threshold (the sum is only unmasked with at least n - T survivors, so it always
+ * carries the target noise, arXiv:2110.04995, §4).
+ */
+export function secaggPolicy(
+  spec: FederationSpec,
+  n: number,
+): Pick<SecAggTerms, 'threshold' | 'neighbours' | 'minSurvivors' | 'modulusBits'> {
+  const sa = spec.secureAggregation;
+  const degree = sa.neighbours > 0 ? Math.min(sa.neighbours, n - 1) : n - 1;
+  const threshold = sa.threshold ?? Math.floor(degree / 2) + 1;
+  return {
+    threshold,
+    neighbours: sa.neighbours > 0 ? sa.neighbours : 'all',
+    modulusBits: sa.modulusBits,
+    minSurvivors: Math.max(threshold, n - sa.dropoutTolerance),
+  };
+}
+
+/**
+ * A round's noise at noise multiplier `z` for `n` invited sites, split by noiseSplitOf from the
+ * same survivor floor the sites are told (T = n - minSurvivors). privacy.assumedColluders C is
+ * capped at minSurvivors - 1 ('all': each site adds V by itself, what a paranoid site counts
+ * on). Null without privacy.
+ */
+export function noiseSettingsOf(spec: FederationSpec, n: number, z: number): ReleaseSpec['noise'] {
+  const p = spec.privacy;
+  if (p.mechanism === 'none') return null;
+  const { minSurvivors } = secaggPolicy(spec, n);
+  const most = mostColluders(minSurvivors);
+  const assumed = p.assumedColluders === 'all' ? most : Math.min(p.assumedColluders, most);
+  return { kind: p.mechanism, noiseMultiplier: z, ...noiseSplitOf(n, minSurvivors, assumed) };
+}
+
+/**
+ * The release of a distillation round asking `queries` rows of `n` invited sites at noise
+ * multiplier `z`: what planRound announces and what the noise planner prices (one description,
+ * so the two cannot drift apart).
+ */
+export function distillReleaseOf(spec: FederationSpec, queries: number, n: number, z: number): ReleaseSpec {
+  const p = spec.privacy;
+  return {
+    summary: p.summary,
+    queries,
+    classes: spec.labels.length,
+    clipNorm: p.clipNorm,
+    granularity: p.granularity,
+    maxTeachers: spec.secureAggregation.maxTeachersPerSite,
+    noise: noiseSettingsOf(spec, n, z),
+  };
+}
