@@ -163,7 +163,8 @@ async function playRound(
   pseudoLabelled: number;
 }> {
   await f.admin.request('POST', `/federations/${f.federationId}/rounds`, {});
-  const view = await waitFor(`round ${round} to end`, 30 * 60_000, async () => {
+  // The round's own stage deadlines (federation-terms.ts) bound this wait.
+  const view = await waitFor(`round ${round} to end`, 9 * 3_600_000, async () => {
     const { rounds } = await f.admin.request<{ rounds: RoundView[] }>(
       'GET',
       `/federations/${f.federationId}/rounds`,
@@ -172,7 +173,7 @@ async function playRound(
     return r && r.status !== 'open' ? r : undefined;
   });
   if (view.status !== 'completed') return { view, student: null, metrics: null, pseudoLabelled: 0 };
-  const published = await waitFor(`the student of round ${round}`, 30 * 60_000, async () => {
+  const published = await waitFor(`the student of round ${round}`, 3 * 3_600_000, async () => {
     const { students } = await f.admin.request<{ students: StudentView[] }>(
       'GET',
       `/federations/${f.federationId}/students`,

@@ -96,8 +96,13 @@ export function federationDefinition(
  * stage), so with simulated dropouts each stage gets `DROPOUT_STAGE_DEADLINE`.
  */
 function stageDeadlines(c: SimulationConfig): Record<string, string> {
-  const d = (c.secureAggregation.dropouts ?? []).length > 0 ? DROPOUT_STAGE_DEADLINE : '30m';
-  return { advertiseKeys: d, shareKeys: d, maskedInput: d, unmask: d };
+  if ((c.secureAggregation.dropouts ?? []).length > 0) {
+    const d = DROPOUT_STAGE_DEADLINE;
+    return { advertiseKeys: d, shareKeys: d, maskedInput: d, unmask: d };
+  }
+  // Keys wait for every node's teachers (trained when the federation is announced, and
+  // revisited before later rounds): hours on a large data set on a loaded 2-core machine.
+  return { advertiseKeys: '6h', shareKeys: '30m', maskedInput: '1h', unmask: '30m' };
 }
 
 /** Each stage's deadline when the simulation has dropouts (docs/simulator.md). */
