@@ -20,6 +20,8 @@ module.exports = {
         '<rootDir>/libs/**/*.spec.ts',
         '<rootDir>/apps/**/*.spec.ts',
         '<rootDir>/test/privacy/**/*.spec.ts',
+        // test/fuzz: the fast slice of the fuzzers (bench/fuzz.ts runs the long one).
+        '<rootDir>/test/fuzz/**/*.spec.ts',
       ],
     },
     {

@@ -9,7 +9,8 @@ const { swcOptions } = require('../swc.config');
 
 const root = path.resolve(__dirname, '..');
 const outRoot = path.join(root, 'dist');
-const sources = ['apps', 'libs', 'bench'];
+// test/fuzz: the fuzz surfaces, which bench/fuzz.ts runs (their specs are not built).
+const sources = ['apps', 'libs', 'bench', 'test/fuzz'];
 
 function* walk(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

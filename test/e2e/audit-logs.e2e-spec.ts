@@ -137,6 +137,11 @@ describe('audit logs of a node and the coordinator', () => {
     expect(fs.readFileSync(html, 'utf8')).toContain('Log verified');
     const md = await cli(['audit', 'report', '--node-dir', nodeDir]);
     expect(md.stdout).toContain('## What left this site');
+    // The coordinator's log is reported as what it records: no "0 messages left this site".
+    const coordinator = await cli(['audit', 'report', '--coordinator-data', dataDir()]);
+    expect(coordinator.stdout).toContain("## What this log records\n\nThis is the coordinator's log");
+    expect(coordinator.stdout).not.toContain('What left this site');
+    expect(coordinator.stdout).not.toContain('Epsilon spent');
     const jsonl = path.join(fx.dir, 'site.jsonl');
     await cli(['audit', 'export', '--node-dir', nodeDir, '--out', jsonl]);
     expect((await verify(jsonl, '--coordinator-data', dataDir())).result.ok).toBe(true);

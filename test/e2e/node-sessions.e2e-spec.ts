@@ -86,15 +86,23 @@ describe('coordinator and node processes over TLS', () => {
     expect(online.map((r) => r.name)).toEqual(['riverside', 'st-marys']);
   });
 
-  it('sees a killed node go offline after the heartbeat timeout, while the other stays online', async () => {
-    const killedAt = Date.now();
-    nodes.get('riverside')?.kill('SIGKILL');
-    const rows = await waitFor('riverside offline', 20_000, async () => {
-      const r = await sites();
-      return r.find((s) => s.name === 'riverside')?.online === false ? r : undefined;
-    });
-    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1000);
-    expect(rows.find((s) => s.name === 'st-marys')?.online).toBe(true);
+  it('sees a hung node go offline after the heartbeat timeout, while the other stays online', async () => {
+    // SIGSTOP: the process stops heartbeating but its connection and event stream stay open, so
+    // only the timeout (offlineAfter) can tell (a process that dies closes its stream: below).
+    const node = nodes.get('riverside')!;
+    const stoppedAt = Date.now();
+    node.kill('SIGSTOP');
+    try {
+      const rows = await waitFor('riverside offline', 20_000, async () => {
+        const r = await sites();
+        return r.find((s) => s.name === 'riverside')?.online === false ? r : undefined;
+      });
+      expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(1000);
+      expect(rows.find((s) => s.name === 'st-marys')?.online).toBe(true);
+    } finally {
+      node.kill('SIGKILL');
+      await exited(node);
+    }
   });
 
   it('reconnects with backoff after the coordinator is killed and restarted', async () => {
@@ -146,6 +154,47 @@ describe('coordinator and node processes over TLS', () => {
   });
 });
 
+describe('a node that stops', () => {
+  let fx: CoordinatorFixture;
+  let node: ReturnType<typeof spawnCli> | undefined;
+
+  beforeAll(async () => {
+    // A long offlineAfter: a site still listed online after its node stopped would be a site
+    // that a round opened now counts on, and abandons 30 s later.
+    fx = await startCoordinatorProcess({ heartbeatInterval: '5s', offlineAfter: '60s' });
+  });
+
+  afterAll(async () => {
+    if (node?.exitCode === null) node.kill('SIGKILL');
+    await fx.stop();
+  });
+
+  const online = async (): Promise<boolean | undefined> => {
+    const res = await cli(['coordinator', 'sites', '--json', '--config', fx.configFile]);
+    return (JSON.parse(res.stdout) as SiteRow[]).find((s) => s.name === 'eastgate')?.online;
+  };
+
+  it('is offline at once, not after offlineAfter: on SIGTERM it says goodbye, and a killed one loses its stream', async () => {
+    const dir = await enrolNodeWithCli(fx, 'eastgate');
+    const start = () => spawnCli(['node', 'start', '--dir', dir], path.join(fx.dir, 'eastgate.log'));
+    node = start();
+    await waitFor('eastgate online', 20_000, async () => ((await online()) ? true : undefined));
+    node.kill('SIGTERM');
+    expect(await exited(node)).toEqual({ code: 0, signal: null });
+    await waitFor('eastgate offline after SIGTERM', 10_000, async () =>
+      (await online()) === false ? true : undefined,
+    );
+    // Started again it is online again (its new event stream), and a kill takes it offline too.
+    node = start();
+    await waitFor('eastgate online again', 20_000, async () => ((await online()) ? true : undefined));
+    node.kill('SIGKILL');
+    await exited(node);
+    await waitFor('eastgate offline after the kill', 10_000, async () =>
+      (await online()) === false ? true : undefined,
+    );
+  });
+});
+
 describe('the fedistill CLI', () => {
   it('lists the pki, coordinator and node commands, each with its own help', async () => {
     const top = await cli(['--help']);
@@ -155,5 +204,14 @@ describe('the fedistill CLI', () => {
       expect(sub.code).toBe(0);
       expect(sub.stdout).toContain(`Usage: fedistill ${cmd}`);
     }
+  });
+
+  it('exits 2 naming an unknown command, and 2 for a missing required option', async () => {
+    const unknown = await cli(['frobnicate', '--help']);
+    expect({ code: unknown.code, stdout: unknown.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(unknown.stderr).toContain("error: unknown command 'frobnicate'");
+    const missing = await cli(['coordinator', 'token', 'create']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("error: required option '--site <name>' not specified");
   });
 });

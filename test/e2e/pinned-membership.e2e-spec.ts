@@ -192,6 +192,11 @@ describe('pinned membership (node processes)', () => {
       impostor.unary(NodeSessionService.heartbeat, { nodeVersion: 'impostor', activeRounds: [] });
     await beat();
     const timer = setInterval(() => void beat().catch(() => undefined), 300);
+    // A session as a node keeps it: heartbeats and the event stream (a site whose stream closed,
+    // as riverside's did when its node stopped, is offline until it subscribes again).
+    const stream = await impostor.serverStream(NodeSessionService.subscribe, { afterEventId: 0 });
+    stream.on('error', () => undefined);
+    await new Promise((resolve) => stream.once('data', resolve)); // the welcome: the stream is registered
     try {
       const r = await round('rekeyed');
       const honest = SITES.filter((s) => s !== victim);
@@ -203,6 +208,7 @@ describe('pinned membership (node processes)', () => {
       );
     } finally {
       clearInterval(timer);
+      stream.cancel();
       impostor.close();
     }
   });

@@ -118,7 +118,7 @@ class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 }
 
 /** Library and domain classes, wired through factories (libs/ know nothing of NestJS). */
-function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] {
+function domainProviders(config: CoordinatorConfig, logger: Logger, roundClock: () => number): Provider[] {
   return [
     {
       provide: STORE,
@@ -180,6 +180,7 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
           transcript,
           // Least-confident queries wait for the student of the completed rounds (the publisher's queue).
           new QueryPlanner(store, federations, publisher),
+          roundClock,
         ),
     },
     {
@@ -233,14 +234,19 @@ function domainProviders(config: CoordinatorConfig, logger: Logger): Provider[] 
 
 @Module({})
 export class CoordinatorModule {
-  static forRoot(config: CoordinatorConfig, logger: Logger): DynamicModule {
+  /** `roundClock`: the clock of the rounds' stage deadlines (the wall clock but in the simulator). */
+  static forRoot(
+    config: CoordinatorConfig,
+    logger: Logger,
+    roundClock: () => number = Date.now,
+  ): DynamicModule {
     return {
       module: CoordinatorModule,
       controllers: [AdminController, FederationController, StudentController, HealthController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
-        ...domainProviders(config, logger),
+        ...domainProviders(config, logger, roundClock),
         OperatorTokenGuard,
         Lifecycle,
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -36,6 +36,11 @@ function urlHost(host: string): string {
 export interface StartCoordinatorOptions {
   /** Serve nodes through this registry (the simulator's in-memory transport) instead of TLS gRPC. */
   readonly nodeTransport?: WireServiceRegistry;
+  /**
+   * The clock the rounds' stage deadlines are set and checked by (default the wall clock). The
+   * simulator's runs ahead past a deadline once a stage waits only for the sites it silenced.
+   */
+  readonly roundClock?: () => number;
 }
 
 /** Starts the admin HTTP API and the TLS gRPC server, and writes the runtime file. */
@@ -57,12 +62,15 @@ export async function startCoordinator(
       { adminListen: `${config.admin.host}:${config.admin.port}`, setting: 'admin.allowInsecureNonLoopback' },
       'INSECURE: the admin API listens in clear text on a non-loopback address; the operator token crosses the network unencrypted unless a TLS proxy fronts it',
     );
-  const app = await NestFactory.create<NestExpressApplication>(CoordinatorModule.forRoot(config, log), {
-    logger: nestLogger(log),
-    abortOnError: false,
-    // HTTPS with the admin certificate (same PKI as gRPC) when admin.tls is set.
-    ...(tls ? { httpsOptions: { cert: tls.certPem, key: tls.keyPem } } : {}),
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    CoordinatorModule.forRoot(config, log, o.roundClock),
+    {
+      logger: nestLogger(log),
+      abortOnError: false,
+      // HTTPS with the admin certificate (same PKI as gRPC) when admin.tls is set.
+      ...(tls ? { httpsOptions: { cert: tls.certPem, key: tls.keyPem } } : {}),
+    },
+  );
   app.enableShutdownHooks([]);
   // Reference sets are uploaded as raw NPY bytes (JSON bodies keep Nest's default parser).
   app.useBodyParser('raw', { type: 'application/octet-stream', limit: '512mb' });

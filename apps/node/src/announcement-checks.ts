@@ -26,6 +26,12 @@ export class RoundRefusal extends Error {
     readonly reason: DeclineReason,
     message: string,
     readonly epsilon?: { spent: number; limit: number; round: number },
+    /**
+     * What the coordinator is told instead of `message`, when the message holds what must stay
+     * at the site (a local path, figures read from its records); `message` stays in the site's
+     * own log and audit log.
+     */
+    readonly reported?: string,
   ) {
     super(message);
   }

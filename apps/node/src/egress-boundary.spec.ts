@@ -6,10 +6,16 @@ import * as path from 'node:path';
  * (egress.ts), which admits only the v1 protocol's messages and logs each one before it is
  * sent. The gate's own tests show what it refuses; this spec shows there is no other way out:
  * it follows every import of the node program (apps/node and every library it reaches) and
- * fails if any file other than egress.ts can open a connection.
+ * fails if any file other than egress.ts (with its TLS layer, egress-tls.ts) can open a connection.
  */
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const GATE = path.join(REPO, 'apps', 'node', 'src', 'egress.ts');
+/**
+ * The gate's TLS layer: it wraps the TCP socket grpc-js opened for the gate's channel (it opens
+ * none itself), so that no IP address is sent as a TLS server name. It alone may import
+ * node:tls, and only the gate may import it.
+ */
+const GATE_TLS = path.join(REPO, 'apps', 'node', 'src', 'egress-tls.ts');
 
 /** Modules that can send bytes off the machine. */
 const NETWORK_MODULES = /^(node:)?(net|tls|http|https|http2|dgram|child_process|cluster|worker_threads)$/;
@@ -54,7 +60,14 @@ export function violationsIn(file: string, source: string): string[] {
   const problems: string[] = [];
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   for (const imp of importsOf(code)) {
-    if (NETWORK_MODULES.test(imp.from)) problems.push(`${file} imports ${imp.from}`);
+    const gateTls = file === GATE_TLS && /^node:tls$/.test(imp.from);
+    if (NETWORK_MODULES.test(imp.from) && !gateTls) problems.push(`${file} imports ${imp.from}`);
+    if (
+      file !== GATE &&
+      imp.from.startsWith('.') &&
+      path.resolve(path.dirname(file), imp.from) === GATE_TLS.slice(0, -3)
+    )
+      problems.push(`${file} imports the gate's TLS layer`);
     if (imp.from === '@grpc/grpc-js' && !imp.typeOnly && file !== GATE) {
       const values = imp.names.replace(/\btype\s+\w+(\s+as\s+\w+)?/g, '');
       if (GRPC_SENDERS.test(values) || imp.names.trim().startsWith('*'))
@@ -105,5 +118,10 @@ describe('the node has one way out', () => {
     expect(violationsIn(other, 'await fetch(url, { method: "POST" });')).toHaveLength(1);
     expect(violationsIn(other, "import { status, type ServiceError } from '@grpc/grpc-js';")).toEqual([]);
     expect(violationsIn(GATE, "import { Client, credentials } from '@grpc/grpc-js';")).toEqual([]);
+    expect(violationsIn(GATE, "import { tlsChannelCredentials } from './egress-tls';")).toEqual([]);
+    expect(violationsIn(other, "import { tlsChannelCredentials } from './egress-tls';")).toHaveLength(1);
+    expect(violationsIn(other, "import { connect } from 'node:tls';")).toHaveLength(1);
+    expect(violationsIn(GATE_TLS, "import { connect } from 'node:tls';")).toEqual([]);
+    expect(violationsIn(GATE_TLS, "import { connect } from 'node:net';")).toHaveLength(1);
   });
 });

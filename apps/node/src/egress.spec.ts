@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { isIP } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
@@ -111,5 +112,50 @@ describe(NodeEgress.name, () => {
     store.close();
     expect(seenByServer).toHaveLength(2);
     expect(seenByServer.every((s) => s.onDisk)).toBe(true);
+  });
+
+  it("dials a coordinator by IP address without Node's TLS server-name warning (DEP0123)", async () => {
+    // Node warns when tls.connect is given an IP address as `servername`, and only once per
+    // process; a spec cannot hear it (Jest gives specs their own process object), so it watches
+    // for the cause: every TLS connection grpc-js opens, and the server name it asked for.
+    const tls = jest.requireActual<typeof import('node:tls')>('node:tls');
+    const connect = jest.spyOn(tls, 'connect');
+    const server = new Server();
+    server.addService(
+      { heartbeat: NodeSessionService.heartbeat },
+      {
+        heartbeat: (_call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) =>
+          cb(null, { serverTimeUnixMs: 1, heartbeatIntervalMs: 1 }),
+      },
+    );
+    const creds = ServerCredentials.createSsl(
+      null,
+      [{ cert_chain: Buffer.from(pki.serverCertPem), private_key: Buffer.from(pki.serverKeyPem) }],
+      false,
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    // No serverName: the certificate is checked against 127.0.0.1 (an IP SAN of the dev PKI).
+    const sut = new NodeEgress({
+      audit: new AuditChain(new MemoryAuditLogStore(), 'site-a', generateSiteKeys()),
+      address: `127.0.0.1:${port}`,
+      caFile: path.join(dir, 'ca.crt'),
+      site: 'site-a',
+      keys: generateSiteKeys(),
+      coordinatorKey: 'c0'.repeat(32),
+    });
+    try {
+      await expect(
+        sut.unary(NodeSessionService.heartbeat, HeartbeatRequest.fromPartial({ nodeVersion: 'x' })),
+      ).resolves.toMatchObject({ heartbeatIntervalMs: 1 });
+      const names = connect.mock.calls.map(([options]) => (options as { servername?: unknown }).servername);
+      expect(names.length).toBeGreaterThan(0);
+      expect(names.filter((n) => typeof n === 'string' && isIP(n) !== 0)).toEqual([]);
+    } finally {
+      connect.mockRestore();
+      sut.close();
+      server.forceShutdown();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { type ClientReadableStream, Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { type ClientReadableStream, Client, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { WireChannel } from '@fedistill/wire';
 import type { AuditEntryInput } from '@fedistill/audit';
 import type { Release } from '@fedistill/dp';
@@ -12,6 +12,7 @@ import {
   NodeSessionService,
   RoundsService,
 } from '@fedistill/wire';
+import { tlsChannelCredentials } from './egress-tls';
 
 /** The part of a generated ts-proto method definition that the egress path needs. */
 export interface WireMethod<Req, Res> {
@@ -114,8 +115,8 @@ export interface EgressOptions {
 
 function tlsChannel(options: EgressOptions): Client {
   const ca = fs.readFileSync(options.caFile);
-  return new Client(options.address, credentials.createSsl(ca), {
-    ...(options.serverName ? { 'grpc.ssl_target_name_override': options.serverName } : {}),
+  // Not credentials.createSsl: it would send an IP address as the TLS server name (DEP0123).
+  return new Client(options.address, tlsChannelCredentials(ca, options.address, options.serverName), {
     'grpc.keepalive_time_ms': 30_000,
   });
 }

@@ -20,3 +20,16 @@ export { chargesInLog, readNodeLog, rebuildCommand, uncoveredCharges } from './l
 export { rebuildLedger } from './ledger-rebuild';
 export { CoordinatorHeadWatch, describeAlarm } from './coordinator-head-watch';
 export { openNodeAudit } from './node-audit';
+export { siteKeyFile, CREDENTIALS_DIRECTORY_ENV } from './site-key-file';
+export { runNodeDoctor, type NodeDoctorOptions } from './doctor/run-doctor';
+export {
+  daysUntil,
+  type DoctorCheck,
+  type DoctorStatus,
+  EXPIRY_WARNING_DAYS,
+  failed,
+  passed,
+  warned,
+} from './doctor/doctor-check';
+export { PROBED_PROVIDERS, type ProbedProvider } from './doctor/provider-check';
+export { checkSiteFiles } from './site-check';

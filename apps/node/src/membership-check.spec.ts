@@ -96,6 +96,7 @@ describe('pinned membership (RoundAnswerer with an approved roster)', () => {
       epochs: 2,
       batchSize: 4,
       learningRate: 0.01,
+      schedule: 'constant',
       seed: 1,
       onnx: undefined,
     },

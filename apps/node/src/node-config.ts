@@ -94,6 +94,11 @@ const schema = z
         epochs: z.number().int().min(1).max(10000).default(30),
         batchSize: z.number().int().min(1).max(65536).default(32),
         learningRate: z.number().positive().max(10).default(0.01),
+        /**
+         * Learning-rate schedule of each teacher's training: constant, or cosine annealing to zero
+         * (which needs enough steps: with a few dozen it under-trains small partitions).
+         */
+        schedule: z.enum(['constant', 'cosine']).default('constant'),
         seed: z.number().int().min(0).default(1),
         /**
          * Site-provided ONNX teachers instead of training: each a path (relative to the node
@@ -239,6 +244,7 @@ export interface TeacherConfig {
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
+  readonly schedule: 'constant' | 'cosine';
   readonly seed: number;
   /** Site-provided ONNX teachers, or undefined to train. */
   readonly onnx: readonly OnnxTeacherFile[] | undefined;

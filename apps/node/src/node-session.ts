@@ -199,7 +199,11 @@ export class NodeSession {
     return base / 2 + (Math.random() * base) / 2; // jitter, not security-relevant
   }
 
-  /** Stops timers and the stream; idempotent. */
+  /**
+   * Stops timers and the stream; idempotent. Cancelling the event stream is the node's goodbye:
+   * the coordinator lists the site offline as soon as its stream closes (NodeEventHub.hasLeft),
+   * so a round opened after a SIGTERM does not count on this site.
+   */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;

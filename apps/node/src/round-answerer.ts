@@ -10,7 +10,7 @@ import type { NodeConfig } from './node-config';
 import type { SessionLogger } from './node-session';
 import type { ParticipationHooks, RoundParticipant } from './round-participant';
 import { chargeRound } from './round-charge';
-import { admitAnnouncement, declineRound } from './round-intake';
+import { admitAnnouncement, declineRound, unavailable } from './round-intake';
 import { distillationRelease, evaluationRelease, type RoundRelease } from './round-release';
 import type { FederationSchema, SiteData } from './site-data';
 import type { SiteLedger } from './site-ledger';
@@ -149,7 +149,7 @@ export class RoundAnswerer {
       return { local, site: await this.prepare(local) };
     } catch (err) {
       if (err instanceof RoundRefusal) throw err;
-      throw new RoundRefusal(DeclineReason.DECLINE_REASON_UNAVAILABLE, (err as Error).message);
+      throw unavailable(err);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { AuditChain } from '@fedistill/audit';
+import { DataFormatError } from '@fedistill/data';
 import { DeclineReason, type RoundAnnouncement, RoundsService } from '@fedistill/wire';
 import { RoundRefusal } from './announcement-checks';
 import type { NodeEgress } from './egress';
@@ -6,6 +7,7 @@ import { checkRoundMembership, MembershipRefusedError } from './membership-check
 import type { NodeConfig } from './node-config';
 import type { SessionLogger } from './node-session';
 import { announcementRecord, recordReceived } from './received-log';
+import { SiteDataError } from './site-data';
 import type { SiteLedger } from './site-ledger';
 
 /**
@@ -28,6 +30,28 @@ export async function admitAnnouncement(
   }
 }
 
+/** What the coordinator hears when the site's data or teachers do not fit the federation. */
+export const UNFIT_REPORTED =
+  "the site's data or teachers do not fit this federation; its operator finds why in the node's log or with `fedistill node check`";
+/** ... and when the site could not get ready otherwise (the federation's copy, its reference set). */
+export const UNPREPARED_REPORTED =
+  "the site could not prepare for the round (federation definition, reference set or teachers); the reason is in the node's log";
+
+/**
+ * The refusal of a site that could not get ready for a round (DECLINE_REASON_UNAVAILABLE). The
+ * error's message names the site's files, their columns or label values: it stays in the site's
+ * log and audit log, and the coordinator is told only which kind of problem it was.
+ */
+export function unavailable(err: unknown): RoundRefusal {
+  const unfit = err instanceof SiteDataError || err instanceof DataFormatError;
+  return new RoundRefusal(
+    DeclineReason.DECLINE_REASON_UNAVAILABLE,
+    err instanceof Error ? err.message : String(err),
+    undefined,
+    unfit ? UNFIT_REPORTED : UNPREPARED_REPORTED,
+  );
+}
+
 /** What declining needs: where the refusal is recorded, logged and reported. */
 export interface DeclineDeps {
   readonly audit: AuditChain;
@@ -38,11 +62,14 @@ export interface DeclineDeps {
 
 /**
  * Declines a round: a 'refusal' entry in the site's audit log, a warning, and DeclineRound to the
- * coordinator with the reason and the site's epsilon figures (a refusal is never silent).
+ * coordinator with the reason code and the site's epsilon figures (a refusal is never silent).
+ * The coordinator gets the refusal's `reported` text where it has one: the full message may name
+ * local paths or figures read from the records, which stay in the site's own logs.
  */
 export async function declineRound(a: RoundAnnouncement, r: RoundRefusal, d: DeclineDeps): Promise<void> {
   const ref = a.round;
   const detail = r.message.slice(0, 500);
+  const reported = (r.reported ?? r.message).slice(0, 500);
   await d.audit.append({
     event: 'refusal',
     federation: ref?.federationId,
@@ -60,7 +87,7 @@ export async function declineRound(a: RoundAnnouncement, r: RoundRefusal, d: Dec
     {
       round: ref,
       reason: r.reason,
-      detail,
+      detail: reported,
       epsilonSpent: r.epsilon?.spent ?? d.ledger.spent,
       epsilonLimit: r.epsilon?.limit ?? d.ledger.epsilonLimit,
       roundEpsilon: r.epsilon?.round ?? 0,

@@ -15,9 +15,22 @@ import {
 } from '@fedistill/protocol';
 import { type RoundAnnouncement, RoundsService } from '@fedistill/wire';
 import { refuse } from './announcement-checks';
+import { RoundSignals } from './round-signals';
 import type { EgressContext, NodeEgress } from './egress';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The first and the longest wait between two polls of an open stage. */
+const POLL_FIRST_MS = 100;
+const POLL_MAX_MS = 2_000;
+/** How far the coordinator's clock may be ahead of the site's when a round's deadline is read. */
+const DEADLINE_SKEW_MS = 60_000;
+
+/** How long a site keeps asking about one round. */
+interface RoundWait {
+  readonly federationId: string;
+  readonly round: number;
+  /** The round's last stage deadline (Unix ms, the coordinator's clock), as announced. */
+  readonly lastDeadline: number;
+}
 
 /** Where a participant may stop (for dropout drills) or be held (for tests and tools). */
 export interface ParticipationHooks {
@@ -60,18 +73,38 @@ export class RoundParticipant {
     private readonly pollTimeoutMs = 120_000,
     /** Other sites this site assumes collude with the coordinator: raises the consistency quorum. */
     private readonly colluders = 0,
+    /** The event stream's word that a round moved on (without it: the backoff alone). */
+    private readonly signals = new RoundSignals(),
   ) {}
 
-  private async poll<T>(fn: () => Promise<T>): Promise<T> {
-    const until = Date.now() + this.pollTimeoutMs;
+  /**
+   * Calls `fn` until the coordinator has what it asks for: while the stage is still open
+   * (FAILED_PRECONDITION) or the coordinator is away (UNAVAILABLE), it asks again when the event
+   * stream says the round moved on, or after a backoff doubling from 100 ms to 2 s (jittered). A
+   * stage that takes minutes costs a few requests, not ten a second. It gives up once the event
+   * stream said the round finished, or when the round's last announced deadline (plus a minute
+   * for clock skew) has passed, but never before `pollTimeoutMs`: a site does not abandon a
+   * round the coordinator still holds open because other sites are slow.
+   */
+  private async poll<T>(wait: RoundWait, fn: () => Promise<T>): Promise<T> {
+    const until = Math.max(Date.now() + this.pollTimeoutMs, wait.lastDeadline + DEADLINE_SKEW_MS);
+    let delay = POLL_FIRST_MS;
     for (;;) {
+      const signal = this.signals.next(wait.federationId, wait.round);
       try {
         return await fn();
       } catch (err) {
         const code = (err as ServiceError).code;
-        if ((code !== status.FAILED_PRECONDITION && code !== status.UNAVAILABLE) || Date.now() > until)
+        if (
+          (code !== status.FAILED_PRECONDITION && code !== status.UNAVAILABLE) ||
+          Date.now() > until ||
+          this.signals.finished(wait.federationId, wait.round)
+        )
           throw err;
-        await sleep(100);
+        await signal.wait(delay * (0.75 + 0.5 * Math.random()));
+        delay = Math.min(POLL_MAX_MS, delay * 2);
+      } finally {
+        signal.cancel();
       }
     }
   }
@@ -91,6 +124,7 @@ export class RoundParticipant {
     const config = secaggConfigOf(terms);
     const bits = terms.modulusBits;
     const round = { federationId: terms.federationId, round: terms.round };
+    const wait: RoundWait = { ...round, lastDeadline: Math.max(...Object.values(terms.deadlines)) };
     const context: EgressContext = { federation: round.federationId, round: round.round };
     const me = terms.participants.find((p) => p.siteName === this.site);
     if (!me) throw new RangeError(`site '${this.site}' is not a participant of round ${config.roundId}`);
@@ -105,10 +139,10 @@ export class RoundParticipant {
       colluders: this.colluders,
     });
     const keys = advertToWire(sa.advertiseKeys());
-    await this.poll(() => this.egress.unary(RoundsService.advertiseKeys, { round, keys }, { context }));
+    await this.poll(wait, () => this.egress.unary(RoundsService.advertiseKeys, { round, keys }, { context }));
     if (hooks.stopAfter === 'keys') return;
     await hooks.afterKeys?.();
-    const roster = await this.poll(() =>
+    const roster = await this.poll(wait, () =>
       this.egress.unary(RoundsService.getRoundKeys, { round }, { context }),
     );
     const shares = sa.shareKeys({
@@ -117,11 +151,11 @@ export class RoundParticipant {
         roster.keys.map((k, i) => advertFromWire(k, config.roundId, `keys[${i}]`)),
       ),
     });
-    await this.poll(() =>
+    await this.poll(wait, () =>
       this.egress.unary(RoundsService.sendShares, { round, shares: shares.map(shareToWire) }, { context }),
     );
     if (hooks.stopAfter === 'shares') return;
-    const fetched = await this.poll(() =>
+    const fetched = await this.poll(wait, () =>
       this.egress.unary(RoundsService.fetchShares, { round }, { context }),
     );
     const delivery = fromCoordinator('share delivery', () =>
@@ -129,7 +163,7 @@ export class RoundParticipant {
     );
     const masked = sa.maskInput(delivery, encodeSigned(values, bits));
     await hooks.beforeInput?.();
-    await this.poll(() =>
+    await this.poll(wait, () =>
       this.egress.unary(
         RoundsService.submitMaskedSummary,
         { round, ...maskedInputToWire(masked, bits) },
@@ -146,20 +180,20 @@ export class RoundParticipant {
     if (hooks.stopAfter === 'input') return;
     // Consistency round (Bonawitz et al. CCS 2017, Fig. 4, round 3): sign the survivor set once;
     // the signed sets are recorded in the egress log with the signature that leaves.
-    const shown = await this.poll(() =>
+    const shown = await this.poll(wait, () =>
       this.egress.unary(RoundsService.getSurvivorSet, { round }, { context }),
     );
     const set = fromCoordinator('survivor set', () => survivorSetFromWire(shown, config.roundId, me.siteId));
     const sets = { survivors: [...set.survivors], dropped: [...set.dropped] };
     const signed = sa.signSurvivors(set);
-    await this.poll(() =>
+    await this.poll(wait, () =>
       this.egress.unary(
         RoundsService.submitSurvivorSignature,
         { round, signature: Buffer.from(signed.signature) },
         { context: { ...context, consistency: sets } },
       ),
     );
-    const asked = await this.poll(() =>
+    const asked = await this.poll(wait, () =>
       this.egress.unary(RoundsService.getUnmaskRequest, { round }, { context }),
     );
     const request = fromCoordinator('unmask request', () =>
@@ -170,7 +204,7 @@ export class RoundParticipant {
     const verified = Object.fromEntries(
       request.signatures.map((x) => [x.siteId, Buffer.from(x.signature).toString('hex')]),
     );
-    await this.poll(() =>
+    await this.poll(wait, () =>
       this.egress.unary(
         RoundsService.submitUnmaskShares,
         { round, shares: unmaskResponseToWire(response) },

@@ -56,14 +56,19 @@ export async function evaluationRelease(
   site: PreparedSite,
   o: ReleaseOptions,
 ): Promise<RoundRelease> {
-  const unavailable = (m: string) => new RoundRefusal(DeclineReason.DECLINE_REASON_UNAVAILABLE, m);
+  const unavailable = (m: string, reported?: string) =>
+    new RoundRefusal(DeclineReason.DECLINE_REASON_UNAVAILABLE, m, undefined, reported);
   const test = site.data.test;
   if (!test || test.count === 0)
     throw unavailable('this site has no local test split (data.test or data.testFraction)');
   if (!o.student) throw unavailable('this node keeps no students');
   const { spec, plan } = evaluationFromAnnouncement(a, site.schema, test.count, o.allowNonPrivate);
   const file = await o.student(local.id, a.studentVersion).catch((err: Error) => {
-    throw unavailable(`student v${a.studentVersion} is not available here: ${err.message}`);
+    // The download's error may name the node's own files: the coordinator hears only the version.
+    throw unavailable(
+      `student v${a.studentVersion} is not available here: ${err.message}`,
+      `student v${a.studentVersion} is not available at this site; the reason is in the node's log`,
+    );
   });
   const compute = async () => {
     const predictor = await Predictor.create(new Uint8Array(fs.readFileSync(file)), site.schema.inputShape, {

@@ -48,6 +48,7 @@ function config(dir: string, data: Partial<NonNullable<NodeConfig['data']>> | nu
       epochs: 2,
       batchSize: 4,
       learningRate: 0.01,
+      schedule: 'constant',
       seed: 1,
       onnx: undefined,
     },

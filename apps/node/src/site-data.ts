@@ -88,6 +88,7 @@ export async function siteTeachers(
     epochs: t.epochs,
     batchSize: t.batchSize,
     learningRate: t.learningRate,
+    schedule: t.schedule,
     seed: t.seed,
     provider,
     onProgress,
@@ -99,7 +100,7 @@ export async function siteTeachers(
  * The site's own ONNX teachers (node.yaml teachers.onnx), checked against the federation. A
  * model that does not fit is refused with its file, its inputs and outputs, and what was expected.
  */
-async function siteOnnxTeachers(
+export async function siteOnnxTeachers(
   files: readonly OnnxTeacherFile[],
   f: FederationSchema,
   provider: NodeConfig['executionProvider'],

@@ -3,7 +3,8 @@ import pino, { type Logger } from 'pino';
 import { readSiteKeyFile } from '@fedistill/identity';
 import { enableHeapRetention } from '@fedistill/secagg';
 import { readEnrolment } from './enroll-node';
-import { loadNodeConfig, NODE_FILES } from './node-config';
+import { loadNodeConfig } from './node-config';
+import { siteKeyFile } from './site-key-file';
 import { FederationSync, type LocalFederation } from './federation-sync';
 import { CoordinatorHeadWatch } from './coordinator-head-watch';
 import { LogAnchor } from './log-anchor';
@@ -11,6 +12,7 @@ import { openNodeEgress } from './node-audit';
 import { NodeSession } from './node-session';
 import { RoundAnswerer } from './round-answerer';
 import { RoundParticipant } from './round-participant';
+import { RoundSignals } from './round-signals';
 import { SiteLedger } from './site-ledger';
 import { fetchStudent, publishedDigest, type StudentRecord } from './student-fetch';
 import type { StudentPublished, WireChannel } from '@fedistill/wire';
@@ -65,7 +67,7 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
   const config = loadNodeConfig(dir);
   const logger = log ?? pino({ level: config.logLevel }).child({ site: config.site });
   const enrolment = readEnrolment(config.dir);
-  const keys = readSiteKeyFile(path.join(config.dir, NODE_FILES.keys));
+  const keys = readSiteKeyFile(siteKeyFile(config.dir));
   const random = randomSource(o, logger);
   const ledger = await SiteLedger.open(config.dir, config.privacy);
   if (config.retainFreedHeap && enableHeapRetention())
@@ -117,6 +119,8 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
     }
     return p;
   };
+  // The event stream's stage and round news wakes the round's participant (round-signals.ts).
+  const signals = new RoundSignals();
   const answerer = new RoundAnswerer({
     config,
     egress,
@@ -132,6 +136,7 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
       keys.signingSecretKey,
       undefined,
       config.privacy.trust.kind === 'colluders' ? config.privacy.trust.colluders : 0,
+      signals,
     ),
     federation,
     log: logger,
@@ -182,6 +187,8 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
       onEvent: (event) => {
         const e = event.event;
         if (e?.$case === 'welcome') void onWelcome(e.value.federationIds);
+        if ((e?.$case === 'stageOpened' || e?.$case === 'roundFinished') && e.value.round)
+          signals.notify(e.value.round.federationId, e.value.round.round, e.$case === 'roundFinished');
         if (e?.$case === 'roundAnnounced' && e.value.participants.some((p) => p.siteName === config.site))
           answerer.handle(e.value).catch(() => undefined); // logged by the answerer
         if (e?.$case === 'studentPublished') {

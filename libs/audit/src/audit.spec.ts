@@ -236,4 +236,69 @@ describe(buildAuditReport.name, () => {
     expect(renderAuditReport(sut, 'html')).toContain('<svg');
     expect(JSON.parse(renderAuditReport(sut, 'json'))).toMatchObject({ actor: 'site-a', verified: true });
   });
+
+  it("reports the coordinator's log by what it records, with each published student's epsilon beside its round", async () => {
+    const keys = generateSiteKeys();
+    const store = new MemoryAuditLogStore();
+    let t = Date.parse('2026-11-27T10:00:00Z');
+    const chain = new AuditChain(store, 'coordinator', keys, () => (t += 1000));
+    await chain.append({
+      event: 'round',
+      federation: 'f1',
+      round: '1',
+      detail: 'opened with a, b, c; 40 queries',
+    });
+    await chain.append({
+      event: 'received',
+      federation: 'f1',
+      round: '1',
+      peer: 'c',
+      kind: 'Rounds/DeclineRound',
+      detail: 'DECLINE_REASON_BUDGET_EXHAUSTED: past its limit',
+    });
+    await chain.append({
+      event: 'rejected',
+      peer: 'b',
+      kind: 'Audit/AnchorLogHead',
+      detail: 'bad signature',
+    });
+    await chain.append({ event: 'round', federation: 'f1', round: '1', detail: 'completed' });
+    await chain.append({
+      event: 'round',
+      federation: 'f1',
+      round: '1',
+      sha256: 'cd'.repeat(32),
+      epsilon: '3.01',
+      detail: 'student v1 published: 40 reference rows from rounds 1; skellam, epsilon 3.01',
+    });
+    const sut = buildAuditReport(store.entries, verifyAuditLog(store.entries));
+    expect(sut.keeper).toBe('coordinator');
+    expect(sut.totals).toMatchObject({ messagesSent: 0, received: 1, refusals: 1, roundEvents: 3 });
+    expect(sut.students).toEqual([
+      {
+        time: '2026-11-27T10:00:06.000Z',
+        federation: 'f1',
+        round: '1',
+        epsilon: 3.01,
+        detail: 'student v1 published: 40 reference rows from rounds 1; skellam, epsilon 3.01',
+      },
+    ]);
+    expect(sut.rounds).toContainEqual(
+      expect.objectContaining({ federation: 'f1', round: '1', epsilon: 3.01 }),
+    );
+    const md = renderAuditReport(sut, 'md');
+    // Nothing claims that no message left a "site", or that epsilon 0 was spent.
+    expect(md).not.toContain('What left this site');
+    expect(md).not.toContain('Epsilon spent');
+    expect(md).toContain(
+      "This is the coordinator's log: what it received from sites (1 message), what it refused or rejected (1), 3 round events",
+    );
+    expect(md).toContain('The coordinator spends no privacy budget of its own');
+    expect(md).toContain('| federation | round | messages | bytes | student epsilon | assuming |');
+    expect(md).toContain('| f1 | 1 | 3.01 | student v1 published');
+    const html = renderAuditReport(sut, 'html');
+    expect(html).toContain('<h2>What this log records</h2>');
+    expect(html).toContain('<th>student epsilon</th>');
+    expect(html).not.toContain('What left this site');
+  });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * One entry of a hash-chained, signed audit log (SPEC, privacy model item 5). Every field is a
@@ -96,7 +96,8 @@ export const HASHED_FIELDS: ReadonlyArray<readonly [keyof Omit<AuditEntry, 'hash
 ];
 
 export const GENESIS_PREV = '0'.repeat(64);
-const HASH_DOMAIN = Buffer.from('fedistill-log-v1\n', 'utf8');
+const HASH_DOMAIN_TEXT = 'fedistill-log-v1\n';
+const HASH_DOMAIN = Buffer.from(HASH_DOMAIN_TEXT, 'utf8');
 const SIGNATURE_DOMAIN = Buffer.from('fedistill-log-entry-v1\n', 'utf8');
 
 /**
@@ -113,9 +114,19 @@ export function canonicalEntryBytes(entry: Omit<AuditEntry, 'hash' | 'signature'
   return Buffer.concat(parts);
 }
 
-/** SHA-256 of the canonical bytes, hex. */
+/**
+ * SHA-256 of the canonical bytes, hex. Builds the same bytes as canonicalEntryBytes as one string
+ * (UTF-8 encoded once by the hash) instead of 48 small Buffers: verifying a 100 000-entry log
+ * spends most of its time here, and this is about four times faster (bench/audit-verify.ts).
+ * A spec checks both give the same hash, non-ASCII and lone surrogates included.
+ */
 export function entryHash(entry: Omit<AuditEntry, 'hash' | 'signature'>): string {
-  return createHash('sha256').update(canonicalEntryBytes(entry)).digest('hex');
+  let text = HASH_DOMAIN_TEXT;
+  for (const [key, name] of HASHED_FIELDS) {
+    const value = entry[key];
+    text += `${name}:${Buffer.byteLength(value, 'utf8')}:${value}\n`;
+  }
+  return hash('sha256', text, 'hex');
 }
 
 /** The bytes an entry's signature covers. */

@@ -21,6 +21,8 @@ export {
 export {
   type AuditProblem,
   type AuditVerification,
+  type AuditVerifyOptions,
+  type SignatureCheck,
   type VerifiedLog,
   verifyAuditLog,
   crossCheckAnchors,

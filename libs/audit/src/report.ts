@@ -1,12 +1,17 @@
 import type { AuditEntry } from './entry';
 import type { AuditVerification } from './verify';
-import { epsilonPlotSvg } from './epsilon-plot';
+import { roundsEpsilonHead, summaryHtml, summaryMarkdown } from './report-sections';
 
 export type ReportFormat = 'md' | 'json' | 'html';
 
 /** What a privacy officer needs from one log, computed from its entries alone. */
 export interface AuditReport {
   readonly actor: string;
+  /**
+   * Whose log: a site's (what left the site, the epsilon its ledger spent) or the coordinator's
+   * (what it received, rejected, decided and published; it spends no epsilon of its own).
+   */
+  readonly keeper: 'site' | 'coordinator';
   readonly publicKey: string;
   readonly verified: boolean;
   readonly problem: string | null;
@@ -18,7 +23,22 @@ export interface AuditReport {
     readonly bytesSent: number;
     readonly refusals: number;
     readonly anchors: number;
+    /** Messages the actor accepted from others ('received' entries). */
+    readonly received: number;
+    /** Round events: opened, stage closed, completed, abandoned, student published. */
+    readonly roundEvents: number;
   };
+  /**
+   * Students the coordinator published (its log only): after which round, and their epsilon as
+   * their model card states it (null: trained without privacy).
+   */
+  readonly students: ReadonlyArray<{
+    time: string;
+    federation: string;
+    round: string;
+    epsilon: number | null;
+    detail: string;
+  }>;
   /** Messages that left, by kind and destination. */
   readonly sent: ReadonlyArray<{ kind: string; peer: string; count: number; bytes: number }>;
   /** Per federation and round: messages, bytes and epsilon. */
@@ -102,6 +122,8 @@ export function buildAuditReport(
     priced.find((e) => e.federation === federation && e.round === round)?.assumption ?? '';
   return {
     actor: verification.actor,
+    // entry.ts: the actor is a site name, or "coordinator" for the coordinator's transcript.
+    keeper: verification.actor === 'coordinator' ? 'coordinator' : 'site',
     publicKey: verification.publicKey,
     verified: verification.ok,
     problem: verification.problem
@@ -115,7 +137,19 @@ export function buildAuditReport(
       bytesSent: sent.reduce((s, e) => s + num(e.bytes), 0),
       refusals: entries.filter((e) => e.event === 'refusal' || e.event === 'rejected').length,
       anchors: entries.filter((e) => e.event === 'anchor').length,
+      received: entries.filter((e) => e.event === 'received').length,
+      roundEvents: entries.filter((e) => e.event === 'round').length,
     },
+    // The coordinator's record of a publication is a round event naming the student's digest.
+    students: entries
+      .filter((e) => e.event === 'round' && e.sha256 !== '')
+      .map((e) => ({
+        time: e.time,
+        federation: e.federation,
+        round: e.round,
+        epsilon: e.epsilon === '' ? null : num(e.epsilon),
+        detail: e.detail,
+      })),
     sent: aggregate(sent, (e) => ({ kind: e.kind, peer: e.peer })).map(({ kind, peer, count, bytes }) => ({
       kind,
       peer,
@@ -162,15 +196,7 @@ const table = (head: string[], rows: (string | number)[][]): string =>
     ? '_none_\n'
     : `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${rows.map((r) => `| ${r.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`).join('\n')}\n`;
 
-/** The assumption behind the spent epsilon, next to it (one phrase, or a pointer to the rounds). */
-function assumptionNote(r: AuditReport): string {
-  const a = r.epsilon.assumptions;
-  if (a.length === 0) return '';
-  return a.length === 1 ? `, ${a[0] ?? ''}` : ', each round assuming what its row in Rounds says';
-}
-
 function markdown(r: AuditReport): string {
-  const svg = epsilonPlotSvg(r.epsilon.points, r.epsilon.limit);
   return [
     `# Audit report: ${r.actor}`,
     '',
@@ -180,24 +206,11 @@ function markdown(r: AuditReport): string {
     '',
     `Period: ${r.period ? `${r.period.from} to ${r.period.to}` : 'empty log'}. Generated ${r.generatedAt}.`,
     '',
-    '## What left this site',
-    '',
-    `${r.totals.messagesSent} messages, ${r.totals.bytesSent} bytes in all. Each message's exact bytes are identified by their SHA-256 in the log.`,
-    '',
-    table(
-      ['message kind', 'sent to', 'messages', 'bytes'],
-      r.sent.map((s) => [s.kind, s.peer, s.count, s.bytes]),
-    ),
-    '## Privacy spent',
-    '',
-    `Epsilon spent: ${r.epsilon.total}${r.epsilon.limit !== null ? ` of a limit of ${r.epsilon.limit}` : ''}${assumptionNote(r)}.`,
-    '',
-    `![epsilon over time](data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')})`,
-    '',
+    ...summaryMarkdown(r, table),
     '## Rounds',
     '',
     table(
-      ['federation', 'round', 'messages', 'bytes', 'epsilon', 'assuming'],
+      ['federation', 'round', 'messages', 'bytes', roundsEpsilonHead(r), 'assuming'],
       r.rounds.map((x) => [x.federation, x.round, x.messages, x.bytes, x.epsilon, x.assumption]),
     ),
     '## Refusals',
@@ -238,15 +251,9 @@ function html(r: AuditReport): string {
 <h1>Audit report: ${escapeHtml(r.actor)}</h1>
 <p class="${r.verified ? 'ok' : 'bad'}">${r.verified ? `Log verified: every entry is in sequence, chained and signed by key <code>${r.publicKey}</code>.` : `LOG FAILED VERIFICATION: ${escapeHtml(r.problem ?? '')}`}</p>
 <p>Period: ${r.period ? `${r.period.from} to ${r.period.to}` : 'empty log'}. Generated ${r.generatedAt}.</p>
-<h2>What left this site</h2><p>${r.totals.messagesSent} messages, ${r.totals.bytesSent} bytes.</p>
-${tableHtml(
-  ['message kind', 'sent to', 'messages', 'bytes'],
-  r.sent.map((s) => [s.kind, s.peer, s.count, s.bytes]),
-)}
-<h2>Privacy spent</h2><p>Epsilon spent: ${r.epsilon.total}${r.epsilon.limit !== null ? ` of a limit of ${r.epsilon.limit}` : ''}${escapeHtml(assumptionNote(r))}.</p>
-${epsilonPlotSvg(r.epsilon.points, r.epsilon.limit)}
+${summaryHtml(r, tableHtml, escapeHtml)}
 <h2>Rounds</h2>${tableHtml(
-    ['federation', 'round', 'messages', 'bytes', 'epsilon', 'assuming'],
+    ['federation', 'round', 'messages', 'bytes', roundsEpsilonHead(r), 'assuming'],
     r.rounds.map((x) => [x.federation, x.round, x.messages, x.bytes, x.epsilon, x.assumption]),
   )}
 <h2>Refusals</h2>${tableHtml(

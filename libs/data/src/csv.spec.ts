@@ -100,3 +100,22 @@ describe(loadCsv.name, () => {
     expect(vz.features[20]).toBeCloseTo((validation.features[20]! - sut.mean[20]!) / sut.std[20]!, 5);
   });
 });
+
+describe(`${parseCsv.name} (inputs found by fuzzing, test/fuzz)`, () => {
+  it('refuses a feature too large for float32 and a label too large for int32', () => {
+    // Fuzz case 4164 of 'csv': '0.1e309' (1e308) passed the finiteness check and was stored
+    // as Infinity; a label of 2^32 was stored as class 0.
+    expect(() => parseCsv('t.csv', 'a,label\n0.1e309,0\n', { label: 'label' })).toThrow(
+      "t.csv: line 2, column a: '0.1e309' is too large for a float32 feature",
+    );
+    expect(() => parseCsv('t.csv', 'a,label\n1,4294967296\n', { label: 'label' })).toThrow(
+      't.csv: line 2: label 4294967296 is too large for a class index',
+    );
+  });
+
+  it('infers the class count of a file with many rows', () => {
+    // Math.max(...labels) overflowed the call stack past about 10^5 rows.
+    const text = `a,label\n${'1,0\n'.repeat(199_999)}1,4\n`;
+    expect(parseCsv('t.csv', text, { label: 'label' }).dataset.numClasses).toBe(5);
+  });
+});

@@ -70,6 +70,9 @@ function parseLabel(source: string, cell: string, line: number, o: CsvOptions): 
     );
   }
   if (v < 0) throw new DataFormatError(source, `line ${line}: label ${v} is negative`);
+  // Labels are stored as int32: a larger index would wrap to another class.
+  if (v > 0x7fffffff)
+    throw new DataFormatError(source, `line ${line}: label ${cell} is too large for a class index`);
   return v;
 }
 
@@ -116,6 +119,13 @@ export function parseCsv(source: string, text: string, o: CsvOptions): CsvTable 
           `line ${lineNos[r]}, column ${names?.[c] ?? c + 1}: '${cell}' is not a number`,
         );
       }
+      // Features are float32: 1e39 passes Number.isFinite but is Infinity once stored.
+      if (!Number.isFinite(Math.fround(v))) {
+        throw new DataFormatError(
+          source,
+          `line ${lineNos[r]}, column ${names?.[c] ?? c + 1}: '${cell}' is too large for a float32 feature`,
+        );
+      }
       features[r * per + k++] = v;
     });
   });
@@ -123,7 +133,8 @@ export function parseCsv(source: string, text: string, o: CsvOptions): CsvTable 
     ? o.classes.length
     : typeof o.classes === 'number'
       ? o.classes
-      : Math.max(...labels) + 1;
+      : // A loop, not Math.max(...labels): spreading 10^5+ arguments overflows the stack.
+        labels.reduce((m, v) => Math.max(m, v), -1) + 1;
   const featureNames = (names ?? Array.from({ length: width }, (_, i) => `c${i}`)).filter((_, i) => i !== li);
   return { dataset: { features, labels, count: rows.length, featureShape: [per], numClasses }, featureNames };
 }

@@ -66,3 +66,42 @@ describe(loadIdxDataset.name, () => {
     }
   });
 });
+
+describe(`${loadIdxDataset.name} (inputs found by fuzzing, test/fuzz)`, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fedistill-idx-fuzz-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** IDX bytes of float32 values (type 0x0D). */
+  const floats = (dims: number[], values: number[]) => {
+    const b = Buffer.alloc(4 + 4 * dims.length + 4 * values.length);
+    b.writeUInt8(0x0d, 2);
+    b.writeUInt8(dims.length, 3);
+    dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
+    values.forEach((v, i) => b.writeFloatBE(v, 4 + 4 * dims.length + 4 * i));
+    return new Uint8Array(b);
+  };
+  const load = (x: Uint8Array, y: Uint8Array) => {
+    writeFileSync(join(dir, 'x'), x);
+    writeFileSync(join(dir, 'y'), y);
+    return loadIdxDataset(join(dir, 'x'), join(dir, 'y'), { numClasses: 3 });
+  };
+
+  it('refuses float features that are not finite', async () => {
+    // Fuzz case 1650943240 of 'idx dataset': a bit flip made a float32 image value NaN.
+    await expect(load(floats([2, 1], [0.5, NaN]), idxBytes([2], [0, 1]))).rejects.toThrow(
+      /x: feature value NaN at index 0 of sample 1 is not a finite float32/,
+    );
+  });
+
+  it('refuses images with a dimension of 0', async () => {
+    // Fuzz case 249550969 of 'gzip': dims [1, 0, 2] gave records of no values.
+    await expect(load(idxBytes([1, 0, 2], []), idxBytes([1], [0]))).rejects.toThrow(
+      /x: records of shape \[0, 2\] hold no feature values/,
+    );
+  });
+
+  it('refuses float labels that are not class indices instead of truncating them', async () => {
+    await expect(load(idxBytes([2, 1], [1, 2]), floats([2], [0, 1.5]))).rejects.toThrow(
+      /y: label 1.5 of sample 1 is not a class index/,
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { type Dataset, checkLabels } from './dataset';
+import { type Dataset, checkFeatures, checkLabels, classIndices } from './dataset';
 import { DataFormatError } from './errors';
 
 /** A parsed IDX array (LeCun's MNIST format): big-endian, dims then values. */
@@ -93,10 +93,13 @@ export async function loadIdxDataset(
   }
   const numClasses = o.numClasses ?? 10;
   const scale = o.scale ?? 1 / 255;
-  const features = Float32Array.from(images.data, (v) => v * scale);
-  const lab = Int32Array.from(labels.data);
+  // A plain loop: Float32Array.from with a mapping callback took 16 s for Fashion-MNIST's 47 M pixels.
+  const features = new Float32Array(images.data.length);
+  for (let i = 0; i < features.length; i += 1) features[i] = images.data[i]! * scale;
+  const lab = classIndices(labels.data, (m) => new DataFormatError(labelsPath, m));
   checkLabels(lab, numClasses, (m) => new DataFormatError(labelsPath, m));
   const rest = images.dims.slice(1);
+  checkFeatures(rest, features, (m) => new DataFormatError(imagesPath, m));
   return {
     features,
     labels: lab,

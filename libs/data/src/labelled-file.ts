@@ -42,6 +42,9 @@ function inferredClasses(source: string, values: ArrayLike<number | bigint>): nu
     const v = Number(values[i]);
     if (!Number.isInteger(v) || v < 0)
       throw new DataFormatError(source, `label ${v} of record ${i} is not an integer class index >= 0`);
+    // Labels are stored as int32 (dataset.ts classIndices): a larger index would wrap.
+    if (v > 0x7fffffff)
+      throw new DataFormatError(source, `label ${v} of record ${i} is too large for a class index`);
     if (v > max) max = v;
   }
   if (max < 0) throw new DataFormatError(source, 'holds no labels');

@@ -33,6 +33,20 @@ describe(parseNpy.name, () => {
   });
 });
 
+describe(`${parseNpy.name} (inputs found by fuzzing, test/fuzz)`, () => {
+  it('refuses a shape entry that is not a non-negative integer, before allocating anything', () => {
+    // Fuzz case 26 of 'npy': shape (-1,) was accepted as an empty array of shape [-1];
+    // shape (1.5,) threw an untyped RangeError from the Float32Array constructor.
+    for (const entry of ['-1', '1.5', '0x10', '1e3', 'NaN', '99999999999999999999']) {
+      const bytes = npy('<f4', [], f32([1, 2]));
+      const text = Buffer.from(bytes).toString('latin1').replace("'shape': ()", `'shape': (${entry},)`);
+      expect(() => parseNpy('x.npy', Buffer.from(text, 'latin1'))).toThrow(
+        `x.npy: NPY shape entry '${entry}' is not a non-negative integer`,
+      );
+    }
+  });
+});
+
 describe(loadNpyDataset.name, () => {
   it('loads features and int64 labels and checks the labels', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fedistill-npy-'));
@@ -51,6 +65,47 @@ describe(loadNpyDataset.name, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe(`${loadNpyDataset.name} (inputs found by fuzzing, test/fuzz)`, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fedistill-npy-fuzz-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const i64 = (v: bigint[]) => new Uint8Array(BigInt64Array.from(v).buffer);
+  const load = (x: Uint8Array, y: Uint8Array, classes = 3) => {
+    writeFileSync(join(dir, 'x.npy'), x);
+    writeFileSync(join(dir, 'y.npy'), y);
+    return loadNpyDataset(join(dir, 'x.npy'), join(dir, 'y.npy'), classes);
+  };
+  const x = npy('<f4', [2, 1], f32([1, 2]));
+
+  it('refuses labels that would wrap or be truncated into another class', async () => {
+    // Fuzz case 1700680402 of 'npy dataset': an int64 label of about 6.9e18 became a class
+    // count of that size; 2^32 + 1 silently became class 1, a float 1.5 class 1.
+    await expect(load(x, npy('<i8', [2], i64([0n, 2n ** 32n + 1n])))).rejects.toThrow(
+      'y.npy: label 4294967297 of sample 1 is not a class index (an integer in [0, 2147483647])',
+    );
+    await expect(load(x, npy('<f4', [2], f32([0, 1.5])))).rejects.toThrow(
+      /label 1.5 of sample 1 is not a class/,
+    );
+    await expect(load(x, npy('<f4', [2], f32([NaN, 1])))).rejects.toThrow(
+      /label NaN of sample 0 is not a class/,
+    );
+  });
+
+  it('refuses features that are not finite as float32, or records with no values', async () => {
+    const y = npy('<i8', [2], i64([0n, 1n]));
+    await expect(load(npy('<f4', [2, 1], f32([1, NaN])), y)).rejects.toThrow(
+      'x.npy: feature value NaN at index 0 of sample 1 is not a finite float32',
+    );
+    const big = new Uint8Array(Float64Array.from([1e300, 0]).buffer);
+    await expect(load(npy('<f8', [2, 1], big), y)).rejects.toThrow(
+      /feature value Infinity at index 0 of sample 0/,
+    );
+    await expect(load(npy('<f4', [2, 0], f32([])), y)).rejects.toThrow(
+      'x.npy: records of shape [0] hold no feature values',
+    );
+    await expect(load(npy('<f4', [], f32([1])), y)).rejects.toThrow(/holds a single value/);
   });
 });
 

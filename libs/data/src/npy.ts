@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type Dataset, checkLabels } from './dataset';
+import { type Dataset, checkFeatures, checkLabels, classIndices } from './dataset';
 import { DataFormatError } from './errors';
 
 /** A parsed NPY array (NumPy format 1.0/2.0/3.0, C order). */
@@ -41,7 +41,12 @@ function readHeader(
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '')
-    .map(Number);
+    .map((s) => {
+      // Digits only: Number() would also take '-1', '1.5', '0x10' and '1e3'.
+      if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s)))
+        throw new DataFormatError(source, `NPY shape entry '${s}' is not a non-negative integer`);
+      return Number(s);
+    });
   return { descr, fortran: fortran === 'True', shape: dims, start: at + len };
 }
 
@@ -76,24 +81,19 @@ export async function loadNpyDataset(
   numClasses: number,
 ): Promise<Dataset> {
   const [x, y] = await Promise.all([readNpy(featuresPath), readNpy(labelsPath)]);
-  const n = x.shape[0] ?? 0;
+  if (x.shape.length < 1)
+    throw new DataFormatError(featuresPath, 'holds a single value (shape ()); expected [samples, ...]');
+  const n = x.shape[0]!;
   if (y.shape.length !== 1 || y.shape[0] !== n)
     throw new DataFormatError(labelsPath, `holds shape (${y.shape.join(', ')}) for ${n} samples`);
   if (x.data instanceof BigInt64Array)
     throw new DataFormatError(featuresPath, 'int64 features are not supported');
-  const labels = y.data instanceof BigInt64Array ? Int32Array.from(y.data, Number) : Int32Array.from(y.data);
-  if (y.data instanceof Float32Array || y.data instanceof Float64Array) {
-    if (!y.data.every((v) => Number.isInteger(v)))
-      throw new DataFormatError(labelsPath, 'labels must be integers');
-  }
+  const labels = classIndices(y.data, (m) => new DataFormatError(labelsPath, m));
   checkLabels(labels, numClasses, (m) => new DataFormatError(labelsPath, m));
-  return {
-    features: Float32Array.from(x.data),
-    labels,
-    count: n,
-    featureShape: x.shape.slice(1),
-    numClasses,
-  };
+  const features = Float32Array.from(x.data);
+  const featureShape = x.shape.slice(1);
+  checkFeatures(featureShape, features, (m) => new DataFormatError(featuresPath, m));
+  return { features, labels, count: n, featureShape, numClasses };
 }
 
 /**

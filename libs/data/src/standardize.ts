@@ -33,7 +33,11 @@ export class Standardizer {
     const per = featureSize(d);
     if (per !== this.mean.length)
       throw new RangeError(`'d' has ${per} features, the standardizer ${this.mean.length}`);
-    const features = Float32Array.from(d.features, (v, i) => (v - this.mean[i % per]!) / this.std[i % per]!);
+    // A plain loop: Float32Array.from with a mapping callback took seconds per reference set.
+    const features = new Float32Array(d.features.length);
+    const { mean, std } = this;
+    for (let row = 0; row < features.length; row += per)
+      for (let j = 0; j < per; j += 1) features[row + j] = (d.features[row + j]! - mean[j]!) / std[j]!;
     return { ...d, features };
   }
 }

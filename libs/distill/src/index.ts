@@ -22,6 +22,7 @@ export { TeacherEnsemble, type TeacherTrainingOptions } from './teachers';
 export { OnnxTeacherError, type OnnxTeacherMismatch, type OnnxTeacherModel } from './onnx-teachers';
 export { distillStudent, studentProbabilities, type StudentOptions, type DistilledStudent } from './student';
 export { selfTrain } from './self-training';
+export { type LearningRateSchedule } from './learning-rate';
 export {
   DEFAULT_GRANULARITY,
   planRelease,

@@ -1,5 +1,6 @@
 import { type Dataset, Standardizer } from '@fedistill/data';
 import { type ExecutionProvider, mlp, type ModelDefinition, Predictor, Trainer } from '@fedistill/engine';
+import { adam, type LearningRateSchedule } from './learning-rate';
 import { softmaxRows } from './metrics';
 import { ExperimentRandom } from './seeded';
 import { standardizedModel } from './standardized-model';
@@ -14,6 +15,8 @@ export interface StudentOptions {
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate?: number;
+  /** Learning-rate schedule over the whole training (default 'constant'). */
+  readonly schedule?: LearningRateSchedule;
   readonly seed: number;
   readonly threads?: number;
   readonly provider?: ExecutionProvider;
@@ -63,7 +66,7 @@ export async function distillStudent(
   const trainer = await Trainer.create({
     model: embedded ? standardizedModel(network, standardizer) : network,
     loss: { kind: 'distillation', temperature: o.temperature },
-    optimizer: { kind: 'adam', lr: o.learningRate ?? 1e-2 },
+    optimizer: adam(o.learningRate ?? 1e-2, o.schedule, o.epochs, Math.floor(rows.length / batchSize)),
     batchSize,
     seed: o.seed,
     threads: o.threads,

@@ -2,6 +2,7 @@
 // partitions, inference, digest and revisit); ONNX loading lives in onnx-teachers.ts.
 import { type Dataset, miniBatches, selectSamples, Standardizer } from '@fedistill/data';
 import { type ExecutionProvider, mlp, type ModelValues, Predictor, Trainer } from '@fedistill/engine';
+import { adam, type LearningRateSchedule } from './learning-rate';
 import { softmaxRows } from './metrics';
 import { type OnnxTeacherModel, openOnnxTeacher } from './onnx-teachers';
 import { partition } from './partition';
@@ -18,6 +19,8 @@ export interface TeacherTrainingOptions {
   readonly batchSize: number;
   /** Adam learning rate; default 1e-2. */
   readonly learningRate?: number;
+  /** Learning-rate schedule over each teacher's training (default 'constant'). */
+  readonly schedule?: LearningRateSchedule;
   readonly seed: number;
   readonly threads?: number;
   readonly provider?: ExecutionProvider;
@@ -280,7 +283,7 @@ async function trainOne(
   const trainer = await Trainer.create({
     model: mlp({ inputShape: data.featureShape, hidden: o.hidden, outputs: data.numClasses }),
     loss: { kind: 'cross-entropy' },
-    optimizer: { kind: 'adam', lr: o.learningRate ?? 1e-2 },
+    optimizer: adam(o.learningRate ?? 1e-2, o.schedule, o.epochs, Math.floor(data.count / batchSize)),
     batchSize,
     seed: o.seed * 1000 + t,
     threads: o.threads,

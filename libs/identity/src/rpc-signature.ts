@@ -1,5 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
-import nacl from 'tweetnacl';
+import { ed25519Signer, ed25519Verify } from './fast-ed25519';
+
+/**
+ * Every request a node sends is signed and every one the coordinator receives is verified, so
+ * both go through node:crypto's Ed25519 (fast-ed25519.ts: the same RFC 8032 signatures as
+ * tweetnacl's, about 30 times faster); a node's signer is made once per secret key.
+ */
+const signers = new WeakMap<Uint8Array, (message: Uint8Array) => Uint8Array>();
+function signerOf(secretKey: Uint8Array): (message: Uint8Array) => Uint8Array {
+  let signer = signers.get(secretKey);
+  if (!signer) {
+    signer = ed25519Signer(secretKey);
+    signers.set(secretKey, signer);
+  }
+  return signer;
+}
 
 /**
  * Request signatures for node RPCs (SPEC, privacy model item 6). The signed bytes bind the
@@ -67,7 +82,7 @@ export function signRpc(
     throw new RangeError(
       "'to.coordinator' must be the coordinator's Ed25519 key, 64 lower-case hex characters",
     );
-  const signature = nacl.sign.detached(rpcSigningBytes(to, method, body, now, nonce), secretKey);
+  const signature = signerOf(secretKey)(rpcSigningBytes(to, method, body, now, nonce));
   return {
     site: to.site,
     coordinator: to.coordinator,
@@ -85,11 +100,11 @@ export function verifyRpcSignature(
   headers: RpcAuthHeaders,
 ): boolean {
   const signature = Buffer.from(headers.signature, 'base64');
-  if (signature.length !== nacl.sign.signatureLength) return false;
-  return nacl.sign.detached.verify(
+  if (signature.length !== 64) return false;
+  return ed25519Verify(
+    publicKey,
     rpcSigningBytes(headers, method, body, headers.timestamp, headers.nonce),
     signature,
-    publicKey,
   );
 }
 

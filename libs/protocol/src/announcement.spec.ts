@@ -143,6 +143,18 @@ describe(decodeAnnouncement.name, () => {
       ['a zero temperature', { temperature: 0 }, 'temperature: 0 is outside (0'],
       ['a missing deadline', { deadlines: good.deadlines.slice(1) }, 'deadlines: no deadline for stage keys'],
       ['a repeated query', { queryIndices: [1, 1] }, 'query_indices: lists a row twice'],
+      // Found by fuzzing (test/fuzz, 'node RoundAnnouncement' cases 1355 and 1994): both passed
+      // here and failed later in libs/secagg with a bare RangeError.
+      [
+        'an input bound whose sum overflows the ring',
+        { maxInput: 2 ** 31 },
+        'max_input: 2147483648 x 5 participants exceeds 2147483647, the largest sum a 32-bit ring holds',
+      ],
+      [
+        'a federation id longer than any federation has',
+        { round: { federationId: 'a'.repeat(65), round: 1 } },
+        'round.federation_id: has 65 characters; at most 64',
+      ],
     ])('%s', (_name, change, message) => {
       expect(bad(change)).toThrow(WireFieldError);
       expect(bad(change)).toThrow(message);

@@ -172,9 +172,23 @@ function graphOf(a: RoundAnnouncement, n: number): Pick<SecAggTerms, 'threshold'
 export function decodeAnnouncement(a: RoundAnnouncement): Announcement {
   const ref = a.round;
   if (!ref || !ref.federationId) throw new WireFieldError('round', 'is required (federation_id and round)');
+  // A federation id is at most 64 characters (federation-spec.ts); libs/secagg refuses a longer
+  // round id with a bare RangeError (found by fuzzing, test/fuzz).
+  if (ref.federationId.length > 64)
+    throw new WireFieldError('round.federation_id', `has ${ref.federationId.length} characters; at most 64`);
   const round = wireInt('round.round', ref.round, 1);
   const participants = participantsOf(a);
   const n = participants.length;
+  const modulusBits = wireInt('modulus_bits', a.modulusBits, 1, 32);
+  const maxInput = wireInt('max_input', a.maxInput, 0);
+  // The sum of every participant's input must fit the signed ring, or it would wrap (libs/secagg
+  // validateConfig refuses such a round with a bare RangeError; found by fuzzing, test/fuzz).
+  const room = 2 ** (modulusBits - 1) - 1;
+  if (n * maxInput > room)
+    throw new WireFieldError(
+      'max_input',
+      `${maxInput} x ${n} participants exceeds ${room}, the largest sum a ${modulusBits}-bit ring holds`,
+    );
   const summary = keyOf(SUMMARY, a.summaryKind);
   if (!summary) throw new WireFieldError('summary_kind', `unknown kind ${a.summaryKind}`);
   const mechanism = keyOf(MECHANISM, a.mechanism);
@@ -196,8 +210,8 @@ export function decodeAnnouncement(a: RoundAnnouncement): Announcement {
     classes,
     participants,
     ...graphOf(a, n),
-    modulusBits: wireInt('modulus_bits', a.modulusBits, 1, 32),
-    maxInput: wireInt('max_input', a.maxInput, 0),
+    modulusBits,
+    maxInput,
     minSurvivors: wireInt('min_survivors', a.minSurvivors, 1, n),
     referenceSha256: Buffer.from(wireBytes('reference_sha256', a.referenceSha256, 32)).toString('hex'),
     temperature: finite('temperature', a.temperature, 0, Infinity, true),

@@ -31,6 +31,8 @@ async function trainAndTest(
     hidden: c.student.hidden,
     epochs: c.student.epochs,
     batchSize: c.student.batchSize,
+    // The recipe of the student the federation trains (distillation.schedule's default).
+    schedule: c.student.schedule ?? 'cosine',
     seed,
     threads: c.threads ?? 1,
   });

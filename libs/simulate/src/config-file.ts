@@ -126,6 +126,7 @@ const schema = z
         /** One list per site of its ONNX teachers, each entry in node.yaml's form. */
         onnx: z.array(z.array(onnxTeacher).min(1)).min(1).optional(),
         outputKind: outputKind.optional(),
+        schedule: z.enum(['constant', 'cosine']).optional(),
       })
       .strict()
       .superRefine((t, ctx) => {
@@ -143,6 +144,7 @@ const schema = z
         epochs: count.default(60),
         batchSize: count.default(16),
         temperature: z.number().positive().optional(),
+        schedule: z.enum(['constant', 'cosine']).optional(),
         pseudoLabelThreshold: z.number().gt(0).lt(1).optional(),
       })
       .strict()

@@ -2,7 +2,7 @@
 // together, so the rules a file or a caller breaks are found in one place (STYLE.md, configuration).
 import * as fs from 'node:fs';
 import type { PartitionSpec } from '@fedistill/distill';
-import type { QueryStrategy } from '@fedistill/distill';
+import type { LearningRateSchedule, QueryStrategy } from '@fedistill/distill';
 
 /** The stage before which a simulated site goes silent (as in `@fedistill/secagg`'s `simulateRound`). */
 export type SimulatedDropStage = 'keys' | 'shares' | 'input' | 'unmask';
@@ -124,6 +124,8 @@ export interface SimulationConfig {
     readonly onnx?: ReadonlyArray<ReadonlyArray<SimulationOnnxTeacher>>;
     /** What the ONNX teachers' outputs hold unless an entry says otherwise (default logits). */
     readonly outputKind?: TeacherOutputKind;
+    /** Learning-rate schedule of the teachers' training (node.yaml teachers.schedule; default constant). */
+    readonly schedule?: LearningRateSchedule;
   };
   readonly student: {
     readonly hidden: readonly number[];
@@ -131,6 +133,8 @@ export interface SimulationConfig {
     readonly batchSize: number;
     /** Distillation temperature > 0 (default 1). */
     readonly temperature?: number;
+    /** Learning-rate schedule of the student (distillation.schedule; default cosine). */
+    readonly schedule?: LearningRateSchedule;
     /**
      * Self-training on unanswered reference inputs: the student's own predictions at least this
      * confident, in (0, 1), become extra one-hot targets (post-processing: no privacy cost).

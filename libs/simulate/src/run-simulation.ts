@@ -8,6 +8,7 @@ import { type BaselineResults, runBaselines } from './baselines';
 import { type SimulationConfig, validateSimulationConfig } from './config';
 import { loadSimulationData } from './data';
 import { type InProcessFederation, startInProcessFederation, waitFor } from './product/in-process-federation';
+import { silentAt } from './product/federation-terms';
 import { egressBytes, readDeployedRounds } from './product/round-results';
 
 /** What one round did and what the student reached after it. */
@@ -70,6 +71,9 @@ export interface SimulationOptions {
 interface RoundView {
   readonly round: number;
   readonly status: 'open' | 'completed' | 'abandoned';
+  readonly stage: string;
+  readonly deadlines: Readonly<Record<string, string>>;
+  readonly awaiting: readonly string[];
   readonly reason: string | null;
   readonly inputsFrom: readonly string[];
 }
@@ -111,7 +115,7 @@ export async function runSimulation(
     let student: SimulatedStudent | null = null;
     for (let r = 1; r <= c.rounds; r += 1) {
       progress(`round ${r}/${c.rounds}`, r / steps);
-      const played = await playRound(federation, r, data.test);
+      const played = await playRound(c, federation, r, data.test);
       if (played.student) student = played.student;
       rounds.push({
         round: r,
@@ -153,6 +157,7 @@ export async function runSimulation(
 }
 
 async function playRound(
+  c: SimulationConfig,
   f: InProcessFederation,
   round: number,
   test: Dataset,
@@ -163,13 +168,15 @@ async function playRound(
   pseudoLabelled: number;
 }> {
   await f.admin.request('POST', `/federations/${f.federationId}/rounds`, {});
-  // The round's own stage deadlines (federation-terms.ts) bound this wait.
+  // The round's own stage deadlines (federation-terms.ts) bound this wait; a stage held open only
+  // by sites the simulated dropouts silenced is moved past its deadline (SimulationClock).
   const view = await waitFor(`round ${round} to end`, 9 * 3_600_000, async () => {
     const { rounds } = await f.admin.request<{ rounds: RoundView[] }>(
       'GET',
       `/federations/${f.federationId}/rounds`,
     );
     const r = rounds.find((x) => x.round === round);
+    if (r?.status === 'open') passDeadlineOfSilentSites(c, f, r);
     return r && r.status !== 'open' ? r : undefined;
   });
   if (view.status !== 'completed') return { view, student: null, metrics: null, pseudoLabelled: 0 };
@@ -187,6 +194,14 @@ async function playRound(
     metrics: await evaluate(model, test),
     pseudoLabelled: published.modelCard.techniques?.selfTraining?.rowsPseudoLabelled ?? 0,
   };
+}
+
+/** Moves the round clock past the open stage's deadline when it waits only for silenced sites. */
+function passDeadlineOfSilentSites(c: SimulationConfig, f: InProcessFederation, r: RoundView): void {
+  const deadline = r.deadlines[r.stage];
+  if (r.awaiting.length === 0 || deadline === undefined) return;
+  const silent = silentAt(c, r.round, r.stage);
+  if (r.awaiting.every((site) => silent.has(site))) f.clock.passDeadline(Date.parse(deadline));
 }
 
 /** The student's metrics on the simulation's test split, computed here from its ONNX. */

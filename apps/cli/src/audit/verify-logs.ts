@@ -6,6 +6,7 @@ import {
   crossCheckAnchors,
   renderAuditReport,
   type ReportFormat,
+  type SignatureCheck,
   toJsonLines,
   verifyAuditLog,
 } from '@fedistill/audit';
@@ -20,9 +21,20 @@ export interface VerificationResult {
   readonly anchorProblems: readonly AuditProblem[];
 }
 
-export async function verifyLogs(sources: readonly LogSource[]): Promise<VerificationResult> {
+/**
+ * Verifies every log given and the anchors between them. By default each log's chain and head
+ * signature (which covers every entry's content); `signatures: 'every'` (`audit verify --full`)
+ * checks each entry's own signature too. What each proves: docs/audit-log.md.
+ */
+export async function verifyLogs(
+  sources: readonly LogSource[],
+  signatures: SignatureCheck = 'head',
+): Promise<VerificationResult> {
   const loaded = await loadLogs(sources);
-  const verified = loaded.map((l) => ({ ...verifyAuditLog(l.entries, l.expectedKey), source: l.source }));
+  const verified = loaded.map((l) => ({
+    ...verifyAuditLog(l.entries, { expectedPublicKey: l.expectedKey, signatures }),
+    source: l.source,
+  }));
   const usable = loaded
     .map((l, i) => ({ verification: verified[i] as AuditVerification, entries: l.entries }))
     .filter((l) => l.verification.ok);
@@ -45,7 +57,7 @@ const where = (p: AuditProblem) =>
 export function renderVerification(r: VerificationResult): string {
   const lines = r.logs.map((l) =>
     l.ok
-      ? `OK      ${l.actor}: ${l.entries} entries, head ${l.head?.seq ?? 0}, signed by ${l.publicKey.slice(0, 16)}... (${l.source})`
+      ? `OK      ${l.actor}: ${l.entries} entries, head ${l.head?.seq ?? 0}, signed by ${l.publicKey.slice(0, 16)}... (${l.signatures === 'every' ? 'every signature' : 'chain and head signature'}; ${l.source})`
       : `FAILED  ${l.actor || l.source}: ${l.problem ? where(l.problem) : 'unknown problem'} (${l.source})`,
   );
   if (r.logs.length > 1 || r.anchorsChecked > 0) {

@@ -32,10 +32,14 @@ export function registerAuditCommand(program: Command): void {
   const audit = program.command('audit').description('verify and report the tamper-evident audit logs');
   withInputs(audit.command('verify'))
     .description('verify chains, signatures and anchors; exits 1 naming the first bad entry')
+    .option(
+      '--full',
+      "check every entry's signature, not only the head's (the default, whose signature covers every entry's content)",
+    )
     .option('--json', 'print JSON')
-    .action(async (paths: string[], opts: InputOptions & { json?: boolean }) => {
+    .action(async (paths: string[], opts: InputOptions & { json?: boolean; full?: boolean }) => {
       const { verifyLogs, renderVerification } = await import('../audit/verify-logs');
-      const result = await verifyLogs(sources(paths, opts));
+      const result = await verifyLogs(sources(paths, opts), opts.full ? 'every' : 'head');
       output(Boolean(opts.json), result, () => renderVerification(result));
       if (!result.ok) process.exitCode = 1;
     });

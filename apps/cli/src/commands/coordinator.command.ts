@@ -74,7 +74,7 @@ export function registerCoordinatorCommand(program: Command): void {
 
   const token = coordinator.command('token').description('one-time enrolment tokens');
   withAdminOptions(token.command('create'))
-    .description('issue a one-time, expiring enrolment token for a site')
+    .description('issue a one-time, expiring enrolment token for a site (the token alone on stdout)')
     .requiredOption('--site <name>', 'the site the token enrols')
     .option('--ttl <duration>', 'lifetime, e.g. 30m, 24h, 7d (default: the coordinator default, 24h)')
     .option('--json', 'print JSON')
@@ -85,11 +85,15 @@ export function registerCoordinatorCommand(program: Command): void {
         '/api/v1/enrolment-tokens',
         { site: opts.site, ...(opts.ttl ? { ttl: opts.ttl } : {}) },
       );
+      // stdout carries the token alone, so that `TOKEN=$(fedistill coordinator token create ...)`
+      // captures exactly the token; the note for the person goes to stderr.
       output(
         Boolean(opts.json),
         { token: res.token, site: res.site, expiresAt: res.expiresAtIso },
-        () => `${res.token}\n(one-time token for site '${res.site}', expires ${res.expiresAtIso})`,
+        () => res.token,
       );
+      if (!opts.json)
+        process.stderr.write(`(one-time token for site '${res.site}', expires ${res.expiresAtIso})\n`);
     });
 
   withAdminOptions(coordinator.command('sites'))

@@ -3,6 +3,8 @@ import { output } from '../cli-error';
 import { registerNodeFederationCommand } from './node-federation.command';
 import { registerNodeLogAlarmCommand } from './node-log-alarm.command';
 import { registerNodeLedgerCommand } from './node-ledger.command';
+import { registerNodeDoctorCommand } from './node-doctor.command';
+import { checkBeforeStart, registerNodeCheckCommand } from './node-check.command';
 
 export function registerNodeCommand(program: Command): void {
   const node = program.command('node').description("run a site's node on-premises");
@@ -58,9 +60,12 @@ export function registerNodeCommand(program: Command): void {
     });
   node
     .command('start')
-    .description('run the node: signed heartbeats and events, reconnecting with backoff, until SIGTERM')
+    .description(
+      'run the node: checks data: and teachers: first (node check), then signed heartbeats and events, reconnecting with backoff, until SIGTERM',
+    )
     .requiredOption('--dir <dir>', 'node directory')
     .action(async (opts: { dir: string }) => {
+      await checkBeforeStart(opts.dir);
       const { startNode } = await import('../../../node/src');
       const running = await startNode(opts.dir);
       const stop = () => running.stop();
@@ -71,4 +76,6 @@ export function registerNodeCommand(program: Command): void {
   registerNodeFederationCommand(node);
   registerNodeLogAlarmCommand(node);
   registerNodeLedgerCommand(node);
+  registerNodeDoctorCommand(node);
+  registerNodeCheckCommand(node);
 }

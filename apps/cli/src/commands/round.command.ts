@@ -11,6 +11,8 @@ interface RoundView {
   keysFrom: string[];
   sharesFrom: string[];
   inputsFrom: string[];
+  /** Sites the open stage still waits for (absent from older coordinators). */
+  awaiting?: string[];
   declines: Array<{ site: string; reason: string }>;
   reason: string | null;
   student?:
@@ -38,9 +40,19 @@ function describeStudent(s: RoundView['student']): string {
   return s.state === 'training' ? '; student training' : `; student failed: ${s.reason}`;
 }
 
+/** DECLINE_REASON_BUDGET_EXHAUSTED as "budget exhausted" (the detail is in --json). */
+const declineWords = (reason: string): string =>
+  reason
+    .replace(/^DECLINE_REASON_/, '')
+    .toLowerCase()
+    .replace(/_/g, ' ');
+
 const describeRound = (r: RoundView): string =>
   `round ${r.round}: ${r.status} (stage ${r.stage}); sites ${r.participants.join(', ')}; keys from ${r.keysFrom.length}, shares from ${r.sharesFrom.length}, inputs from ${r.inputsFrom.length}` +
-  (r.declines.length ? `; declined: ${r.declines.map((d) => d.site).join(', ')}` : '') +
+  (r.status === 'open' && r.awaiting?.length ? `; waiting for ${r.awaiting.join(', ')}` : '') +
+  (r.declines.length
+    ? `; declined: ${r.declines.map((d) => `${d.site} (${declineWords(d.reason)})`).join(', ')}`
+    : '') +
   (r.reason ? `; ${r.reason}` : '') +
   (r.kind === 'evaluation'
     ? r.evaluation

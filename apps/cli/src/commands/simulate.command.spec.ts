@@ -35,13 +35,16 @@ describe('registerSimulateCommand', () => {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-simulate-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('runs the example with overrides, writes the run folder and prints the JSON summary', async () => {
+  it('runs the example with overrides, writes the run folder (--force: into a non-empty one) and prints the JSON summary', async () => {
     const out = path.join(dir, 'run');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
     const { stdout, stderr } = await run([
       '--config',
       EXAMPLE,
       '--out',
       out,
+      '--force',
       '--json',
       '--rounds',
       '2',
@@ -64,6 +67,7 @@ describe('registerSimulateCommand', () => {
       'baselines.json',
       'bytes.csv',
       'config.json',
+      'notes.txt',
       'privacy.json',
       'rounds.jsonl',
       'student.onnx',
@@ -95,6 +99,26 @@ describe('registerSimulateCommand', () => {
     expect((err as CliError).exitCode).toBe(2);
     expect((err as CliError).message).toMatch(message);
     expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('refuses a non-empty --out without --force, and a file as --out, with exit code 2, touching neither', async () => {
+    const out = path.join(dir, 'run');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
+    const err = await run(['--config', EXAMPLE, '--out', out]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as CliError).exitCode).toBe(2);
+    expect((err as CliError).message).toBe(
+      `--out ${out} is not empty (1 entry); give an empty or new folder, or --force to write into it (files of the same name are replaced, others are kept)`,
+    );
+    expect(fs.readdirSync(out)).toEqual(['notes.txt']);
+    expect(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8')).toBe('mine');
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'mine');
+    await expect(run(['--config', EXAMPLE, '--out', file])).rejects.toThrow(
+      `--out ${file} is a file, not a folder`,
+    );
+    expect(fs.readFileSync(file, 'utf8')).toBe('mine');
   });
 
   it('refuses an unknown key and an unreadable file with exit code 2', async () => {

@@ -9,6 +9,7 @@ import { CliError, output } from '../cli-error';
 interface SimulateOptions {
   config?: string;
   out: string;
+  force?: boolean;
   json?: boolean;
   sites?: string;
   rounds?: string;
@@ -135,6 +136,27 @@ async function loadConfig(opts: SimulateOptions): Promise<SimulationConfig> {
   }
 }
 
+/**
+ * Refuses a run folder that already holds something, unless `--force`: a run must not silently
+ * overwrite another one's files. Nothing is created or changed here.
+ */
+async function checkRunFolder(dir: string, force: boolean): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await fs.readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') throw new CliError(`--out ${dir} is a file, not a folder`, 2);
+    throw new CliError(`--out ${dir} cannot be read: ${(err as Error).message}`, 2);
+  }
+  if (entries.length > 0 && !force)
+    throw new CliError(
+      `--out ${dir} is not empty (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}); give an empty or new folder, or --force to write into it (files of the same name are replaced, others are kept)`,
+      2,
+    );
+}
+
 /** Progress on stderr: a bar on a terminal, one line per step otherwise. */
 function progressReporter(): { report: (p: SimulationProgress) => void; stop: () => void } {
   if (!process.stderr.isTTY) {
@@ -159,7 +181,8 @@ export function registerSimulateCommand(program: Command): void {
       'simulate a federation on one machine: teachers, secure aggregation, noise, student, baselines',
     )
     .option('--config <file>', 'simulation configuration (YAML or JSON; see docs/simulator.md)')
-    .option('--out <dir>', 'run folder to write', 'simulation-run')
+    .option('--out <dir>', 'run folder to write (new or empty)', 'simulation-run')
+    .option('--force', 'write into --out even when it is not empty (files of the same name are replaced)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--sites <n>', 'override: number of sites')
     .option('--rounds <n>', 'override: rounds')
@@ -176,6 +199,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--test-labels <file>', '--test NPY/IDX: its labels file')
     .option('--classes <k|names>', '--data: class count, or comma-separated label names the label cells use')
     .action(async (opts: SimulateOptions) => {
+      const dir = path.resolve(opts.out);
+      await checkRunFolder(dir, opts.force === true);
       const config = await loadConfig(opts);
       const { runSimulation, simulationSummary, writeRunFolder, SimulationDataError } =
         await import('@fedistill/simulate');
@@ -190,7 +215,6 @@ export function registerSimulateCommand(program: Command): void {
       } finally {
         progress.stop();
       }
-      const dir = path.resolve(opts.out);
       await writeRunFolder(dir, config, result);
       const summary = { runFolder: dir, ...simulationSummary(config, result) };
       output(opts.json === true, summary, () =>

@@ -43,6 +43,20 @@ describe(NodeEventHub.name, () => {
     expect(sut.connectedSites()).toEqual([]);
   });
 
+  it("marks a site as left when its current stream closes, until it subscribes again; a replaced stream's close does not", () => {
+    const sut = new NodeEventHub();
+    const first = sut.subscribe('a', subscriber().sub);
+    expect(sut.hasLeft('a')).toBe(false);
+    const second = sut.subscribe('a', subscriber().sub);
+    first.close();
+    expect(sut.hasLeft('a')).toBe(false);
+    second.close();
+    expect(sut.hasLeft('a')).toBe(true);
+    expect(sut.hasLeft('b')).toBe(false);
+    sut.subscribe('a', subscriber().sub);
+    expect(sut.hasLeft('a')).toBe(false);
+  });
+
   it('holds one stream per site: a new subscription ends the older stream and gets the events', () => {
     const sut = new NodeEventHub();
     const older = subscriber();

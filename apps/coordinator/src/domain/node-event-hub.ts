@@ -13,7 +13,10 @@ export interface EventSubscriber {
 export interface Subscription {
   /** Sends one event to this stream only, while it is the site's current stream. */
   send(event: EventBody): void;
-  /** Unregisters this stream (idempotent; never touches a newer stream of the same site). */
+  /**
+   * Unregisters this stream (idempotent; never touches a newer stream of the same site). The
+   * site's current stream closing means the site left: see {@link NodeEventHub.hasLeft}.
+   */
   close(): void;
 }
 
@@ -41,6 +44,8 @@ const DEFAULTS: EventHubOptions = { maxSubscribesPerWindow: 10, subscribeWindowM
 export class NodeEventHub {
   private readonly subscribers = new Map<string, EventSubscriber>();
   private readonly attempts = new Map<string, number[]>();
+  /** Sites whose current stream closed (a node stopping, or its connection gone) and that have not subscribed since. */
+  private readonly left = new Set<string>();
   private readonly options: EventHubOptions;
   private nextId = 1;
 
@@ -62,6 +67,7 @@ export class NodeEventHub {
     this.admit(site);
     const older = this.subscribers.get(site);
     this.subscribers.set(site, subscriber);
+    this.left.delete(site);
     if (older) older.end();
     return {
       // A stream already replaced by a newer one of the site gets nothing more.
@@ -69,7 +75,9 @@ export class NodeEventHub {
         if (this.subscribers.get(site) === subscriber) subscriber.send(this.message(event));
       },
       close: () => {
-        if (this.subscribers.get(site) === subscriber) this.subscribers.delete(site);
+        if (this.subscribers.get(site) !== subscriber) return;
+        this.subscribers.delete(site);
+        this.left.add(site);
       },
     };
   }
@@ -112,6 +120,18 @@ export class NodeEventHub {
   closeAll(): void {
     for (const s of this.subscribers.values()) s.end();
     this.subscribers.clear();
+  }
+
+  /**
+   * Whether the site's event stream closed and the site has not subscribed again. A node that
+   * stops (SIGTERM, SIGINT) cancels its stream, and a process that dies takes its connection
+   * with it: either way the site is gone now, not when its heartbeats time out (sessions.
+   * offlineAfter), so a round opened meanwhile does not count on it. gRPC does not tell a
+   * node's own cancel from a lost connection; a site cut off by the network is offline too
+   * until it subscribes again, which its node does at once when the network is back.
+   */
+  hasLeft(site: string): boolean {
+    return this.left.has(site);
   }
 
   connectedSites(): string[] {

@@ -31,7 +31,13 @@ export class SiteService {
     const now = this.now();
     return (await this.store.sites.list()).map((s) => ({
       name: s.name,
-      online: s.revokedAt === null && s.lastSeenAt !== null && now - s.lastSeenAt <= this.offlineAfterMs,
+      // Seen within offlineAfter, and its event stream not closed since (a node that stops says
+      // goodbye by closing it: NodeEventHub.hasLeft).
+      online:
+        s.revokedAt === null &&
+        s.lastSeenAt !== null &&
+        now - s.lastSeenAt <= this.offlineAfterMs &&
+        !this.hub.hasLeft(s.name),
       enrolledAt: new Date(s.enrolledAt).toISOString(),
       lastSeenAt: iso(s.lastSeenAt),
       revoked: s.revokedAt !== null,

@@ -3,7 +3,7 @@ import type { AuditEntryInput } from '@fedistill/audit';
 import { encodeNpyFloat32 } from '@fedistill/data';
 import { type CoordinatorStore, openSqliteCoordinatorStore } from '@fedistill/store';
 import { NodeEventHub } from '../domain/node-event-hub';
-import { EvaluationSets } from './evaluation-sets';
+import { EvaluationSets, parseEvaluationSet } from './evaluation-sets';
 import { FederationService } from './federation.service';
 
 /** An NPY file of `descr` values (the header as numpy writes it). */
@@ -121,5 +121,41 @@ describe(EvaluationSets.name, () => {
     await expect(sut.register('nope', inputs(1), npy('<i4', [1], new Int32Array(1)))).rejects.toThrow(
       "federation 'nope' does not exist",
     );
+  });
+});
+
+describe('reference and evaluation sets (inputs found by fuzzing, test/fuzz)', () => {
+  const federations = () =>
+    new FederationService(
+      openSqliteCoordinatorStore(':memory:'),
+      { append: (_e: AuditEntryInput) => Promise.resolve() },
+      new NodeEventHub(),
+    );
+  const f32 = (...v: number[]) => Float32Array.from(v);
+
+  it('refuses a reference set with no rows, an input dimension of 0 or a value that is not finite', async () => {
+    // Fuzz cases 161 and 107 of 'reference set': shapes (0, 4) and (3, 1, 0, 2) were registered.
+    const sut = federations();
+    await expect(sut.registerReferenceSet(npy('<f4', [0, 4], f32()))).rejects.toThrow(
+      'reference set: shape [0, 4] has a dimension of 0, so it holds no inputs',
+    );
+    await expect(sut.registerReferenceSet(npy('<f4', [3, 1, 0, 2], f32()))).rejects.toThrow(
+      /shape \[3, 1, 0, 2\] has a dimension of 0/,
+    );
+    await expect(sut.registerReferenceSet(npy('<f4', [2, 2], f32(1, 2, NaN, 4)))).rejects.toThrow(
+      'reference set: value NaN of row 1 is not a finite float32',
+    );
+    await expect(sut.registerReferenceSet(npy('<f8', [1, 2], Float64Array.from([0, 1e300])))).rejects.toThrow(
+      'reference set: value 1e+300 of row 0 is not a finite float32',
+    );
+  });
+
+  it('refuses evaluation inputs that are not finite', () => {
+    // Fuzz case 176 of 'evaluation set': a bit flip made an input NaN; it was accepted.
+    const labels = npy('<i4', [2], Int32Array.from([0, 1]));
+    expect(() => parseEvaluationSet(npy('<f4', [2, 2], f32(1, 2, 3, NaN)), labels, [2], 3)).toThrow(
+      'evaluation set: input value NaN of row 1 is not a finite float32',
+    );
+    expect(() => parseEvaluationSet(npy('<f4', [2, 2], f32(1, 2, 3, 4)), labels, [2], 3)).not.toThrow();
   });
 });

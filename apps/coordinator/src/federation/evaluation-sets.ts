@@ -60,8 +60,17 @@ export function parseEvaluationSet(
     throw new RequestInvalidError(
       `evaluation set: label ${values[bad]} of row ${bad} is not a class index in [0, ${classes})`,
     );
+  const features = Float32Array.from(x.data);
+  // A NaN or an infinity (a float64 beyond float32 too) would make every accuracy meaningless.
+  const nonFinite = features.findIndex((v) => !Number.isFinite(v));
+  if (nonFinite >= 0) {
+    const per = features.length / rows;
+    throw new RequestInvalidError(
+      `evaluation set: input value ${x.data[nonFinite]} of row ${Math.floor(nonFinite / per)} is not a finite float32`,
+    );
+  }
   return {
-    features: Float32Array.from(x.data),
+    features,
     labels: Int32Array.from(values),
     count: rows,
     featureShape: [...inputShape],

@@ -33,6 +33,19 @@ function describeReference(source: string, bytes: Uint8Array): Omit<ReferenceSet
   if (!(array.data instanceof Float32Array) && !(array.data instanceof Float64Array)) {
     throw new RequestInvalidError('reference set: values must be float32 or float64');
   }
+  if (array.shape.some((d) => d < 1))
+    throw new RequestInvalidError(
+      `reference set: shape [${array.shape.join(', ')}] has a dimension of 0, so it holds no inputs`,
+    );
+  // Sites read the rows as float32: a NaN, an infinity or a float64 beyond float32 would reach
+  // every teacher and every summary (found by fuzzing, test/fuzz).
+  const bad = array.data.findIndex((v) => !Number.isFinite(Math.fround(v)));
+  if (bad >= 0) {
+    const per = array.data.length / array.shape[0]!;
+    throw new RequestInvalidError(
+      `reference set: value ${array.data[bad]} of row ${Math.floor(bad / per)} is not a finite float32`,
+    );
+  }
   return { totalBytes: bytes.length, rows: array.shape[0] ?? 0, sampleShape: array.shape.slice(1) };
 }
 

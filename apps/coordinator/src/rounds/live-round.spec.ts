@@ -43,4 +43,40 @@ describe(LiveRound.name, () => {
       expect(ended.plan.deadlines).toEqual(deadlines);
     });
   });
+
+  describe('awaiting', () => {
+    // Sites 1..4 invited; what the coordinator state machine recorded so far, stage by stage.
+    const participants = [1, 2, 3, 4].map((siteId) => ({ siteId, siteName: `site-${siteId}` }));
+    const round = (stage: string, state: object, declines: string[] = []) =>
+      new LiveRound(
+        { deadlines, participants } as unknown as RoundPlan,
+        {
+          stage,
+          state: { adverts: [], sharers: [], inputs: [], signatures: [], responses: [], ...state },
+        } as unknown as SecAggCoordinator,
+        { declines: declines.map((site) => ({ site, reason: 'x', detail: '' })) },
+        1_000,
+      );
+
+    it('lists the sites the open stage still waits for, leaving out those that declined', () => {
+      const keys = round('keys', { adverts: [{ siteId: 2 }] }, ['site-4']);
+      expect(keys.awaiting()).toEqual([1, 3]);
+      expect(keys.everyoneAnswered()).toBe(false);
+      const inputs = round('inputs', { sharers: [1, 2, 3], inputs: [3] });
+      expect(inputs.awaiting()).toEqual([1, 2]);
+      const unmask = round('unmask', {
+        signatures: [{ siteId: 1 }, { siteId: 3 }],
+        responses: [{ from: 3 }],
+      });
+      expect(unmask.awaiting()).toEqual([1]);
+    });
+
+    it('is empty once everyone expected answered, and null without an open stage', () => {
+      const inputs = round('inputs', { sharers: [1, 2], inputs: [2, 1] });
+      expect(inputs.awaiting()).toEqual([]);
+      expect(inputs.everyoneAnswered()).toBe(true);
+      expect(round('done', {}).awaiting()).toBeNull();
+      expect(round('done', {}).everyoneAnswered()).toBe(false);
+    });
+  });
 });

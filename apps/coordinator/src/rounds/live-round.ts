@@ -111,29 +111,41 @@ export class LiveRound {
 
   /** Whether every site still expected at the open stage has answered it or declined the round. */
   everyoneAnswered(): boolean {
+    return this.awaiting()?.length === 0;
+  }
+
+  /**
+   * The sites (ids) the open stage still waits for: expected there, neither answered nor declined;
+   * null without an open stage. A site that declined (at any stage) will not answer: waiting for
+   * its deadline changes nothing but the time the others wait.
+   */
+  awaiting(): number[] | null {
     const s = this.coordinator.state;
     const declined = new Set(this.declines.map((d) => this.participant(d.site)));
+    const waitingOf = (expected: readonly number[], answered: (id: number) => boolean): number[] =>
+      expected.filter((id) => !declined.has(id) && !answered(id));
     switch (this.stage) {
       case 'keys':
-        return this.plan.participants.every(
-          (p) => declined.has(p.siteId) || s.adverts.some((a) => a.siteId === p.siteId),
+        return waitingOf(
+          this.plan.participants.map((p) => p.siteId),
+          (id) => s.adverts.some((a) => a.siteId === id),
         );
-      // A site that declined (at any stage) will not answer: waiting for its deadline changes
-      // nothing but the time the others wait.
       case 'shares':
-        return (this.roster?.adverts ?? []).every(
-          (a) => declined.has(a.siteId) || s.sharers.includes(a.siteId),
+        return waitingOf(
+          (this.roster?.adverts ?? []).map((a) => a.siteId),
+          (id) => s.sharers.includes(id),
         );
       case 'inputs':
-        return s.sharers.every((id) => declined.has(id) || s.inputs.includes(id));
+        return waitingOf(s.sharers, (id) => s.inputs.includes(id));
       case 'consistency':
-        return s.inputs.every((id) => declined.has(id) || s.signatures.some((x) => x.siteId === id));
+        return waitingOf(s.inputs, (id) => s.signatures.some((x) => x.siteId === id));
       case 'unmask':
-        return s.signatures.every(
-          (x) => declined.has(x.siteId) || s.responses.some((r) => r.from === x.siteId),
+        return waitingOf(
+          s.signatures.map((x) => x.siteId),
+          (id) => s.responses.some((r) => r.from === id),
         );
       default:
-        return false;
+        return null;
     }
   }
 

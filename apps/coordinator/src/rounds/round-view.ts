@@ -18,6 +18,8 @@ export interface RoundView {
   readonly keysFrom: readonly string[];
   readonly sharesFrom: readonly string[];
   readonly inputsFrom: readonly string[];
+  /** Sites the open stage still waits for (neither answered nor declined); empty once it closed. */
+  readonly awaiting: readonly string[];
   readonly declines: RoundSnapshot['declines'];
   /** Why the round was abandoned. */
   readonly reason: string | null;
@@ -75,6 +77,7 @@ export function viewOf(source: LiveRound | RoundRecord): RoundView {
     keysFrom: s.coordinator.adverts.map((a) => name(a.siteId)),
     sharesFrom: s.coordinator.sharers.map(name),
     inputsFrom: s.coordinator.inputs.map(name),
+    awaiting: source instanceof LiveRound ? (source.awaiting() ?? []).map(name) : [],
     declines: s.declines,
     reason: s.reason ?? s.coordinator.reason,
     kind: s.plan.kind ?? 'distill',

@@ -1,4 +1,4 @@
-import type { RoundsService } from '@fedistill/wire';
+import { DeclineReason, type RoundsService } from '@fedistill/wire';
 import type {
   AdvertiseKeysRequest,
   DeclineRoundRequest,
@@ -37,6 +37,15 @@ import type { RoundEngine } from './round-engine';
  */
 const site = (ctx: CallContext): string => ctx.site?.name ?? '';
 const none = {};
+
+/**
+ * A decline's reason as its name in proto/ (DECLINE_REASON_BUDGET_EXHAUSTED, ...), which the
+ * round's view and the transcript show; a number this coordinator does not know stays a number.
+ */
+export function declineReasonName(reason: number): string {
+  const name = reason >= 0 ? (DeclineReason as Record<number, string | undefined>)[reason] : undefined;
+  return name ?? `DECLINE_REASON_${reason} (unknown to this coordinator)`;
+}
 
 export function roundsMethods(
   engine: RoundEngine,
@@ -137,7 +146,7 @@ export function roundsMethods(
       handler: async (req: DeclineRoundRequest, ctx: CallContext) => {
         const r = roundFromWire(req.round);
         const detail = `${req.detail} (spent ${req.epsilonSpent}, limit ${req.epsilonLimit}, this round ${req.roundEpsilon})`;
-        await engine.decline(site(ctx), r.federationId, r.round, String(req.reason), detail);
+        await engine.decline(site(ctx), r.federationId, r.round, declineReasonName(req.reason), detail);
         return none;
       },
     },

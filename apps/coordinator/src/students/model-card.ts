@@ -188,7 +188,7 @@ export function modelCardMarkdown(c: ModelCard): string {
     '',
     '## Training',
     '',
-    `- Aggregation: ${c.distillation.aggregation}; ${c.distillation.epochs} epochs, batch ${c.distillation.batchSize}, learning rate ${c.distillation.learningRate}, temperature ${c.distillation.temperature}, seed ${c.distillation.seed}`,
+    `- Aggregation: ${c.distillation.aggregation}; ${c.distillation.epochs} epochs, batch ${c.distillation.batchSize}, learning rate ${c.distillation.learningRate} (${c.distillation.schedule}), temperature ${c.distillation.temperature}, seed ${c.distillation.seed}`,
     `- Execution provider: ${c.distillation.executionProvider}; ${fmt(c.distillation.trainingSeconds, 2)} s`,
     '',
     '## Techniques',

@@ -131,7 +131,8 @@ export class StudentPublisher {
     const data = accumulateTargets(rounds, targetRuleOf(spec.distillation), classes);
     const reference = await this.federations.referenceDataset(federationId);
     const evaluation = await this.evaluationSets.load(federationId);
-    const trained = await trainStudent(spec, reference, data, evaluation?.data ?? null);
+    const lastRound = rounds.at(-1)?.round ?? 0;
+    const trained = await trainStudent(spec, reference, data, evaluation?.data ?? null, lastRound);
     const at = this.now();
     const artifact = await this.store.artifacts.put('student', trained.onnx, ARTIFACT_CHUNK_BYTES, at);
     const version = (latest?.version ?? 0) + 1;
@@ -168,7 +169,6 @@ export class StudentPublisher {
       createdAt: at,
     };
     await this.store.students.create(record);
-    const lastRound = rounds.at(-1)?.round ?? 0;
     for (const r of rounds) this.failures.delete(`${federationId}#${r.round}`);
     await this.transcript.append({
       event: 'round',

@@ -47,13 +47,16 @@ function networkOf(
  * it on the reference rows without targets (libs/distill selfTrain: the public reference inputs
  * and the released targets only, so post-processing at no privacy cost), and measures it on the
  * evaluation set, if any. The evaluation set is not used for early stopping: its figures stay
- * unbiased.
+ * unbiased. The training seed is distillation.seed x 1000 + `round` (the latest completed round
+ * the student covers, as the query planner seeds its choice): each publication draws its own
+ * initialization and batch order, reproducibly.
  */
 export async function trainStudent(
   spec: FederationSpec,
   reference: Dataset,
   data: DistillationData,
   evaluation: Dataset | null,
+  round: number,
 ): Promise<TrainedStudent> {
   const d = spec.distillation;
   const classes = spec.labels.length;
@@ -67,7 +70,8 @@ export async function trainStudent(
     epochs: d.epochs,
     batchSize: d.batchSize,
     learningRate: d.learningRate,
-    seed: d.seed,
+    schedule: d.schedule,
+    seed: d.seed * 1000 + round,
     provider: d.executionProvider,
     threads: d.threads,
   };

@@ -1,6 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { StageName } from '@fedistill/protocol';
 import { maxTeachersPerSite, type SimulatedDropStage, type SimulationConfig } from '../config';
+
+/** Simulated site i's name (0-based) in the federation and its node directory. */
+export const siteName = (i: number): string => `site-${i + 1}`;
 
 /** The federation id every simulated deployment uses. */
 export const SIMULATED_FEDERATION = 'simulation';
@@ -63,6 +67,7 @@ export function federationDefinition(
       epochs: c.student.epochs,
       batchSize: c.student.batchSize,
       temperature: c.student.temperature ?? 1,
+      ...(c.student.schedule ? { schedule: c.student.schedule } : {}),
       threads: c.threads ?? 1,
       seed: c.seed,
       ...(c.student.pseudoLabelThreshold !== undefined
@@ -74,7 +79,7 @@ export function federationDefinition(
       maxRounds: c.rounds,
       minSites: c.sites,
       querySelection: c.queries.strategy,
-      deadlines: stageDeadlines(c),
+      deadlines: STAGE_DEADLINES,
     },
     ...(c.revisit
       ? {
@@ -89,24 +94,33 @@ export function federationDefinition(
 }
 
 /**
- * How long each stage of a round may take. Stages close as soon as every node still expected
- * has answered, so without dropouts the long deadlines only leave room for a busy machine
- * training every site's teachers (and revisiting them) in one process. A silent site holds its
- * stage open until the deadline, and deadlines are counted from the round's opening (stage after
- * stage), so with simulated dropouts each stage gets `DROPOUT_STAGE_DEADLINE`.
+ * How long each stage of a round may take. Stages close as soon as every node still expected has
+ * answered, so the long deadlines only leave room for a busy machine training every site's
+ * teachers (and revisiting them) in one process. A stage left waiting only for the sites a
+ * simulated dropout silenced does not wait them out: the simulator runs its round clock past the
+ * deadline (SimulationClock, `silentAt`).
  */
-function stageDeadlines(c: SimulationConfig): Record<string, string> {
-  if ((c.secureAggregation.dropouts ?? []).length > 0) {
-    const d = DROPOUT_STAGE_DEADLINE;
-    return { advertiseKeys: d, shareKeys: d, maskedInput: d, unmask: d };
-  }
-  // Keys wait for every node's teachers (trained when the federation is announced, and
-  // revisited before later rounds): hours on a large data set on a loaded 2-core machine.
-  return { advertiseKeys: '6h', shareKeys: '30m', maskedInput: '1h', unmask: '30m' };
-}
+const STAGE_DEADLINES = { advertiseKeys: '6h', shareKeys: '30m', maskedInput: '1h', unmask: '30m' };
 
-/** Each stage's deadline when the simulation has dropouts (docs/simulator.md). */
-export const DROPOUT_STAGE_DEADLINE = '20s';
+/** The coordinator's stages in order, and the first one a site dropping at each simulated stage misses. */
+const STAGES: readonly StageName[] = ['keys', 'shares', 'inputs', 'consistency', 'unmask'];
+const FIRST_SILENT: Record<Exclude<SimulatedDropStage, 'keys'>, StageName> = {
+  shares: 'shares',
+  input: 'inputs',
+  // A node that stops after its masked input signs no survivor set either.
+  unmask: 'consistency',
+};
+
+/** The sites (by name) that the simulation's dropouts keep silent at `stage` of `round`. */
+export function silentAt(c: SimulationConfig, round: number, stage: string): Set<string> {
+  const at = STAGES.indexOf(stage as StageName);
+  const out = new Set<string>();
+  if (at < 0) return out;
+  for (const d of c.secureAggregation.dropouts ?? [])
+    if (d.round === round && d.stage !== 'keys' && STAGES.indexOf(FIRST_SILENT[d.stage]) <= at)
+      out.add(siteName(d.site));
+  return out;
+}
 
 /** The node.yaml drill stage that makes a site silent before `stage` (it stops after the one before). */
 const STOP_AFTER: Record<Exclude<SimulatedDropStage, 'keys'>, 'keys' | 'shares' | 'input'> = {
@@ -154,6 +168,7 @@ function teacherSettings(
       hidden: [...t.hidden],
       epochs: t.epochs,
       batchSize: t.batchSize,
+      ...(t.schedule ? { schedule: t.schedule } : {}),
       seed: c.seed * 100 + site,
     };
   if (nodeDir === undefined)

@@ -22,7 +22,10 @@ import type { SimulationConfig } from '../config';
 import type { SimulationData } from '../data';
 import { InMemoryServer } from '../transport/in-memory-transport';
 import { AdminApi } from './admin-api';
-import { federationDefinition, nodeSettings, SIMULATED_FEDERATION } from './federation-terms';
+import { federationDefinition, nodeSettings, SIMULATED_FEDERATION, siteName } from './federation-terms';
+import { SimulationClock } from './simulation-clock';
+
+export { siteName };
 
 /** A deployment started in this process: the coordinator, one node per site, and the admin API. */
 export interface InProcessFederation {
@@ -30,6 +33,8 @@ export interface InProcessFederation {
   readonly federationId: string;
   /** Each site's node directory (its egress log, ledger, teachers' data), in site order. */
   readonly nodeDirs: readonly string[];
+  /** The coordinator's round clock (the simulator moves it past deadlines only silenced sites hold open). */
+  readonly clock: SimulationClock;
   /** Stops the nodes, then the coordinator. */
   close(): Promise<void>;
 }
@@ -50,7 +55,6 @@ export async function waitFor<T>(
 
 const npyInputs = (d: Dataset) => encodeNpyFloat32([d.count, ...d.featureShape], d.features);
 const npyLabels = (d: Dataset) => encodeNpy([d.count], d.labels);
-export const siteName = (i: number): string => `site-${i + 1}`;
 
 /**
  * Deploys the simulation's federation inside this process, exactly as an operator and site
@@ -84,6 +88,7 @@ export async function startInProcessFederation(
   const log = (name: string): Logger =>
     pino({ level: 'warn' }, pino.destination({ dest: path.join(dir, 'logs', `${name}.log`), sync: true }));
   const transport = new InMemoryServer();
+  const clock = new SimulationClock();
   const nodes: RunningNode[] = [];
   let coordinator: RunningCoordinator | undefined;
   const close = async (): Promise<void> => {
@@ -94,6 +99,7 @@ export async function startInProcessFederation(
   try {
     coordinator = await startCoordinator(loadCoordinatorConfig(configFile), log('coordinator'), {
       nodeTransport: transport,
+      roundClock: clock.now,
     });
     const admin = new AdminApi(coordinator.runtime.adminUrl, operatorToken);
     const nodeDirs = data.sites.map((_, i) => path.join(dir, 'sites', siteName(i)));
@@ -154,7 +160,7 @@ export async function startInProcessFederation(
         ? true
         : undefined,
     );
-    return { admin, federationId: SIMULATED_FEDERATION, nodeDirs, close };
+    return { admin, federationId: SIMULATED_FEDERATION, nodeDirs, clock, close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

@@ -630,7 +630,11 @@ export interface SubmitUnmaskSharesResponse {
 export interface DeclineRoundRequest {
   round: RoundRef | undefined;
   reason: DeclineReason;
-  /** Limit: at most 512 bytes. */
+  /**
+   * Why, for the coordinator's operator. It names no local path of the site and nothing read from
+   * its records: a site whose data or teachers do not fit says so in a fixed sentence and keeps the
+   * full reason in its own logs. Limit: at most 512 bytes.
+   */
   detail: string;
   /** The site's cumulative epsilon so far, its limit, and what this round would have cost. */
   epsilonSpent: number;
