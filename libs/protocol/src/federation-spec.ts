@@ -1,3 +1,5 @@
+// Just over the ~300-line guide: the federation definition is one zod schema (every section and its
+// documented default in one place), its cross-field checks and the noise planner call.
 import { z } from 'zod';
 import { noiseMultiplierFor } from './noise-plan';
 import { zodDuration as duration, zodOptionalDuration as optionalDuration } from './zod-duration';
