@@ -1,36 +1,11 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { loadLabelledFile, trainValidationSplit } from '@fedistill/data';
-import { checkData } from './doctor/data-check';
+import { checkData, localFederations } from './doctor/data-check';
 import { type DoctorCheck, failed, oneLine, passed, warned } from './doctor/doctor-check';
 import type { NodeConfig } from './node-config';
 import { federationSchema, loadSiteData, siteOnnxTeachers } from './site-data';
 
 /** A federation as the node keeps it on disk (DIR/federations/<id>/federation.json), unparsed. */
-interface KeptFederation {
-  readonly id: string;
-  readonly spec: unknown;
-}
-
-/** The federations whose definition this node holds (written by FederationSync when it syncs). */
-function keptFederations(dir: string): KeptFederation[] {
-  const root = path.join(dir, 'federations');
-  if (!fs.existsSync(root)) return [];
-  return fs
-    .readdirSync(root)
-    .filter((id) => fs.existsSync(path.join(root, id, 'federation.json')))
-    .sort()
-    .map((id) => {
-      try {
-        const kept = JSON.parse(fs.readFileSync(path.join(root, id, 'federation.json'), 'utf8')) as {
-          spec?: unknown;
-        };
-        return { id, spec: kept.spec };
-      } catch {
-        return { id, spec: undefined };
-      }
-    });
-}
 
 const later = "checked against a federation's schema once the node holds one";
 
@@ -40,7 +15,7 @@ async function checkOnnxTeachers(config: NodeConfig, files: NonNullable<NodeConf
     .map((f) => (fs.existsSync(f.path) ? undefined : `teachers.onnx: ${f.path} does not exist`))
     .filter((m): m is string => m !== undefined);
   if (missing.length > 0) return [failed('teachers', missing.join('; '))];
-  const federations = keptFederations(config.dir);
+  const federations = localFederations(config.dir);
   if (federations.length === 0)
     return [
       passed('teachers', `${files.length} ONNX teachers present; their inputs and outputs are ${later}`),
@@ -71,7 +46,7 @@ async function checkTrainedTeachers(config: NodeConfig): Promise<DoctorCheck[]> 
   const count = config.teachers.count;
   // Without records (or with records that do not load: the data check says why) there is no count to check.
   if (!d) return [];
-  const federations = keptFederations(config.dir);
+  const federations = localFederations(config.dir);
   if (federations.length > 0) {
     const checks: DoctorCheck[] = [];
     for (const f of federations) {

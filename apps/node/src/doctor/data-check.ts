@@ -24,7 +24,7 @@ function unreadable(file: string): string | undefined {
 }
 
 /** The federations this node holds (DIR/federations/<id>/federation.json, written when it syncs). */
-function localFederations(dir: string): { id: string; spec: unknown }[] {
+export function localFederations(dir: string): { id: string; spec: unknown }[] {
   const root = path.join(dir, 'federations');
   if (!fs.existsSync(root)) return [];
   return fs
