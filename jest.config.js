@@ -22,6 +22,10 @@ module.exports = {
         '<rootDir>/test/privacy/**/*.spec.ts',
         // test/fuzz: the fast slice of the fuzzers (bench/fuzz.ts runs the long one).
         '<rootDir>/test/fuzz/**/*.spec.ts',
+        // test/docs: the docs test's marker parser (the docs test itself is test/docs/*.e2e-spec.ts).
+        '<rootDir>/test/docs/**/*.spec.ts',
+        // bench/harness: the statistics and interleaving of the comparative benchmarks.
+        '<rootDir>/bench/harness/**/*.spec.ts',
       ],
     },
     {
@@ -30,5 +34,17 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/e2e/support/jest-setup.ts'],
     },
+    // The crash and fault matrix (minutes of SIGKILLs and restarts): `npm run test:faults`, which
+    // .ci/run runs after the README's test command; not part of `npm test`.
+    ...(process.env.FEDISTILL_FAULT_MATRIX === '1'
+      ? [
+          {
+            ...common,
+            displayName: 'faults',
+            testMatch: ['<rootDir>/test/faults/**/*.faults-spec.ts'],
+            setupFilesAfterEnv: ['<rootDir>/test/e2e/support/jest-setup.ts'],
+          },
+        ]
+      : []),
   ],
 };

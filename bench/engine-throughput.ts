@@ -1,25 +1,22 @@
-// Training throughput of the engine (MLP 784-256-10 and the small CNN, batch 128, 2 threads,
-// one epoch of Fashion-MNIST-shaped data) against PyTorch in the same invocation.
-// Usage: npm run bench -- engine-throughput [--samples 60000] [--threads 2] [--batch 128]
-//        [--steps-per-run 4] [--no-torch]
-import { spawnSync } from 'node:child_process';
+// Training throughput of the engine (MLP 784-256-10 and the small CNN) against PyTorch through the
+// interleaved harness (bench/harness/): every sample is a fresh process of one side, A/B/A/B over
+// `--pairs` pairs, both sides training on the same batch file (same batches, same order, same
+// step count, batch 128), with the same thread count and the same thread idling policy.
+// Usage: npm run bench -- engine-throughput [--pairs 5] [--steps 468] [--threads 2] [--batch 128]
+//        [--steps-per-run 4] [--max-spread 0.25] [--models mlp,cnn] [--spin] [--no-torch]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
-import { type Batch, mlp, type ModelDefinition, SeededRandom, smallCnn, Trainer } from '@fedistill/engine';
+import { type Batch, SeededRandom } from '@fedistill/engine';
+import { writeBatchFile } from './harness/batch-file';
+import { CNN_SHAPE } from './harness/bench-models';
+import { intFlag, numberFlag } from './harness/flags';
+import { load1, resultJson, runInterleaved, type SideCommand, spawnSide } from './harness/interleave';
+import { summarize } from './harness/stats';
 
 // Helpers shared with engine-accuracy.ts and engine-gpu.ts, which import them from here.
-/** The MLP of the issue: 784-256-10. */
-export const benchMlp = (): ModelDefinition => mlp({ inputShape: [1, 28, 28], hidden: [256], outputs: 10 });
-
-/** The small CNN: two 3x3 conv stages (16, 32 channels) with 2x2 max-pool, dense 128, 10 outputs. */
-export const CNN_SHAPE = { c1: 16, c2: 32, hidden: 128 } as const;
-export const benchCnn = (): ModelDefinition =>
-  smallCnn({
-    inputShape: [1, 28, 28],
-    channels: [CNN_SHAPE.c1, CNN_SHAPE.c2],
-    hidden: CNN_SHAPE.hidden,
-    outputs: 10,
-  });
+export { benchCnn, benchMlp, CNN_SHAPE } from './harness/bench-models';
 
 /** Seeded Fashion-MNIST-shaped batches (uniform pixels, uniform labels). */
 export function randomBatches(count: number, batchSize: number, seed: number): Batch[] {
@@ -32,11 +29,7 @@ export function randomBatches(count: number, batchSize: number, seed: number): B
 
 /** Reads `--name value` flags with defaults. */
 export function flag(args: readonly string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!Number.isFinite(v)) throw new RangeError(`'--${name}' needs a number`);
-  return v;
+  return numberFlag(args, name, fallback);
 }
 
 export function loadAverage(): number {
@@ -45,85 +38,156 @@ export function loadAverage(): number {
 
 export const seconds = (startNs: bigint): number => Number(process.hrtime.bigint() - startNs) / 1e9;
 
-const args = process.argv.slice(2);
-const samples = flag(args, 'samples', 60000);
-const threads = flag(args, 'threads', 2);
-const batch = flag(args, 'batch', 128);
-const stepsPerRun = flag(args, 'steps-per-run', 4);
-const WARMUP = 10;
-
-async function ours(model: ModelDefinition, steps: number): Promise<number> {
-  const data = randomBatches(Math.min(steps, 64), batch, 1);
-  const trainer = await Trainer.create({
-    model,
-    loss: { kind: 'cross-entropy' },
-    optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 },
-    batchSize: batch,
-    stepsPerRun,
-    threads,
-  });
-  const epoch = Array.from({ length: steps }, (_, i) => data[i % data.length]!);
-  await trainer.trainSteps(epoch.slice(0, WARMUP));
-  const start = process.hrtime.bigint();
-  await trainer.trainSteps(epoch);
-  const s = seconds(start);
-  await trainer.dispose();
-  return (steps * batch) / s;
-}
-
-function torch(): { version: string; mlp: number; cnn: number } | { error: string } {
-  const script = join(__dirname, '..', '..', 'bench', 'torch_throughput.py');
-  const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
-  const argv = [script, threads, batch, samples, CNN_SHAPE.c1, CNN_SHAPE.c2, CNN_SHAPE.hidden].map(String);
-  const run = spawnSync('/usr/bin/python3', argv, { encoding: 'utf8', env });
-  if (run.status !== 0)
-    return { error: (run.error?.message ?? run.stderr).trim().split('\n').pop() ?? 'failed' };
-  const out = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number | string>;
-  return {
-    version: String(out['torch_version']),
-    mlp: Number(out['mlp_samples_per_s']),
-    cnn: Number(out['cnn_samples_per_s']),
+/** The two sides' commands for one model; both see the same data, threads and idling policy. */
+function sides(model: 'mlp' | 'cnn', data: string, o: Settings): [SideCommand, SideCommand] {
+  const threads = String(o.threads);
+  // Same OpenMP settings for both processes (ORT ignores them; its spinning is a session
+  // option, set by --spin below). PASSIVE: idle OpenMP threads sleep instead of spinning,
+  // which under load is what keeps PyTorch from collapsing (docs/benchmarks.md).
+  const env = {
+    OMP_NUM_THREADS: threads,
+    MKL_NUM_THREADS: threads,
+    OMP_WAIT_POLICY: o.spin ? 'ACTIVE' : 'PASSIVE',
   };
+  const common = ['--model', model, '--data', data, '--threads', threads, '--warmup', '10'];
+  return [
+    {
+      name: 'engine',
+      command: process.execPath,
+      args: [
+        join(__dirname, 'harness', 'engine-train-worker.js'),
+        ...common,
+        '--steps-per-run',
+        String(o.stepsPerRun),
+        '--spin',
+        o.spin ? '1' : '0',
+      ],
+      env,
+    },
+    {
+      name: 'torch',
+      command: '/usr/bin/python3',
+      args: [
+        join(__dirname, '..', '..', 'bench', 'torch_throughput.py'),
+        ...common,
+        '--cnn',
+        `${CNN_SHAPE.c1},${CNN_SHAPE.c2},${CNN_SHAPE.hidden}`,
+      ],
+      env,
+    },
+  ];
 }
 
-async function main(): Promise<void> {
-  const steps = Math.floor(samples / batch);
-  const load = loadAverage();
-  console.log(
-    `engine-throughput: ${steps} steps of batch ${batch}, ${threads} threads, ${stepsPerRun} steps/run, load ${load}`,
+interface Settings {
+  readonly pairs: number;
+  readonly steps: number;
+  readonly threads: number;
+  readonly batch: number;
+  readonly stepsPerRun: number;
+  readonly maxSpread: number;
+  readonly spin: boolean;
+  readonly torch: boolean;
+  readonly models: ('mlp' | 'cnn')[];
+}
+
+function settings(args: readonly string[]): Settings {
+  const models = (args.includes('--models') ? (args[args.indexOf('--models') + 1] ?? '') : 'mlp,cnn').split(
+    ',',
   );
-  const mlp = await ours(benchMlp(), steps);
-  console.log(`ours  MLP 784-256-10: ${mlp.toFixed(0)} samples/s`);
-  const cnn = await ours(benchCnn(), steps);
-  console.log(`ours  small CNN:      ${cnn.toFixed(0)} samples/s`);
-  const t = args.includes('--no-torch') ? { error: 'skipped (--no-torch)' } : torch();
-  if ('error' in t) console.log(`PyTorch unavailable: ${t.error}`);
-  else console.log(`torch ${t.version}: MLP ${t.mlp.toFixed(0)}, CNN ${t.cnn.toFixed(0)} samples/s`);
-  const tm = 'error' in t ? null : t;
-  const round = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
+  if (models.some((m) => m !== 'mlp' && m !== 'cnn'))
+    throw new RangeError("'--models' must list mlp and/or cnn");
+  const s: Settings = {
+    pairs: intFlag(args, 'pairs', 5),
+    steps: intFlag(args, 'steps', 468),
+    threads: intFlag(args, 'threads', 2),
+    batch: intFlag(args, 'batch', 128),
+    stepsPerRun: intFlag(args, 'steps-per-run', 4),
+    maxSpread: numberFlag(args, 'max-spread', 0.25),
+    spin: args.includes('--spin'),
+    torch: !args.includes('--no-torch'),
+    models: models as ('mlp' | 'cnn')[],
+  };
+  for (const k of ['pairs', 'steps', 'threads', 'batch', 'stepsPerRun'] as const)
+    if (s[k] < 1) throw new RangeError(`'${k}' must be >= 1`);
+  if (!(s.maxSpread > 0)) throw new RangeError("'--max-spread' must be > 0");
+  return s;
+}
+
+function main(): void {
+  const o = settings(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), 'engine-throughput-'));
+  const out: Record<string, unknown> = {};
+  const loadBefore = load1();
+  try {
+    writeBatchFile(dir, { steps: o.steps, batch: o.batch, inputShape: [1, 28, 28], classes: 10, seed: 1 });
+    console.log(
+      `engine-throughput: ${o.pairs} interleaved pairs, ${o.steps} steps of batch ${o.batch} (same batch file both sides), ` +
+        `${o.threads} threads, ${o.stepsPerRun} steps/run, spinning ${o.spin ? 'on' : 'off'}, load ${loadBefore}`,
+    );
+    for (const model of o.models) {
+      const [engine, torch] = sides(model, dir, o);
+      const onSample = (side: string, pair: number, r: { samples_per_s: number }) =>
+        console.log(
+          `  ${model} pair ${pair + 1} ${side}: ${Math.round(r.samples_per_s)} samples/s, load ${load1()}`,
+        );
+      if (!o.torch) {
+        // Engine only: the same fresh-process samples, no ratio.
+        const reports = Array.from({ length: o.pairs }, (_, pair) => {
+          const r = spawnSide(engine, 15 * 60_000);
+          onSample(engine.name, pair, r);
+          return r;
+        });
+        const sum = summarize(reports.map((r) => r.samples_per_s));
+        out[model] = {
+          engine: {
+            median: Math.round(sum.median),
+            spread: Math.round(sum.spread * 1000) / 1000,
+            samples: sum.samples.map(Math.round),
+          },
+        };
+        continue;
+      }
+      const r = runInterleaved(engine, torch, { pairs: o.pairs, maxSpread: o.maxSpread, onSample });
+      const j = resultJson(r);
+      out[model] = j;
+      out[`${model}_ratio`] = j['ratio_of_medians'];
+      out[`${model}_cpu_ratio`] = j['cpu_ratio_of_medians'] ?? null;
+      console.log(
+        `${model}: engine median ${Math.round(r.comparison.a.median)}, torch median ${Math.round(r.comparison.b.median)} samples/s; ` +
+          (r.comparison.refused ??
+            `ratio of medians ${j['ratio_of_medians']}, of bests ${j['ratio_of_bests']}`) +
+          `; per CPU-second: ${(j['cpu_refused'] as string | null) ?? `ratio of medians ${j['cpu_ratio_of_medians']}`}`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   console.log(
     JSON.stringify({
-      mlp_samples_per_s: Math.round(mlp),
-      cnn_samples_per_s: Math.round(cnn),
-      torch_mlp_samples_per_s: tm ? Math.round(tm.mlp) : null,
-      torch_cnn_samples_per_s: tm ? Math.round(tm.cnn) : null,
-      mlp_ratio: round(tm ? mlp / tm.mlp : null),
-      cnn_ratio: round(tm ? cnn / tm.cnn : null),
-      torch_version: tm ? tm.version : null,
-      batch,
-      threads,
-      samples: steps * batch,
-      steps_per_run: stepsPerRun,
-      load_average_before: load,
-      load_average_after: loadAverage(),
+      mlp_ratio: out['mlp_ratio'] ?? null,
+      cnn_ratio: out['cnn_ratio'] ?? null,
+      mlp_cpu_ratio: out['mlp_cpu_ratio'] ?? null,
+      cnn_cpu_ratio: out['cnn_cpu_ratio'] ?? null,
+      ...out,
+      batch: o.batch,
+      threads: o.threads,
+      steps: o.steps,
+      samples_per_run: o.steps * o.batch,
+      steps_per_run: o.stepsPerRun,
+      spinning: o.spin,
+      pairs: o.pairs,
+      load_average_before: loadBefore,
+      load_average_after: load1(),
     }),
   );
 }
 
 // Only run when executed, not when the other engine benchmarks import the helpers above.
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err);
+  try {
+    main();
+  } catch (err: unknown) {
+    console.error(err instanceof Error ? err.message : err);
     process.exit(1);
-  });
+  }
 }

@@ -18,6 +18,13 @@ import {
   type SimulationConfig,
   type SimulationResult,
 } from '@fedistill/simulate';
+import {
+  FMNIST_DELTA,
+  fmnistBase,
+  fmnistPrivate,
+  fmnistPrivateArms,
+  fmnistReferenceSize,
+} from './lib/fmnist';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -39,37 +46,17 @@ const directory = text('dir') ?? '/usr/share/datasets/fashion-mnist';
 const plotDir = text('plots');
 const seed = flag('seed', 1);
 const threads = flag('threads', 2);
-const DELTA = 1e-5;
+const DELTA = FMNIST_DELTA;
 // Self-training threshold of the private arms' students (post-processing; 0 turns it off).
 const PSEUDO_FLAG = flag('pseudo-labels', 0.9);
 const PSEUDO = PSEUDO_FLAG > 0 ? PSEUDO_FLAG : undefined;
-const REFERENCE = quick ? 2_000 : 5_000;
+const REFERENCE = fmnistReferenceSize(quick);
 const ROUNDS = flag('rounds', quick ? 3 : 5);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 50)
   throw new RangeError("'--rounds' must be in 1..50");
 const FEDAVG_ROUNDS = quick ? 5 : 10;
 
-const base: SimulationConfig = {
-  dataset: quick ? { name: 'fashion-mnist', directory, limit: 12_000 } : { name: 'fashion-mnist', directory },
-  sites: 10,
-  partition: { kind: 'dirichlet', alpha: 0.5 },
-  partitionSeed: seed,
-  teachers: { perSite: 1, hidden: [128], epochs: quick ? 5 : 10, batchSize: 64, schedule: 'cosine' },
-  student: { hidden: [128], epochs: quick ? 15 : 30, batchSize: 64, schedule: 'cosine' },
-  referenceSize: REFERENCE,
-  testFraction: 0.2,
-  rounds: 1,
-  queries: { perRound: REFERENCE, strategy: 'random' },
-  summary: 'soft-labels',
-  aggregation: { kind: 'mean' },
-  privacy: { kind: 'none' },
-  // A 16-bit ring (a federation's smallest `modulusBits`) holds every arm's noisy sum here (10
-  // sites x at most 101 units per soft-label entry, or votes plus 20 share deviations of noise;
-  // checkRing refuses a ring too small), and masked vectors travel packed at the ring's width.
-  secureAggregation: { threshold: 6, neighbours: 'all', bits: 16, toleratedDropouts: 1 },
-  seed,
-  threads,
-};
+const base: SimulationConfig = fmnistBase({ quick, directory, seed, threads });
 
 // The non-private Dirichlet arm: ROUNDS rounds, each asking a fresh share of the reference set;
 // between rounds every site's teacher digests the released targets of all inputs answered so
@@ -83,16 +70,7 @@ const multiRound: Partial<SimulationConfig> =
       }
     : {};
 
-// Private arms: 10 teachers per site (one record influences one of 100 teachers), noisy argmax of
-// votes. Fewer queries at higher noise keep each answer readable: the aggregate noise per vote
-// count is z·sqrt(2q) (see docs/simulator.md), against 100 votes per query.
-const PRIVATE_ARMS: ReadonlyArray<{ z: number; queries: number }> = quick
-  ? [{ z: 1, queries: 200 }]
-  : [
-      { z: 2, queries: 100 },
-      { z: 1, queries: 300 },
-      { z: 0.5, queries: 1_000 },
-    ];
+const PRIVATE_ARMS = fmnistPrivateArms(quick);
 
 const started = Date.now();
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`;
@@ -131,15 +109,7 @@ async function privateArm(
   noise_multiplier: number;
   techniques: unknown;
 }> {
-  const r = await runSimulation({
-    ...base,
-    teachers: { ...base.teachers, perSite: 10 },
-    queries: { perRound: queries, strategy: 'random' },
-    summary: 'votes',
-    aggregation: { kind: 'gnmax' },
-    privacy: { kind: 'skellam', noiseMultiplier: z, clip: 1, delta: DELTA },
-    student: { ...base.student, pseudoLabelThreshold: PSEUDO },
-  });
+  const r = await runSimulation(fmnistPrivate(base, z, queries, PSEUDO));
   const arm = {
     epsilon: r.epsilon as number,
     delta: DELTA,

@@ -1,19 +1,25 @@
-"""PyTorch side of bench/engine-throughput.ts: the same models, batch and thread count.
+"""PyTorch side of bench/engine-throughput.ts: one fresh process per sample of the harness.
 
-Run by the TypeScript benchmark with /usr/bin/python3 (Debian's python3-torch). Prints one
-JSON object: {"torch_version", "mlp_samples_per_s", "cnn_samples_per_s"}.
-Usage: torch_throughput.py <threads> <batch> <samples> <cnn_c1> <cnn_c2> <cnn_hidden>
+Trains the same model as the engine (MLP 784-256-10 or the small CNN) with SGD momentum 0.9,
+lr 0.05, on the batch file the harness wrote (bench/harness/batch-file.ts): the first `warmup`
+batches untimed, then every batch once, timed, one optimizer step per batch, as the engine.
+Run with /usr/bin/python3 (Debian's python3-torch). Prints one JSON line:
+{"samples_per_s", "peak_rss_kb", "cpu_samples_per_s", "seconds", "steps", "last_loss", "torch_version", "threads"}.
+Usage: torch_throughput.py --model mlp|cnn --data DIR --threads T --cnn C1,C2,HIDDEN [--warmup 10]
+The harness sets OMP_NUM_THREADS (and OMP_WAIT_POLICY) in the environment; see docs/benchmarks.md.
 """
+import argparse
 import json
-import sys
+import resource
 import time
 
+import numpy as np
 import torch
 from torch import nn
 
 
 def mlp():
-    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
 
 
 def cnn(c1, c2, hidden):
@@ -24,12 +30,29 @@ def cnn(c1, c2, hidden):
     )
 
 
-def throughput(model, shape, batch, samples):
-    """Samples/s of SGD-momentum training steps over one epoch of random data of `shape`."""
+def read_batches(directory):
+    """The harness's batch file as tensors x [steps, batch, ...shape] and y [steps, batch]."""
+    with open(f"{directory}/meta.json", encoding="utf8") as f:
+        meta = json.load(f)
+    steps, batch, shape = meta["steps"], meta["batch"], tuple(meta["inputShape"])
+    x = np.fromfile(f"{directory}/x.f32", dtype="<f4").reshape((steps, batch) + shape)
+    y = np.fromfile(f"{directory}/y.i64", dtype="<i8").reshape((steps, batch))
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", choices=["mlp", "cnn"], required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--cnn", default="16,32,128")
+    p.add_argument("--warmup", type=int, default=10)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(1)  # as the engine's ORT session (inter-op threads 1)
     torch.manual_seed(0)
-    steps = samples // batch
-    x = torch.rand((steps, batch) + shape)
-    y = torch.randint(0, 10, (steps, batch))
+    x, y = read_batches(a.data)
+    model = mlp() if a.model == "mlp" else cnn(*(int(v) for v in a.cnn.split(",")))
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -38,24 +61,27 @@ def throughput(model, shape, batch, samples):
         loss = loss_fn(model(x[i]), y[i])
         loss.backward()
         opt.step()
+        return loss
 
-    for i in range(min(10, steps)):  # warm-up, as the TypeScript side
+    for i in range(min(a.warmup, x.shape[0])):
         step(i)
     start = time.perf_counter()
-    for i in range(steps):
-        step(i)
-    return steps * batch / (time.perf_counter() - start)
-
-
-def main():
-    threads, batch, samples, c1, c2, hidden = (int(v) for v in sys.argv[1:7])
-    torch.set_num_threads(threads)
-    out = {
+    cpu = time.process_time()
+    for i in range(x.shape[0]):
+        loss = step(i)
+    seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    print(json.dumps({
+        "samples_per_s": x.shape[0] * x.shape[1] / seconds,
+        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        # Samples per CPU-second of the process (all threads), as the engine's worker reports.
+        "cpu_samples_per_s": x.shape[0] * x.shape[1] / cpu,
+        "seconds": seconds,
+        "steps": x.shape[0],
+        "last_loss": float(loss),
         "torch_version": torch.__version__,
-        "mlp_samples_per_s": throughput(mlp(), (784,), batch, samples),
-        "cnn_samples_per_s": throughput(cnn(c1, c2, hidden), (1, 28, 28), batch, samples),
-    }
-    print(json.dumps(out))
+        "threads": torch.get_num_threads(),
+    }))
 
 
 if __name__ == "__main__":

@@ -9,4 +9,4 @@ if (!fs.existsSync(entry)) {
   process.stderr.write('fedistill is not built yet: run `npm run build` (npm ci does it for you).\n');
   process.exit(1);
 }
-require(entry);
+require(entry).main();

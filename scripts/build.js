@@ -6,6 +6,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const swc = require('@swc/core');
 const { swcOptions } = require('../swc.config');
+const { buildConsole } = require('./build-console');
 
 const root = path.resolve(__dirname, '..');
 const outRoot = path.join(root, 'dist');
@@ -17,6 +18,8 @@ function* walk(dir) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       if (entry.name === 'node_modules') continue;
+      // The dashboard runs in the browser: esbuild bundles it (build-console.js), not SWC.
+      if (full === path.join(root, 'apps', 'console')) continue;
       yield* walk(full);
     } else if (
       entry.name.endsWith('.ts') &&
@@ -50,8 +53,9 @@ async function main() {
       );
     }
   }
+  jobs.push(buildConsole());
   await Promise.all(jobs);
-  process.stdout.write(`built ${count} files into dist/ in ${Date.now() - started} ms\n`);
+  process.stdout.write(`built ${count} files and the console into dist/ in ${Date.now() - started} ms\n`);
 }
 
 main().catch((err) => {

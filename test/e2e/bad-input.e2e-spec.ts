@@ -196,7 +196,10 @@ describe('bad input at the coordinator', () => {
     const wrong = await unchanged('wrong operator token', () =>
       admin<{ error: string }>(fx, 'GET', '/api/v1/sites', undefined, 'x'.repeat(40)),
     );
-    expect(wrong).toEqual({ status: 401, body: { error: 'wrong operator token', status: 401 } });
+    expect(wrong).toEqual({
+      status: 401,
+      body: { error: 'wrong operator token or unknown access token', status: 401 },
+    });
     const badSite = await unchanged("site name 'Bad Name' is invalid", () =>
       admin<{ error: string }>(fx, 'POST', '/api/v1/enrolment-tokens', { site: 'Bad Name' }),
     );

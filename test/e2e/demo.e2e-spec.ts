@@ -20,14 +20,37 @@ describe('fedistill demo', () => {
   beforeAll(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-demo-e2e-'))));
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('runs private rounds to a published, verified student, prints the table, and leaves no process behind', async () => {
+  it('runs private rounds to a published, verified student, prints the table and the dashboard, keeps running until Ctrl-C, and leaves no process behind', async () => {
     const out = path.join(root, 'run');
-    const child = spawn(process.execPath, [BIN, 'demo', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'demo', '--out', out, '--keep-running'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const { code } = await exited(child);
+    const ended = exited(child);
+    await waitFor('the demo to wait for Ctrl-C', 180_000, () => {
+      if (child.exitCode !== null)
+        throw new Error(`the demo exited early (${child.exitCode}):\n${stdout}\n${stderr}`);
+      return stdout.includes('Press Ctrl-C to stop them.') ? true : undefined;
+    });
+    // The dashboard printed at the start, with a read-only token, still served after the rounds.
+    const [, url, token] =
+      /watch the rounds live in a browser: (http:\/\/127\.0\.0\.1:\d+)\/console\/\n.*\n {6}(\S+)\n/.exec(
+        stdout,
+      ) ?? [];
+    expect((await fetch(`${url}/console/`)).status).toBe(200);
+    const headers = { authorization: `Bearer ${token}` };
+    expect(await (await fetch(`${url}/api/v1/whoami`, { headers })).json()).toMatchObject({
+      name: 'demo-auditor',
+      role: 'auditor',
+    });
+    const start = await fetch(`${url}/api/v1/federations/breast-cancer/rounds`, { method: 'POST', headers });
+    expect(start.status).toBe(403);
+    expect(processesUsing(out).length).toBeGreaterThanOrEqual(4);
+    child.kill('SIGINT');
+    const { code } = await ended;
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).toMatch(/ROUND {2}STUDENT {2}LOCAL-ONLY/);
     for (const round of [1, 2, 3]) expect(stdout).toMatch(new RegExp(`\\n {4}${round} +\\d+\\.\\d%`));
@@ -52,7 +75,8 @@ describe('fedistill demo', () => {
       expect(record).toMatchObject({ sha256: card.student.sha256, verified: true });
     }
     expect(processesUsing(out)).toEqual([]);
-  });
+    // The demo's own budget is a minute; this leaves room for a loaded machine.
+  }, 240_000);
 
   it('stops every process it started on Ctrl-C', async () => {
     const out = path.join(root, 'interrupted');

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parse, stringify } from 'yaml';
 import { splitDemoData } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import {
@@ -14,6 +15,7 @@ import {
   waitFor,
 } from './support/processes';
 import { auditRows } from './support/node-logs';
+import { parsePrometheusText, sampleValue } from './support/prometheus-text';
 import { createBreastCancerFederation, prepareSiteNode, uploadReference } from './support/site-nodes';
 import {
   EVALUATION,
@@ -81,6 +83,16 @@ describe('rounds answered by node processes', () => {
         // northgate can afford one round of these federations but not two.
         epsilonLimit: site === 'northgate' ? oneRound : 100,
       });
+      // st-marys serves its own metrics (node.yaml metrics:, on loopback, any free port), and
+      // lets `auto` choose its execution provider.
+      if (site === 'st-marys') {
+        const file = path.join(dir, 'node.yaml');
+        const yaml = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+        fs.writeFileSync(
+          file,
+          stringify({ ...yaml, metrics: { listen: '127.0.0.1:0' }, executionProvider: 'auto' }),
+        );
+      }
       nodes.push(spawnCli(['node', 'start', '--dir', dir], path.join(fx.dir, `${site}.log`)));
     }
     referenceSha256 = await uploadReference(fx, split.reference);
@@ -152,6 +164,20 @@ describe('rounds answered by node processes', () => {
       expect(sent[0]).toMatchObject({ federation: 'strict', round: '1' });
       expect(Number(sent[0]!.epsilon)).toBeCloseTo(charged, 12);
       expect(Number(sent[0]!.epsilon_total)).toBeCloseTo(charged, 12);
+      // The provider the round's teachers ran on, and why `auto` refused the others.
+      const ready = rows.filter((e) => e.kind === 'Teachers/Ready' && e.federation === 'strict');
+      expect(ready).toHaveLength(1);
+      expect(ready[0]).toMatchObject({ event: 'round', round: '1' });
+      const detail = JSON.parse(ready[0]!.detail) as {
+        executionProvider: string;
+        provider: string;
+        refused: object;
+      };
+      expect(detail).toMatchObject({ teachers: 5, source: 'trained' });
+      expect(detail.executionProvider).toBe(site === 'st-marys' ? 'auto' : 'cpu');
+      // On a machine without GPU providers (CI) auto trains on cpu and says why for both.
+      if (detail.provider === 'cpu' && site === 'st-marys')
+        expect(Object.keys(detail.refused)).toEqual(['cuda', 'webgpu']);
     }
     // The coordinator trains and publishes the student; every node downloads it, checks its
     // digest against the StudentPublished event and evaluates it on its own test split.
@@ -175,6 +201,77 @@ describe('rounds answered by node processes', () => {
       const onnx = fs.readFileSync(path.join(path.dirname(file), 'student.onnx'));
       expect(createHash('sha256').update(onnx).digest('hex')).toBe(student.sha256);
     }
+  });
+
+  it("serves /metrics to the operator's token only, with figures that match the round just run and each site's own ledger and log", async () => {
+    const url = `${fx.adminUrl}/metrics`;
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${fx.operatorToken}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const m = parsePrometheusText(await res.text());
+    // One round so far, completed by all three sites; all four nodes are online.
+    const rounds = m.get('fedistill_rounds_total')!.samples;
+    expect(rounds).toEqual([
+      {
+        name: 'fedistill_rounds_total',
+        labels: { federation: 'strict', kind: 'distill', outcome: 'completed' },
+        value: 1,
+      },
+    ]);
+    expect(sampleValue(m, 'fedistill_sites_online')).toBe(ALL.length);
+    expect(sampleValue(m, 'fedistill_round_dropouts_total', { federation: 'strict' })).toBe(0);
+    expect(m.get('fedistill_round_declines_total')!.samples).toEqual([]);
+    expect(sampleValue(m, 'fedistill_round_stage_duration_seconds_count', { stage: 'unmask' })).toBe(1);
+    expect(sampleValue(m, 'fedistill_student_training_seconds_count', { federation: 'strict' })).toBe(1);
+    // The announced plan assumes every other participant may collude ('all'), so each paranoid
+    // node's ledger charges what the coordinator composes from the plan: the same figure.
+    let sent = 0;
+    for (const site of SITES) {
+      const charged = ledger(dirs[site]!).entries[0]!.epsilonAfter;
+      const shown = sampleValue(m, 'fedistill_site_epsilon_spent', { federation: 'strict', site });
+      expect(Math.abs(shown - charged) / charged).toBeLessThan(1e-9);
+      const egress = auditRows(dirs[site]!).filter((e) => e.kind === 'Rounds/SubmitMaskedSummary');
+      sent += egress.reduce((sum, e) => sum + Number(e.bytes), 0);
+    }
+    expect(sampleValue(m, 'fedistill_federation_epsilon_spent', { federation: 'strict' })).toBeCloseTo(
+      ledger(dirs['st-marys']!).entries[0]!.epsilonAfter,
+      9,
+    );
+    expect(sampleValue(m, 'fedistill_site_epsilon_spent', { federation: 'tolerant', site: 'eastgate' })).toBe(
+      0,
+    );
+    // The bytes the coordinator received for the masked summaries are those the sites logged as sent.
+    expect(sent).toBeGreaterThan(0);
+    expect(
+      sampleValue(m, 'fedistill_grpc_received_bytes_total', { method: 'Rounds/SubmitMaskedSummary' }),
+    ).toBe(sent);
+    expect(sampleValue(m, 'fedistill_admin_request_errors_total', { status: '401' })).toBe(2);
+
+    // st-marys's own metrics, where its log says it serves them: its ledger and its egress log.
+    const serving = fs
+      .readFileSync(path.join(fx.dir, 'st-marys.log'), 'utf8')
+      .split('\n')
+      .map((line) => (line.startsWith('{') ? (JSON.parse(line) as { metrics?: string }) : {}))
+      .find((l) => l.metrics)!.metrics!;
+    expect(serving).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const own = parsePrometheusText(await (await fetch(serving)).text());
+    const stMarys = dirs['st-marys']!;
+    expect(
+      sampleValue(own, 'fedistill_node_rounds_total', { federation: 'strict', outcome: 'answered' }),
+    ).toBe(1);
+    expect(sampleValue(own, 'fedistill_node_epsilon_spent')).toBe(ledger(stMarys).entries[0]!.epsilonAfter);
+    expect(sampleValue(own, 'fedistill_node_epsilon_limit')).toBe(100);
+    expect(sampleValue(own, 'fedistill_node_coordinator_connected')).toBe(1);
+    expect(sampleValue(own, 'fedistill_node_teacher_training_seconds_count', { federation: 'strict' })).toBe(
+      1,
+    );
+    expect(sampleValue(own, 'fedistill_node_sent_bytes_total', { kind: 'Rounds/SubmitMaskedSummary' })).toBe(
+      auditRows(stMarys)
+        .filter((e) => e.kind === 'Rounds/SubmitMaskedSummary')
+        .reduce((sum, e) => sum + Number(e.bytes), 0),
+    );
   });
 
   it('a site past its limit declines, says so in its log and to the coordinator; with no dropout tolerance the round is abandoned', async () => {

@@ -88,9 +88,16 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('fedistill.js')) {
+/**
+ * Runs `fedistill` on process.argv and sets the exit code. bin/fedistill.js calls it, so the
+ * command also runs through a link with another name (`/usr/local/bin/fedistill`, npm's global
+ * bin link), where process.argv[1] does not name this file.
+ */
+export function main(): void {
   void runCli(process.argv).then((code) => {
     // An action may have set its own code (audit verify: 1 when a log fails) and returned.
     if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
   });
 }
+
+if (require.main === module) main();

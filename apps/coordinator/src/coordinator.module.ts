@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import {
   type DynamicModule,
   Inject,
+  type MiddlewareConsumer,
   Module,
+  type NestModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
   type Provider,
@@ -19,7 +21,9 @@ import {
 } from '@fedistill/store';
 import { AdminController, HealthController } from './admin/admin.controller';
 import { HttpErrorFilter } from './admin/http-error.filter';
-import { OperatorTokenGuard } from './admin/operator-token.guard';
+import { AccessTokenController } from './admin/access-token.controller';
+import { adminProviders } from './admin/admin.providers';
+import { ApiDocsController } from './admin/api-docs.controller';
 import type { CoordinatorConfig } from './config/coordinator-config';
 import { EnrolmentService } from './domain/enrolment.service';
 import { NodeEventHub } from './domain/node-event-hub';
@@ -32,7 +36,13 @@ import { StudentCatalog } from './students/student-catalog';
 import { StudentPublisher } from './students/student-publisher';
 import { GrpcServerHost } from './grpc/grpc-server.host';
 import { RoundEngine } from './rounds/round-engine';
+import { ConsolePageController } from './console/console-page.controller';
+import { ConsoleReadController } from './console/console-read.controller';
 import { QueryPlanner } from './rounds/query-planner';
+import type { CoordinatorMetrics } from './metrics/coordinator-metrics';
+import { AdminErrorsMiddleware, MetricsController } from './metrics/metrics.controller';
+import { metricsProviders } from './metrics/metrics.providers';
+import { grpcObserver } from './metrics/round-metrics';
 import {
   AUDIT_STORE,
   CONFIG,
@@ -43,6 +53,7 @@ import {
   GRPC_HOST,
   IDENTITY,
   LOGGER,
+  METRICS,
   ROUNDS,
   SITES,
   STORE,
@@ -125,7 +136,15 @@ function domainProviders(config: CoordinatorConfig, logger: Logger, roundClock: 
       // SQLite in the data directory by default; PostgreSQL when database.url is set.
       useFactory: (): CoordinatorStore | Promise<CoordinatorStore> =>
         config.database.url
-          ? openPostgresCoordinatorStore({ url: config.database.url, schema: config.database.schema })
+          ? openPostgresCoordinatorStore({
+              url: config.database.url,
+              schema: config.database.schema,
+              onConnectionError: (err) =>
+                logger.warn(
+                  { err: err.message },
+                  'a PostgreSQL connection failed; the next query reconnects',
+                ),
+            })
           : openSqliteCoordinatorStore(path.join(config.dataDir, DATA_FILES.database)),
     },
     { provide: IDENTITY, useFactory: () => loadOrCreateIdentity(config.dataDir) },
@@ -208,7 +227,17 @@ function domainProviders(config: CoordinatorConfig, logger: Logger, roundClock: 
     },
     {
       provide: GRPC_HOST,
-      inject: [STORE, ENROLMENT, EVENT_HUB, TRANSCRIPT, IDENTITY, FEDERATIONS, ROUNDS, STUDENT_CATALOG],
+      inject: [
+        STORE,
+        ENROLMENT,
+        EVENT_HUB,
+        TRANSCRIPT,
+        IDENTITY,
+        FEDERATIONS,
+        ROUNDS,
+        STUDENT_CATALOG,
+        METRICS,
+      ],
       useFactory: (
         store: CoordinatorStore,
         enrolment: EnrolmentService,
@@ -218,6 +247,7 @@ function domainProviders(config: CoordinatorConfig, logger: Logger, roundClock: 
         federations: FederationService,
         rounds: RoundEngine,
         students: StudentCatalog,
+        metrics: CoordinatorMetrics,
       ) =>
         new GrpcServerHost(
           {
@@ -227,13 +257,19 @@ function domainProviders(config: CoordinatorConfig, logger: Logger, roundClock: 
           },
           { store, enrolment, hub, transcript, identity, federations, rounds, students },
           logger,
+          grpcObserver(metrics),
         ),
     },
   ];
 }
 
 @Module({})
-export class CoordinatorModule {
+export class CoordinatorModule implements NestModule {
+  /** Every admin response passes the metrics' error counter (metrics/metrics.controller.ts). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(AdminErrorsMiddleware).forRoutes('*');
+  }
+
   /** `roundClock`: the clock of the rounds' stage deadlines (the wall clock but in the simulator). */
   static forRoot(
     config: CoordinatorConfig,
@@ -242,12 +278,23 @@ export class CoordinatorModule {
   ): DynamicModule {
     return {
       module: CoordinatorModule,
-      controllers: [AdminController, FederationController, StudentController, HealthController],
+      controllers: [
+        AccessTokenController,
+        ApiDocsController,
+        AdminController,
+        FederationController,
+        StudentController,
+        HealthController,
+        MetricsController,
+        ConsoleReadController,
+        ConsolePageController,
+      ],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         ...domainProviders(config, logger, roundClock),
-        OperatorTokenGuard,
+        ...metricsProviders(roundClock),
+        ...adminProviders(config),
         Lifecycle,
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],

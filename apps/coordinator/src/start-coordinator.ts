@@ -7,6 +7,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import pino, { type Logger } from 'pino';
 import { type CoordinatorConfig, isLoopbackHost } from './config/coordinator-config';
 import { CoordinatorModule } from './coordinator.module';
+import { configureAdminHttp } from './admin/http-app';
 import type { GrpcServerHost } from './grpc/grpc-server.host';
 import { RUNTIME_FILE, type RuntimeInfo } from './runtime-file';
 import { GRPC_HOST } from './tokens';
@@ -72,8 +73,8 @@ export async function startCoordinator(
     },
   );
   app.enableShutdownHooks([]);
-  // Reference sets are uploaded as raw NPY bytes (JSON bodies keep Nest's default parser).
-  app.useBodyParser('raw', { type: 'application/octet-stream', limit: '512mb' });
+  // JSON bodies up to 1 MiB, reference sets as raw NPY bytes up to 512 MiB (admin/http-app.ts).
+  configureAdminHttp(app);
   const grpc = app.get<GrpcServerHost>(GRPC_HOST);
   let grpcAddress = 'in-memory';
   if (o.nodeTransport) grpc.serveThrough(o.nodeTransport);

@@ -14,3 +14,7 @@ export const ROUNDS = Symbol('RoundEngine');
 export const EVALUATION_SETS = Symbol('EvaluationSets');
 export const STUDENT_PUBLISHER = Symbol('StudentPublisher');
 export const STUDENT_CATALOG = Symbol('StudentCatalog');
+export const METRICS = Symbol('CoordinatorMetrics');
+export const ACCESS_TOKENS = Symbol('AccessTokenService');
+export const AUTH_LIMITER = Symbol('AuthFailureLimiter');
+export const MUTATION_RECORDER = Symbol('MutationRecorder');

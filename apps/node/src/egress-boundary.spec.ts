@@ -17,6 +17,17 @@ const GATE = path.join(REPO, 'apps', 'node', 'src', 'egress.ts');
  */
 const GATE_TLS = path.join(REPO, 'apps', 'node', 'src', 'egress-tls.ts');
 
+/**
+ * The node's optional metrics endpoint (node.yaml `metrics:`, off by default, loopback unless
+ * allowed): a listener that answers scrapes with counters about the node's own operation (rounds,
+ * epsilon spent, bytes sent; never a record or a release). It alone may import node:http, and only
+ * to serve: a client call (request, get, an Agent) there is still a way out.
+ */
+const METRICS_LISTENER = path.join(REPO, 'apps', 'node', 'src', 'metrics', 'node-metrics.ts');
+const HTTP_CLIENT_CALLS = /\bhttp\.(request|get)\s*\(|new\s+http\.Agent\b|\bhttp\.globalAgent\b/;
+/** node:net helpers that only parse addresses. */
+const ADDRESS_PARSERS = /^\{?\s*(isIP|isIPv4|isIPv6)(\s*,\s*(isIP|isIPv4|isIPv6))*\s*\}?$/;
+
 /** Modules that can send bytes off the machine. */
 const NETWORK_MODULES = /^(node:)?(net|tls|http|https|http2|dgram|child_process|cluster|worker_threads)$/;
 /** Runtime names of @grpc/grpc-js that open channels (types and `status` are harmless). */
@@ -61,7 +72,12 @@ export function violationsIn(file: string, source: string): string[] {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   for (const imp of importsOf(code)) {
     const gateTls = file === GATE_TLS && /^node:tls$/.test(imp.from);
-    if (NETWORK_MODULES.test(imp.from) && !gateTls) problems.push(`${file} imports ${imp.from}`);
+    // Types open nothing; isIP and friends only parse strings.
+    const harmless =
+      imp.typeOnly || (/^(node:)?net$/.test(imp.from) && ADDRESS_PARSERS.test(imp.names.trim()));
+    const listener = file === METRICS_LISTENER && /^node:http$/.test(imp.from);
+    if (NETWORK_MODULES.test(imp.from) && !gateTls && !harmless && !listener)
+      problems.push(`${file} imports ${imp.from}`);
     if (
       file !== GATE &&
       imp.from.startsWith('.') &&
@@ -75,6 +91,8 @@ export function violationsIn(file: string, source: string): string[] {
     }
   }
   if (NETWORK_GLOBALS.test(code) && file !== GATE) problems.push(`${file} calls a network global`);
+  if (file === METRICS_LISTENER && HTTP_CLIENT_CALLS.test(code))
+    problems.push(`${file} makes an HTTP client call (the metrics listener may only serve)`);
   return problems;
 }
 
@@ -123,5 +141,16 @@ describe('the node has one way out', () => {
     expect(violationsIn(other, "import { connect } from 'node:tls';")).toHaveLength(1);
     expect(violationsIn(GATE_TLS, "import { connect } from 'node:tls';")).toEqual([]);
     expect(violationsIn(GATE_TLS, "import { connect } from 'node:net';")).toHaveLength(1);
+    expect(violationsIn(other, "import type { AddressInfo } from 'node:net';")).toEqual([]);
+    expect(violationsIn(other, "import { isIP } from 'node:net';")).toEqual([]);
+    expect(violationsIn(other, "import { isIP, connect } from 'node:net';")).toHaveLength(1);
+    expect(violationsIn(other, "import * as http from 'node:http';")).toHaveLength(1);
+    expect(violationsIn(METRICS_LISTENER, "import * as http from 'node:http'; http.createServer();")).toEqual(
+      [],
+    );
+    expect(
+      violationsIn(METRICS_LISTENER, "import * as http from 'node:http'; http.request('http://x');"),
+    ).toHaveLength(1);
+    expect(violationsIn(METRICS_LISTENER, "import * as https from 'node:https';")).toHaveLength(1);
   });
 });

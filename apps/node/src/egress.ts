@@ -111,6 +111,8 @@ export interface EgressOptions {
    * libs/simulate). Everything else on this path is unchanged: the same messages, log and signatures.
    */
   readonly channel?: WireChannel;
+  /** Told of each message once it is recorded and about to leave (the node's metrics). */
+  readonly onSent?: (kind: string, bytes: number) => void;
 }
 
 function tlsChannel(options: EgressOptions): Client {
@@ -166,6 +168,7 @@ export class NodeEgress {
       epsilonLimit: str(ctx.epsilonLimit),
       detail: egressDetail(ctx),
     });
+    this.options.onSent?.(kindOf(method.path), body.length);
     return body;
   }
 

@@ -25,6 +25,7 @@ export function openNodeEgress(
   keys: SiteKeys,
   coordinatorKey?: string,
   channel?: WireChannel,
+  onSent?: (kind: string, bytes: number) => void,
 ): { audit: NodeAudit; egress: NodeEgress } {
   const audit = openNodeAudit(config.dir, config.site, keys);
   const egress = new NodeEgress({
@@ -36,6 +37,7 @@ export function openNodeEgress(
     serverName: config.serverName,
     coordinatorKey,
     channel,
+    onSent,
   });
   return { audit, egress };
 }

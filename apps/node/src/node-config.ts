@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { dataFormatFromName } from '@fedistill/data';
 import type { TrustAssumption } from '@fedistill/distill';
 import { assertSiteName, parseDuration } from '@fedistill/identity';
+import { metricsConfigOf, metricsSection, type NodeMetricsConfig } from './metrics/node-metrics-config';
 
 /** A node directory or configuration that cannot be used; the message names the setting. */
 export class NodeConfigError extends Error {
@@ -189,6 +190,8 @@ const schema = z
       })
       .strict()
       .prefault({}),
+    /** Prometheus metrics of this node (metrics/node-metrics-config.ts); absent: none are served. */
+    metrics: metricsSection.optional(),
   })
   .strict();
 
@@ -222,6 +225,8 @@ export interface NodeConfig {
   readonly drillStopAfter: 'keys' | 'shares' | 'input' | undefined;
   /** The round numbers the drill applies in; absent: every round. */
   readonly drillRounds?: readonly number[];
+  /** Where to serve the node's metrics (node.yaml metrics.listen); null or absent: nowhere. */
+  readonly metrics?: NodeMetricsConfig | null;
 }
 
 /** Where a site's records are and how to read them (paths absolute). */
@@ -361,6 +366,7 @@ export function loadNodeConfig(dir: string): NodeConfig {
     security: Object.freeze({ ...c.security }),
     drillStopAfter: c.drill?.stopAfter,
     ...(c.drill?.rounds ? { drillRounds: Object.freeze([...c.drill.rounds]) } : {}),
+    metrics: metricsConfigOf(c.metrics),
   });
 }
 

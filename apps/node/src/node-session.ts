@@ -20,6 +20,8 @@ export interface SessionOptions {
   readonly onEvent?: (event: NodeEvent) => void;
   /** Called when the coordinator says the site is revoked: the session stops for good. */
   readonly onRevoked?: (reason: string) => void;
+  /** Called when the event stream is welcomed (true) and when it breaks or the session stops (false). */
+  readonly onConnection?: (open: boolean) => void;
 }
 
 /** Errors after which retrying cannot help: the site must be fixed by a person. */
@@ -153,6 +155,7 @@ export class NodeSession {
       if (ended) return;
       ended = true;
       if (this.stopped || generation !== this.generation) return;
+      this.options.onConnection?.(false);
       if (err && FATAL.has(err.code)) return this.onFailure('event stream', err);
       this.streamFailures += 1;
       const delay = this.streamBackoff();
@@ -172,7 +175,10 @@ export class NodeSession {
         this.stop();
         return;
       }
-      if (event.event?.$case === 'welcome') this.log.info({ as: event.event.value.siteName }, 'session open');
+      if (event.event?.$case === 'welcome') {
+        this.log.info({ as: event.event.value.siteName }, 'session open');
+        this.options.onConnection?.(true);
+      }
       this.options.onEvent?.(event);
     });
     stream.on('error', (err: ServiceError) => {
@@ -211,6 +217,7 @@ export class NodeSession {
     clearTimeout(this.anchorTimer);
     clearTimeout(this.resubscribeTimer);
     this.stream?.cancel();
+    this.options.onConnection?.(false);
     this.done?.();
   }
 }

@@ -14,7 +14,7 @@ import { admitAnnouncement, declineRound, unavailable } from './round-intake';
 import { distillationRelease, evaluationRelease, type RoundRelease } from './round-release';
 import type { FederationSchema, SiteData } from './site-data';
 import type { SiteLedger } from './site-ledger';
-import { type PreparedSite, SitePreparation } from './site-preparation';
+import { type PreparedSite, SitePreparation, teachersAuditEntry } from './site-preparation';
 import { TeacherRevisit } from './teacher-revisit';
 
 /** What the site released in a round (or why it did not). */
@@ -25,7 +25,13 @@ export type RoundAnswer =
       readonly epsilon: number | null;
       readonly epsilonTotal: number;
     }
-  | { readonly status: 'declined'; readonly round: string; readonly reason: string }
+  | {
+      readonly status: 'declined';
+      readonly round: string;
+      readonly reason: string;
+      /** The reason code reported to the coordinator. */
+      readonly code: DeclineReason;
+    }
   /** The coordinator closed the round (abandoned, say) before this site finished its part. */
   | { readonly status: 'ended'; readonly round: string; readonly reason: string };
 
@@ -45,6 +51,8 @@ export interface AnswererOptions {
   readonly hooksFor?: (round: number) => ParticipationHooks | undefined;
   /** The verified ONNX file of a published student (downloading it first if needed), for evaluation rounds. */
   readonly student?: (federationId: string, version: number) => Promise<string>;
+  /** Told each time teachers are ready for a federation (the same PreparedSite again once prepared). */
+  readonly onPrepared?: (federationId: string, site: PreparedSite) => void;
 }
 
 /**
@@ -62,6 +70,8 @@ export class RoundAnswerer {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly handled = new Map<string, Promise<RoundAnswer>>();
   private active = 0;
+  /** Prepared teachers whose provider is already in the audit log. */
+  private readonly audited = new WeakSet<PreparedSite>();
 
   constructor(private readonly o: AnswererOptions) {
     this.sites = new SitePreparation(o.config, o.log);
@@ -75,7 +85,14 @@ export class RoundAnswerer {
 
   /** Loads the site's data and trains its teachers for a federation (once; reused by every round). */
   prepare(local: LocalFederation): Promise<PreparedSite> {
-    return this.sites.prepare(local);
+    const prepared = this.sites.prepare(local);
+    const told = this.o.onPrepared;
+    if (told)
+      prepared.then(
+        (site) => told(local.id, site),
+        () => undefined,
+      );
+    return prepared;
   }
 
   /** The site's test split and schema for a federation, once prepared (for evaluating students). */
@@ -113,6 +130,11 @@ export class RoundAnswerer {
       if (!ref) throw refuse('no round named');
       await admitAnnouncement(a, this.o.audit, this.o.config);
       const { local, site } = await this.site(ref.federationId, a.referenceSha256);
+      if (!this.audited.has(site)) {
+        // Which provider the teachers run on, and why others were refused, goes with the round.
+        await this.o.audit.append(teachersAuditEntry(site, this.o.config, ref.federationId, ref.round));
+        this.audited.add(site);
+      }
       const release = await this.release(a, local, site);
       const charge = chargeRound(release.plan, this.o.config.privacy.trust, this.o.ledger, label);
       if (a.summaryKind !== SummaryKind.SUMMARY_KIND_EVALUATION)
@@ -157,7 +179,7 @@ export class RoundAnswerer {
     const o = {
       allowNonPrivate: this.o.config.privacy.allowNonPrivate,
       random: this.o.random,
-      provider: this.o.config.executionProvider,
+      provider: site.provider.provider,
       student: this.o.student,
     };
     return a.summaryKind === SummaryKind.SUMMARY_KIND_EVALUATION
@@ -186,6 +208,6 @@ export class RoundAnswerer {
         ? err
         : new RoundRefusal(DeclineReason.DECLINE_REASON_BUDGET_EXHAUSTED, err.message);
     await declineRound(a, refusal, this.o);
-    return { status: 'declined', round: label, reason: refusal.message };
+    return { status: 'declined', round: label, reason: refusal.message, code: refusal.reason };
   }
 }

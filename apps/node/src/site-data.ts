@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { type Dataset, featureSize, loadLabelledFile, trainValidationSplit } from '@fedistill/data';
 import { OnnxTeacherError, TeacherEnsemble } from '@fedistill/distill';
+import type { ExecutionProvider } from '@fedistill/engine';
 import type { NodeConfig, OnnxTeacherFile, SiteDataConfig } from './node-config';
 
 /** The site cannot take part: its data, teachers or the federation's schema do not fit. */
@@ -74,9 +75,10 @@ export async function siteTeachers(
   onProgress?: (p: { teacher: number; epoch: number; loss: number }) => void,
   /** Keep the weights and partitions for digest and revisit (a federation with `revisit`). */
   keepTrainingState = false,
+  /** Where the teachers run: node.yaml's executionProvider unless resolved already (site-preparation.ts). */
+  provider: ExecutionProvider = config.executionProvider,
 ): Promise<TeacherEnsemble> {
   const t = config.teachers;
-  const provider = config.executionProvider;
   if (t.onnx) return siteOnnxTeachers(t.onnx, f, provider);
   if (data.train.count < t.count)
     throw new SiteDataError(
@@ -103,7 +105,7 @@ export async function siteTeachers(
 export async function siteOnnxTeachers(
   files: readonly OnnxTeacherFile[],
   f: FederationSchema,
-  provider: NodeConfig['executionProvider'],
+  provider: ExecutionProvider,
 ): Promise<TeacherEnsemble> {
   const models = files.map((file) => {
     if (!fs.existsSync(file.path)) throw new SiteDataError(`teachers.onnx: ${file.path} does not exist`);

@@ -1,4 +1,6 @@
+import type { AuditEntryInput } from '@fedistill/audit';
 import type { TeacherEnsemble } from '@fedistill/distill';
+import { type ProviderSelection, selectProvider } from '@fedistill/engine';
 import type { LocalFederation } from './federation-sync';
 import type { NodeConfig } from './node-config';
 import type { SessionLogger } from './node-session';
@@ -18,6 +20,10 @@ export interface PreparedSite {
   readonly teachers: TeacherEnsemble;
   /** The federation's digest-and-revisit terms, or null when it has none. */
   readonly revisit: RevisitTerms | null;
+  /** The execution provider the teachers run on (node.yaml's, `auto` resolved) and why others were refused. */
+  readonly provider: ProviderSelection;
+  /** How long loading the data and training (or loading) the teachers took, ms. */
+  readonly trainingMs: number;
 }
 
 /**
@@ -48,20 +54,47 @@ export class SitePreparation {
     const revisit = revisitTerms(local.id, local.spec);
     const data = await loadSiteData(this.config, schema);
     const started = Date.now();
-    const teachers = await siteTeachers(this.config, schema, data, undefined, revisit !== null);
+    // Resolved once per training: `auto` probes cuda and webgpu here, not in every teacher's session.
+    const provider = await selectProvider({ provider: this.config.executionProvider });
+    const refused = Object.fromEntries(provider.refused.map((r) => [r.provider, r.reason]));
+    const chosen = {
+      federation: local.id,
+      executionProvider: provider.requested,
+      provider: provider.provider,
+      refused,
+    };
+    if (provider.requested === 'auto' && provider.provider === 'cpu')
+      this.log.warn(
+        chosen,
+        'execution provider auto: no GPU provider passed the probe; teachers train on cpu',
+      );
+    else
+      this.log.info(
+        { ...chosen, probe: provider.probe },
+        `execution provider: teachers train on ${provider.provider}`,
+      );
+    const teachers = await siteTeachers(
+      this.config,
+      schema,
+      data,
+      undefined,
+      revisit !== null,
+      provider.provider,
+    );
+    const trainingMs = Date.now() - started;
     this.log.info(
       {
         federation: local.id,
         teachers: teachers.size,
         records: data.train.count,
         testRecords: data.test?.count ?? 0,
-        provider: this.config.executionProvider,
+        provider: provider.provider,
         revisit: revisit !== null,
-        ms: Date.now() - started,
+        ms: trainingMs,
       },
       'teachers ready',
     );
-    return { schema, data, teachers, revisit };
+    return { schema, data, teachers, revisit, provider, trainingMs };
   }
 
   /** Releases every prepared federation's teachers (their ONNX Runtime sessions). */
@@ -69,4 +102,34 @@ export class SitePreparation {
     for (const p of this.prepared.values()) await p.then((x) => x.teachers.dispose()).catch(() => undefined);
     this.prepared.clear();
   }
+}
+
+/**
+ * The site's audit entry for the teachers a round runs on (written at the first round that uses
+ * them): how many, trained here or loaded from teachers.onnx, the execution provider node.yaml
+ * asks for, the one they ran on, and why `auto` refused the others (docs/gpu.md).
+ */
+export function teachersAuditEntry(
+  site: PreparedSite,
+  config: NodeConfig,
+  federation: string,
+  round: number,
+): AuditEntryInput {
+  const p = site.provider;
+  const detail = {
+    teachers: site.teachers.size,
+    source: config.teachers.onnx ? 'teachers.onnx' : 'trained',
+    executionProvider: p.requested,
+    provider: p.provider,
+    refused: Object.fromEntries(p.refused.map((r) => [r.provider, r.reason])),
+    ...(p.probe ? { probeMs: Number((p.probe.sessionMs + p.probe.runMs).toFixed(1)) } : {}),
+    ms: site.trainingMs,
+  };
+  return {
+    event: 'round',
+    federation,
+    round: String(round),
+    kind: 'Teachers/Ready',
+    detail: JSON.stringify(detail),
+  };
 }

@@ -8,6 +8,7 @@ import { siteKeyFile } from './site-key-file';
 import { FederationSync, type LocalFederation } from './federation-sync';
 import { CoordinatorHeadWatch } from './coordinator-head-watch';
 import { LogAnchor } from './log-anchor';
+import { NodeMetrics, serveNodeMetrics } from './metrics/node-metrics';
 import { openNodeEgress } from './node-audit';
 import { NodeSession } from './node-session';
 import { RoundAnswerer } from './round-answerer';
@@ -70,12 +71,31 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
   const keys = readSiteKeyFile(siteKeyFile(config.dir));
   const random = randomSource(o, logger);
   const ledger = await SiteLedger.open(config.dir, config.privacy);
+  // Only when node.yaml has a metrics section (loopback unless it allows more).
+  const metrics = config.metrics ? new NodeMetrics(ledger) : undefined;
+  const metricsServer = config.metrics
+    ? await serveNodeMetrics(metrics!, config.metrics).catch((err: Error) => {
+        ledger.close();
+        throw new Error(`metrics.listen ${config.metrics!.host}:${config.metrics!.port}: ${err.message}`);
+      })
+    : undefined;
+  if (metricsServer)
+    logger.info(
+      { metrics: `http://${config.metrics!.host}:${metricsServer.port}/metrics` },
+      'serving metrics',
+    );
   if (config.retainFreedHeap && enableHeapRetention())
     logger.warn(
       { setting: 'performance.retainFreedHeap' },
       'glibc keeps freed heap in this process: faster masking, but freed buffers that held summaries and masks stay resident',
     );
-  const { audit, egress } = openNodeEgress(config, keys, enrolment.coordinatorSigningPublicKey, o.channel);
+  const { audit, egress } = openNodeEgress(
+    config,
+    keys,
+    enrolment.coordinatorSigningPublicKey,
+    o.channel,
+    metrics && ((kind, bytes) => metrics.egress(kind, bytes)),
+  );
   const anchor = new LogAnchor(
     egress,
     audit.chain,
@@ -119,6 +139,8 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
     }
     return p;
   };
+  const timed = new WeakSet<object>(); // prepared teachers whose training time is in the metrics
+  const counted = new Set<string>(); // rounds whose outcome is in the metrics
   // The event stream's stage and round news wakes the round's participant (round-signals.ts).
   const signals = new RoundSignals();
   const answerer = new RoundAnswerer({
@@ -145,6 +167,10 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
       config.drillStopAfter && (config.drillRounds?.includes(round) ?? true)
         ? { stopAfter: config.drillStopAfter }
         : undefined,
+    onPrepared: (federationId, site) => {
+      if (!timed.has(site)) metrics?.teachersPrepared(federationId, site.trainingMs);
+      timed.add(site);
+    },
     student: async (federationId, version) => {
       const known = students.get(`${federationId}#${version}`);
       const record = known
@@ -189,8 +215,17 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
         if (e?.$case === 'welcome') void onWelcome(e.value.federationIds);
         if ((e?.$case === 'stageOpened' || e?.$case === 'roundFinished') && e.value.round)
           signals.notify(e.value.round.federationId, e.value.round.round, e.$case === 'roundFinished');
-        if (e?.$case === 'roundAnnounced' && e.value.participants.some((p) => p.siteName === config.site))
-          answerer.handle(e.value).catch(() => undefined); // logged by the answerer
+        if (e?.$case === 'roundAnnounced' && e.value.participants.some((p) => p.siteName === config.site)) {
+          const federationId = e.value.round?.federationId ?? '';
+          // A round announced again (after a reconnect) is answered, and counted, once.
+          const first = !counted.has(`${federationId}#${e.value.round?.round}`);
+          counted.add(`${federationId}#${e.value.round?.round}`);
+          answerer.handle(e.value).then(
+            (a) =>
+              first && metrics?.round(federationId, a.status, a.status === 'declined' ? a.code : undefined),
+            () => first && metrics?.round(federationId, 'failed'), // logged by the answerer
+          );
+        }
         if (e?.$case === 'studentPublished') {
           const published = e.value;
           student(published).catch((err: Error) =>
@@ -199,6 +234,7 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
         }
       },
       anchor: () => anchor.exchange(),
+      onConnection: (open) => metrics?.connection(open),
       onRevoked: (reason) =>
         void audit.chain.append({ event: 'revocation', peer: 'coordinator', detail: reason }),
     },
@@ -223,6 +259,7 @@ export async function startNode(dir: string, log?: Logger, o: StartNodeOptions =
       egress.close();
       audit.close();
       ledger.close();
+      void metricsServer?.close();
       logger.info('node stopped');
     });
   return { finished, stop: () => session.stop() };

@@ -38,6 +38,10 @@ export async function fetchStudent(
 ): Promise<StudentRecord> {
   const expected = Buffer.from(event.sha256).toString('hex');
   const folder = path.join(o.dir, 'federations', event.federationId, 'students', `v${event.version}`);
+  // Announced again (the coordinator repeats the latest student to a site that reconnects): a
+  // student this site already verified, with the same digest, is not downloaded twice.
+  const kept = keptStudent(folder, event.version, expected);
+  if (kept) return kept;
   fs.mkdirSync(folder, { recursive: true });
   const download = await downloadArtifact(
     o.egress,
@@ -93,6 +97,21 @@ export async function fetchStudent(
     'student verified',
   );
   return record;
+}
+
+/** The record of a student this site already verified in `folder`, if it is that version and digest. */
+function keptStudent(folder: string, version: number, sha256: string): StudentRecord | null {
+  try {
+    const record = JSON.parse(fs.readFileSync(path.join(folder, 'student.json'), 'utf8')) as StudentRecord;
+    return record.verified === true &&
+      record.version === version &&
+      record.sha256 === sha256 &&
+      fs.existsSync(path.join(folder, 'student.onnx'))
+      ? record
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -72,7 +72,7 @@ export class TeacherRevisit {
         batchSize: config.teachers.batchSize,
         learningRate: terms.learningRate,
         seed,
-        provider: config.executionProvider,
+        provider: site.provider.provider,
       });
       log.info(
         {
@@ -83,6 +83,7 @@ export class TeacherRevisit {
           digestEpochs: terms.digestEpochs,
           localEpochs: terms.localEpochs,
           seed,
+          provider: site.provider.provider,
           ms: Date.now() - started,
         },
         'revisit: teachers digested the released targets and revisited their partitions',

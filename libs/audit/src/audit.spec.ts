@@ -221,6 +221,7 @@ describe(buildAuditReport.name, () => {
     expect(sut.rounds).toContainEqual({
       federation: 'f1',
       round: '1',
+      what: ['Rounds/SubmitMaskedSummary'],
       messages: 1,
       bytes: 4000,
       epsilon: 0.5,

@@ -29,4 +29,5 @@ export {
 } from './verify';
 export { toJsonLines, fromJsonLines, AuditFormatError } from './jsonl';
 export { buildAuditReport, renderAuditReport, type AuditReport, type ReportFormat } from './report';
+export { formatEpsilon, COMPOSITION_NOTE } from './report-format';
 export { headToWire, headFromWire } from './wire-head';

@@ -1,5 +1,6 @@
 import { epsilonPlotSvg } from './epsilon-plot';
 import type { AuditReport } from './report';
+import { COMPOSITION_NOTE, formatEpsilon, roundLabel } from './report-format';
 
 /** Renders a table from a header and rows (Markdown or HTML, as the caller's format). */
 type Table = (head: string[], rows: (string | number)[][]) => string;
@@ -12,7 +13,7 @@ function assumptionNote(r: AuditReport): string {
 }
 
 const spent = (r: AuditReport): string =>
-  `Epsilon spent: ${r.epsilon.total}${r.epsilon.limit !== null ? ` of a limit of ${r.epsilon.limit}` : ''}${assumptionNote(r)}.`;
+  `Epsilon spent: ${formatEpsilon(r.epsilon.total)}${r.epsilon.limit !== null ? ` of a limit of ${formatEpsilon(r.epsilon.limit)}` : ''}${assumptionNote(r)}.`;
 
 /** The coordinator's log holds no egress and no ledger: say what it does hold, counted. */
 const coordinatorRecords = (r: AuditReport): string =>
@@ -22,12 +23,18 @@ const coordinatorPrivacy =
   "The coordinator spends no privacy budget of its own: each site's ledger charges the site's epsilon, recorded in the site's own log. The epsilon in Rounds is that of the student published after the round, as its model card states it (what the rounds it learned from cost each site).";
 
 const studentRows = (r: AuditReport): (string | number)[][] =>
-  r.students.map((s) => [s.time, s.federation, s.round, s.epsilon ?? 'none (no privacy)', s.detail]);
+  r.students.map((s) => [
+    s.time,
+    s.federation,
+    s.round,
+    s.epsilon === null ? 'none (no privacy)' : formatEpsilon(s.epsilon),
+    s.detail,
+  ]);
 const STUDENT_HEAD = ['time', 'federation', 'after round', 'epsilon', 'what'];
 
-/** The Rounds table's epsilon column: the site's spend, or the published student's epsilon. */
+/** The Rounds table's epsilon column: the site's spend on that round alone, or the published student's epsilon. */
 export const roundsEpsilonHead = (r: AuditReport): string =>
-  r.keeper === 'coordinator' ? 'student epsilon' : 'epsilon';
+  r.keeper === 'coordinator' ? 'student epsilon' : 'epsilon (this round alone)';
 
 /** Markdown: what left the site and the privacy it spent, or what the coordinator's log records. */
 export function summaryMarkdown(r: AuditReport, table: Table): string[] {
@@ -78,3 +85,20 @@ ${table(
 <h2>Privacy spent</h2><p>${escape(spent(r))}</p>
 ${epsilonPlotSvg(r.epsilon.points, r.epsilon.limit)}`;
 }
+
+/** The Rounds table's rows: every row labelled, epsilon rounded to what matters. */
+export const roundRows = (r: AuditReport): (string | number)[][] =>
+  r.rounds.map((x) => [
+    x.federation,
+    roundLabel(x.round, x.what),
+    x.messages,
+    x.bytes,
+    formatEpsilon(x.epsilon),
+    x.assumption,
+  ]);
+
+/** Above the Rounds table: how its epsilon column relates to the total. */
+export const roundsNote = (r: AuditReport): string =>
+  r.keeper === 'coordinator'
+    ? 'The student epsilon of a row is that of the student published after that round: all the rounds it learned from, composed.'
+    : COMPOSITION_NOTE;

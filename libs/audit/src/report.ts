@@ -1,6 +1,6 @@
 import type { AuditEntry } from './entry';
 import type { AuditVerification } from './verify';
-import { roundsEpsilonHead, summaryHtml, summaryMarkdown } from './report-sections';
+import { roundRows, roundsEpsilonHead, roundsNote, summaryHtml, summaryMarkdown } from './report-sections';
 
 export type ReportFormat = 'md' | 'json' | 'html';
 
@@ -41,10 +41,16 @@ export interface AuditReport {
   }>;
   /** Messages that left, by kind and destination. */
   readonly sent: ReadonlyArray<{ kind: string; peer: string; count: number; bytes: number }>;
-  /** Per federation and round: messages, bytes and epsilon. */
+  /**
+   * Per federation and round: messages, bytes and epsilon (of that round alone: rounds compose,
+   * they do not add up). Round "" gathers a federation's messages outside any round
+   * (enrolment in it, reference set, evaluation reports); `what` names their kinds.
+   */
   readonly rounds: ReadonlyArray<{
     federation: string;
     round: string;
+    /** The distinct message kinds (or events, for entries without a kind) of the row. */
+    what: readonly string[];
     messages: number;
     bytes: number;
     epsilon: number;
@@ -77,12 +83,16 @@ function aggregate<K extends string>(
   entries: readonly AuditEntry[],
   key: (e: AuditEntry) => Record<K, string>,
 ) {
-  const map = new Map<string, Record<K, string> & { count: number; bytes: number; epsilon: number }>();
+  const map = new Map<
+    string,
+    Record<K, string> & { count: number; bytes: number; epsilon: number; what: Set<string> }
+  >();
   for (const e of entries) {
     const k = key(e);
     const id = JSON.stringify(k);
-    const row = map.get(id) ?? { ...k, count: 0, bytes: 0, epsilon: 0 };
+    const row = map.get(id) ?? { ...k, count: 0, bytes: 0, epsilon: 0, what: new Set<string>() };
     row.count += 1;
+    row.what.add(e.kind || e.event);
     row.bytes += num(e.bytes);
     row.epsilon += num(e.epsilon);
     map.set(id, row);
@@ -159,9 +169,10 @@ export function buildAuditReport(
     rounds: aggregate(
       entries.filter((e) => e.federation !== ''),
       (e) => ({ federation: e.federation, round: e.round }),
-    ).map(({ federation, round, count, bytes, epsilon }) => ({
+    ).map(({ federation, round, count, bytes, epsilon, what }) => ({
       federation,
       round,
+      what: [...what].sort(),
       messages: count,
       bytes,
       epsilon,
@@ -209,10 +220,9 @@ function markdown(r: AuditReport): string {
     ...summaryMarkdown(r, table),
     '## Rounds',
     '',
-    table(
-      ['federation', 'round', 'messages', 'bytes', roundsEpsilonHead(r), 'assuming'],
-      r.rounds.map((x) => [x.federation, x.round, x.messages, x.bytes, x.epsilon, x.assumption]),
-    ),
+    roundsNote(r),
+    '',
+    table(['federation', 'round', 'messages', 'bytes', roundsEpsilonHead(r), 'assuming'], roundRows(r)),
     '## Refusals',
     '',
     table(
@@ -252,9 +262,9 @@ function html(r: AuditReport): string {
 <p class="${r.verified ? 'ok' : 'bad'}">${r.verified ? `Log verified: every entry is in sequence, chained and signed by key <code>${r.publicKey}</code>.` : `LOG FAILED VERIFICATION: ${escapeHtml(r.problem ?? '')}`}</p>
 <p>Period: ${r.period ? `${r.period.from} to ${r.period.to}` : 'empty log'}. Generated ${r.generatedAt}.</p>
 ${summaryHtml(r, tableHtml, escapeHtml)}
-<h2>Rounds</h2>${tableHtml(
+<h2>Rounds</h2><p>${escapeHtml(roundsNote(r))}</p>${tableHtml(
     ['federation', 'round', 'messages', 'bytes', roundsEpsilonHead(r), 'assuming'],
-    r.rounds.map((x) => [x.federation, x.round, x.messages, x.bytes, x.epsilon, x.assumption]),
+    roundRows(r),
   )}
 <h2>Refusals</h2>${tableHtml(
     ['time', 'federation', 'round', 'what', 'why'],

@@ -31,12 +31,12 @@ export {
   targetsFromSum,
   planEvaluation,
   siteEvaluationRelease,
-  evaluationFromSum,
   type EvaluationSpec,
   type ReleasePlan,
   type ReleaseSpec,
   type TargetRule,
 } from './release';
+export { evaluationFromSum, type EvaluationEstimate } from './evaluation-estimate';
 export {
   type TrustAssumption,
   type CountedNoise,

@@ -1,7 +1,7 @@
 import { seededRandom } from '@fedistill/dp';
+import { evaluationFromSum } from './evaluation-estimate';
 import {
   checkRing,
-  evaluationFromSum,
   planEvaluation,
   planRelease,
   type ReleaseSpec,
@@ -35,7 +35,9 @@ describe(planRelease.name, () => {
     expect(() => planRelease({ ...spec, queries: 0 })).toThrow("'queries' must be an integer >= 1");
     const noise = { kind: 'skellam' as const, noiseMultiplier: 1, sites: 2, toleratedDropouts: 2 };
     expect(() => planRelease({ ...spec, noise })).toThrow("'toleratedDropouts' must be smaller than 'sites'");
-    expect(() => checkRing(planRelease(spec), 100_000, 16)).toThrow(/'secureAggregation.bits' 16 too small/);
+    expect(() => checkRing(planRelease(spec), 100_000, 16)).toThrow(
+      /'secureAggregation.modulusBits' 16 too small/,
+    );
   });
 
   it("refuses a site with more teachers than the release's bound", () => {
@@ -61,7 +63,11 @@ describe(planEvaluation.name, () => {
     expect([...counts]).toEqual([1, 1, 1, 1, 2, 2]);
     expect(evaluationFromSum(counts, 3)).toEqual({
       accuracy: 0.6,
+      interval: { low: 0.6, high: 0.6, confidence: 0.95 },
       records: 5,
+      correct: 3,
+      noised: { correct: 3, records: 5 },
+      noiseStddev: 0,
       perClass: [
         { correct: 1, records: 1 },
         { correct: 1, records: 2 },

@@ -198,34 +198,15 @@ export function siteEvaluationRelease(
   return counts;
 }
 
-/** Accuracy and per-class counts from the decoded (noisy) sum of an evaluation round. */
-export function evaluationFromSum(
-  sum: ArrayLike<number>,
-  classes: number,
-): { accuracy: number | null; records: number; perClass: { correct: number; records: number }[] } {
-  const perClass = Array.from({ length: classes }, (_, c) => ({
-    correct: sum[c] as number,
-    records: sum[classes + c] as number,
-  }));
-  const correct = perClass.reduce((t, c) => t + c.correct, 0);
-  const records = perClass.reduce((t, c) => t + c.records, 0);
-  // Noise can push the counts out of range; the ratio is clamped, never reported outside [0, 1].
-  return {
-    accuracy: records > 0 ? Math.min(1, Math.max(0, correct / records)) : null,
-    records,
-    perClass,
-  };
-}
-
 /**
  * Refuses a ring that cannot hold the noisy sum of `sites` inputs (Bonawitz et al. CCS 2017, §3:
- * the modulus must exceed the true sum). The message names 'secureAggregation.bits'.
+ * the modulus must exceed the true sum). The message names the federation's 'secureAggregation.modulusBits'.
  */
 export function checkRing(plan: ReleasePlan, sites: number, bits: number): void {
   const room = 2 ** (bits - 1) - 1;
   if (sites * plan.maxInput > room)
     throw new RangeError(
-      `'secureAggregation.bits' ${bits} too small: ${sites} sites x ${plan.maxInput} exceeds ${room}; raise bits or granularity`,
+      `'secureAggregation.modulusBits' ${bits} too small: ${sites} sites x ${plan.maxInput} exceeds ${room}; raise modulusBits or granularity`,
     );
 }
 

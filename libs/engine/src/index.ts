@@ -72,8 +72,30 @@ export { Trainer } from './runner/trainer';
 export type { Batch, TrainerOptions, TrainingSnapshot, TrainProgress } from './runner/trainer';
 export { describeSignature, describeValues, ModelSignatureError, Predictor } from './runner/predictor';
 export type { ModelSignature, ModelValueInfo, OutputKind, PredictorOptions } from './runner/predictor';
-export { createSession, ProviderUnavailableError } from './runner/providers';
-export type { EngineLogger, ExecutionProvider, SessionOptions } from './runner/providers';
+export {
+  AUTO_ORDER,
+  createSession,
+  describeSelection,
+  openOrtSession,
+  ProviderUnavailableError,
+  selectProvider,
+} from './runner/providers';
+export type {
+  ConcreteProvider,
+  EngineLogger,
+  ExecutionProvider,
+  ProviderSelection,
+  SessionOpener,
+  SessionOptions,
+} from './runner/providers';
+export { cpuReference, probeProvider } from './runner/provider-probe';
+export type { ProbeOutcome } from './runner/provider-probe';
+export {
+  CUDA_PROVIDER_FILES,
+  defaultProviderHost,
+  diagnoseProviderFailure,
+} from './runner/provider-diagnosis';
+export type { ProviderHost } from './runner/provider-diagnosis';
 export {
   buildInferenceGraph,
   exportInferenceModel,

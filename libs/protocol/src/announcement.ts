@@ -4,6 +4,7 @@
  * checked field by field (decodeAnnouncement), before it recomputes anything from it
  * (announcement-checks.ts). A round trip gives back the plan's terms (announcement.spec.ts).
  */
+import { MAX_SITES } from '@fedistill/secagg';
 import { NoiseMechanism, type RoundAnnouncement, RoundStage, SummaryKind } from '@fedistill/wire';
 import type { FederationSpec } from './federation-spec';
 import { siteNoiseStddev } from './noise-split';
@@ -112,11 +113,11 @@ function finite(field: string, v: number, min: number, max = Infinity, open = fa
   return v;
 }
 
-/** The participants: 2..255 sites with distinct names and ids and 32-byte Ed25519 keys. */
+/** The participants: 2..MAX_SITES sites with distinct names and ids and 32-byte Ed25519 keys. */
 function participantsOf(a: RoundAnnouncement): Participant[] {
   const list = a.participants ?? [];
-  if (list.length < 2 || list.length > 255)
-    throw new WireFieldError('participants', `lists ${list.length} sites; a round needs 2..255`);
+  if (list.length < 2 || list.length > MAX_SITES)
+    throw new WireFieldError('participants', `lists ${list.length} sites; a round needs 2..${MAX_SITES}`);
   const out = list.map((p, i) => {
     if (!p.siteName) throw new WireFieldError(`participants[${i}].site_name`, 'is required');
     return {

@@ -1,4 +1,5 @@
 import { RdpAccountant } from '@fedistill/dp';
+import type { FederationSpec } from './federation-spec';
 import { releasePlanOf, type RoundPlan } from './round-plan';
 
 /** What a federation's rounds cost, composed. */
@@ -40,4 +41,24 @@ export function federationEpsilon(plans: readonly RoundPlan[], delta: number): F
   if (noised === 0) return { epsilon: 0, order: null, noised, unnoised };
   const { epsilon, order } = accountant.epsilon(delta);
   return { epsilon, order, noised, unnoised };
+}
+
+/**
+ * Why the federation's privacy.epsilonCap refuses round `plan` after the `completed` rounds, or
+ * null: their releases and the new one composed by federationEpsilon at privacy.delta. The
+ * coordinator refuses to open such a round with this message, and the simulator a configuration
+ * whose rounds would reach it.
+ */
+export function epsilonCapRefusal(
+  federation: Pick<FederationSpec, 'id' | 'privacy'>,
+  completed: readonly RoundPlan[],
+  plan: RoundPlan,
+): string | null {
+  const cap = federation.privacy.epsilonCap;
+  if (cap === undefined || !releasePlanOf(plan).mechanism) return null;
+  const delta = federation.privacy.delta;
+  const before = federationEpsilon(completed, delta).epsilon;
+  const after = federationEpsilon([...completed, plan], delta).epsilon;
+  if (after <= cap) return null;
+  return `round ${plan.round} would bring federation '${federation.id}' from epsilon ${before.toFixed(4)} to ${after.toFixed(4)} (delta ${delta}), past its privacy.epsilonCap ${cap}`;
 }

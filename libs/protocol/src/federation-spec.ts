@@ -151,7 +151,16 @@ export const federationSpecSchema = z
          * 'least-confident' (where the latest published student is least sure; random before it).
          */
         querySelection: z.enum(['random', 'least-confident']).default('random'),
+        /**
+         * Distillation rounds that completed (released targets): abandoned rounds and evaluation
+         * rounds do not count. Round numbers stay unique across all of them.
+         */
         maxRounds: positiveInt(10000).default(5),
+        /**
+         * Evaluation rounds that completed, counted apart from maxRounds; the noise planner
+         * budgets them too (targetEpsilon covers maxRounds + maxEvaluationRounds rounds).
+         */
+        maxEvaluationRounds: z.number().int().min(0).max(10000).default(1),
         minSites: positiveInt(1000).default(2),
         deadlines: z
           .object({

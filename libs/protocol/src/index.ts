@@ -8,6 +8,7 @@
  */
 export { zodDuration, zodOptionalDuration } from './zod-duration';
 export { federationSpecSchema, parseFederationSpec, type FederationSpec } from './federation-spec';
+export { evaluationRoundCap } from './round-policy';
 export { type FederationView } from './federation-view';
 export {
   releasePlanOf,
@@ -23,7 +24,14 @@ export {
 export { secaggRoundId } from './round-id';
 export { secaggConfigOf, vectorLength, type SecAggTerms } from './secagg-config';
 export { noiseSplitOf, mostColluders, siteNoiseStddev, type NoiseSplit } from './noise-split';
-export { federationEpsilon, type FederationEpsilon } from './federation-epsilon';
+export { epsilonCapRefusal, federationEpsilon, type FederationEpsilon } from './federation-epsilon';
+export { priceRound, type LedgerQuote, type RoundPrice } from './round-price';
+export {
+  federationSiteCost,
+  type SiteCost,
+  type SiteCostOptions,
+  type SiteCostRound,
+} from './federation-site-cost';
 export {
   effectiveNoiseMultiplier,
   noiseMultiplierFor,
@@ -32,6 +40,7 @@ export {
   NOISE_MULTIPLIER_RANGE,
   type NoisePlan,
 } from './noise-plan';
+export { noiseAgainstSignal, type NoiseAgainstSignal } from './noise-signal';
 export { WireFieldError } from './wire-field-error';
 export { WIRE_STAGE, encodeAnnouncement, decodeAnnouncement, type Announcement } from './announcement';
 export {

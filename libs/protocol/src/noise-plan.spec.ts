@@ -51,24 +51,38 @@ describe(noiseMultiplierFor.name, () => {
   });
 
   it('prices the costliest round: a one-query round costs more than a full one (Skellam)', () => {
+    // rounds.maxRounds 4 distillation rounds and the default rounds.maxEvaluationRounds 1.
     const spec = federation({ mechanism: 'skellam', summary: 'votes', targetEpsilon: 1 });
-    const cost = (q: number) =>
+    expect(spec.rounds.maxEvaluationRounds).toBe(1);
+    const cost = (q: number, rounds = 4) =>
       federationEpsilon(
-        [1, 2, 3, 4].map((r) => planRound(spec, r, sites(3), rows(q), 0)),
+        Array.from({ length: rounds }, (_, r) => planRound(spec, r + 1, sites(3), rows(q), 0)),
         spec.privacy.delta,
       ).epsilon;
     expect(cost(1)).toBeGreaterThan(cost(200));
-    // Every mix of maxRounds rounds stays within the target, one-query rounds and evaluations included.
+    // Every mix of the rounds the federation may run stays within the target: four distillation
+    // rounds of any size and its evaluation round.
     const mixed: RoundPlan[] = [
       planRound(spec, 1, sites(3), rows(1), 0),
-      planEvaluationRound(spec, 2, sites(3), 1, 0),
+      planRound(spec, 2, sites(3), rows(1), 0),
       planRound(spec, 3, sites(3), rows(200), 0),
-      planEvaluationRound(spec, 4, sites(3), 1, 0),
+      planRound(spec, 4, sites(3), rows(1), 0),
+      planEvaluationRound(spec, 5, sites(3), 1, 0),
     ];
     expect(federationEpsilon(mixed, spec.privacy.delta).epsilon).toBeLessThanOrEqual(1);
-    expect(cost(1)).toBeLessThanOrEqual(1);
-    // The planned z is the smallest that keeps four one-query rounds within the target.
-    expect(worstEpsilon(spec, noiseMultiplierFor(spec))).toBeCloseTo(cost(1), 12);
+    expect(cost(1, 5)).toBeLessThanOrEqual(1);
+    // The planned z is the smallest that keeps five one-query rounds (the costliest) within the target.
+    expect(worstEpsilon(spec, noiseMultiplierFor(spec))).toBeCloseTo(cost(1, 5), 12);
+  });
+
+  it('budgets rounds.maxEvaluationRounds evaluation rounds beside rounds.maxRounds', () => {
+    const p = { mechanism: 'skellam', summary: 'votes', targetEpsilon: 2 };
+    const z = (rounds: Record<string, unknown>) => noiseMultiplierFor(federation(p, rounds));
+    expect(z({ maxEvaluationRounds: 0, maxRounds: 5 })).toBeCloseTo(
+      z({ maxEvaluationRounds: 1, maxRounds: 4 }),
+      12,
+    );
+    expect(z({ maxEvaluationRounds: 3 })).toBeGreaterThan(z({ maxEvaluationRounds: 0 }));
   });
 
   it('refuses a target no noise multiplier in range reaches, naming privacy.targetEpsilon', () => {

@@ -1,7 +1,7 @@
 import { planEvaluation, planRelease, type ReleasePlan } from '@fedistill/distill';
 import { DEFAULT_ORDERS, epsilonFromRdp, type Mechanism, RdpAccountant, rdpCurve } from '@fedistill/dp';
 import type { FederationSpec } from './federation-spec';
-import { distillReleaseOf, noiseSettingsOf } from './round-policy';
+import { distillReleaseOf, evaluationRoundCap, noiseSettingsOf } from './round-policy';
 
 /** The range the planner searches for z: the schema's bounds on privacy.noiseMultiplier. */
 export const NOISE_MULTIPLIER_RANGE = { min: 1e-3, max: 1e6 } as const;
@@ -29,7 +29,10 @@ export interface NoisePlan {
   readonly epsilon: number;
   /** The Rényi order that gave `epsilon`. */
   readonly order: number;
-  /** ε at δ if every round were the costliest round a federation can run (see worstRoundCurve); <= the target. */
+  /**
+   * ε at δ of rounds.maxRounds + rounds.maxEvaluationRounds rounds, each as costly as the
+   * costliest round a federation can run (see worstRoundCurve); <= the target.
+   */
   readonly worstEpsilon: number;
   /** The release of one full distillation round (sensitivities, noise, mechanism). */
   readonly release: ReleasePlan;
@@ -51,7 +54,7 @@ export function effectiveNoiseMultiplier(spec: FederationSpec): number {
 
 /**
  * The smallest noise multiplier z (to 1e-3 relative precision, by bisection on a log scale) at
- * which rounds.maxRounds rounds, each priced as the costliest round the federation can run,
+ * which rounds.maxRounds + rounds.maxEvaluationRounds rounds, each priced as the costliest round the federation can run,
  * compose in the RDP accountant to ε <= privacy.targetEpsilon at privacy.delta (the analogue of
  * Opacus' make_private_with_epsilon). ε decreases in z (every term of the Gaussian, Skellam and
  * distributed discrete Gaussian RDP bounds does), so bisection finds it. Throws RangeError naming
@@ -90,8 +93,8 @@ export function noiseMultiplierFor(spec: FederationSpec): number {
  * terms are not. Skellam's (AKL21, arXiv:2110.04995, §3) shrink as Δ2 grows, so a round with
  * FEWER queries costs MORE (votes: Δ2 = sqrt(2q), the correction is about (2α + 5)/(8 q z⁴)),
  * for soft labels and votes alike; a full round is not the costliest. A one-query round has the
- * smallest Δ2 a distillation round can have, and an evaluation round (which counts against
- * rounds.maxRounds too) has Δ2 = 2. For the distributed discrete Gaussian (KLS21,
+ * smallest Δ2 a distillation round can have, and an evaluation round (budgeted by
+ * rounds.maxEvaluationRounds) has Δ2 = 2. For the distributed discrete Gaussian (KLS21,
  * arXiv:2102.06387, Theorem 1) with one summand ('all' colluders) all three are α/(2z²); with
  * several summands its τ·d term is not monotone in q, and rounds of other sizes are left to the
  * coordinator's epsilonCap, which prices every actual round.
@@ -109,9 +112,12 @@ export function worstRoundCurve(spec: FederationSpec, z: number): number[] {
   return DEFAULT_ORDERS.map((_, i) => Math.max(...curves.map((c) => c[i] as number)));
 }
 
-/** ε at privacy.delta of rounds.maxRounds rounds each priced at worstRoundCurve(spec, z). */
+/**
+ * ε at privacy.delta of every round the federation may run, rounds.maxRounds distillation rounds
+ * and rounds.maxEvaluationRounds evaluation rounds, each priced at worstRoundCurve(spec, z).
+ */
 export function worstEpsilon(spec: FederationSpec, z: number): number {
-  const rounds = spec.rounds.maxRounds;
+  const rounds = spec.rounds.maxRounds + (evaluationRoundCap(spec) ?? 0);
   const curve = worstRoundCurve(spec, z).map((r) => r * rounds);
   return epsilonFromRdp(DEFAULT_ORDERS, curve, spec.privacy.delta).epsilon;
 }

@@ -70,7 +70,7 @@ export function releasePlanOf(plan: RoundPlan): ReleasePlan {
  * release.ts), the secure-aggregation configuration and the stage deadlines. Values are signed
  * integers mod 2^bits (noise makes them negative); each site's bound is its teachers' largest
  * signal plus 20 standard deviations of its noise share, and the ring must hold n such inputs
- * (Bonawitz et al. CCS 2017, §3; checkRing throws, naming secureAggregation.bits), and the sum is only unmasked with at least n - dropoutTolerance survivors so
+ * (Bonawitz et al. CCS 2017, §3; checkRing throws, naming secureAggregation.modulusBits), and the sum is only unmasked with at least n - dropoutTolerance survivors so
  * it always carries the target noise (arXiv:2110.04995, §4).
  */
 export function planRound(

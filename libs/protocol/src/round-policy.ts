@@ -56,3 +56,12 @@ export function distillReleaseOf(spec: FederationSpec, queries: number, n: numbe
     noise: noiseSettingsOf(spec, n, z),
   };
 }
+
+/**
+ * rounds.maxEvaluationRounds of a stored definition. The coordinator stores definitions as they
+ * were parsed, so one stored before the setting existed has none: undefined (no count cap on its
+ * evaluations beyond the epsilon cap, and none in its noise plan, whose z must not change).
+ */
+export function evaluationRoundCap(spec: FederationSpec): number | undefined {
+  return (spec.rounds as { maxEvaluationRounds?: number }).maxEvaluationRounds;
+}

@@ -7,7 +7,12 @@ import { deriveMaskKey, expandMask } from './prg';
 export interface SecAggConfig {
   /** Round identifier, bound into every signature, sealed share and mask derivation (1..256 chars). */
   readonly roundId: string;
-  /** The invited sites' ids: distinct integers in [0, 2^32), at most 255 (Shamir x-coordinates are 1..255). */
+  /**
+   * The invited sites' ids: distinct integers in [0, 2^32), 2..MAX_SITES of them. A site's Shamir
+   * shares go only to its neighbours, at x = the holder's position in the owner's neighbour list
+   * (1..255 in GF(2^8), see `shareX`), so a round takes at most 255 neighbours per site (the full
+   * mesh: at most 256 sites), not 255 sites.
+   */
   readonly siteIds: readonly number[];
   /**
    * Shamir threshold t: shares needed to rebuild a site's secret. Must be a strict majority of a
@@ -58,7 +63,7 @@ export function validateConfig(config: SecAggConfig): void {
     throw new RangeError("'roundId' must be a string of 1..256 characters");
   }
   const n = siteIds.length;
-  if (n < 2 || n > 255) throw new RangeError("'siteIds' must list 2..255 sites");
+  if (n < 2 || n > MAX_SITES) throw new RangeError(`'siteIds' must list 2..${MAX_SITES} sites`);
   if (siteIds.some((id) => !Number.isInteger(id) || id < 0 || id >= 2 ** 32) || new Set(siteIds).size !== n) {
     throw new RangeError("'siteIds' must be distinct integers in [0, 2^32)");
   }
@@ -77,12 +82,22 @@ export function validateConfig(config: SecAggConfig): void {
     throw new RangeError("'minSurvivors' must be an integer in [1, number of sites]");
   }
   const degree = neighbourCount(config);
+  if (degree > MAX_NEIGHBOURS)
+    throw new RangeError(
+      `${degree} neighbours per site: Shamir shares live in GF(2^8), so a site can have at most ` +
+        `${MAX_NEIGHBOURS} neighbours; with ${n} sites use 'neighbours' k <= ${MAX_NEIGHBOURS - 1} (SecAgg+) instead of the full mesh`,
+    );
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > degree || 2 * threshold <= degree) {
     throw new RangeError(
       `'threshold' must be an integer with ${degree}/2 < t <= ${degree} (neighbours per site)`,
     );
   }
 }
+
+/** The most sites one round takes (bounds the coordinator's per-round state and the roster). */
+export const MAX_SITES = 100_000;
+/** The most neighbours a site may have: share x-coordinates are 1..255, the non-zero elements of GF(2^8). */
+export const MAX_NEIGHBOURS = 255;
 
 /** Neighbours per site: n - 1 for the full mesh, else min(k, n - 1). */
 export function neighbourCount(config: SecAggConfig): number {
@@ -102,7 +117,25 @@ export function neighbourCount(config: SecAggConfig): number {
  * derives it from the key roster (`rosterGraphSeed` in graph-seed.ts), after the keys are
  * advertised. The full mesh ignores it. Map from site id to its sorted neighbour ids.
  */
-export function neighbourGraph(config: SecAggConfig, graphSeed: Uint8Array): Map<number, number[]> {
+export function neighbourGraph(
+  config: SecAggConfig,
+  graphSeed: Uint8Array,
+): ReadonlyMap<number, readonly number[]> {
+  // Every party of a round computes the same graph; a process that hosts many of them (the
+  // simulator, the load benchmark) computes it once. Keyed by everything the graph depends on.
+  const key = `${config.roundId}\u0000${Buffer.from(graphSeed ?? []).toString('hex')}\u0000${String(config.neighbours)}\u0000${config.siteIds.join(',')}`;
+  const cached = graphCache.get(key);
+  if (cached) return cached;
+  const graph = buildGraph(config, graphSeed);
+  graphCache.set(key, graph);
+  if (graphCache.size > GRAPH_CACHE_SIZE) graphCache.delete(graphCache.keys().next().value as string);
+  return graph;
+}
+
+const GRAPH_CACHE_SIZE = 4;
+const graphCache = new Map<string, ReadonlyMap<number, readonly number[]>>();
+
+function buildGraph(config: SecAggConfig, graphSeed: Uint8Array): Map<number, number[]> {
   const ids = [...config.siteIds];
   const n = ids.length;
   const degree = neighbourCount(config);
@@ -171,9 +204,14 @@ export function survivorFloor(config: SecAggConfig): number {
   return Math.max(config.threshold, config.minSurvivors ?? 1);
 }
 
-/** The Shamir x-coordinate of a site: its 1-based position in `siteIds`. */
-export function shareX(config: SecAggConfig, siteId: number): number {
-  const i = config.siteIds.indexOf(siteId);
-  if (i < 0) throw new RangeError(`site ${siteId} is not in 'siteIds'`);
+/**
+ * The Shamir x-coordinate of the share of `owner`'s secrets that `holder` holds: the holder's
+ * 1-based position in the owner's sorted neighbour list. x only has to be distinct among the
+ * shares of one secret, and those go to the owner's neighbours only, so x <= 255 for any number
+ * of sites. Every party derives it from the public graph; nobody chooses it.
+ */
+export function shareX(graph: ReadonlyMap<number, readonly number[]>, owner: number, holder: number): number {
+  const i = graph.get(owner)?.indexOf(holder) ?? -1;
+  if (i < 0) throw new RangeError(`site ${holder} is not a neighbour of site ${owner}`);
   return i + 1;
 }

@@ -4,7 +4,7 @@
  * pairwise masks PRG(s_uv) that its surviving neighbours added, using v's mask secret rebuilt
  * from t shares. The pairwise masks among survivors cancel by construction.
  */
-import { type SecAggConfig, ringBits } from './config';
+import { type SecAggConfig, ringBits, shareX } from './config';
 import type { CoordinatorState } from './coordinator-state';
 import { bytesEqual } from './bytes';
 import { x25519PublicKey } from './curve';
@@ -76,13 +76,13 @@ function collectShares(
     into.set(of, list);
   };
   for (const r of state.responses) {
-    const x = config.siteIds.indexOf(r.from) + 1;
     const mine = new Set(graph.get(r.from));
-    // Only shares a responder could legitimately hold and was asked for count toward t.
+    // Only shares a responder could legitimately hold, at the x it holds them at, and was asked
+    // for count toward t.
+    const at = (owner: number, x: number) => mine.has(owner) && shareX(graph, owner, r.from) === x;
     for (const s of r.seedShares)
-      if (mine.has(s.of) && survivors.has(s.of) && s.x === x) add(seedShares, s.of, x, s.share);
-    for (const s of r.keyShares)
-      if (mine.has(s.of) && dropped.has(s.of) && s.x === x) add(keyShares, s.of, x, s.share);
+      if (survivors.has(s.of) && at(s.of, s.x)) add(seedShares, s.of, s.x, s.share);
+    for (const s of r.keyShares) if (dropped.has(s.of) && at(s.of, s.x)) add(keyShares, s.of, s.x, s.share);
   }
   return { seedShares, keyShares };
 }

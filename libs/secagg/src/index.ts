@@ -7,6 +7,8 @@ export {
   validateConfig,
   neighbourGraph,
   shareX,
+  MAX_SITES,
+  MAX_NEIGHBOURS,
   encodeSigned,
   decodeSigned,
   ringBits,

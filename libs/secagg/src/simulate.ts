@@ -45,6 +45,8 @@ export interface SimulateOptions {
   readonly random?: RandomSource;
   /** Identity keys to reuse across rounds; drawn fresh if absent. */
   readonly identities?: ReadonlyMap<number, IdentityKeyPair>;
+  /** Called as each stage closes (for the load benchmark's per-stage times). */
+  readonly onStage?: (stage: 'setup' | 'keys' | 'shares' | 'inputs' | 'consistency' | 'unmask') => void;
 }
 
 /**
@@ -57,6 +59,7 @@ export function simulateRound(
   options: SimulateOptions = {},
 ): SimulatedRound {
   const { drops = new Map<number, DropStage>(), random = cryptoRandom } = options;
+  const stage = options.onStage ?? (() => undefined);
   const identities = options.identities ?? makeIdentities(config.siteIds, random);
   const identityKeys = new Map([...identities].map(([id, kp]) => [id, kp.publicKey]));
   const sites = new Map(
@@ -72,6 +75,7 @@ export function simulateRound(
     ]),
   );
   const coordinator = SecAggCoordinator.create({ config, identityKeys });
+  stage('setup');
   const alive = (id: number, stage: DropStage): boolean => {
     const order: DropStage[] = ['keys', 'shares', 'input', 'sign', 'unmask'];
     const d = drops.get(id);
@@ -80,6 +84,7 @@ export function simulateRound(
   const done = (): SimulatedRound => ({ outcome: outcomeOf(coordinator), coordinator, sites });
   for (const [id, site] of sites) if (alive(id, 'keys')) coordinator.receiveKeys(site.advertiseKeys());
   const roster = coordinator.closeKeys();
+  stage('keys');
   if (!roster) return done();
   for (const [id, site] of sites) {
     if (alive(id, 'shares') && site.stage === 'advertised') {
@@ -88,6 +93,7 @@ export function simulateRound(
     }
   }
   const deliveries = coordinator.closeShares();
+  stage('shares');
   if (!deliveries) return done();
   for (const d of deliveries) {
     if (alive(d.to, 'input')) {
@@ -96,13 +102,16 @@ export function simulateRound(
     }
   }
   const sets = coordinator.closeInputs();
+  stage('inputs');
   if (!sets) return done();
   for (const set of sets)
     if (alive(set.to, 'sign')) coordinator.receiveSurvivorSignature(sites.get(set.to)!.signSurvivors(set));
   const requests = coordinator.closeConsistency();
+  stage('consistency');
   if (!requests) return done();
   for (const r of requests) if (alive(r.to, 'unmask')) coordinator.receiveUnmask(sites.get(r.to)!.unmask(r));
   coordinator.finish();
+  stage('unmask');
   return done();
 }
 

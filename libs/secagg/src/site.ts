@@ -60,7 +60,8 @@ export class SecAggSite {
   /** Starts a round: draws fresh round keys and the self-mask seed. */
   static create(options: SecAggSiteOptions): SecAggSite {
     validateConfig(options.config);
-    shareX(options.config, options.siteId);
+    if (!options.config.siteIds.includes(options.siteId))
+      throw new RangeError(`site ${options.siteId} is not in 'siteIds'`);
     const random = options.random ?? cryptoRandom;
     const state: SiteState = {
       stage: 'created',
@@ -188,7 +189,7 @@ export class SecAggSite {
         `only ${neighbours.length} neighbours advertised keys; threshold is ${this.config.threshold}`,
       );
     }
-    const xs = neighbours.map((v) => shareX(this.config, v));
+    const xs = neighbours.map((v) => shareX(this.graph, s.siteId, v));
     const keyShares = shamirSplit(s.maskSecret, xs, this.config.threshold, this.random);
     const seedShares = shamirSplit(s.seed, xs, this.config.threshold, this.random);
     const sealed = neighbours.map((to, i) =>
@@ -305,7 +306,7 @@ export class SecAggSite {
         throw new ShareRejectedError(`share from site ${sealed.from}, which is not a neighbour with keys`);
       if (held[sealed.from]) throw new ShareRejectedError(`second share from site ${sealed.from}`);
       const p = openShare(sealed, boxSharedKey(s.sealSecret, peer.sealPublicKey), { roundId, to: s.siteId });
-      if (p.x !== shareX(this.config, s.siteId))
+      if (p.x !== shareX(this.graph, sealed.from, s.siteId))
         throw new ShareRejectedError(`share from site ${sealed.from} has x ${p.x}`);
       held[sealed.from] = { x: p.x, keyShare: p.keyShare, seedShare: p.seedShare };
     }

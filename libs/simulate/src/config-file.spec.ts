@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: one spec of the simulation file format, its federation section and
+// the refusals of the old names, beside the dataset, ONNX teacher and dropout forms it shares a parser with.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,13 +8,26 @@ import { parseSimulationConfig, SimulationConfigError } from './config-file';
 const minimal = {
   dataset: { name: 'digits' },
   sites: 5,
-  teachers: { perSite: 2 },
+  teachers: { count: 2 },
   referenceSize: 200,
-  queries: { perRound: 50 },
+  federation: {
+    privacy: { mechanism: 'none' },
+    student: { architecture: 'mlp', hidden: [32] },
+    rounds: { queriesPerRound: 50, maxRounds: 1 },
+  },
 };
 
+/** `minimal` with `changes` merged into its federation definition, section by section. */
+const withFederation = (changes: Record<string, Record<string, unknown> | string>) => {
+  const f: Record<string, unknown> = { ...minimal.federation };
+  for (const [k, v] of Object.entries(changes))
+    f[k] = typeof v === 'object' ? { ...((f[k] as object | undefined) ?? {}), ...v } : v;
+  return { ...minimal, federation: f };
+};
+const skellam = { mechanism: 'skellam', noiseMultiplier: 1, epsilonCap: 100 };
+
 describe(parseSimulationConfig.name, () => {
-  it('fills in defaults, the SecAgg threshold being a strict majority of the neighbours', () => {
+  it("reads the federation definition with the deployment's names and defaults, the SecAgg threshold a strict majority", () => {
     const sut = parseSimulationConfig(minimal);
     expect(sut.secureAggregation).toEqual({
       threshold: 3,
@@ -23,61 +38,140 @@ describe(parseSimulationConfig.name, () => {
     expect(sut.privacy).toEqual({ kind: 'none' });
     expect(sut.partition).toEqual({ kind: 'iid' });
     expect(sut.rounds).toBe(1);
-    expect(sut.student.hidden).toEqual([32]);
-    const sparse = parseSimulationConfig({ ...minimal, sites: 10, secureAggregation: { neighbours: 4 } });
-    expect(sparse.secureAggregation.threshold).toBe(3);
+    expect(sut.student).toMatchObject({ hidden: [32], epochs: 30, batchSize: 32, schedule: 'cosine' });
+    expect(sut.federation).toEqual(minimal.federation);
+    const sparse = parseSimulationConfig({
+      ...withFederation({ secureAggregation: { neighbours: 4 } }),
+      sites: 10,
+    });
+    expect(sparse.secureAggregation).toMatchObject({ threshold: 3, neighbours: 4 });
+    const p = parseSimulationConfig(
+      withFederation({
+        privacy: { ...skellam, clipNorm: 0.5, granularity: 0.02, assumedColluders: 1 },
+        secureAggregation: { dropoutTolerance: 1, modulusBits: 24 },
+        distillation: { aggregation: 'era', eraTemperature: 0.5 },
+      }),
+    );
+    expect(p.privacy).toEqual({
+      kind: 'skellam',
+      noiseMultiplier: 1,
+      clip: 0.5,
+      granularity: 0.02,
+      delta: 1e-5,
+      assumedColluders: 1,
+    });
+    expect(p.secureAggregation).toMatchObject({ bits: 24, toleratedDropouts: 1 });
+    expect(p.aggregation).toEqual({ kind: 'era', temperature: 0.5 });
   });
 
   it('names the bad setting, from the schema or from a cross-field rule', () => {
     expect(() => parseSimulationConfig({ ...minimal, sites: 2.5 }, 'sim.yaml')).toThrow(
       /^sim\.yaml: sites: Invalid input: expected int/,
     );
+    expect(() => parseSimulationConfig(withFederation({ privacy: { ...skellam, delta: 0 } }))).toThrow(
+      /federation\.privacy\.delta: Too small/,
+    );
+    expect(() => parseSimulationConfig(withFederation({ rounds: { maxRounds: 5 } }))).toThrow(
+      "config: 'federation.rounds.queriesPerRound' x 'federation.rounds.maxRounds' must not exceed 'referenceSize' (each input is asked once)",
+    );
     expect(() =>
-      parseSimulationConfig({ ...minimal, privacy: { kind: 'skellam', noiseMultiplier: 1, delta: 0 } }),
-    ).toThrow(/privacy\.delta: Too small/);
-    expect(() => parseSimulationConfig({ ...minimal, rounds: 5 })).toThrow(
-      "config: 'queries.perRound' x 'rounds' must not exceed 'referenceSize' (each input is asked once)",
-    );
-    expect(() => parseSimulationConfig({ ...minimal, secureAggregation: { toleratedDropouts: 2 } })).toThrow(
-      SimulationConfigError,
-    );
+      parseSimulationConfig(withFederation({ secureAggregation: { dropoutTolerance: 2 } })),
+    ).toThrow(SimulationConfigError);
     expect(() => parseSimulationConfig('sites: 3')).toThrow(/\(top level\)/);
+    expect(() => parseSimulationConfig({ ...minimal, federation: undefined })).toThrow(/federation: /);
   });
 
-  it("takes the noise plan's collusion assumption as the federation definition does (a count or 'all')", () => {
-    // How the noise plan uses it (capped at n - T - 1) is tested where the plan is derived.
-    const privacy = { kind: 'skellam', noiseMultiplier: 1, delta: 1e-5 };
-    const colluders = (assumedColluders?: number | 'all') => {
-      const p = parseSimulationConfig({ ...minimal, privacy: { ...privacy, assumedColluders } }).privacy;
-      return p.kind === 'none' ? null : p.assumedColluders;
-    };
-    expect(colluders()).toBeUndefined();
-    expect(colluders(2)).toBe(2);
-    expect(colluders('all')).toBe('all');
+  it('refuses what `federation create` refuses, with its messages', () => {
+    // Soft labels with GNMax, as the old docs example paired them.
     expect(() =>
-      parseSimulationConfig({ ...minimal, privacy: { ...privacy, assumedColluders: -1 } }),
-    ).toThrow(/privacy\.assumedColluders: /);
+      parseSimulationConfig(withFederation({ privacy: skellam, distillation: { aggregation: 'gnmax' } })),
+    ).toThrow("config: federation.distillation.aggregation: gnmax needs privacy.summary 'votes'");
+    expect(() =>
+      parseSimulationConfig(withFederation({ privacy: { mechanism: 'skellam', noiseMultiplier: 1 } })),
+    ).toThrow("federation.privacy.epsilonCap: is required with mechanism 'skellam'");
+    expect(() => parseSimulationConfig(withFederation({ secureAggregation: { modulusBits: 8 } }))).toThrow(
+      /federation\.secureAggregation\.modulusBits: Too small/,
+    );
+    expect(() => parseSimulationConfig(withFederation({ privacy: { kind: 'skellam' } }))).toThrow(
+      /federation\.privacy: Unrecognized key: "kind"/,
+    );
+    expect(() => parseSimulationConfig(withFederation({ rounds: { minSites: 6 } }))).toThrow(
+      "federation.rounds.minSites: 6 exceeds the simulation's 5 sites: no round could open",
+    );
+    expect(() => parseSimulationConfig(withFederation({ referenceSet: { sha256: 'a'.repeat(64) } }))).toThrow(
+      /federation\.referenceSet: set by the simulation from its data/,
+    );
+  });
+
+  it('refuses rounds past the epsilon cap, with the message the coordinator refuses the round with', () => {
+    const capped = withFederation({
+      privacy: { mechanism: 'skellam', summary: 'votes', noiseMultiplier: 1, epsilonCap: 6 },
+      rounds: { queriesPerRound: 10, maxRounds: 3 },
+    });
+    expect(() => parseSimulationConfig(capped)).toThrow(
+      /^config: federation\.privacy\.epsilonCap: round 2 would bring federation 'simulation' from epsilon \d+\.\d{4} to \d+\.\d{4} \(delta 0\.00001\), past its privacy\.epsilonCap 6; the coordinator would refuse to open it/,
+    );
+    // A target epsilon sets the cap and the noise that keeps every round within it.
+    const target = withFederation({
+      privacy: { mechanism: 'skellam', summary: 'votes', targetEpsilon: 3 },
+      rounds: { queriesPerRound: 10, maxRounds: 3 },
+    });
+    expect(parseSimulationConfig(target).privacy).toMatchObject({ kind: 'skellam', delta: 1e-5 });
+  });
+
+  it("refuses the simulator's old names, saying the new one (no silent aliasing)", () => {
+    const old = {
+      dataset: 'digits',
+      sites: 5,
+      teachers: { perSite: 2 },
+      referenceSize: 200,
+      rounds: 1,
+      queries: { perRound: 50 },
+      summary: 'soft-labels',
+      aggregation: { kind: 'gnmax' },
+      privacy: { kind: 'skellam', noiseMultiplier: 1, clip: 1, delta: 1e-5 },
+      secureAggregation: { bits: 32, toleratedDropouts: 0, neighbours: 'all' },
+      student: { hidden: [16] },
+      revisit: { digestEpochs: 1 },
+    };
+    let message = '';
+    try {
+      parseSimulationConfig(old, 'sim.yaml');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(
+      /^sim\.yaml: rounds: the simulator's old name; .*use federation\.rounds\.maxRounds/,
+    );
+    for (const expected of [
+      "queries: the simulator's old name; a simulation is a federation definition plus sites and data: use federation.rounds.queriesPerRound and federation.rounds.querySelection (perRound → queriesPerRound, strategy → querySelection)",
+      "privacy: the simulator's old name; a simulation is a federation definition plus sites and data: use federation.privacy (kind → mechanism, clip → clipNorm;",
+      "secureAggregation: the simulator's old name; a simulation is a federation definition plus sites and data: use federation.secureAggregation (toleratedDropouts → dropoutTolerance, bits → modulusBits, neighbours: all → neighbours: 0), and its dropouts → the top-level dropouts",
+      "aggregation: the simulator's old name; a simulation is a federation definition plus sites and data: use federation.distillation.aggregation (kind → aggregation",
+      "summary: the simulator's old name; a simulation is a federation definition plus sites and data: use federation.privacy.summary",
+      "student: the simulator's old name",
+      "revisit: the simulator's old name; a simulation is a federation definition plus sites and data: use federation.revisit",
+      "teachers.perSite: the simulator's old name; use teachers.count (node.yaml teachers.count)",
+    ])
+      expect(message).toContain(expected);
   });
 
   it('reads the multi-round revisit and the least-confident strategy', () => {
-    const sut = parseSimulationConfig({
-      ...minimal,
-      rounds: 3,
-      revisit: { digestEpochs: 2 },
-      queries: { perRound: 50, strategy: 'least-confident' },
-    });
-    expect(sut.revisit).toEqual({ digestEpochs: 2, localEpochs: 1 });
-    expect(sut.queries.strategy).toBe('least-confident');
+    const sut = parseSimulationConfig(
+      withFederation({
+        rounds: { maxRounds: 3, queriesPerRound: 50, querySelection: 'least-confident' },
+        revisit: { digestEpochs: 2, localEpochs: 1 },
+      }),
+    );
+    expect(sut.revisit).toEqual({ digestEpochs: 2, localEpochs: 1, learningRate: 1e-3 });
+    expect(sut.queries).toEqual({ perRound: 50, strategy: 'least-confident' });
     expect(parseSimulationConfig(minimal).revisit).toBeUndefined();
-    expect(() => parseSimulationConfig({ ...minimal, revisit: {} })).toThrow(
-      "config: 'revisit' needs 'rounds' >= 2 (it acts between rounds)",
-    );
-    expect(() => parseSimulationConfig({ ...minimal, rounds: 2, revisit: { epochs: 1 } })).toThrow(
-      /revisit: Unrecognized key/,
-    );
     expect(() =>
-      parseSimulationConfig({ ...minimal, queries: { perRound: 5, strategy: 'entropy' } }),
-    ).toThrow(/queries\.strategy/);
+      parseSimulationConfig(withFederation({ revisit: { digestEpochs: 1, localEpochs: 0 } })),
+    ).toThrow('config: federation.revisit: needs rounds.maxRounds >= 2 (it acts between rounds)');
+    expect(() => parseSimulationConfig(withFederation({ rounds: { querySelection: 'entropy' } }))).toThrow(
+      /federation\.rounds\.querySelection/,
+    );
   });
 });
 
@@ -149,6 +243,11 @@ describe('parseSimulationConfig dataset', () => {
 
 describe('parseSimulationConfig teachers.onnx', () => {
   const three = { ...minimal, sites: 3, teachers: {} };
+  const threeWith = (f: Record<string, Record<string, unknown>>) => ({
+    ...withFederation(f),
+    sites: 3,
+    teachers: {},
+  });
   let dir = '';
   const onnx = (lists: unknown, extra: object = {}) =>
     parseSimulationConfig({ ...three, teachers: { onnx: lists, ...extra } }, 'sim.yaml', { baseDir: dir });
@@ -175,7 +274,7 @@ describe('parseSimulationConfig teachers.onnx', () => {
       [{ path: path.join(dir, 'a.onnx') }],
     ]);
     expect(sut.teachers.outputKind).toBe('logits');
-    // perSite is not used for training; it defaults to the longest list.
+    // The teacher count is not used for training; it defaults to the longest list.
     expect(sut.teachers.perSite).toBe(2);
     expect(parseSimulationConfig(minimal).teachers.onnx).toBeUndefined();
   });
@@ -201,27 +300,30 @@ describe('parseSimulationConfig teachers.onnx', () => {
     expect(() => onnx(lists, extra)).toThrow(message);
   });
 
-  it('refuses revisit with site-provided teachers, outputKind without them, and no perSite without them', () => {
+  it('refuses revisit with site-provided teachers, outputKind without them, and no count without them', () => {
     const lists = [['a.onnx'], ['b.onnx'], ['a.onnx']];
+    const revisit = threeWith({
+      rounds: { maxRounds: 2, queriesPerRound: 50 },
+      revisit: { digestEpochs: 1, localEpochs: 1 },
+    });
     expect(() =>
-      parseSimulationConfig({ ...three, rounds: 2, revisit: {}, teachers: { onnx: lists } }, 'sim.yaml', {
-        baseDir: dir,
-      }),
-    ).toThrow(/'revisit' cannot be used with 'teachers\.onnx'/);
-    expect(() => parseSimulationConfig({ ...three, teachers: { perSite: 2, outputKind: 'logits' } })).toThrow(
+      parseSimulationConfig({ ...revisit, teachers: { onnx: lists } }, 'sim.yaml', { baseDir: dir }),
+    ).toThrow(/'federation\.revisit' cannot be used with 'teachers\.onnx'/);
+    expect(() => parseSimulationConfig({ ...three, teachers: { count: 2, outputKind: 'logits' } })).toThrow(
       "config: 'teachers.outputKind' applies to 'teachers.onnx' only",
     );
-    expect(() => parseSimulationConfig(three)).toThrow(/teachers\.perSite: is required/);
+    expect(() => parseSimulationConfig(three)).toThrow(/teachers\.count: is required/);
   });
 });
 
-describe('parseSimulationConfig secureAggregation.dropouts', () => {
+describe('parseSimulationConfig dropouts', () => {
   const withDropouts = (dropouts: unknown) =>
     parseSimulationConfig({
-      ...minimal,
-      rounds: 2,
-      queries: { perRound: 50 },
-      secureAggregation: { toleratedDropouts: 1, dropouts },
+      ...withFederation({
+        rounds: { maxRounds: 2, queriesPerRound: 50 },
+        secureAggregation: { dropoutTolerance: 1 },
+      }),
+      dropouts,
     });
 
   it('takes sites silent before shares, input or unmask in chosen rounds', () => {
@@ -251,7 +353,7 @@ describe('parseSimulationConfig secureAggregation.dropouts', () => {
     ],
     [[{ round: 3, site: 0, stage: 'input' }], /dropouts\[0\]\.round' must be an integer in \[1, 2\]/],
     [[{ round: 1, site: 5, stage: 'input' }], /dropouts\[0\]\.site' must be an integer in \[0, 4\]/],
-    [[{ round: 1, site: 0, stage: 'mask' }], /secureAggregation\.dropouts\.0\.stage/],
+    [[{ round: 1, site: 0, stage: 'mask' }], /^config: dropouts\.0\.stage/],
   ])('refuses %j, naming the dropout', (dropouts, message) => {
     expect(() => withDropouts(dropouts)).toThrow(SimulationConfigError);
     expect(() => withDropouts(dropouts)).toThrow(message);

@@ -2,6 +2,8 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { dataFormatFromName } from '@fedistill/data';
 import { type SimulationConfig, type SimulationDataset, validateSimulationConfig } from './config';
+import { legacyNameProblems } from './legacy-names';
+import { checkEpsilonCapOf, completeDefinition, declaredLabels, settingsOf } from './simulated-federation';
 
 /** A simulation configuration file that cannot be used; the message names the setting. */
 export class SimulationConfigError extends RangeError {
@@ -10,14 +12,6 @@ export class SimulationConfigError extends RangeError {
 
 const count = z.number().int().min(1);
 const widths = z.array(count).min(1);
-const softLabelPrivacy = {
-  noiseMultiplier: z.number().positive(),
-  clip: z.number().gt(0).max(1).default(1),
-  delta: z.number().gt(0).lt(1),
-  granularity: z.number().gt(0).max(1).optional(),
-  /** C of the noise plan, as in a federation definition; the simulated sites are honest (default 0). */
-  assumedColluders: z.union([z.number().int().min(0), z.literal('all')]).optional(),
-};
 
 const builtin = z.discriminatedUnion('name', [
   z.object({ name: z.literal('breast-cancer') }).strict(),
@@ -103,6 +97,20 @@ function copyIssues<T>(r: z.ZodSafeParseResult<T>, ctx: z.RefinementCtx): T {
   return z.NEVER;
 }
 
+/** A simulated dropout: in round `round` (1-based) site `site` (0-based) goes silent before `stage`. */
+const dropout = z
+  .object({
+    round: count,
+    site: z.number().int().min(0),
+    stage: z.enum(['keys', 'shares', 'input', 'unmask']),
+  })
+  .strict();
+
+/**
+ * A simulation: a federation definition (`federation`, read with the deployment's own schema)
+ * plus what only a simulation has: the sites and their data, how the sites train their
+ * teachers (node.yaml's `teachers` names), dropouts, baselines and seeds.
+ */
 const schema = z
   .object({
     dataset,
@@ -118,8 +126,8 @@ const schema = z
     partitionSeed: z.number().int().min(0).default(0),
     teachers: z
       .object({
-        /** Required unless `onnx` is given (then it defaults to the longest list). */
-        perSite: count.optional(),
+        /** node.yaml teachers.count; required unless `onnx` is given (then it defaults to the longest list). */
+        count: count.optional(),
         hidden: widths.default([32]),
         epochs: count.default(30),
         batchSize: count.default(16),
@@ -130,74 +138,19 @@ const schema = z
       })
       .strict()
       .superRefine((t, ctx) => {
-        if (t.perSite === undefined && t.onnx === undefined)
+        if (t.count === undefined && t.onnx === undefined)
           ctx.addIssue({
             code: 'custom',
-            path: ['perSite'],
+            path: ['count'],
             message:
-              'is required (teachers each site trains), unless teachers.onnx lists the sites’ own models',
+              'is required (teachers each site trains, node.yaml teachers.count), unless teachers.onnx lists the sites’ own models',
           });
       }),
-    student: z
-      .object({
-        hidden: widths.default([32]),
-        epochs: count.default(60),
-        batchSize: count.default(16),
-        temperature: z.number().positive().optional(),
-        schedule: z.enum(['constant', 'cosine']).optional(),
-        pseudoLabelThreshold: z.number().gt(0).lt(1).optional(),
-      })
-      .strict()
-      .prefault({}),
+    /** The federation definition, as `coordinator federation create` reads it (checked below). */
+    federation: z.record(z.string(), z.unknown()),
     referenceSize: count,
     testFraction: z.number().gt(0).max(0.5).default(0.2),
-    rounds: count.default(1),
-    revisit: z
-      .object({
-        digestEpochs: z.number().int().min(0).default(1),
-        localEpochs: z.number().int().min(0).default(1),
-        learningRate: z.number().positive().optional(),
-      })
-      .strict()
-      .optional(),
-    queries: z
-      .object({ perRound: count, strategy: z.enum(['random', 'least-confident']).default('random') })
-      .strict(),
-    summary: z.enum(['soft-labels', 'votes']).default('soft-labels'),
-    aggregation: z
-      .discriminatedUnion('kind', [
-        z.object({ kind: z.literal('mean') }).strict(),
-        z.object({ kind: z.literal('era'), temperature: z.number().gt(0).max(1) }).strict(),
-        z.object({ kind: z.literal('gnmax'), threshold: z.number().min(0).optional() }).strict(),
-      ])
-      .prefault({ kind: 'mean' }),
-    privacy: z
-      .discriminatedUnion('kind', [
-        z.object({ kind: z.literal('none') }).strict(),
-        z.object({ kind: z.literal('skellam'), ...softLabelPrivacy }).strict(),
-        z.object({ kind: z.literal('discrete-gaussian'), ...softLabelPrivacy }).strict(),
-      ])
-      .prefault({ kind: 'none' }),
-    secureAggregation: z
-      .object({
-        threshold: count.optional(),
-        neighbours: z.union([z.literal('all'), count]).default('all'),
-        bits: z.number().int().min(8).max(32).default(32),
-        toleratedDropouts: z.number().int().min(0).default(0),
-        dropouts: z
-          .array(
-            z
-              .object({
-                round: count,
-                site: z.number().int().min(0),
-                stage: z.enum(['keys', 'shares', 'input', 'unmask']),
-              })
-              .strict(),
-          )
-          .optional(),
-      })
-      .strict()
-      .prefault({}),
+    dropouts: z.array(dropout).optional(),
     baselines: z
       .object({
         localOnly: z.boolean().default(false),
@@ -234,7 +187,7 @@ function resolveTeachers(
   t: z.output<typeof schema>['teachers'],
   baseDir: string,
 ): SimulationConfig['teachers'] {
-  const { onnx, perSite, ...rest } = t;
+  const { onnx, count: perSite, ...rest } = t;
   if (!onnx) return { ...rest, perSite: perSite as number };
   const lists = onnx.map((list) =>
     list.map((e) => {
@@ -246,33 +199,56 @@ function resolveTeachers(
 }
 
 /**
- * Parses a configuration read from a file (YAML or JSON, already decoded), fills in defaults
- * (the SecAgg threshold defaults to a strict majority of a site's neighbours) and checks every
- * cross-field rule. Paths of the data set and of the ONNX teachers are resolved against
- * `o.baseDir` (the configuration file's directory; default the working directory). Throws
- * SimulationConfigError naming the setting, prefixed with `source`.
+ * Parses a configuration read from a file (YAML or JSON, already decoded), fills in defaults and
+ * checks every rule. Its `federation` section is a federation definition, read by the
+ * deployment's own parser (parseFederationSpec) with the data-derived fields filled in by the
+ * simulation, so it is refused for what `federation create` refuses, with the same messages,
+ * and a simulation whose rounds would pass the definition's privacy.epsilonCap is refused as the
+ * coordinator would refuse its round. Settings under the simulator's old names are refused,
+ * naming the new one (legacy-names.ts). Paths of the data set and of the ONNX teachers are
+ * resolved against `o.baseDir` (the configuration file's directory; default the working
+ * directory). Throws SimulationConfigError naming the setting, prefixed with `source`.
  */
 export function parseSimulationConfig(
   raw: unknown,
   source = 'config',
   o: { readonly baseDir?: string } = {},
 ): SimulationConfig {
+  const fail = (lines: readonly string[]) => new SimulationConfigError(`${source}: ${lines.join('; ')}`);
+  const renamed = legacyNameProblems(raw);
+  if (renamed.length) throw fail(renamed);
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
-    throw new SimulationConfigError(`${source}: ${lines.join('; ')}`);
-  }
+  if (!parsed.success)
+    throw fail(parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`));
   const c = parsed.data;
-  const s = c.secureAggregation;
-  const degree = s.neighbours === 'all' ? c.sites - 1 : Math.min(s.neighbours, c.sites - 1);
-  const config: SimulationConfig = {
-    ...c,
-    dataset: resolveDataset(c.dataset, o.baseDir ?? '.', source),
-    teachers: resolveTeachers(c.teachers, o.baseDir ?? '.'),
-    secureAggregation: { ...s, threshold: s.threshold ?? Math.floor(degree / 2) + 1 },
-  };
+  const teachers = resolveTeachers(c.teachers, o.baseDir ?? '.');
+  const federation = completeDefinition(c.federation, {
+    sites: c.sites,
+    labels: declaredLabels(c.dataset),
+    seed: c.seed,
+    threads: c.threads,
+    maxTeachersPerSite: teachers.onnx ? Math.max(...teachers.onnx.map((l) => l.length)) : teachers.perSite,
+  });
+  if (!federation.ok) throw fail(federation.problems);
+  const dataset = resolveDataset(c.dataset, o.baseDir ?? '.', source);
+  let config: SimulationConfig;
   try {
+    config = {
+      ...settingsOf(federation.spec, c.sites, c.dropouts),
+      dataset,
+      sites: c.sites,
+      partition: c.partition,
+      partitionSeed: c.partitionSeed,
+      teachers,
+      referenceSize: c.referenceSize,
+      testFraction: c.testFraction,
+      baselines: c.baselines,
+      seed: c.seed,
+      ...(c.threads === undefined ? {} : { threads: c.threads }),
+      federation: c.federation,
+    };
     validateSimulationConfig(config);
+    checkEpsilonCapOf(federation.spec, c.sites);
   } catch (err) {
     if (err instanceof RangeError) throw new SimulationConfigError(`${source}: ${err.message}`);
     throw err;

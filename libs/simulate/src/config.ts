@@ -172,6 +172,14 @@ export interface SimulationConfig {
   readonly seed: number;
   /** ONNX Runtime intra-op threads (default 1). */
   readonly threads?: number;
+  /**
+   * The federation definition as the configuration file wrote it (its `federation` section):
+   * given to the simulated coordinator as written, with what the data and sites decide filled in
+   * (product/federation-terms.ts). The fields above that follow from it (privacy, rounds,
+   * queries, ...) are its values, read once by parseSimulationConfig. Absent when a program
+   * builds the configuration itself; the definition is then derived from those fields.
+   */
+  readonly federation?: Readonly<Record<string, unknown>>;
 }
 
 function int(field: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
@@ -191,7 +199,7 @@ export function validateSimulationConfig(c: SimulationConfig): void {
   int('sites', c.sites, 2, 255);
   if ('kind' in c.dataset) validateDataFiles(c.dataset);
   int('partitionSeed', c.partitionSeed, 0);
-  int('teachers.perSite', c.teachers.perSite, 1);
+  int('teachers.count', c.teachers.perSite, 1);
   widths('teachers.hidden', c.teachers.hidden);
   int('teachers.epochs', c.teachers.epochs, 1);
   int('teachers.batchSize', c.teachers.batchSize, 1);
@@ -210,7 +218,7 @@ export function validateSimulationConfig(c: SimulationConfig): void {
   int('queries.perRound', c.queries.perRound, 1);
   if (c.queries.perRound * c.rounds > c.referenceSize)
     throw new RangeError(
-      "'queries.perRound' x 'rounds' must not exceed 'referenceSize' (each input is asked once)",
+      "'federation.rounds.queriesPerRound' x 'federation.rounds.maxRounds' must not exceed 'referenceSize' (each input is asked once)",
     );
   int('seed', c.seed, 0);
   if (c.revisit) {
@@ -254,7 +262,7 @@ function validateOnnxTeachers(c: SimulationConfig): void {
     );
   if (c.revisit)
     throw new RangeError(
-      "'revisit' cannot be used with 'teachers.onnx': a node fine-tunes only teachers it trained itself (it would skip revisit)",
+      "'federation.revisit' cannot be used with 'teachers.onnx': a node fine-tunes only teachers it trained itself (it would skip revisit)",
     );
   for (const [site, models] of onnx.entries()) {
     if (!Array.isArray(models) || models.length === 0)
@@ -281,23 +289,23 @@ function validatePrivacy(p: SimulationPrivacy): void {
 }
 
 function validateSecAgg(s: SimulationSecAgg, sites: number, rounds: number): void {
-  int('secureAggregation.bits', s.bits, 8, 32);
-  int('secureAggregation.toleratedDropouts', s.toleratedDropouts, 0, sites - 1);
+  int('federation.secureAggregation.modulusBits', s.bits, 8, 32);
+  int('federation.secureAggregation.dropoutTolerance', s.toleratedDropouts, 0, sites - 1);
   const degree = s.neighbours === 'all' ? sites - 1 : Math.min(s.neighbours, sites - 1);
-  if (s.neighbours !== 'all') int('secureAggregation.neighbours', s.neighbours, 2);
+  if (s.neighbours !== 'all') int('federation.secureAggregation.neighbours', s.neighbours, 2);
   if (!Number.isInteger(s.threshold) || 2 * s.threshold <= degree || s.threshold > degree)
     throw new RangeError(
-      `'secureAggregation.threshold' must be an integer with ${degree}/2 < t <= ${degree}`,
+      `'federation.secureAggregation.threshold' must be an integer with ${degree}/2 < t <= ${degree} (a strict majority of a site's neighbours)`,
     );
   // After T dropouts a survivor must still hold t live neighbours, or its mask cannot be removed.
   if (degree - s.toleratedDropouts < s.threshold)
     throw new RangeError(
-      `'secureAggregation.toleratedDropouts' ${s.toleratedDropouts} leaves fewer than threshold ${s.threshold} of ${degree} neighbours`,
+      `'federation.secureAggregation.dropoutTolerance' ${s.toleratedDropouts} leaves fewer than threshold ${s.threshold} of ${degree} neighbours`,
     );
   const stageOf = new Map<number, SimulatedDropStage>();
   const seen = new Set<string>();
   for (const [i, d] of (s.dropouts ?? []).entries()) {
-    const field = `secureAggregation.dropouts[${i}]`;
+    const field = `dropouts[${i}]`;
     int(`${field}.round`, d.round, 1, rounds);
     int(`${field}.site`, d.site, 0, sites - 1);
     // Each dropout becomes the site's node.yaml drill (stop after the stage before `stage`): a

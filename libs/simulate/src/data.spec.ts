@@ -22,9 +22,13 @@ function rows(n: number, classes = 3): Array<[number[], number]> {
 
 const base = {
   sites: 3,
-  teachers: { perSite: 2 },
+  teachers: { count: 2 },
   referenceSize: 10,
-  queries: { perRound: 5 },
+  federation: {
+    student: { architecture: 'mlp' },
+    privacy: { mechanism: 'none' },
+    rounds: { queriesPerRound: 5, maxRounds: 1 },
+  },
   testFraction: 0.2,
 };
 
@@ -180,7 +184,7 @@ describe(loadSimulationData.name, () => {
       'too few records for test, reference and sites',
       () => csv('r.csv', table(19)),
       {},
-      /dataset: 19 records are too few: test 4 \+ referenceSize 10 \+ 3 sites x teachers\.perSite 2 need 20/,
+      /dataset: 19 records are too few: test 4 \+ referenceSize 10 \+ 3 sites x teachers\.count 2 need 20/,
     ],
   ])('refuses %s, naming it', async (_, setup, override, message) => {
     setup();

@@ -146,7 +146,7 @@ export async function loadSimulationData(c: SimulationConfig): Promise<Simulatio
   const needed = testCount + c.referenceSize + c.sites * c.teachers.perSite;
   if (needed > train.count)
     throw new SimulationDataError(
-      `dataset: ${train.count} records are too few: test ${testCount} + referenceSize ${c.referenceSize} + ${c.sites} sites x teachers.perSite ${c.teachers.perSite} need ${needed}`,
+      `dataset: ${train.count} records are too few: test ${testCount} + referenceSize ${c.referenceSize} + ${c.sites} sites x teachers.count ${c.teachers.perSite} need ${needed}`,
     );
   const testSet =
     test ??
@@ -164,7 +164,7 @@ export async function loadSimulationData(c: SimulationConfig): Promise<Simulatio
   parts.forEach((p, s) => {
     if (p.length < c.teachers.perSite)
       throw new SimulationDataError(
-        `site ${s} holds ${p.length} records, fewer than 'teachers.perSite' ${c.teachers.perSite}`,
+        `site ${s} holds ${p.length} records, fewer than 'teachers.count' ${c.teachers.perSite}`,
       );
   });
   return { test: testSet, reference, sites: parts.map((p) => selectSamples(pooled, p)), pooled };

@@ -88,7 +88,7 @@ describe(runSimulation.name, () => {
         ...base,
         secureAggregation: { ...base.secureAggregation, dropouts: [{ round: 1, site: 0, stage: 'keys' }] },
       }),
-    ).rejects.toThrow(/'secureAggregation.dropouts\[0\].stage' 'keys' is not supported/);
+    ).rejects.toThrow(/'dropouts\[0\].stage' 'keys' is not supported/);
     await expect(
       runSimulation({ ...base, privacy: { ...base.privacy, delta: 2 } as SimulationConfig['privacy'] }),
     ).rejects.toThrow(/delta/);

@@ -25,7 +25,15 @@ export {
   StudentExistsError,
   type EvaluationSetRecord,
   type EvaluationSetStore,
+  ACCESS_ROLES,
+  type AccessRole,
+  type AccessTokenRecord,
+  type AccessTokenBook,
+  AccessTokenExistsError,
+  UnknownAccessTokenError,
+  AccessTokenAlreadyRevokedError,
 } from './ports';
+export { isStoreUnavailable } from './unavailable';
 export { SqliteSiteRegistry } from './sqlite/sites';
 export { SqliteEnrolmentBook } from './sqlite/enrolment';
 export { SqliteReplayGuard } from './sqlite/replay-guard';
@@ -34,6 +42,7 @@ export { SqliteArtifactStore } from './sqlite/artifacts';
 export { SqliteRoundStore } from './sqlite/rounds';
 export { SqliteStudentStore } from './sqlite/students';
 export { SqliteEvaluationSetStore } from './sqlite/evaluation-sets';
+export { SqliteAccessTokenBook } from './sqlite/access-tokens';
 export { type Migration, COORDINATOR_MIGRATIONS, migrate } from './sqlite/migrations';
 export { openSqliteCoordinatorStore } from './sqlite/store';
 export { openPostgresCoordinatorStore, type PostgresStoreOptions } from './postgres/store';

@@ -11,6 +11,8 @@ export interface AuditRow {
   epsilon: string;
   epsilon_total: string;
   epsilon_limit: string;
+  /** The exact size of what left, in bytes (egress entries). */
+  bytes: string;
   detail: string;
 }
 

@@ -101,12 +101,17 @@ async function launch(
   const runtimeFile = path.join(dir, 'data', 'coordinator.runtime.json');
   fs.rmSync(runtimeFile, { force: true });
   const child = spawnCli(['coordinator', 'start', '--config', configFile], logFile);
-  const runtime = await waitFor('the coordinator to start', 30_000, () => {
+  // A generous ceiling: the wait ends when the runtime file appears (seconds when idle).
+  const runtime = await waitFor('the coordinator to start', 120_000, () => {
     if (child.exitCode !== null)
       throw new Error(`coordinator exited early:\n${fs.readFileSync(logFile, 'utf8')}`);
-    return fs.existsSync(runtimeFile)
-      ? (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as RuntimeJson)
-      : undefined;
+    if (!fs.existsSync(runtimeFile)) return undefined;
+    try {
+      return JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as RuntimeJson;
+    } catch {
+      // Created but not yet written (writeFileSync is not atomic): look again.
+      return undefined;
+    }
   });
   return { child, runtime };
 }

@@ -1,6 +1,8 @@
 import { type Command, Option } from 'commander';
 import { adminRequest, type AdminConnectionOptions, resolveAdminConnection } from '../admin-client';
 import { output } from '../cli-error';
+import { registerAccessCommands } from './access.command';
+import { registerConsoleViewCommands } from './console-views.command';
 import { registerFederationCommands } from './federation.command';
 import { registerRoundCommands } from './round.command';
 import { registerStudentCommands } from './student.command';
@@ -18,7 +20,11 @@ function withAdminOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', "the coordinator's config file (admin address and token are read from it)")
     .addOption(new Option('--admin-url <url>', 'admin API base URL').env('FEDISTILL_ADMIN_URL'))
-    .addOption(new Option('--admin-token <token>', 'operator bearer token').env('FEDISTILL_ADMIN_TOKEN'))
+    .addOption(
+      new Option('--admin-token <token>', 'bearer token: the operator token or an access token').env(
+        'FEDISTILL_ADMIN_TOKEN',
+      ),
+    )
     .addOption(
       new Option('--admin-ca <file>', "CA certificate (PEM) of the admin API's HTTPS certificate").env(
         'FEDISTILL_ADMIN_CA',
@@ -71,6 +77,8 @@ export function registerCoordinatorCommand(program: Command): void {
   registerFederationCommands(coordinator);
   registerRoundCommands(coordinator);
   registerStudentCommands(coordinator);
+  registerAccessCommands(coordinator);
+  registerConsoleViewCommands(coordinator);
 
   const token = coordinator.command('token').description('one-time enrolment tokens');
   withAdminOptions(token.command('create'))

@@ -361,10 +361,14 @@ describe('registerDataCommand', () => {
         sites: 3,
         partition: { kind: 'dirichlet', alpha: 1 },
         partitionSeed: 5,
-        teachers: { perSite: 1 },
+        teachers: { count: 1 },
         referenceSize: 100,
         testFraction: 0.2,
-        queries: { perRound: 10 },
+        federation: {
+          student: { architecture: 'mlp' },
+          privacy: { mechanism: 'none' },
+          rounds: { queriesPerRound: 10, maxRounds: 1 },
+        },
       });
       const simulated = await loadSimulationData(config);
       const written = await Promise.all(

@@ -27,6 +27,11 @@ interface ReferenceSetView {
   totalBytes: number;
 }
 
+/** The coordinator's warnings about an accepted request, on stderr (stdout stays for scripts). */
+export function printWarnings(warnings: readonly string[] | undefined): void {
+  for (const w of warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+}
+
 export function withAdmin(cmd: Command): Command {
   return cmd
     .option('--config <file>', "the coordinator's config file")
@@ -134,13 +139,14 @@ export function registerFederationCommands(coordinator: Command): void {
         const uploaded = await uploadReference(opts, path.resolve(path.dirname(opts.file), ref.file));
         spec = { ...spec, referenceSet: { sha256: uploaded.sha256 } };
       }
-      const res = await adminRequest<FederationView>(
+      const res = await adminRequest<FederationView & { warnings?: string[] }>(
         resolveAdminConnection(opts),
         'POST',
         '/api/v1/federations',
         spec,
       );
       output(Boolean(opts.json), res, () => `created ${describe(res)}`);
+      printWarnings(res.warnings);
     });
   withAdmin(federation.command('list'))
     .description('list federations')

@@ -30,7 +30,7 @@ describe('registerPrivacyCommand', () => {
       'gaussian',
       '--sigma',
       '10',
-      '--queries',
+      '--releases',
       '100',
       '--delta',
       '1e-5',
@@ -38,7 +38,7 @@ describe('registerPrivacyCommand', () => {
     expect(text).toMatch(/^epsilon = \d+\.\d{6} at delta = 0\.00001\nbest Renyi order: \d+/);
   });
 
-  it('prints JSON that composes queries x rounds', async () => {
+  it('prints JSON that composes releases x rounds', async () => {
     const sut = JSON.parse(
       await run([
         '--mechanism',
@@ -47,7 +47,7 @@ describe('registerPrivacyCommand', () => {
         '5000',
         '--sensitivity',
         '2',
-        '--queries',
+        '--releases',
         '50',
         '--rounds',
         '4',
@@ -62,22 +62,40 @@ describe('registerPrivacyCommand', () => {
   });
 
   it.each([
-    [['--mechanism', 'gaussian', '--queries', '10', '--delta', '1e-5'], /--sigma/],
-    [['--mechanism', 'gaussian', '--sigma', 'abc', '--queries', '10', '--delta', '1e-5'], /--sigma 'abc'/],
+    [['--mechanism', 'gaussian', '--releases', '10', '--delta', '1e-5'], /--sigma/],
+    [['--mechanism', 'gaussian', '--sigma', 'abc', '--releases', '10', '--delta', '1e-5'], /--sigma 'abc'/],
     [
-      ['--mechanism', 'gnmax', '--sigma', '40', '--sensitivity', '2', '--queries', '10', '--delta', '1e-5'],
+      ['--mechanism', 'gnmax', '--sigma', '40', '--sensitivity', '2', '--releases', '10', '--delta', '1e-5'],
       /--sensitivity/,
     ],
-    [['--mechanism', 'gaussian', '--sigma', '4', '--queries', '0', '--delta', '1e-5'], /--queries/],
-    [['--mechanism', 'gaussian', '--sigma', '4', '--queries', '10', '--delta', '3'], /--delta/],
+    [['--mechanism', 'gaussian', '--sigma', '4', '--releases', '0', '--delta', '1e-5'], /--releases/],
+    [['--mechanism', 'gaussian', '--sigma', '4', '--releases', '10', '--delta', '3'], /--delta/],
   ])('rejects bad arguments %j naming the option', async (args, message) => {
     await expect(run(args)).rejects.toThrow(message);
     await expect(run(args)).rejects.toBeInstanceOf(RangeError);
   });
 
   it.each([
-    [['--mechanism', 'laplace', '--sigma', '1', '--queries', '1', '--delta', '1e-5'], /--mechanism/],
-    [['--mechanism', 'gaussian', '--sigma', '1', '--delta', '1e-5'], /--queries/],
+    [['--mechanism', 'gaussian', '--sigma', '1', '--delta', '1e-5'], /--releases is required/],
+    [['--mechanism', 'gaussian', '--sigma', '1', '--releases', '1'], /--delta is required/],
+    [['--sigma', '1', '--releases', '1', '--delta', '1e-5'], /--federation FILE .* or --mechanism/],
+    [
+      ['--mechanism', 'gaussian', '--sigma', '2', '--queries', '100', '--delta', '1e-5'],
+      /--queries is now --releases: .*one release however many queries/,
+    ],
+    [
+      ['--mechanism', 'gaussian', '--sigma', '2', '--releases', '1', '--delta', '1e-5', '--sites', '3'],
+      /--sites: only with --federation/,
+    ],
+  ])('refuses %j with exit code 2, saying what to give', async (args, message) => {
+    const err = await run(args).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as CliError).exitCode).toBe(2);
+    expect((err as CliError).message).toMatch(message);
+  });
+
+  it.each([
+    [['--mechanism', 'laplace', '--sigma', '1', '--releases', '1', '--delta', '1e-5'], /--mechanism/],
   ])('lets commander refuse %j with a non-zero exit', async (args, message) => {
     const err = await run(args).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommanderError);

@@ -1,270 +1,126 @@
-import * as fs from 'node:fs';
 import { type Command, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { privacyCost } from '@fedistill/dp';
-import { type FederationSpec, type NoisePlan, parseFederationSpec, planNoise } from '@fedistill/protocol';
 import { CliError, output } from '../cli-error';
+import { federationCost, type FederationCostOptions, NODE_PRIVACY_DEFAULTS } from './privacy-federation-cost';
+import { num, registerPlan } from './privacy-plan.command';
 
-interface CostOptions {
-  mechanism: 'gaussian' | 'skellam' | 'gnmax';
+interface CostOptions extends Partial<FederationCostOptions> {
+  mechanism?: 'gaussian' | 'skellam' | 'gnmax';
   sigma?: string;
   mu?: string;
   sensitivity?: string;
-  queries: string;
-  rounds: string;
-  delta: string;
-  json?: boolean;
+  releases?: string;
+  queries?: string;
 }
 
-/** Parses a finite number, or throws a RangeError naming the option. */
-function num(option: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n))
-    throw new RangeError(`--${option} '${value}' must be a number`);
-  return n;
-}
+/** Options of the --mechanism form that the --federation form does not take, and the reverse. */
+const MECHANISM_ONLY = ['mechanism', 'sigma', 'mu', 'sensitivity', 'releases'] as const;
+const FEDERATION_ONLY = ['evaluations', 'sites', 'assumedColluders', 'epsilonLimit'] as const;
+const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
-/** `fedistill privacy cost`: the (ε, δ) price of a schedule of releases, before it happens. */
+/** `fedistill privacy cost`: the (ε, δ) price of a federation's rounds, or of releases of one mechanism. */
 export function registerPrivacyCommand(program: Command): void {
   const privacy = program.command('privacy').description('differential-privacy accounting tools');
   privacy
     .command('cost')
-    .description('epsilon and the best Renyi order of queries x rounds releases of one mechanism')
-    .addOption(
-      new Option('--mechanism <name>', 'noise mechanism')
-        .choices(['gaussian', 'skellam', 'gnmax'])
-        .makeOptionMandatory(),
+    .description(
+      "epsilon before anything runs: with --federation, what each site's ledger charges for a federation's rounds; with --mechanism, of releases of one noise mechanism",
     )
-    .option('--sigma <s>', 'noise standard deviation (gaussian, gnmax; skellam: mu = sigma^2 / 2)')
+    .option(
+      '--federation <file>',
+      "a federation definition (YAML or JSON, as `coordinator federation create` reads it): priced round by round with the node ledger's own code",
+    )
+    .option(
+      '--rounds <r>',
+      'rounds (with --federation: distillation rounds, default rounds.maxRounds; with --mechanism: default 1)',
+    )
+    .option('--evaluations <e>', 'with --federation: evaluation rounds after them (default 0)')
+    .option('--sites <n>', 'with --federation: sites per round (default rounds.minSites)')
+    .option(
+      '--assumed-colluders <c>',
+      "with --federation: participants the site assumes may collude with the coordinator (node.yaml privacy.assumedColluders); default: node.yaml's default privacy.trust paranoid (only the site's own noise share counts)",
+    )
+    .option(
+      '--epsilon-limit <e>',
+      `with --federation: the site's node.yaml privacy.epsilonLimit (default ${NODE_PRIVACY_DEFAULTS.epsilonLimit}): shows which round it would decline`,
+    )
+    .option(
+      '--delta <d>',
+      `delta of the (epsilon, delta) guarantee (with --federation: the site's node.yaml privacy.delta, default ${NODE_PRIVACY_DEFAULTS.delta}; required with --mechanism)`,
+    )
+    .addOption(
+      new Option(
+        '--mechanism <name>',
+        'one noise mechanism, priced by itself (instead of --federation)',
+      ).choices(['gaussian', 'skellam', 'gnmax']),
+    )
+    .option(
+      '--sigma <s>',
+      'noise standard deviation, in the units of --sensitivity (gaussian, gnmax in votes; skellam: mu = sigma^2 / 2)',
+    )
     .option('--mu <m>', 'Skellam parameter: aggregate noise Poisson(mu) - Poisson(mu), variance 2 mu')
-    .option('--sensitivity <d>', 'L2 sensitivity of one query (gaussian, skellam; default 1)')
-    .requiredOption('--queries <n>', 'queries per round')
-    .option('--rounds <r>', 'rounds', '1')
-    .requiredOption('--delta <d>', 'delta of the (epsilon, delta) guarantee')
+    .option(
+      '--sensitivity <d>',
+      "L2 sensitivity of one release, in the noise's units (default 1). Skellam counts integers: a federation's soft labels at granularity 0.01 have a sensitivity of hundreds of rounding units; --federation computes it",
+    )
+    .option(
+      '--releases <n>',
+      'noised releases per round with --mechanism (compositions). A federation round is ONE release of all its queries: use --federation to price one',
+    )
+    .addOption(new Option('--queries <n>').hideHelp())
     .option('--json', 'print JSON')
     .action((opts: CostOptions) => {
-      const request = {
-        mechanism: opts.mechanism,
-        sigma: num('sigma', opts.sigma),
-        mu: num('mu', opts.mu),
-        sensitivity: num('sensitivity', opts.sensitivity),
-        queries: num('queries', opts.queries) as number,
-        rounds: num('rounds', opts.rounds),
-        delta: num('delta', opts.delta) as number,
-      };
-      let result;
-      try {
-        result = privacyCost(request);
-      } catch (err) {
-        // The library names its parameters 'sigma', 'queries', ...: name the CLI options instead.
-        if (err instanceof RangeError) throw new RangeError(err.message.replace(/'(\w+)'/g, '--$1'));
-        throw err;
+      if (opts.queries !== undefined)
+        throw new CliError(
+          "--queries is now --releases: the number of noised releases of --mechanism per round (a federation round is one release however many queries it asks; price a federation's rounds with --federation FILE)",
+          2,
+        );
+      if (opts.federation !== undefined) {
+        const wrong = MECHANISM_ONLY.filter((k) => opts[k] !== undefined);
+        if (wrong.length)
+          throw new CliError(
+            `${wrong.map(flagOf).join(', ')}: not with --federation (the definition sets the mechanism and its noise)`,
+            2,
+          );
+        federationCost(opts as FederationCostOptions);
+        return;
       }
-      const { epsilon, order, delta, compositions } = result;
-      output(Boolean(opts.json), { mechanism: opts.mechanism, epsilon, delta, order, compositions }, () =>
-        [
-          `epsilon = ${epsilon.toFixed(6)} at delta = ${delta}`,
-          `best Renyi order: ${order}`,
-          `${compositions} releases of ${opts.mechanism} (improved RDP conversion, arXiv:2004.00010 Prop. 12)`,
-        ].join('\n'),
-      );
+      mechanismCost(opts);
     });
   registerPlan(privacy);
 }
 
-interface PlanOptions {
-  file?: string;
-  targetEpsilon?: string;
-  delta?: string;
-  rounds?: string;
-  queries?: string;
-  classes?: string;
-  sites?: string;
-  summary?: string;
-  mechanism?: string;
-  json?: boolean;
-}
-
-/** Flags of `privacy plan` and the definition fields they set. */
-const PLAN_FLAGS: ReadonlyArray<[keyof PlanOptions, string, readonly string[]]> = [
-  ['targetEpsilon', 'target-epsilon', ['privacy', 'targetEpsilon']],
-  ['delta', 'delta', ['privacy', 'delta']],
-  ['rounds', 'rounds', ['rounds', 'maxRounds']],
-  ['queries', 'queries', ['rounds', 'queriesPerRound']],
-  ['sites', 'sites', ['rounds', 'minSites']],
-];
-
-/**
- * The definition `privacy plan` prices: the file's (read as `coordinator federation create`
- * reads it), or a minimal one from the flags; flags override the file's fields.
- */
-function planDefinition(opts: PlanOptions): Record<string, unknown> {
-  let def: Record<string, unknown> = {};
-  if (opts.file !== undefined) {
-    let text: string;
-    try {
-      text = fs.readFileSync(opts.file, 'utf8');
-    } catch {
-      throw new CliError(`definition ${opts.file} cannot be read`, 2);
-    }
-    try {
-      def = (parseYaml(text) ?? {}) as Record<string, unknown>;
-    } catch (err) {
-      throw new CliError(`${opts.file} is not valid YAML or JSON: ${(err as Error).message}`, 2);
-    }
-  } else {
-    if (opts.targetEpsilon === undefined)
-      throw new CliError('--target-epsilon is required without --file', 2);
-    if (opts.classes === undefined) throw new CliError('--classes is required without --file', 2);
-    def = { id: 'plan', input: { shape: [1] }, student: { architecture: 'mlp' }, privacy: {}, rounds: {} };
-  }
-  // The reference set plays no part in the noise: a file naming one to upload is priced as is.
-  def = { ...def, referenceSet: { sha256: '0'.repeat(64) } };
-  const section = (name: string) => ({ ...((def[name] as Record<string, unknown> | undefined) ?? {}) });
-  const privacy = section('privacy');
-  const rounds = section('rounds');
-  for (const [key, flag, [where, field]] of PLAN_FLAGS) {
-    const v = num(flag, opts[key] as string | undefined);
-    if (v !== undefined) (where === 'privacy' ? privacy : rounds)[field as string] = v;
-  }
-  if (opts.targetEpsilon !== undefined) delete privacy.noiseMultiplier;
-  if (opts.summary !== undefined) privacy.summary = opts.summary;
-  if (opts.mechanism !== undefined) privacy.mechanism = opts.mechanism;
-  else if (privacy.mechanism === undefined) privacy.mechanism = 'skellam';
-  const classes = num('classes', opts.classes);
-  if (classes !== undefined) {
-    if (!Number.isInteger(classes) || classes < 2 || classes > 1000)
-      throw new RangeError(`--classes '${opts.classes}' must be an integer in [2, 1000]`);
-    def.labels = Array.from({ length: classes }, (_, i) => `class-${i}`);
-  }
-  return { ...def, privacy, rounds };
-}
-
-/** Field names in parse problems, as the flags that set them where a flag did. */
-function flagged(problem: string, opts: PlanOptions): string {
-  for (const [key, flag, path] of PLAN_FLAGS)
-    if (opts[key] !== undefined && problem.startsWith(`${path.join('.')}:`)) return `--${flag} (${problem})`;
-  return problem;
-}
-
-function parsedPlanSpec(opts: PlanOptions): FederationSpec {
-  const parsed = parseFederationSpec(planDefinition(opts));
-  if (!parsed.ok)
-    throw new CliError(`cannot plan: ${parsed.problems.map((p) => flagged(p, opts)).join('; ')}`, 2);
-  if (parsed.spec.privacy.mechanism === 'none')
-    throw new CliError("cannot plan: privacy.mechanism is 'none' (no noise, no epsilon)", 2);
-  return parsed.spec;
-}
-
-interface PlanRow {
-  readonly scenario: string;
-  readonly rounds: number;
-  readonly queriesPerRound: number;
-  readonly noiseMultiplier: number;
-  readonly noiseStddev: number;
-  readonly noiseToSignal: number;
-  readonly epsilon: number;
-  readonly worstEpsilon: number;
-}
-
-function rowOf(scenario: string, p: NoisePlan): PlanRow {
-  return {
-    scenario,
-    rounds: p.rounds,
-    queriesPerRound: p.queriesPerRound,
-    noiseMultiplier: p.noiseMultiplier,
-    noiseStddev: p.noiseStddev,
-    noiseToSignal: p.noiseStddev / p.maxSignal,
-    epsilon: p.epsilon,
-    worstEpsilon: p.worstEpsilon,
+function mechanismCost(opts: CostOptions): void {
+  const wrong = FEDERATION_ONLY.filter((k) => opts[k] !== undefined);
+  if (wrong.length) throw new CliError(`${wrong.map(flagOf).join(', ')}: only with --federation`, 2);
+  if (opts.mechanism === undefined)
+    throw new CliError('give --federation FILE (a federation definition) or --mechanism NAME', 2);
+  if (opts.releases === undefined) throw new CliError('--releases is required with --mechanism', 2);
+  if (opts.delta === undefined) throw new CliError('--delta is required with --mechanism', 2);
+  const request = {
+    mechanism: opts.mechanism,
+    sigma: num('sigma', opts.sigma),
+    mu: num('mu', opts.mu),
+    sensitivity: num('sensitivity', opts.sensitivity),
+    queries: num('releases', opts.releases) as number,
+    rounds: num('rounds', opts.rounds ?? '1'),
+    delta: num('delta', opts.delta) as number,
   };
-}
-
-/** The plan and its alternatives: half and double the queries and the rounds, same target (or z). */
-function planRows(spec: FederationSpec): { plan: NoisePlan; rows: PlanRow[] } {
-  const plan = planNoise(spec);
-  const rows = [rowOf('as defined', plan)];
-  const r = spec.rounds;
-  const variants: Array<[string, Partial<FederationSpec['rounds']>]> = [
-    ['half the queries', { queriesPerRound: Math.max(1, Math.round(r.queriesPerRound / 2)) }],
-    ['double the queries', { queriesPerRound: Math.min(100_000, r.queriesPerRound * 2) }],
-    ['half the rounds', { maxRounds: Math.max(1, Math.round(r.maxRounds / 2)) }],
-    ['double the rounds', { maxRounds: Math.min(10_000, r.maxRounds * 2) }],
-  ];
-  for (const [name, change] of variants) {
-    const variant = { ...spec, rounds: { ...r, ...change } };
-    try {
-      rows.push(rowOf(name, planNoise(variant)));
-    } catch {
-      // A variant no noise multiplier can serve is left out; the plan itself was served.
-    }
+  let result;
+  try {
+    result = privacyCost(request);
+  } catch (err) {
+    // The library names its parameters 'sigma', 'queries', ...: name the CLI options instead.
+    if (err instanceof RangeError)
+      throw new RangeError(err.message.replace(/'queries'/g, "'releases'").replace(/'(\w+)'/g, '--$1'));
+    throw err;
   }
-  return { plan, rows };
-}
-
-function renderPlan(spec: FederationSpec, plan: NoisePlan, rows: readonly PlanRow[]): string {
-  const votes = spec.privacy.summary === 'votes';
-  const unit = votes ? 'votes' : 'summed probability';
-  const head = plan.chosen
-    ? `target epsilon ${plan.targetEpsilon} at delta ${plan.delta} over ${plan.rounds} rounds of ${plan.queriesPerRound} queries (${spec.privacy.mechanism}, ${spec.privacy.summary}, ${spec.labels.length} classes): noise multiplier z = ${plan.noiseMultiplier.toFixed(4)}`
-    : `noise multiplier z = ${plan.noiseMultiplier} (set by privacy.noiseMultiplier) at delta ${plan.delta} over ${plan.rounds} rounds of ${plan.queriesPerRound} queries (${spec.privacy.mechanism}, ${spec.privacy.summary})`;
-  const meaning = votes
-    ? `each vote count carries noise of stddev ${plan.noiseStddev.toFixed(1)} votes; ${plan.sites} sites x ${spec.secureAggregation.maxTeachersPerSite} teachers give at most ${plan.maxSignal} votes per query, so an answer is clear only where the top class leads by a few times ${plan.noiseStddev.toFixed(1)}`
-    : `each entry carries noise of stddev ${plan.noiseStddev.toFixed(3)} in summed probability; ${plan.sites} sites x ${spec.secureAggregation.maxTeachersPerSite} teachers sum to at most ${plan.maxSignal} per entry`;
-  const table = [
-    `| scenario | rounds | queries | z | noise stddev (${unit}) | noise / max signal | epsilon | worst-case epsilon |`,
-    '|---|---|---|---|---|---|---|---|',
-    ...rows.map(
-      (w) =>
-        `| ${w.scenario} | ${w.rounds} | ${w.queriesPerRound} | ${w.noiseMultiplier.toFixed(4)} | ${w.noiseStddev.toFixed(3)} | ${w.noiseToSignal.toFixed(3)} | ${w.epsilon.toFixed(4)} | ${w.worstEpsilon.toFixed(4)} |`,
-    ),
-  ];
-  return [
-    head,
-    `epsilon of ${plan.rounds} full rounds: ${plan.epsilon.toFixed(4)} (Renyi order ${plan.order}); if every round were the costliest (one query, or an evaluation): ${plan.worstEpsilon.toFixed(4)}`,
-    meaning,
-    `assumes rounds of ${plan.sites} sites (rounds.minSites); each site still prices every round on its own ledger under its own trust`,
-    '',
-    ...table,
-  ].join('\n');
-}
-
-/** `fedistill privacy plan`: the noise a target epsilon needs, and the trade-off, before anything runs. */
-function registerPlan(privacy: Command): void {
-  privacy
-    .command('plan')
-    .description(
-      "choose the noise multiplier for a target epsilon over a federation's life, and show the trade-off",
-    )
-    .option(
-      '--file <file>',
-      'a federation definition (YAML or JSON, as `coordinator federation create` reads it)',
-    )
-    .option('--target-epsilon <e>', "epsilon for the federation's whole life (privacy.targetEpsilon)")
-    .option('--delta <d>', 'delta (privacy.delta; default 1e-5)')
-    .option('--rounds <r>', "rounds over the federation's life (rounds.maxRounds; default 5)")
-    .option('--queries <q>', 'queries per round (rounds.queriesPerRound; default 100)')
-    .option('--classes <k>', 'number of classes (labels)')
-    .option('--sites <n>', 'sites per round (rounds.minSites; default 2)')
-    .addOption(
-      new Option('--summary <s>', 'what sites release (privacy.summary)').choices(['soft-labels', 'votes']),
-    )
-    .addOption(
-      new Option('--mechanism <m>', 'noise mechanism (privacy.mechanism; default skellam)').choices([
-        'skellam',
-        'discrete-gaussian',
-      ]),
-    )
-    .option('--json', 'print JSON')
-    .action((opts: PlanOptions) => {
-      const spec = parsedPlanSpec(opts);
-      const { plan, rows } = planRows(spec);
-      const { release: _release, ...figures } = plan;
-      output(
-        Boolean(opts.json),
-        { ...figures, mechanism: spec.privacy.mechanism, summary: spec.privacy.summary, rows },
-        () => renderPlan(spec, plan, rows),
-      );
-    });
+  const { epsilon, order, delta, compositions } = result;
+  output(Boolean(opts.json), { mechanism: opts.mechanism, epsilon, delta, order, compositions }, () =>
+    [
+      `epsilon = ${epsilon.toFixed(6)} at delta = ${delta}`,
+      `best Renyi order: ${order}`,
+      `${compositions} releases of ${opts.mechanism} (improved RDP conversion, arXiv:2004.00010 Prop. 12)`,
+    ].join('\n'),
+  );
 }

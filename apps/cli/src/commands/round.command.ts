@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
-import { adminRequest, type AdminConnectionOptions, resolveAdminConnection } from '../admin-client';
+import {
+  type AdminConnection,
+  adminRequest,
+  type AdminConnectionOptions,
+  resolveAdminConnection,
+} from '../admin-client';
 import { CliError, output } from '../cli-error';
-import { withAdmin } from './federation.command';
+import { type EvaluationResult, evaluationWords } from './evaluation-words';
+import { printWarnings, withAdmin } from './federation.command';
 
 interface RoundView {
   round: number;
@@ -23,7 +29,9 @@ interface RoundView {
   kind: 'distill' | 'evaluation';
   queries: number;
   querySelection?: { strategy: 'random' } | { strategy: 'least-confident'; studentVersion: number } | null;
-  evaluation?: { studentVersion: number; accuracy: number | null; records: number } | null;
+  evaluation?: EvaluationResult | null;
+  /** The planner's warnings, in the answer to `round start` only. */
+  warnings?: string[];
 }
 
 /** How a distillation round's queries were chosen ('' for rounds that did not record it). */
@@ -56,9 +64,35 @@ const describeRound = (r: RoundView): string =>
   (r.reason ? `; ${r.reason}` : '') +
   (r.kind === 'evaluation'
     ? r.evaluation
-      ? `; evaluation of student v${r.evaluation.studentVersion}: accuracy ${r.evaluation.accuracy === null ? '-' : r.evaluation.accuracy.toFixed(4)} over about ${r.evaluation.records} local test records (noised)`
+      ? `; evaluation of student v${r.evaluation.studentVersion}: ${evaluationWords(r.evaluation)}`
       : '; evaluation round'
     : describeQueries(r) + describeStudent(r.student));
+
+/** A distillation round is done once it closed and its student is published (or failed). */
+const settled = (r: RoundView): boolean =>
+  r.status !== 'open' &&
+  (r.kind === 'evaluation' ||
+    r.status !== 'completed' ||
+    r.student?.state === 'published' ||
+    r.student?.state === 'failed');
+
+/**
+ * Polls the round until it settles. The admin API has no event stream; the round's own stage
+ * deadlines bound how long it stays open, and the coordinator trains the student right after.
+ */
+async function waitForRound(conn: AdminConnection, federation: string, round: number): Promise<RoundView> {
+  for (;;) {
+    const { rounds } = await adminRequest<{ rounds: RoundView[] }>(
+      conn,
+      'GET',
+      `/api/v1/federations/${encodeURIComponent(federation)}/rounds`,
+    );
+    const r = rounds.find((x) => x.round === round);
+    if (!r) throw new CliError(`round ${round} of '${federation}' is gone from the coordinator's list`);
+    if (settled(r)) return r;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
 
 export function registerRoundCommands(coordinator: Command): void {
   const round = coordinator.command('round').description('rounds: queries answered under secure aggregation');
@@ -75,6 +109,10 @@ export function registerRoundCommands(coordinator: Command): void {
         throw new CliError(`--student must be a version number >= 1, not '${v}'`);
       return n;
     })
+    .option(
+      '--wait',
+      'then wait until the round closes (and its student is published): exit 0 when it completed, 1 otherwise',
+    )
     .option('--json', 'print JSON')
     .action(
       async (
@@ -83,16 +121,24 @@ export function registerRoundCommands(coordinator: Command): void {
           json?: boolean;
           evaluate?: boolean;
           student?: number;
+          wait?: boolean;
         },
       ) => {
         if (opts.student !== undefined && !opts.evaluate) throw new CliError('--student needs --evaluate');
+        const conn = resolveAdminConnection(opts);
         const res = await adminRequest<RoundView>(
-          resolveAdminConnection(opts),
+          conn,
           'POST',
           `/api/v1/federations/${encodeURIComponent(opts.federation)}/rounds`,
           opts.evaluate ? { evaluate: true, studentVersion: opts.student } : {},
         );
-        output(Boolean(opts.json), res, () => `opened ${describeRound(res)}`);
+        printWarnings(res.warnings);
+        if (!opts.wait) return output(Boolean(opts.json), res, () => `opened ${describeRound(res)}`);
+        if (!opts.json) process.stderr.write(`opened round ${res.round}; waiting for it to close\n`);
+        const done = await waitForRound(conn, opts.federation, res.round);
+        output(Boolean(opts.json), done, () => describeRound(done));
+        if (done.status !== 'completed' || done.student?.state === 'failed')
+          throw new CliError(`round ${done.round} did not complete with a student: ${describeRound(done)}`);
       },
     );
   withAdmin(round.command('status'))

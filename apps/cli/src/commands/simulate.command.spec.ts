@@ -85,13 +85,21 @@ describe('registerSimulateCommand', () => {
     expect(fs.readFileSync(path.join(out, 'accuracy-by-round.svg'), 'utf8')).toContain('<polyline');
     // An ONNX ModelProto starts with field 1 (ir_version), varint: byte 0x08.
     expect(fs.readFileSync(path.join(out, 'student.onnx'))[0]).toBe(0x08);
-  }, 60_000);
+  }, 180_000);
 
   it.each([
     [['--sites', 'many'], /sites: Invalid input: expected number/],
     [['--sites', '1'], /sites: Too small: expected number to be >=2/],
-    [['--noise-multiplier', '-1'], /privacy.noiseMultiplier: Too small/],
-    [['--queries', '100'], /'queries.perRound' x 'rounds' must not exceed 'referenceSize'/],
+    [['--noise-multiplier', '-1'], /federation\.privacy\.noiseMultiplier: Too small/],
+    [
+      ['--queries', '100'],
+      /'federation\.rounds\.queriesPerRound' x 'federation\.rounds\.maxRounds' must not exceed 'referenceSize'/,
+    ],
+    // The example's three rounds reach epsilon 7.49 under its cap 8; less noise would pass it.
+    [
+      ['--noise-multiplier', '1'],
+      /federation\.privacy\.epsilonCap: round 3 would bring federation 'simulation' from epsilon .* past its privacy\.epsilonCap 8/,
+    ],
   ])('refuses a bad setting %j with exit code 2, naming it, and writes nothing', async (args, message) => {
     const out = path.join(dir, 'run');
     const err = await run(['--config', EXAMPLE, '--out', out, ...args]).catch((e: unknown) => e);
@@ -147,12 +155,14 @@ describe('registerSimulateCommand', () => {
       [
         'dataset: { kind: files, train: records.csv, labelColumn: outcome }',
         'sites: 3',
-        'teachers: { perSite: 2, hidden: [8], epochs: 20, batchSize: 8 }',
-        'student: { hidden: [8], epochs: 40, batchSize: 8 }',
+        'teachers: { count: 2, hidden: [8], epochs: 20, batchSize: 8 }',
         'referenceSize: 40',
         'testFraction: 0.25',
-        'rounds: 2',
-        'queries: { perRound: 15 }',
+        'federation:',
+        '  student: { architecture: mlp, hidden: [8] }',
+        '  privacy: { mechanism: none }',
+        '  distillation: { epochs: 40, batchSize: 8 }',
+        '  rounds: { queriesPerRound: 15, maxRounds: 2 }',
         'baselines: { centralized: true }',
       ].join('\n'),
     );

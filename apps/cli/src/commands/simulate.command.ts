@@ -29,29 +29,49 @@ interface SimulateOptions {
 
 type Override = 'sites' | 'rounds' | 'seed' | 'queries' | 'noiseMultiplier' | 'referenceSize' | 'teachers';
 
-/** Flags that override a setting of the file; the string is parsed as a number and checked with the rest. */
+/** Flags that override a setting of the file (by its path); the string is parsed as a number and checked with the rest. */
 const OVERRIDES: ReadonlyArray<[Override, string[]]> = [
   ['sites', ['sites']],
-  ['rounds', ['rounds']],
+  ['rounds', ['federation', 'rounds', 'maxRounds']],
   ['seed', ['seed']],
-  ['queries', ['queries', 'perRound']],
-  ['noiseMultiplier', ['privacy', 'noiseMultiplier']],
+  ['queries', ['federation', 'rounds', 'queriesPerRound']],
+  ['noiseMultiplier', ['federation', 'privacy', 'noiseMultiplier']],
   ['referenceSize', ['referenceSize']],
-  ['teachers', ['teachers', 'perSite']],
+  ['teachers', ['teachers', 'count']],
 ];
+
+/** `value` set at `keys` of a copy of `o` (objects along the way copied, created when missing). */
+function setPath(
+  o: Record<string, unknown>,
+  keys: readonly string[],
+  value: unknown,
+): Record<string, unknown> {
+  const [head, ...rest] = keys as [string, ...string[]];
+  if (rest.length === 0) return { ...o, [head]: value };
+  const inner = o[head];
+  const next = typeof inner === 'object' && inner !== null && !Array.isArray(inner) ? inner : {};
+  return { ...o, [head]: setPath(next as Record<string, unknown>, rest, value) };
+}
 
 /** Flags that describe `--data` (node.yaml's `data` names), by setting. */
 const DATA_FLAGS = ['labels', 'labelColumn', 'format', 'test', 'testLabels', 'classes'] as const;
 
 function applyOverrides(raw: unknown, opts: SimulateOptions): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
-  const copy = structuredClone(raw) as Record<string, unknown>;
-  for (const [flag, [head, tail]] of OVERRIDES) {
+  let copy = structuredClone(raw) as Record<string, unknown>;
+  for (const [flag, keys] of OVERRIDES) {
     const value = opts[flag];
     if (value === undefined) continue;
-    const n = value.trim() === '' ? NaN : Number(value);
-    if (tail === undefined) copy[head as string] = n;
-    else copy[head as string] = { ...(copy[head as string] as object), [tail]: n };
+    copy = setPath(copy, keys, value.trim() === '' ? NaN : Number(value));
+  }
+  // --noise-multiplier states the noise itself: a definition's targetEpsilon would say it twice.
+  if (opts.noiseMultiplier !== undefined) {
+    const privacy = (copy.federation as { privacy?: Record<string, unknown> }).privacy ?? {};
+    const { targetEpsilon, ...rest } = privacy;
+    // The target stays the cap it stood for.
+    const capped =
+      targetEpsilon !== undefined && rest.epsilonCap === undefined ? { epsilonCap: targetEpsilon } : {};
+    copy = setPath(copy, ['federation', 'privacy'], { ...rest, ...capped });
   }
   const dataset = dataFlags(opts);
   if (dataset) copy.dataset = dataset;
@@ -103,8 +123,12 @@ function quickStart(opts: SimulateOptions): Record<string, unknown> {
   const perRound = Math.max(1, Math.floor(reference / rounds));
   return {
     sites: 3,
-    teachers: { perSite: 4 },
-    queries: { perRound: Number.isFinite(perRound) ? perRound : 1 },
+    teachers: { count: 4 },
+    federation: {
+      student: { architecture: 'mlp', hidden: [32] },
+      privacy: { mechanism: 'none' },
+      rounds: { queriesPerRound: Number.isFinite(perRound) ? perRound : 1 },
+    },
   };
 }
 
@@ -185,12 +209,15 @@ export function registerSimulateCommand(program: Command): void {
     .option('--force', 'write into --out even when it is not empty (files of the same name are replaced)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--sites <n>', 'override: number of sites')
-    .option('--rounds <n>', 'override: rounds')
+    .option('--rounds <n>', 'override: federation.rounds.maxRounds')
     .option('--seed <n>', 'override: seed')
-    .option('--queries <n>', 'override: queries per round')
-    .option('--noise-multiplier <z>', 'override: privacy noise multiplier')
+    .option('--queries <n>', 'override: federation.rounds.queriesPerRound')
+    .option(
+      '--noise-multiplier <z>',
+      'override: federation.privacy.noiseMultiplier (replaces a targetEpsilon)',
+    )
     .option('--reference-size <n>', 'override: records held out as public reference inputs')
-    .option('--teachers <k>', 'override: teachers per site')
+    .option('--teachers <k>', 'override: teachers.count (teachers per site)')
     .option('--data <file>', "your own records instead of the file's dataset (CSV, NPY or IDX)")
     .option('--label-column <column>', '--data CSV: label column, a name or an index (default -1: last)')
     .option('--labels <file>', '--data NPY/IDX: the labels file')

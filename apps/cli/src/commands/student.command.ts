@@ -10,6 +10,7 @@ import {
   resolveAdminConnection,
 } from '../admin-client';
 import { CliError, output } from '../cli-error';
+import { type EvaluationResult, evaluationWords } from './evaluation-words';
 
 interface StudentView {
   federationId: string;
@@ -18,7 +19,14 @@ interface StudentView {
   bytes: number;
   rounds: number[];
   publishedAt: string;
-  modelCard: { warning?: string; privacy: { mechanism: string; epsilon: number | null; delta: number } };
+  modelCard: {
+    warning?: string;
+    privacy: { mechanism: string; epsilon: number | null; delta: number };
+    /** Absent from cards written before metrics; accuracy absent without an evaluation set. */
+    metrics?: { accuracy?: number; measuredOn?: { evaluationSet?: { rows: number } } | string };
+    /** The student's evaluation rounds at the sites (absent from older coordinators). */
+    siteEvaluations?: Array<Omit<EvaluationResult, 'studentVersion'> & { round: number }>;
+  };
   modelCardMarkdown: string;
 }
 
@@ -51,8 +59,24 @@ const privacyOf = (s: StudentView): string =>
   s.modelCard.warning ??
   `${s.modelCard.privacy.mechanism}, epsilon ${s.modelCard.privacy.epsilon?.toFixed(3)}, delta ${s.modelCard.privacy.delta}`;
 
+/** "accuracy 0.9400 on 100 evaluation records", or that no evaluation set was registered. */
+function metricsOf(s: StudentView): string {
+  const m = s.modelCard.metrics;
+  if (m?.accuracy === undefined) return 'no evaluation set';
+  const on = typeof m.measuredOn === 'object' ? m.measuredOn.evaluationSet?.rows : undefined;
+  return `accuracy ${m.accuracy.toFixed(4)}${on === undefined ? '' : ` on ${on} evaluation records`}`;
+}
+
+/** "; at the sites (round 3): accuracy ... (95% interval ...)" for the latest evaluation round of the student. */
+function siteEvaluationOf(s: StudentView): string {
+  const e = s.modelCard.siteEvaluations?.at(-1);
+  return e
+    ? `; at the sites (round ${e.round}): ${evaluationWords({ ...e, studentVersion: s.version })}`
+    : '';
+}
+
 const describe = (s: StudentView): string =>
-  `v${s.version}  ${s.sha256}  ${s.bytes} bytes  rounds ${s.rounds.join(',')}  ${s.publishedAt}  ${privacyOf(s)}`;
+  `v${s.version}  ${s.sha256}  ${s.bytes} bytes  rounds ${s.rounds.join(',')}  ${s.publishedAt}  ${privacyOf(s)}  ${metricsOf(s)}${siteEvaluationOf(s)}`;
 
 /** An empty (or new) directory, or a non-empty one with --force. */
 function prepareDirectory(dir: string, force: boolean): void {

@@ -20,6 +20,7 @@ import {
   splitDemoData,
   writeHospitalCsv,
 } from './demo-data';
+import { consoleAccessText, demoConsoleAccess, untilInterrupted } from './demo-console';
 
 const HOSPITALS = ['st-marys', 'riverside', 'northgate'];
 const REPO = path.resolve(__dirname, '..', '..', '..', '..', '..');
@@ -99,7 +100,11 @@ ${renderVerification(result)}
   if (!result.ok) throw new CliError("the demo's audit logs did not verify");
 }
 
-export async function runDemo(outOption: string | undefined): Promise<void> {
+/** keepRunning (--keep-running): leave the coordinator and the nodes up after the rounds, until Ctrl-C. */
+export async function runDemo(
+  outOption: string | undefined,
+  options: { keepRunning?: boolean } = {},
+): Promise<void> {
   const out = path.resolve(
     outOption ?? path.join('.fedistill-demo', new Date().toISOString().replace(/[:.]/g, '-')),
   );
@@ -116,6 +121,12 @@ export async function runDemo(outOption: string | undefined): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     await federate(out, supervisor);
+    if (options.keepRunning) {
+      // Ctrl-C now ends the wait, then the processes stop and the logs are audited as usual.
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await untilInterrupted();
+    }
   } finally {
     await supervisor.stopAll();
     process.off('SIGINT', onSignal);
@@ -167,6 +178,7 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
       : undefined,
   );
   const admin = { url: runtime.adminUrl, token: operatorToken };
+  process.stdout.write(consoleAccessText(await demoConsoleAccess(admin)));
   process.stdout.write(
     `2/6 enrolling ${HOSPITALS.length} hospital nodes; their private records stay in their own folders:\n`,
   );
@@ -246,7 +258,7 @@ async function federate(out: string, supervisor: Supervisor): Promise<void> {
   const ev = evaluated.evaluation;
   if (ev)
     process.stdout.write(
-      `\nSecurely aggregated evaluation of v${ev.studentVersion} at the hospitals: ${pct(ev.accuracy)} over about ${ev.records} of their own test records\n` +
+      `\nSecurely aggregated evaluation of v${ev.studentVersion} at the hospitals: ${pct(ev.accuracy)}${ev.interval ? ` (95% interval ${pct(ev.interval.low)} to ${pct(ev.interval.high)} for the noise)` : ''} over about ${ev.records} of their own test records\n` +
         `(the coordinator saw only the noised sum of per-class counts; epsilon after it: ${ledgers.map((l, i) => `${HOSPITALS[i]} ${l.spent.toFixed(2)}`).join(', ')})\n`,
     );
   const last = students.at(-1);
@@ -439,7 +451,7 @@ async function createFederation(
     },
     secureAggregation: { dropoutTolerance: 0, maxTeachersPerSite: 20 },
     // Three rounds of 38 queries ask about every one of the 114 reference inputs once.
-    rounds: { minSites: 3, queriesPerRound: 38, maxRounds: ROUNDS + 1 },
+    rounds: { minSites: 3, queriesPerRound: 38, maxRounds: ROUNDS },
     distillation: { aggregation: 'gnmax', epochs: STUDENT.epochs, batchSize: STUDENT.batchSize },
   });
   for (const site of HOSPITALS)

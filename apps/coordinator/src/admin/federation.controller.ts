@@ -1,6 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Inject, Param, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import { z } from 'zod';
 import { RequestInvalidError } from '../domain/errors';
 import type { FederationService, ReferenceSetView } from '../federation/federation.service';
 import type { FederationView } from '@fedistill/protocol';
@@ -8,16 +7,12 @@ import type { RoundEngine } from '../rounds/round-engine';
 import { type RoundView, withStudents } from '../rounds/round-view';
 import type { StudentPublisher } from '../students/student-publisher';
 import { FEDERATIONS, ROUNDS, STUDENT_PUBLISHER } from '../tokens';
-import { OperatorTokenGuard } from './operator-token.guard';
+import { readRawBody } from './http-app';
+import { AdminRoute, parseBody } from './route-spec';
+import { ADMIN_ROUTES } from './routes';
 
-const addSiteBody = z.object({ site: z.string() }).strict();
-const startRoundBody = z
-  .object({ evaluate: z.boolean().default(false), studentVersion: z.number().int().min(1).optional() })
-  .strict();
-
-/** Federations and reference sets, for operators (bearer token). */
-@Controller('api/v1')
-@UseGuards(OperatorTokenGuard)
+/** Federations, reference sets and rounds (bearer token; see routes.ts for who may call what). */
+@Controller()
 export class FederationController {
   constructor(
     @Inject(FEDERATIONS) private readonly federations: FederationService,
@@ -30,32 +25,25 @@ export class FederationController {
    * `{"evaluate": true, "studentVersion": N}` opens a securely aggregated evaluation of a
    * published student (the latest without studentVersion) instead of a distillation round.
    */
-  @Post('federations/:id/rounds')
-  @HttpCode(201)
+  @AdminRoute(ADMIN_ROUTES.startRound)
   startRound(@Param('id') id: string, @Body() body: unknown): Promise<RoundView> {
-    const parsed = startRoundBody.safeParse(body ?? {});
-    if (!parsed.success)
-      throw new RequestInvalidError(
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    const { evaluate, studentVersion } = parsed.data;
+    const { evaluate, studentVersion } = parseBody(ADMIN_ROUTES.startRound, body);
     if (studentVersion !== undefined && !evaluate)
       throw new RequestInvalidError('studentVersion: only with "evaluate": true');
     return this.rounds.start(id, evaluate ? { studentVersion } : undefined);
   }
 
-  @Get('federations/:id/rounds')
+  @AdminRoute(ADMIN_ROUTES.listRounds)
   async listRounds(@Param('id') id: string): Promise<{ rounds: RoundView[] }> {
     const views = await this.rounds.status(id);
     return { rounds: withStudents(views, await this.publisher.roundStudents(id)) };
   }
 
   /** Body: the NPY file itself (Content-Type: application/octet-stream). */
-  @Post('reference-sets')
-  @HttpCode(201)
+  @AdminRoute(ADMIN_ROUTES.registerReferenceSet)
   async registerReferenceSet(@Req() req: Request): Promise<ReferenceSetView> {
-    const body: unknown = req.body;
-    if (!Buffer.isBuffer(body) || body.length === 0) {
+    const body = await readRawBody(req);
+    if (body.length === 0) {
       throw new RequestInvalidError(
         'send the reference set (an NPY file) as the body, with Content-Type: application/octet-stream',
       );
@@ -65,28 +53,24 @@ export class FederationController {
     );
   }
 
-  @Post('federations')
-  @HttpCode(201)
+  /** Validated by the service with federationSpecSchema, the schema the registry documents. */
+  @AdminRoute(ADMIN_ROUTES.createFederation)
   create(@Body() body: unknown): Promise<FederationView> {
     return this.federations.create(body);
   }
 
-  @Get('federations')
+  @AdminRoute(ADMIN_ROUTES.listFederations)
   async list(): Promise<{ federations: FederationView[] }> {
     return { federations: await this.federations.list() };
   }
 
-  @Get('federations/:id')
+  @AdminRoute(ADMIN_ROUTES.getFederation)
   show(@Param('id') id: string): Promise<FederationView> {
     return this.federations.get(id);
   }
 
-  @Post('federations/:id/sites')
-  @HttpCode(200)
+  @AdminRoute(ADMIN_ROUTES.addFederationSite)
   addSite(@Param('id') id: string, @Body() body: unknown): Promise<FederationView> {
-    const parsed = addSiteBody.safeParse(body ?? {});
-    if (!parsed.success)
-      throw new RequestInvalidError(`'site': ${parsed.error.issues[0]?.message ?? 'is required'}`);
-    return this.federations.addSite(id, parsed.data.site);
+    return this.federations.addSite(id, parseBody(ADMIN_ROUTES.addFederationSite, body).site);
   }
 }

@@ -1,21 +1,12 @@
-import {
-  Controller,
-  Get,
-  Inject,
-  Param,
-  Put,
-  Res,
-  UploadedFiles,
-  UseGuards,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Controller, Inject, Param, Res, UploadedFiles, UseInterceptors } from '@nestjs/common';
 import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
 import { RequestInvalidError } from '../domain/errors';
 import type { EvaluationSets, EvaluationSetView } from '../federation/evaluation-sets';
 import type { StudentCatalog, StudentView } from '../students/student-catalog';
 import { EVALUATION_SETS, STUDENT_CATALOG } from '../tokens';
-import { OperatorTokenGuard } from './operator-token.guard';
+import { AdminRoute } from './route-spec';
+import { ADMIN_ROUTES } from './routes';
 
 /** A file part of a multipart upload (multer, in memory). */
 interface UploadedPart {
@@ -30,27 +21,26 @@ function versionOf(raw: string): number {
   return Number(raw);
 }
 
-/** Published students and the evaluation set they are measured on, for operators (bearer token). */
-@Controller('api/v1/federations/:id')
-@UseGuards(OperatorTokenGuard)
+/** Published students and the evaluation set they are measured on (bearer token; see routes.ts). */
+@Controller()
 export class StudentController {
   constructor(
     @Inject(STUDENT_CATALOG) private readonly students: StudentCatalog,
     @Inject(EVALUATION_SETS) private readonly evaluationSets: EvaluationSets,
   ) {}
 
-  @Get('students')
+  @AdminRoute(ADMIN_ROUTES.listStudents)
   async list(@Param('id') id: string): Promise<{ students: StudentView[] }> {
     return { students: await this.students.list(id) };
   }
 
-  @Get('students/:version')
+  @AdminRoute(ADMIN_ROUTES.getStudent)
   show(@Param('id') id: string, @Param('version') version: string): Promise<StudentView> {
     return this.students.get(id, versionOf(version));
   }
 
   /** The student's ONNX file; its SHA-256 is in the X-Fedistill-Sha256 header. */
-  @Get('students/:version/model')
+  @AdminRoute(ADMIN_ROUTES.getStudentModel)
   async model(
     @Param('id') id: string,
     @Param('version') version: string,
@@ -69,7 +59,7 @@ export class StudentController {
    * Multipart form with two NPY files: `inputs` [rows, ...input shape] (float32/float64) and
    * `labels` [rows] (integer class indices). Kept by the coordinator only; never served to sites.
    */
-  @Put('evaluation-set')
+  @AdminRoute(ADMIN_ROUTES.putEvaluationSet)
   @UseInterceptors(
     FileFieldsInterceptor(
       [
@@ -94,7 +84,7 @@ export class StudentController {
     return this.evaluationSets.register(id, bytes(inputs), bytes(labels));
   }
 
-  @Get('evaluation-set')
+  @AdminRoute(ADMIN_ROUTES.getEvaluationSet)
   showEvaluationSet(@Param('id') id: string): Promise<EvaluationSetView> {
     return this.evaluationSets.show(id);
   }

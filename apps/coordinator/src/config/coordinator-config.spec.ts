@@ -69,6 +69,22 @@ describe(loadCoordinatorConfig.name, () => {
     expect(() => loadCoordinatorConfig(write('z.yaml', 'grpc: [unclosed'))).toThrow(/not valid YAML/);
   });
 
+  it('sets access token lifetimes and the authentication failure limit, naming bad values', () => {
+    const sut = loadCoordinatorConfig(write('access.yaml', minimal));
+    expect(sut.admin.accessTokens).toEqual({ defaultTtlMs: 30 * 86_400_000, maxTtlMs: 365 * 86_400_000 });
+    expect(sut.admin.authFailures).toEqual({ limit: 10, windowMs: 60_000 });
+    const set = loadCoordinatorConfig(write('access-env.yaml', minimal), {
+      FEDISTILL_ADMIN__AUTH_FAILURES__LIMIT: '3',
+      FEDISTILL_ADMIN__ACCESS_TOKENS__MAX_TTL: '90d',
+    });
+    expect(set.admin.authFailures.limit).toBe(3);
+    expect(set.admin.accessTokens.maxTtlMs).toBe(90 * 86_400_000);
+    const bad = `${minimal}  accessTokens:\n    defaultTtl: 400d\n  authFailures:\n    limit: 0\n`;
+    expect(() => loadCoordinatorConfig(write('access-bad.yaml', bad))).toThrow(
+      /admin\.accessTokens: defaultTtl must not exceed maxTtl[\s\S]*admin\.authFailures\.limit: Too small/,
+    );
+  });
+
   describe('admin API transport (issue 11, finding 10)', () => {
     const adminWith = (extra: string) => minimal.replace('admin:\n', `admin:\n${extra}`);
 

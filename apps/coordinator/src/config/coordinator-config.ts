@@ -43,6 +43,20 @@ const schema = z
         allowInsecureNonLoopback: z
           .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
           .default(false),
+        /** Named access tokens (operator, auditor) created through the API: their lifetimes. */
+        accessTokens: z
+          .object({ defaultTtl: duration('30d'), maxTtl: duration('365d') })
+          .strict()
+          .prefault({})
+          .refine((t) => t.defaultTtl <= t.maxTtl, { message: 'defaultTtl must not exceed maxTtl' }),
+        /** Failed authentications allowed per client address in `window` before 429. */
+        authFailures: z
+          .object({
+            limit: z.coerce.number().int().min(1).max(100_000).default(10),
+            window: duration('1m'),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .refine((a) => (a.operatorToken === undefined) !== (a.operatorTokenFile === undefined), {
@@ -116,6 +130,10 @@ export interface CoordinatorConfig {
       { readonly certPem: string; readonly keyPem: string; readonly caFile: string | undefined } | undefined;
     /** admin.allowInsecureNonLoopback: the operator accepted clear text off loopback. */
     readonly allowInsecureNonLoopback: boolean;
+    /** Lifetimes of access tokens created through the API (ms). */
+    readonly accessTokens: { readonly defaultTtlMs: number; readonly maxTtlMs: number };
+    /** At most `limit` failed authentications per client address in `windowMs`, then 429. */
+    readonly authFailures: { readonly limit: number; readonly windowMs: number };
   };
   readonly auth: { readonly clockSkewMs: number };
   readonly sessions: { readonly heartbeatIntervalMs: number; readonly offlineAfterMs: number };
@@ -239,6 +257,14 @@ export function loadCoordinatorConfig(file: string, env: NodeJS.ProcessEnv = {})
       operatorToken,
       tls: adminTls,
       allowInsecureNonLoopback: c.admin.allowInsecureNonLoopback,
+      accessTokens: Object.freeze({
+        defaultTtlMs: c.admin.accessTokens.defaultTtl,
+        maxTtlMs: c.admin.accessTokens.maxTtl,
+      }),
+      authFailures: Object.freeze({
+        limit: c.admin.authFailures.limit,
+        windowMs: c.admin.authFailures.window,
+      }),
     }),
     auth: Object.freeze({ clockSkewMs: c.auth.clockSkew }),
     sessions: Object.freeze({

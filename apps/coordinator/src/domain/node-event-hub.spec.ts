@@ -104,6 +104,15 @@ describe(NodeEventHub.name, () => {
     expect(() => sut.subscribe('a', (streams[3] as ReturnType<typeof subscriber>).sub)).not.toThrow();
   });
 
+  it('keeps the node version each site last reported, ignoring an empty one', () => {
+    const sut = new NodeEventHub();
+    expect(sut.versionOf('a')).toBeNull();
+    sut.noteVersion('a', '0.1.0');
+    sut.noteVersion('a', '');
+    sut.noteVersion('b', '0.2.0');
+    expect([sut.versionOf('a'), sut.versionOf('b')]).toEqual(['0.1.0', '0.2.0']);
+  });
+
   it('rejects nonsensical limits', () => {
     expect(() => new NodeEventHub(Date.now, { maxSubscribesPerWindow: 0 })).toThrow(/maxSubscribesPerWindow/);
     expect(() => new NodeEventHub(Date.now, { subscribeWindowMs: -1 })).toThrow(/subscribeWindowMs/);

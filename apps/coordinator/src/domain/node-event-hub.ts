@@ -47,6 +47,8 @@ export class NodeEventHub {
   /** Sites whose current stream closed (a node stopping, or its connection gone) and that have not subscribed since. */
   private readonly left = new Set<string>();
   private readonly options: EventHubOptions;
+  /** The node software version each site last reported in a heartbeat (memory only: resent every beat). */
+  private readonly versions = new Map<string, string>();
   private nextId = 1;
 
   constructor(
@@ -120,6 +122,16 @@ export class NodeEventHub {
   closeAll(): void {
     for (const s of this.subscribers.values()) s.end();
     this.subscribers.clear();
+  }
+
+  /** Records the version a site's node reported (HeartbeatRequest.node_version); empty is ignored. */
+  noteVersion(site: string, version: string): void {
+    if (version !== '') this.versions.set(site, version);
+  }
+
+  /** The version the site's node last reported, or null if it has not since this process started. */
+  versionOf(site: string): string | null {
+    return this.versions.get(site) ?? null;
   }
 
   /**

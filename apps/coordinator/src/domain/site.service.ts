@@ -13,6 +13,8 @@ export interface SiteView {
   readonly revokedReason: string | null;
   /** Ed25519 public key, hex, for out-of-band verification. */
   readonly signingPublicKey: string;
+  /** The node software version the site last reported in a heartbeat, or null since this start. */
+  readonly nodeVersion: string | null;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -44,6 +46,7 @@ export class SiteService {
       revokedAt: iso(s.revokedAt),
       revokedReason: s.revokedReason,
       signingPublicKey: Buffer.from(s.signingPublicKey).toString('hex'),
+      nodeVersion: this.hub.versionOf(s.name),
     }));
   }
 

@@ -4,7 +4,12 @@ import type { ArtifactRecord, CoordinatorStore } from '@fedistill/store';
 import { NotFoundError, RequestInvalidError } from '../domain/errors';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import type { Transcript } from '../domain/transcript';
-import { type FederationSpec, type FederationView, parseFederationSpec } from '@fedistill/protocol';
+import {
+  type FederationSpec,
+  type FederationView,
+  noiseAgainstSignal,
+  parseFederationSpec,
+} from '@fedistill/protocol';
 
 /** Reference sets and students are served in chunks of this size (the wire limit of Chunk.data). */
 export const ARTIFACT_CHUNK_BYTES = 1024 * 1024;
@@ -69,7 +74,11 @@ export class FederationService {
     return { ...described, sha256: record.sha256, chunks: record.chunkSha256.length };
   }
 
-  async create(input: unknown): Promise<FederationView> {
+  /**
+   * Validates and stores a definition. The answer carries `warnings`: today, when the noise
+   * of a round of rounds.minSites sites exceeds the teachers' largest possible signal.
+   */
+  async create(input: unknown): Promise<FederationView & { warnings: string[] }> {
     const parsed = parseFederationSpec(input);
     if (!parsed.ok) throw new RequestInvalidError(`invalid federation: ${parsed.problems.join('; ')}`);
     const spec = parsed.spec;
@@ -85,7 +94,15 @@ export class FederationService {
       federation: spec.id,
       detail: `federation created: ${JSON.stringify(spec)}`,
     });
-    return this.get(spec.id);
+    // Rounds have at least rounds.minSites sites; the warning is repeated when a round is planned.
+    const warning = noiseAgainstSignal(spec, spec.rounds.minSites)?.warning;
+    if (warning)
+      await this.transcript.append({ event: 'admin', federation: spec.id, detail: `warning: ${warning}` });
+    const created: FederationView & { warnings: string[] } = {
+      ...(await this.get(spec.id)),
+      warnings: warning ? [warning] : [],
+    };
+    return created;
   }
 
   async list(): Promise<FederationView[]> {

@@ -23,7 +23,7 @@ import { artifactsMethods } from './artifacts-service';
 import { auditMethods } from './audit-service';
 import { enrolmentMethods, nodeSessionMethods } from './node-services';
 import { relayRoundEvents } from './round-event-relay';
-import { type RefusalLogger, secureService } from './secure-service';
+import { type CallObserver, type RefusalLogger, secureService } from './secure-service';
 
 export interface GrpcServerOptions {
   readonly host: string;
@@ -58,6 +58,8 @@ export class GrpcServerHost {
     private readonly options: GrpcServerOptions,
     private readonly services: GrpcServices,
     private readonly log: RefusalLogger,
+    /** Hears of every request's size and every error status (metrics/). */
+    private readonly observer?: CallObserver,
   ) {
     // The round engine emits domain events; they reach the sites' streams as NodeEvents from here,
     // whichever transport serves them (a TLS port, or the simulator's registry).
@@ -84,20 +86,23 @@ export class GrpcServerHost {
         enrolmentMethods(enrolment, identity.signingPublicKey, heartbeatIntervalMs),
         null,
         this.log,
+        this.observer,
       ),
       secureService(
         NodeSessionService,
-        nodeSessionMethods(hub, federations, heartbeatIntervalMs, rounds),
+        nodeSessionMethods(hub, federations, heartbeatIntervalMs, rounds, (id) => store.students.latest(id)),
         auth,
         this.log,
+        this.observer,
       ),
-      secureService(AuditService, auditMethods(transcript, identity), auth, this.log),
-      secureService(ArtifactsService, artifactsMethods(federations, students), auth, this.log),
+      secureService(AuditService, auditMethods(transcript, identity), auth, this.log, this.observer),
+      secureService(ArtifactsService, artifactsMethods(federations, students), auth, this.log, this.observer),
       secureService(
         RoundsService,
         roundsMethods(rounds, releasedTargetsMethod(store, federations)),
         auth,
         this.log,
+        this.observer,
       ),
     ];
     for (const s of services) server.addService(s.definition, s.implementation);

@@ -18,4 +18,16 @@ describe(toServiceError.name, () => {
     expect(sut.known).toBe(false);
     expect(sut.error).toMatchObject({ code: status.INTERNAL, details: 'internal error' });
   });
+
+  it('answers a database that went away (PostgreSQL restarting) as UNAVAILABLE, which nodes retry', () => {
+    const restarting = Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+    });
+    const sut = toServiceError(restarting);
+    expect(sut.known).toBe(false);
+    expect(sut.error).toMatchObject({
+      code: status.UNAVAILABLE,
+      details: "the coordinator's database is unavailable; try again",
+    });
+  });
 });

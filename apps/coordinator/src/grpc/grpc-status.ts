@@ -1,6 +1,7 @@
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
   FederationExistsError,
+  isStoreUnavailable,
   SiteAlreadyEnrolledError,
   SiteAlreadyRevokedError,
   UnknownFederationError,
@@ -45,6 +46,17 @@ export function toServiceError(err: unknown): { error: Partial<ServiceError>; kn
     if (err instanceof type)
       return { error: { code, details: err.message, metadata: new Metadata() }, known: true };
   }
+  // The database went away (PostgreSQL restarting): transient, and the nodes retry UNAVAILABLE
+  // until the stage's deadline. Still logged as unexpected (known: false) for the operator.
+  if (isStoreUnavailable(err))
+    return {
+      error: {
+        code: status.UNAVAILABLE,
+        details: "the coordinator's database is unavailable; try again",
+        metadata: new Metadata(),
+      },
+      known: false,
+    };
   return {
     error: { code: status.INTERNAL, details: 'internal error', metadata: new Metadata() },
     known: false,

@@ -52,17 +52,20 @@ export function nodeSessionMethods(
   federations: FederationService,
   heartbeatIntervalMs: number,
   rounds?: Pick<RoundEngine, 'pendingAnnouncements'>,
+  /** The latest published student of a federation (repeated to a site that reconnects). */
+  latestStudent?: (federationId: string) => Promise<{ version: number; sha256: string } | undefined>,
   now: () => number = Date.now,
 ): Record<keyof typeof NodeSessionService, MethodSpec> {
   return {
     heartbeat: {
       requestType: 'HeartbeatRequest',
-      // The authenticator already recorded the call as "seen"; the answer carries the clock.
+      // The authenticator already recorded the call as "seen"; the node's version is kept for the
+      // operator's view (the dashboard's sites page); the answer carries the clock.
       // eslint-disable-next-line @typescript-eslint/require-await
-      handler: async (_req: HeartbeatRequest): Promise<HeartbeatResponse> => ({
-        serverTimeUnixMs: now(),
-        heartbeatIntervalMs,
-      }),
+      handler: async (req: HeartbeatRequest, ctx: CallContext): Promise<HeartbeatResponse> => {
+        if (ctx.site) hub.noteVersion(ctx.site.name, req.nodeVersion);
+        return { serverTimeUnixMs: now(), heartbeatIntervalMs };
+      },
     },
     subscribe: {
       requestType: 'SubscribeRequest',
@@ -88,6 +91,17 @@ export function nodeSessionMethods(
         // not lost.
         for (const event of (await rounds?.pendingAnnouncements(site)) ?? [])
           subscription.send(nodeEventOf(event));
+        // The same for the latest student of each federation: one published while the site was
+        // away (or while the coordinator restarted) reaches it now; the node skips a student it
+        // already verified.
+        for (const federationId of federationIds) {
+          const student = await latestStudent?.(federationId);
+          if (student)
+            subscription.send({
+              $case: 'studentPublished',
+              value: { federationId, version: student.version, sha256: Buffer.from(student.sha256, 'hex') },
+            });
+        }
       },
     },
     getFederation: {

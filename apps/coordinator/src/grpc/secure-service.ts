@@ -41,6 +41,19 @@ export interface MethodSpec {
   readonly handler: UnaryHandler | StreamHandler;
 }
 
+/**
+ * What the middleware tells about every call, by method path ('/fedistill.v1.Rounds/...'):
+ * metrics/ listens. Must not throw or block.
+ */
+export interface CallObserver {
+  /** A request's exact bytes arrived (before decoding or authentication). */
+  received(method: string, bytes: number): void;
+  /** The call ended with this error status. */
+  failed(method: string, code: number): void;
+}
+
+const NO_OBSERVER: CallObserver = { received: () => undefined, failed: () => undefined };
+
 export interface RefusalLogger {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
@@ -51,13 +64,14 @@ export interface RefusalLogger {
  * keeps the exact request bytes (the signature covers them), refuses malformed protobuf and
  * fields over their documented limits, authenticates the signature (unless `auth` is null, for
  * enrolment), then calls the handler with the authenticated site. Every refusal is logged and
- * mapped to a status in grpc-status.ts.
+ * mapped to a status in grpc-status.ts; `observer` hears of every request's size and every error.
  */
 export function secureService(
   definition: ServiceDefinition,
   methods: Readonly<Record<string, MethodSpec>>,
   auth: NodeAuthenticator | null,
   log: RefusalLogger,
+  observer: CallObserver = NO_OBSERVER,
 ): { definition: ServiceDefinition; implementation: UntypedServiceImplementation } {
   const wrapped: Record<string, ServiceDefinition[string]> = {};
   const implementation: UntypedServiceImplementation = {};
@@ -67,6 +81,7 @@ export function secureService(
     wrapped[name] = {
       ...method,
       requestDeserialize: (raw: Buffer): RawRequest => {
+        observer.received(method.path, raw.length);
         try {
           return { raw, message: method.requestDeserialize(raw) };
         } catch (err) {
@@ -75,8 +90,8 @@ export function secureService(
       },
     };
     implementation[name] = method.responseStream
-      ? makeStreamHandler(method.path, spec, auth, log)
-      : makeUnaryHandler(method.path, spec, auth, log);
+      ? makeStreamHandler(method.path, spec, auth, log, observer)
+      : makeUnaryHandler(method.path, spec, auth, log, observer);
   }
   return { definition: wrapped as ServiceDefinition, implementation };
 }
@@ -96,8 +111,9 @@ async function admit(
   return { message, ctx: { site, method: path, peer: call.getPeer(), metadata: call.metadata } };
 }
 
-function report(path: string, peer: string, err: unknown, log: RefusalLogger) {
+function report(path: string, peer: string, err: unknown, log: RefusalLogger, observer: CallObserver) {
   const mapped = toServiceError(err);
+  observer.failed(path, mapped.error.code ?? 2);
   if (mapped.known)
     log.warn(
       { method: path, peer, code: mapped.error.code, reason: mapped.error.details },
@@ -112,13 +128,14 @@ function makeUnaryHandler(
   spec: MethodSpec,
   auth: NodeAuthenticator | null,
   log: RefusalLogger,
+  observer: CallObserver,
 ) {
   return (call: ServerUnaryCall<RawRequest, unknown>, callback: sendUnaryData<unknown>): void => {
     admit(path, spec, auth, call)
       .then(({ message, ctx }) => (spec.handler as UnaryHandler)(message as never, ctx))
       .then(
         (response) => callback(null, response),
-        (err: unknown) => callback(report(path, call.getPeer(), err, log)),
+        (err: unknown) => callback(report(path, call.getPeer(), err, log, observer)),
       );
   };
 }
@@ -128,6 +145,7 @@ function makeStreamHandler(
   spec: MethodSpec,
   auth: NodeAuthenticator | null,
   log: RefusalLogger,
+  observer: CallObserver,
 ) {
   return (call: ServerWritableStream<RawRequest, unknown>): void => {
     admit(path, spec, auth, call)
@@ -139,6 +157,6 @@ function makeStreamHandler(
         ),
       )
       // grpc-js turns an 'error' event on a server stream into the call's final status.
-      .catch((err: unknown) => call.emit('error', report(path, call.getPeer(), err, log)));
+      .catch((err: unknown) => call.emit('error', report(path, call.getPeer(), err, log, observer)));
   };
 }

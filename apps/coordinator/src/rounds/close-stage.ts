@@ -30,7 +30,14 @@ export async function closeStage(ctx: EngineContext, live: LiveRound, why: strin
     await transcript.append({ event: 'round', federation, round, detail });
     // Stored before anyone hears of it: the student publisher reads the completed round back.
     await store.rounds.save(live.toRecord(ctx.now()));
-    ctx.emit({ kind: c.stage === 'done' ? 'RoundCompleted' : 'RoundAbandoned', plan: live.plan, detail });
+    const name = (id: number) => live.plan.participants.find((p) => p.siteId === id)?.siteName ?? String(id);
+    ctx.emit({
+      kind: c.stage === 'done' ? 'RoundCompleted' : 'RoundAbandoned',
+      plan: live.plan,
+      detail,
+      contributors: c.state.inputs.map(name),
+      declines: [...live.declines],
+    });
     return;
   }
   await transcript.append({

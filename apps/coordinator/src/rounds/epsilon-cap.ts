@@ -1,6 +1,6 @@
 import { decodeState } from '@fedistill/secagg';
 import type { RoundRecord } from '@fedistill/store';
-import { federationEpsilon, type FederationSpec, releasePlanOf, type RoundPlan } from '@fedistill/protocol';
+import { epsilonCapRefusal, type FederationSpec, type RoundPlan } from '@fedistill/protocol';
 import { RequestInvalidError } from '../domain/errors';
 import type { RoundSnapshot } from './live-round';
 
@@ -15,17 +15,10 @@ export function checkEpsilonCap(
   plan: RoundPlan,
   previous: readonly RoundRecord[],
 ): void {
-  const cap = federation.privacy.epsilonCap;
-  if (cap === undefined || !releasePlanOf(plan).mechanism) return;
   const completed = previous
     .filter((r) => r.status === 'completed')
     .map((r) => decodeState<RoundSnapshot>(r.engine).plan);
-  const delta = federation.privacy.delta;
-  // The one composition of a federation's epsilon (libs/protocol federation-epsilon.ts).
-  const before = federationEpsilon(completed, delta).epsilon;
-  const after = federationEpsilon([...completed, plan], delta).epsilon;
-  if (after > cap)
-    throw new RequestInvalidError(
-      `round ${plan.round} would bring federation '${federation.id}' from epsilon ${before.toFixed(4)} to ${after.toFixed(4)} (delta ${federation.privacy.delta}), past its privacy.epsilonCap ${cap}`,
-    );
+  // The one composition of a federation's epsilon and its cap (libs/protocol federation-epsilon.ts).
+  const refusal = epsilonCapRefusal(federation, completed, plan);
+  if (refusal) throw new RequestInvalidError(refusal);
 }

@@ -1,10 +1,17 @@
-import { type FederationView, planEvaluationRound, planRound, type RoundPlan } from '@fedistill/protocol';
-import { SecAggCoordinator } from '@fedistill/secagg';
+import {
+  evaluationRoundCap,
+  type FederationView,
+  noiseAgainstSignal,
+  planEvaluationRound,
+  planRound,
+  type RoundPlan,
+} from '@fedistill/protocol';
+import { decodeState, SecAggCoordinator } from '@fedistill/secagg';
 import type { RoundRecord } from '@fedistill/store';
 import { RequestInvalidError } from '../domain/errors';
 import type { EngineContext } from './engine-context';
 import { checkEpsilonCap } from './epsilon-cap';
-import { LiveRound } from './live-round';
+import { LiveRound, type RoundSnapshot } from './live-round';
 import type { RoundAnnounced } from './round-events';
 import { type RoundView, viewOf } from './round-view';
 
@@ -50,6 +57,7 @@ async function open(ctx: EngineContext, federationId: string, evaluate: RoundReq
     ctx,
     federation,
     online.map((s) => s.name),
+    evaluate,
   );
   const roundNumber = (previous.at(-1)?.round ?? 0) + 1;
   const plan = await planFor(ctx, federation, roundNumber, online, evaluate);
@@ -66,24 +74,34 @@ async function open(ctx: EngineContext, federationId: string, evaluate: RoundReq
   await store.rounds.create(round.toRecord(ctx.now()));
   ctx.live.set(plan.config.roundId, round);
   const sites = online.map((s) => s.name);
+  // The noise against the signal of this round's participants (an evaluation asks no teachers).
+  const warning =
+    plan.kind === 'evaluation' ? null : noiseAgainstSignal(federation, plan.participants.length)?.warning;
   await transcript.append({
     event: 'round',
     federation: federationId,
     round: String(roundNumber),
     detail:
-      plan.kind === 'evaluation'
+      (plan.kind === 'evaluation'
         ? `opened with ${sites.join(', ')}; evaluation of student v${plan.studentVersion}`
-        : `opened with ${sites.join(', ')}; ${plan.queries.length} queries`,
+        : `opened with ${sites.join(', ')}; ${plan.queries.length} queries`) +
+      (warning ? `; warning: ${warning}` : ''),
   });
   ctx.emit({ kind: 'RoundAnnounced', plan, federation });
-  return viewOf(round);
+  return warning ? { ...viewOf(round), warnings: [warning] } : viewOf(round);
 }
 
-/** Refuses a round with too few sites online, while another is open, or past rounds.maxRounds; returns the earlier rounds. */
+/**
+ * Refuses a round with too few sites online, while another is open, or past its cap: a
+ * distillation round past rounds.maxRounds, an evaluation round past rounds.maxEvaluationRounds.
+ * Caps count completed rounds of their own kind only (an abandoned round released nothing);
+ * round numbers stay unique across all rounds. Returns the earlier rounds.
+ */
 async function checkCanOpen(
   ctx: EngineContext,
   federation: FederationView,
   sites: readonly string[],
+  evaluate: RoundRequest,
 ): Promise<RoundRecord[]> {
   const federationId = federation.id;
   if (sites.length < federation.rounds.minSites) {
@@ -94,12 +112,25 @@ async function checkCanOpen(
   const previous = await ctx.deps.store.rounds.list(federationId);
   if (previous.some((r) => r.status === 'open'))
     throw new RequestInvalidError(`federation '${federationId}' already has an open round`);
-  const counted = previous.filter((r) => r.status !== 'abandoned').length;
-  if (counted >= federation.rounds.maxRounds)
+  const completed = completedByKind(previous);
+  if (!evaluate && completed.distill >= federation.rounds.maxRounds)
     throw new RequestInvalidError(
-      `federation '${federationId}' has had its ${federation.rounds.maxRounds} rounds (rounds.maxRounds; abandoned rounds do not count)`,
+      `federation '${federationId}' has had its ${federation.rounds.maxRounds} distillation rounds (rounds.maxRounds counts completed distillation rounds; abandoned and evaluation rounds do not count)`,
+    );
+  const evaluations = evaluationRoundCap(federation);
+  if (evaluate && evaluations !== undefined && completed.evaluation >= evaluations)
+    throw new RequestInvalidError(
+      `federation '${federationId}' has had its ${evaluations} evaluation round(s) (rounds.maxEvaluationRounds counts completed evaluation rounds; abandoned ones do not count)`,
     );
   return previous;
+}
+
+/** Completed rounds by kind (a round planned before kinds were recorded is a distillation round). */
+function completedByKind(records: readonly RoundRecord[]): { distill: number; evaluation: number } {
+  const counts = { distill: 0, evaluation: 0 };
+  for (const r of records)
+    if (r.status === 'completed') counts[decodeState<RoundSnapshot>(r.engine).plan.kind ?? 'distill'] += 1;
+  return counts;
 }
 
 /** The round's plan: an evaluation of the requested student, or distillation on the query planner's rows. */

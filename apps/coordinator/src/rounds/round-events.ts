@@ -1,4 +1,15 @@
 import type { FederationSpec, RoundPlan, StageName } from '@fedistill/protocol';
+import type { Decline } from './live-round';
+
+/**
+ * Who took part, as a round ended: the sites whose masked input arrived (each has charged its
+ * ledger for the release) and the sites that declined, with their reasons. The other
+ * participants dropped out.
+ */
+export interface RoundEnding {
+  readonly contributors: readonly string[];
+  readonly declines: readonly Decline[];
+}
 
 /**
  * What the round engine tells the world, in domain terms. The engine never builds wire
@@ -17,9 +28,9 @@ export type RoundEvent =
       readonly why: string;
     }
   /** The sum was unmasked. */
-  | { readonly kind: 'RoundCompleted'; readonly plan: RoundPlan; readonly detail: string }
+  | ({ readonly kind: 'RoundCompleted'; readonly plan: RoundPlan; readonly detail: string } & RoundEnding)
   /** The round ended without revealing anything. */
-  | { readonly kind: 'RoundAbandoned'; readonly plan: RoundPlan; readonly detail: string };
+  | ({ readonly kind: 'RoundAbandoned'; readonly plan: RoundPlan; readonly detail: string } & RoundEnding);
 
 /** The announcement of a round, to its participants. */
 export type RoundAnnounced = Extract<RoundEvent, { kind: 'RoundAnnounced' }>;

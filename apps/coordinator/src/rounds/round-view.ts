@@ -1,7 +1,8 @@
 import type { RoundRecord } from '@fedistill/store';
-import { evaluationFromSum } from '@fedistill/distill';
+import { type EvaluationEstimate, evaluationFromSum } from '@fedistill/distill';
+import { perSiteVariance } from '@fedistill/dp';
 import { decodeSigned, decodeState } from '@fedistill/secagg';
-import type { QuerySelection } from '@fedistill/protocol';
+import { type QuerySelection, releasePlanOf } from '@fedistill/protocol';
 import type { RoundStudent } from '../students/student-publisher';
 import { LiveRound, type RoundSnapshot } from './live-round';
 
@@ -32,16 +33,10 @@ export interface RoundView {
    * by a published student; null for an evaluation round or one planned before it was recorded.
    */
   readonly querySelection: QuerySelection | null;
-  /**
-   * An evaluation round's result once completed: the noisy, securely aggregated counts of the
-   * sites' local test splits (no site's own figures are ever seen), and the accuracy they give.
-   */
-  readonly evaluation?: {
-    readonly studentVersion: number;
-    readonly accuracy: number | null;
-    readonly records: number;
-    readonly perClass: readonly { readonly correct: number; readonly records: number }[];
-  } | null;
+  /** An evaluation round's result once completed (see RoundEvaluation); null before. */
+  readonly evaluation?: RoundEvaluation | null;
+  /** In the answer to `round start` only: what the planner warns about (see noiseAgainstSignal). */
+  readonly warnings?: readonly string[];
 }
 
 /** The views with each completed round's student state (null for rounds without one). */
@@ -82,19 +77,34 @@ export function viewOf(source: LiveRound | RoundRecord): RoundView {
     reason: s.reason ?? s.coordinator.reason,
     kind: s.plan.kind ?? 'distill',
     querySelection: s.plan.kind === 'evaluation' ? null : (s.plan.querySelection ?? null),
-    ...(s.plan.kind === 'evaluation'
-      ? {
-          evaluation:
-            s.status === 'completed' && s.coordinator.result
-              ? {
-                  studentVersion: s.plan.studentVersion,
-                  ...evaluationFromSum(
-                    decodeSigned(s.coordinator.result, s.plan.config.bits ?? 32),
-                    s.plan.evaluation.classes,
-                  ),
-                }
-              : null,
-        }
-      : {}),
+    ...(s.plan.kind === 'evaluation' ? { evaluation: evaluationOf(s) } : {}),
+  };
+}
+
+/**
+ * An evaluation round's result: the noisy, securely aggregated counts of the sites' local test
+ * splits (no site's own figures are ever seen), clamped to possible values, and the accuracy
+ * they give with a 95% interval for the noise (libs/distill evaluationFromSum). Clamping and the
+ * interval are post-processing of the release: no privacy cost.
+ */
+export interface RoundEvaluation extends EvaluationEstimate {
+  readonly studentVersion: number;
+}
+
+/** The evaluation of a completed evaluation round, or null (another kind, or not completed). */
+export function evaluationOf(
+  s: Pick<RoundSnapshot, 'plan' | 'coordinator' | 'status'>,
+): RoundEvaluation | null {
+  if (s.plan.kind !== 'evaluation' || s.status !== 'completed' || !s.coordinator.result) return null;
+  // Each entry of the sum carries one noise share from every site whose input was summed.
+  const noise = releasePlanOf(s.plan).noise;
+  const entryVariance = noise ? s.coordinator.inputs.length * perSiteVariance(noise) : 0;
+  return {
+    studentVersion: s.plan.studentVersion,
+    ...evaluationFromSum(
+      decodeSigned(s.coordinator.result, s.plan.config.bits ?? 32),
+      s.plan.evaluation.classes,
+      entryVariance,
+    ),
   };
 }

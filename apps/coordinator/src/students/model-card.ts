@@ -1,6 +1,7 @@
 import type { ClassificationMetrics } from '@fedistill/distill';
 import type { FederationSpec, QuerySelection } from '@fedistill/protocol';
 import { querySelectionOf } from '../rounds/query-planner';
+import type { RoundEvaluation } from '../rounds/round-view';
 import type { PrivacySpent } from './privacy-spent';
 
 /** Printed at the top of every card of a student trained without differential privacy. */
@@ -61,7 +62,15 @@ export interface ModelCard {
   };
   readonly distillation: FederationSpec['distillation'] & { readonly trainingSeconds: number };
   readonly metrics: CardMetrics;
+  /**
+   * The student's evaluation rounds at the sites, oldest first: added when the card is read (the
+   * rounds come after publication); absent from a card as published.
+   */
+  readonly siteEvaluations?: readonly SiteEvaluation[];
 }
+
+/** One evaluation round of the student at the sites (securely aggregated, noised, clamped). */
+export type SiteEvaluation = Omit<RoundEvaluation, 'studentVersion'> & { readonly round: number };
 
 export interface ModelCardInput {
   readonly spec: FederationSpec;
@@ -212,5 +221,29 @@ export function modelCardMarkdown(c: ModelCard): string {
       ...(m.auroc === undefined ? [] : [`- AUROC: ${fmt(m.auroc)}`]),
     );
   }
+  if (c.siteEvaluations) lines.push('', ...siteEvaluationLines(c.siteEvaluations));
   return `${lines.join('\n')}\n`;
+}
+
+/** The "Evaluated at the sites" section: each evaluation round's accuracy with its interval. */
+function siteEvaluationLines(evaluations: readonly SiteEvaluation[]): string[] {
+  const lines = ['## Evaluated at the sites', ''];
+  if (evaluations.length === 0)
+    return [
+      ...lines,
+      'No evaluation round of this student yet (`fedistill coordinator round start --evaluate`).',
+    ];
+  for (const e of evaluations) {
+    const interval = e.interval
+      ? `, 95% interval ${fmt(e.interval.low, 2)}-${fmt(e.interval.high, 2)} for the noise`
+      : '';
+    lines.push(
+      `- Round ${e.round}: accuracy ${e.accuracy === null ? '-' : fmt(e.accuracy)}${interval}, over about ${e.records} of the sites' own test records`,
+    );
+  }
+  lines.push(
+    '',
+    "Securely aggregated: only the noised sum of the sites' per-class counts was released, and charged to each site's ledger. The counts are kept within possible values (records >= 0, correct <= records) and the interval covers the noise of both sums (Fieller's interval), not the sampling error of the test records: post-processing, no privacy cost.",
+  );
+  return lines;
 }

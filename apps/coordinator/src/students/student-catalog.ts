@@ -1,7 +1,10 @@
+import { decodeState } from '@fedistill/secagg';
 import type { ArtifactRecord, CoordinatorStore, StudentRecord } from '@fedistill/store';
 import { NotFoundError, RequestInvalidError } from '../domain/errors';
 import type { FederationService } from '../federation/federation.service';
-import { type ModelCard, modelCardMarkdown } from './model-card';
+import type { RoundSnapshot } from '../rounds/live-round';
+import { evaluationOf } from '../rounds/round-view';
+import { type ModelCard, modelCardMarkdown, type SiteEvaluation } from './model-card';
 
 /** A published student as the admin API shows it. */
 export interface StudentView {
@@ -25,13 +28,15 @@ export class StudentCatalog {
   async list(federationId: string): Promise<StudentView[]> {
     await this.federations.get(federationId);
     const records = await this.store.students.list(federationId);
-    return Promise.all(records.map((r) => this.view(r)));
+    const evaluations = await this.siteEvaluations(federationId);
+    return Promise.all(records.map((r) => this.view(r, evaluations)));
   }
 
   /** One student; version 0 is the latest. */
   async get(federationId: string, version: number): Promise<StudentView> {
     await this.federations.get(federationId);
-    return this.view(await this.record(federationId, version));
+    const record = await this.record(federationId, version);
+    return this.view(record, await this.siteEvaluations(federationId));
   }
 
   /** The student for a member site (NOT_FOUND for non-members, as for the reference set). */
@@ -67,9 +72,28 @@ export class StudentCatalog {
     return record;
   }
 
-  private async view(r: StudentRecord): Promise<StudentView> {
+  /** The federation's completed evaluation rounds, by the student version they evaluated. */
+  private async siteEvaluations(federationId: string): Promise<Map<number, SiteEvaluation[]>> {
+    const byVersion = new Map<number, SiteEvaluation[]>();
+    for (const r of await this.store.rounds.list(federationId)) {
+      if (r.status !== 'completed') continue;
+      const evaluation = evaluationOf(decodeState<RoundSnapshot>(r.engine));
+      if (!evaluation) continue;
+      const { studentVersion, ...rest } = evaluation;
+      byVersion.set(studentVersion, [...(byVersion.get(studentVersion) ?? []), { round: r.round, ...rest }]);
+    }
+    return byVersion;
+  }
+
+  private async view(
+    r: StudentRecord,
+    evaluations: ReadonlyMap<number, SiteEvaluation[]>,
+  ): Promise<StudentView> {
     const artifact = await this.store.artifacts.get(r.sha256);
-    const card = r.modelCard as ModelCard;
+    const card: ModelCard = {
+      ...(r.modelCard as ModelCard),
+      siteEvaluations: evaluations.get(r.version) ?? [],
+    };
     return {
       federationId: r.federationId,
       version: r.version,

@@ -16,6 +16,12 @@ export type RoundStudent =
   | { readonly state: 'training' }
   | { readonly state: 'failed'; readonly reason: string };
 
+/** A student just published, and how long its distillation took (wall clock, seconds). */
+export interface StudentPublished {
+  readonly record: StudentRecord;
+  readonly trainingSeconds: number;
+}
+
 /** Definitions stored before the distillation section existed get its defaults. */
 function withDefaults(spec: FederationSpec): FederationSpec {
   const raw = (spec as { distillation?: unknown }).distillation ?? {};
@@ -32,6 +38,7 @@ export class StudentPublisher {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly training = new Map<string, Set<number>>();
   private readonly failures = new Map<string, string>();
+  private readonly published: Array<(published: StudentPublished) => void> = [];
 
   constructor(
     private readonly store: CoordinatorStore,
@@ -41,6 +48,11 @@ export class StudentPublisher {
     private readonly transcript: Transcript,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Called with each student once it is stored and announced (metrics listen); must not block. */
+  onPublished(listener: (published: StudentPublished) => void): void {
+    this.published.push(listener);
+  }
 
   /**
    * Schedules a student for the federation's completed rounds (after `round` completed); resolves
@@ -186,6 +198,7 @@ export class StudentPublisher {
         value: { federationId, version, sha256: Buffer.from(artifact.sha256, 'hex') },
       });
     }
+    for (const listener of this.published) listener({ record, trainingSeconds: trained.seconds });
     return record;
   }
 }

@@ -8,6 +8,8 @@ export interface DoctorCheck {
   readonly status: DoctorStatus;
   /** One line: what was found, or why it fails and what to do about it. */
   readonly reason: string;
+  /** For an execution provider that loads: the probe's session and run times (ms) and its largest difference from cpu. */
+  readonly probe?: { readonly sessionMs: number; readonly runMs: number; readonly maxDiff: number };
 }
 
 export const passed = (name: string, reason: string): DoctorCheck => ({ name, status: 'ok', reason });

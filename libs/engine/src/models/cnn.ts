@@ -70,7 +70,10 @@ export function smallCnn(o: CnnOptions): ModelDefinition {
           pads: [1, 1, 1, 1],
         });
         if (o.batchNorm) t = batchNorm(ctx, `bn${i + 1}`, t);
-        t = maxPool2d(relu(t), [2, 2]);
+        // ReLU after the pool, not before: max and ReLU commute (ReLU is monotone), so the
+        // values are the same, but ReLU and its gradient then touch a quarter of the elements,
+        // and ORT keeps Conv -> MaxPool in its blocked (NCHWc) layout without a reorder between.
+        t = relu(maxPool2d(t, [2, 2]));
       });
       t = relu(gemm(flatten(t), ctx.param('fc1.weight'), ctx.param('fc1.bias')));
       if (ctx.training && rate > 0) t = dropout(t, rate, ctx.nextSeed());

@@ -220,6 +220,11 @@ export class Trainer {
 
   /** Releases the ORT sessions. */
   async dispose(): Promise<void> {
+    // A profile is written when profiling ends, which release() alone does not do.
+    if (this.options.profilePrefix) {
+      this.single.endProfiling();
+      if (this.multi.session !== this.single) this.multi.session.endProfiling();
+    }
     if (this.multi.session !== this.single) await this.multi.session.release();
     await this.single.release();
   }

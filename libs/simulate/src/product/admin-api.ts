@@ -1,3 +1,15 @@
+/**
+ * Lets timers that fell due while this process's event loop was busy (training teachers for
+ * minutes) run before the next request: the coordinator's keep-alive timeout then closes its idle
+ * connection before the client reuses it, not while the request is on the way (ECONNRESET on a
+ * POST, which cannot be retried blindly). Both ends live in this one process, so they share the
+ * stall; a deployment's CLI and coordinator do not.
+ */
+async function settleTimers(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The coordinator's admin HTTP API, as the simulator drives it (the same routes the CLI uses). */
 export class AdminApi {
   constructor(
@@ -18,6 +30,7 @@ export class AdminApi {
 
   /** POST raw bytes (the reference set). */
   async upload<T>(route: string, bytes: Uint8Array): Promise<T> {
+    await settleTimers();
     const res = await fetch(`${this.url}/api/v1${route}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/octet-stream' },
@@ -30,6 +43,7 @@ export class AdminApi {
   async putFiles<T>(route: string, files: Readonly<Record<string, Uint8Array>>): Promise<T> {
     const form = new FormData();
     for (const [name, bytes] of Object.entries(files)) form.append(name, new Blob([bytes]), `${name}.npy`);
+    await settleTimers();
     const res = await fetch(`${this.url}/api/v1${route}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${this.token}` },
@@ -53,6 +67,7 @@ export class AdminApi {
    */
   private async fetch(method: string, url: string, init: RequestInit): Promise<Response> {
     for (let attempt = 1; ; attempt += 1) {
+      await settleTimers();
       try {
         return await fetch(url, { ...init, method });
       } catch (err) {

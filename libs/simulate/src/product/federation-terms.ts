@@ -2,12 +2,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { StageName } from '@fedistill/protocol';
 import { maxTeachersPerSite, type SimulatedDropStage, type SimulationConfig } from '../config';
+import {
+  checkEpsilonCapOf,
+  completeDefinition,
+  SIMULATED_FEDERATION,
+  STAGE_DEADLINES,
+} from '../simulated-federation';
 
 /** Simulated site i's name (0-based) in the federation and its node directory. */
 export const siteName = (i: number): string => `site-${i + 1}`;
 
-/** The federation id every simulated deployment uses. */
-export const SIMULATED_FEDERATION = 'simulation';
+export { SIMULATED_FEDERATION } from '../simulated-federation';
 
 /** Class names for the federation definition: the data set's own names, else 'class-0', ... */
 export function labelsOf(c: SimulationConfig, classes: number): string[] {
@@ -25,6 +30,7 @@ export function federationDefinition(
   c: SimulationConfig,
   o: { readonly classes: number; readonly inputShape: readonly number[]; readonly referenceSha256: string },
 ): Record<string, unknown> {
+  if (c.federation) return writtenDefinition(c, c.federation, o);
   const p = c.privacy;
   const sa = c.secureAggregation;
   if (sa.bits < 16)
@@ -94,13 +100,30 @@ export function federationDefinition(
 }
 
 /**
- * How long each stage of a round may take. Stages close as soon as every node still expected has
- * answered, so the long deadlines only leave room for a busy machine training every site's
- * teachers (and revisiting them) in one process. A stage left waiting only for the sites a
- * simulated dropout silenced does not wait them out: the simulator runs its round clock past the
- * deadline (SimulationClock, `silentAt`).
+ * The configuration file's own definition with what the data decided filled in (its labels,
+ * input shape and reference set): the coordinator parses it as `federation create` does.
  */
-const STAGE_DEADLINES = { advertiseKeys: '6h', shareKeys: '30m', maskedInput: '1h', unmask: '30m' };
+function writtenDefinition(
+  c: SimulationConfig,
+  written: Readonly<Record<string, unknown>>,
+  o: { readonly classes: number; readonly inputShape: readonly number[]; readonly referenceSha256: string },
+): Record<string, unknown> {
+  const labels = written.labels;
+  if (Array.isArray(labels) && labels.length !== o.classes)
+    throw new RangeError(`'federation.labels' lists ${labels.length} classes; the data set has ${o.classes}`);
+  const done = completeDefinition(written, {
+    sites: c.sites,
+    labels: labelsOf(c, o.classes),
+    inputShape: o.inputShape,
+    referenceSha256: o.referenceSha256,
+    seed: c.seed,
+    ...(c.threads === undefined ? {} : { threads: c.threads }),
+    maxTeachersPerSite: maxTeachersPerSite(c),
+  });
+  if (!done.ok) throw new RangeError(done.problems.join('; '));
+  checkEpsilonCapOf(done.spec, c.sites);
+  return done.definition;
+}
 
 /** The coordinator's stages in order, and the first one a site dropping at each simulated stage misses. */
 const STAGES: readonly StageName[] = ['keys', 'shares', 'inputs', 'consistency', 'unmask'];
@@ -142,7 +165,7 @@ export function siteDrill(
   if (!first) return undefined;
   if (first.stage === 'keys' || mine.some((d) => d.stage !== first.stage))
     throw new RangeError(
-      `'secureAggregation.dropouts' of site ${site}: a node's drill stops after one stage other than 'keys'`,
+      `'dropouts' of site ${site}: a node's drill stops after one stage other than 'keys'`,
     );
   return {
     stopAfter: STOP_AFTER[first.stage],

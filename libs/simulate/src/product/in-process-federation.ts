@@ -22,7 +22,7 @@ import type { SimulationConfig } from '../config';
 import type { SimulationData } from '../data';
 import { InMemoryServer } from '../transport/in-memory-transport';
 import { AdminApi } from './admin-api';
-import { federationDefinition, nodeSettings, SIMULATED_FEDERATION, siteName } from './federation-terms';
+import { federationDefinition, nodeSettings, siteName } from './federation-terms';
 import { SimulationClock } from './simulation-clock';
 
 export { siteName };
@@ -124,24 +124,22 @@ export async function startInProcessFederation(
       await enrollNode(nodeDir, token, { channel: transport.channel(siteName(i)) });
     }
     const reference = await admin.upload<{ sha256: string }>('/reference-sets', npyInputs(data.reference));
-    await admin.request(
-      'POST',
-      '/federations',
-      federationDefinition(c, {
-        classes: data.reference.numClasses,
-        inputShape: data.reference.featureShape,
-        referenceSha256: reference.sha256,
-      }),
-    );
+    const definition = federationDefinition(c, {
+      classes: data.reference.numClasses,
+      inputShape: data.reference.featureShape,
+      referenceSha256: reference.sha256,
+    });
+    const federationId = definition.id as string;
+    await admin.request('POST', '/federations', definition);
     for (const [i] of data.sites.entries())
-      await admin.request('POST', `/federations/${SIMULATED_FEDERATION}/sites`, { site: siteName(i) });
-    await admin.putFiles(`/federations/${SIMULATED_FEDERATION}/evaluation-set`, {
+      await admin.request('POST', `/federations/${federationId}/sites`, { site: siteName(i) });
+    await admin.putFiles(`/federations/${federationId}/evaluation-set`, {
       inputs: npyInputs(data.test),
       labels: npyLabels(data.test),
     });
     // Each site's operator approves the roster it was shown (here without asking anyone).
     for (const [i, nodeDir] of nodeDirs.entries())
-      await approveFederation(nodeDir, SIMULATED_FEDERATION, () => Promise.resolve(true), {
+      await approveFederation(nodeDir, federationId, () => Promise.resolve(true), {
         channel: transport.channel(siteName(i)),
       });
     for (const [i, nodeDir] of nodeDirs.entries())
@@ -156,11 +154,11 @@ export async function startInProcessFederation(
       return sites.length === nodeDirs.length && sites.every((s) => s.online) ? true : undefined;
     });
     await waitFor('the verified reference set at every node', 120_000, () =>
-      nodeDirs.every((d) => fs.existsSync(path.join(d, 'federations', SIMULATED_FEDERATION, 'reference.npy')))
+      nodeDirs.every((d) => fs.existsSync(path.join(d, 'federations', federationId, 'reference.npy')))
         ? true
         : undefined,
     );
-    return { admin, federationId: SIMULATED_FEDERATION, nodeDirs, clock, close };
+    return { admin, federationId, nodeDirs, clock, close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

@@ -1,3 +1,4 @@
+import type { AccessTokenBook } from './access-tokens';
 import type { ArtifactStore } from './artifacts';
 import type { EnrolmentBook } from './enrolment';
 import type { EvaluationSetStore } from './evaluation-sets';
@@ -17,6 +18,8 @@ export interface CoordinatorStore {
   readonly rounds: RoundStore;
   readonly students: StudentStore;
   readonly evaluationSets: EvaluationSetStore;
+  /** Named bearer tokens of the admin API (operator, auditor). */
+  readonly accessTokens: AccessTokenBook;
   /** Releases the database handle or connection pool. */
   close(): void | Promise<void>;
 }

@@ -4,6 +4,15 @@
  * ../sqlite and ../postgres, and each passes the contract suite in ../contracts. All methods are
  * async so that a networked database fits the same ports.
  */
+export {
+  ACCESS_ROLES,
+  AccessTokenAlreadyRevokedError,
+  type AccessTokenBook,
+  AccessTokenExistsError,
+  type AccessTokenRecord,
+  type AccessRole,
+  UnknownAccessTokenError,
+} from './access-tokens';
 export type { ArtifactRecord, ArtifactStore } from './artifacts';
 export type {
   EnrolmentBook,

@@ -94,6 +94,20 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ readonly version: number; read
       );
     `,
   },
+  {
+    version: 5,
+    sql: `
+      CREATE TABLE access_tokens (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('operator', 'auditor')),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+    `,
+  },
 ];
 
 /** Applies missing steps under an advisory lock, so coordinators starting together do not race. */

@@ -6,14 +6,19 @@ import {
   describeRoundStoreContract,
   describeStudentStoreContract,
 } from '../contracts/coordinator-store.contract';
+import { describeAccessTokenStoreContract } from '../contracts/access-tokens.contract';
 import type { CoordinatorStore } from '../ports';
+import { postgresSource, startPostgresContainer } from '../../test-support/postgres-source';
 import { openPostgresCoordinatorStore } from './store';
 
 /**
  * The PostgreSQL adapter passes the same contract as SQLite. It needs a server: .ci/run starts
- * Debian's PostgreSQL and sets FEDISTILL_TEST_POSTGRES_URL; each test gets its own schema.
+ * Debian's PostgreSQL and sets FEDISTILL_TEST_POSTGRES_URL; without it, a container started by
+ * testcontainers where a container runtime answers; else the suite is skipped, saying why. Each
+ * test gets its own schema.
  */
-const url = process.env.FEDISTILL_TEST_POSTGRES_URL;
+const source = postgresSource(process.env);
+let url = source.kind === 'url' ? source.url : undefined;
 
 async function freshStore(): Promise<CoordinatorStore> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
@@ -30,11 +35,25 @@ async function freshStore(): Promise<CoordinatorStore> {
   };
 }
 
-if (url) {
+if (source.kind === 'container') {
+  let stop: (() => Promise<void>) | undefined;
+  // The first start may pull the image.
+  beforeAll(async () => {
+    const started = await startPostgresContainer(
+      process.env.FEDISTILL_TEST_POSTGRES_IMAGE ?? 'postgres:17-alpine',
+    );
+    url = started.url;
+    stop = started.stop;
+  }, 300_000);
+  afterAll(async () => stop?.());
+}
+
+if (source.kind !== 'none') {
   describeCoordinatorStoreContract('PostgreSQL', freshStore);
   describeFederationStoreContract('PostgreSQL', freshStore);
   describeRoundStoreContract('PostgreSQL', freshStore);
   describeStudentStoreContract('PostgreSQL', freshStore);
+  describeAccessTokenStoreContract('PostgreSQL', freshStore);
 
   describe(openPostgresCoordinatorStore.name, () => {
     it('names a server it cannot reach', async () => {
@@ -64,7 +83,7 @@ if (url) {
     });
   });
 } else {
-  describe.skip('PostgreSQL adapter (skipped: set FEDISTILL_TEST_POSTGRES_URL to a server; .ci/run does)', () => {
+  describe.skip(`PostgreSQL adapter (skipped: ${source.reason}; .ci/run sets the URL)`, () => {
     it('passes the CoordinatorStore contract', () => undefined);
   });
 }

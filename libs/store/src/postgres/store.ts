@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import type { CoordinatorStore } from '../ports';
+import { PgAccessTokenBook } from './access-tokens';
 import { PgArtifactStore } from './artifacts';
 import { PgEnrolmentBook } from './enrolment';
 import { PgEvaluationSetStore } from './evaluation-sets';
@@ -18,6 +19,12 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Pool size; default 10. */
   readonly maxConnections?: number;
+  /**
+   * Told when an idle pooled connection fails (PostgreSQL restarted, the network cut): the pool
+   * drops that connection and the next query opens a new one. Without a listener, pg's pool would
+   * raise the error as an unhandled 'error' event and end the process.
+   */
+  readonly onConnectionError?: (err: Error) => void;
 }
 
 /** Connects, migrates and returns the PostgreSQL adapters of every coordinator port. */
@@ -30,6 +37,8 @@ export async function openPostgresCoordinatorStore(options: PostgresStoreOptions
     max: options.maxConnections ?? 10,
     options: `-c search_path=${schema}`,
   });
+  pool.on('error', (err) => options.onConnectionError?.(err));
+  let closing: Promise<void> | undefined;
   const client = await pool.connect().catch(async (err: Error) => {
     await pool.end();
     throw new Error(`cannot connect to PostgreSQL: ${err.message}`);
@@ -49,6 +58,8 @@ export async function openPostgresCoordinatorStore(options: PostgresStoreOptions
     rounds: new PgRoundStore(pool),
     students: new PgStudentStore(pool),
     evaluationSets: new PgEvaluationSetStore(pool),
-    close: () => pool.end(),
+    accessTokens: new PgAccessTokenBook(pool),
+    // Idempotent: the coordinator's shutdown may close the store more than once.
+    close: () => (closing ??= pool.end()),
   };
 }

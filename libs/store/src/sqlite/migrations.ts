@@ -109,6 +109,21 @@ export const COORDINATOR_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    description: 'named access tokens of the admin API (operator, auditor), stored hashed',
+    sql: `
+      CREATE TABLE access_tokens (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('operator', 'auditor')),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations newer than the database's user_version, each in its own transaction. */

@@ -8,6 +8,7 @@ import {
   describeRoundStoreContract,
   describeStudentStoreContract,
 } from '../contracts/coordinator-store.contract';
+import { describeAccessTokenStoreContract } from '../contracts/access-tokens.contract';
 import { COORDINATOR_MIGRATIONS, migrate } from './migrations';
 import { openSqliteCoordinatorStore } from './store';
 
@@ -15,6 +16,7 @@ describeCoordinatorStoreContract('SQLite in memory', () => openSqliteCoordinator
 describeFederationStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
 describeRoundStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
 describeStudentStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
+describeAccessTokenStoreContract('SQLite in memory', () => openSqliteCoordinatorStore(':memory:'));
 
 describe(openSqliteCoordinatorStore.name, () => {
   it('keeps data across a reopen of the same file', async () => {

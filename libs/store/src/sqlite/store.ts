@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type { CoordinatorStore } from '../ports';
+import { SqliteAccessTokenBook } from './access-tokens';
 import { SqliteArtifactStore } from './artifacts';
 import { SqliteEnrolmentBook } from './enrolment';
 import { SqliteEvaluationSetStore } from './evaluation-sets';
@@ -33,6 +34,7 @@ export function openSqliteCoordinatorStore(file: string): CoordinatorStore {
     rounds: new SqliteRoundStore(db),
     students: new SqliteStudentStore(db),
     evaluationSets: new SqliteEvaluationSetStore(db),
+    accessTokens: new SqliteAccessTokenBook(db),
     close: () => {
       db.close();
     },

@@ -1,0 +1,53 @@
+// The engine's side of `engine-throughput`: one fresh process per sample. Trains the model on the
+// batch file's batches (the first `warmup` untimed, then every batch once, timed) and prints
+// {samples_per_s, peak_rss_kb, ...} as its last line.
+// Usage: node engine-train-worker.js --model mlp|cnn --data DIR --threads T --steps-per-run K
+//        [--warmup 10] [--spin 0|1]
+import { Trainer, type Batch } from '@fedistill/engine';
+import { benchModel } from './bench-models';
+import { batchAt, readBatchFile } from './batch-file';
+import { intFlag, stringFlag } from './flags';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const model = stringFlag(args, 'model', ['mlp', 'cnn']);
+  const data = readBatchFile(stringFlag(args, 'data'));
+  const threads = intFlag(args, 'threads', 2);
+  const stepsPerRun = intFlag(args, 'steps-per-run', 1);
+  const warmup = intFlag(args, 'warmup', 10);
+  const spin = intFlag(args, 'spin', 0) === 1;
+  const batches: Batch[] = Array.from({ length: data.meta.steps }, (_, i) => batchAt(data, i));
+  const trainer = await Trainer.create({
+    model: benchModel(model),
+    loss: { kind: 'cross-entropy' },
+    optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 },
+    batchSize: data.meta.batch,
+    stepsPerRun,
+    threads,
+    allowSpinning: spin,
+  });
+  await trainer.trainSteps(batches.slice(0, Math.min(warmup, batches.length)));
+  const start = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  const losses = await trainer.trainSteps(batches);
+  const cpu = process.cpuUsage(cpu0);
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  await trainer.dispose();
+  console.log(
+    JSON.stringify({
+      samples_per_s: (batches.length * data.meta.batch) / s,
+      peak_rss_kb: process.resourceUsage().maxRSS,
+      // Samples per CPU-second of the whole process (all threads): far less sensitive to other
+      // processes' load than wall time, as long as no thread spins.
+      cpu_samples_per_s: (batches.length * data.meta.batch) / ((cpu.user + cpu.system) / 1e6),
+      seconds: s,
+      steps: batches.length,
+      last_loss: losses[losses.length - 1],
+    }),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
