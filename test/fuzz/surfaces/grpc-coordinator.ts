@@ -100,6 +100,7 @@ function stubs() {
   // Subscribe's answer is the welcome it sends on the new subscription.
   const hub = {
     subscribe: () => ({ send: (e: unknown) => welcomed?.(e), close: () => undefined }),
+    noteVersion: () => undefined,
   } as unknown as NodeEventHub;
   return { engine, federations, students, store, enrolment, hub };
 }

@@ -12,6 +12,7 @@ import {
   type SubscribeRequest,
 } from '@fedistill/wire';
 import type { EnrolmentService } from '../domain/enrolment.service';
+import { RequestInvalidError } from '../domain/errors';
 import type { NodeEventHub } from '../domain/node-event-hub';
 import type { RoundEngine } from '../rounds/round-engine';
 import type { FederationService } from '../federation/federation.service';
@@ -63,6 +64,9 @@ export function nodeSessionMethods(
       // operator's view (the dashboard's sites page); the answer carries the clock.
       // eslint-disable-next-line @typescript-eslint/require-await
       handler: async (req: HeartbeatRequest, ctx: CallContext): Promise<HeartbeatResponse> => {
+        // Shown to operators: a short printable string, or the heartbeat is refused.
+        if (!/^[\x20-\x7e]{0,64}$/.test(req.nodeVersion))
+          throw new RequestInvalidError("'node_version' must be at most 64 printable ASCII characters");
         if (ctx.site) hub.noteVersion(ctx.site.name, req.nodeVersion);
         return { serverTimeUnixMs: now(), heartbeatIntervalMs };
       },
