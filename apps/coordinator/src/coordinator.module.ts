@@ -1,3 +1,5 @@
+// Just over the ~300-line guide: the one place where every coordinator provider (store, domain,
+// rounds, students, metrics, console, gRPC and admin) is wired; splitting it would scatter the wiring.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
