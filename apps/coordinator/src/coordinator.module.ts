@@ -157,8 +157,13 @@ function domainProviders(config: CoordinatorConfig, logger: Logger, roundClock: 
     {
       provide: TRANSCRIPT,
       inject: [AUDIT_STORE, IDENTITY],
-      useFactory: (store: AuditLogStore, identity: SiteKeys) =>
-        new AuditChain(store, 'coordinator', identity),
+      // The genesis entry is written at start: a transcript is never legitimately empty, so an
+      // empty one reads as tampering (audit status), not as a coordinator that did nothing yet.
+      useFactory: async (store: AuditLogStore, identity: SiteKeys) => {
+        const chain = new AuditChain(store, 'coordinator', identity);
+        await chain.head();
+        return chain;
+      },
     },
     { provide: EVENT_HUB, useFactory: () => new NodeEventHub() },
     {
