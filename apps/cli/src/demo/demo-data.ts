@@ -11,10 +11,12 @@ import {
 import { classificationMetrics, ExperimentRandom, partition, TeacherEnsemble } from '@fedistill/distill';
 
 /**
- * How the demo splits the bundled breast-cancer data (569 records, 30 features; Wolberg et al.,
- * UCI, see data/README.md): a labelled evaluation slice the coordinator keeps for reporting only,
- * an unlabelled public reference set, and the rest across the hospitals with label skew
- * (Dirichlet alpha = 1 over the two classes, seeded), so each hospital sees a different mix.
+ * How the demo splits the bundled handwritten digits (1,797 8x8 images, 64 pixel values 0-16,
+ * 10 classes; Alpaydin and Kaynak, UCI, see data/README.md): a labelled evaluation slice the
+ * coordinator keeps for reporting only (all ten digits), an unlabelled public reference set, and
+ * the rest across the hospitals with strong label skew: the records sorted by digit are cut into
+ * one shard per hospital and the shards dealt at random (seeded), so each hospital holds three or
+ * four of the ten digits (neighbouring shards share a digit) and has never seen the others.
  */
 export interface DemoSplit {
   readonly evaluation: Dataset;
@@ -23,15 +25,12 @@ export interface DemoSplit {
 }
 
 const SEED = 11;
+/** Shards of the digit-sorted records each hospital gets (the partition's `shardsPerSite`). */
+const SHARDS_PER_HOSPITAL = 1;
 
 export async function splitDemoData(repo: string, hospitals: number): Promise<DemoSplit> {
   const all = (
-    await loadCsv(path.join(repo, 'data', 'breast_cancer.csv'), {
-      skipLines: 1,
-      header: false,
-      label: -1,
-      classes: 2,
-    })
+    await loadCsv(path.join(repo, 'data', 'digits.csv.gz'), { header: false, label: -1, classes: 10 })
   ).dataset;
   const order = new ExperimentRandom(SEED).shuffle(Array.from({ length: all.count }, (_, i) => i));
   const evalCount = Math.round(all.count * 0.2);
@@ -40,14 +39,19 @@ export async function splitDemoData(repo: string, hospitals: number): Promise<De
   const evaluation = selectSamples(all, sorted(order.slice(0, evalCount)));
   const reference = selectSamples(all, sorted(order.slice(evalCount, evalCount + refCount)));
   const rest = selectSamples(all, order.slice(evalCount + refCount));
-  const parts = partition(rest.labels, hospitals, { kind: 'dirichlet', alpha: 1 }, SEED);
+  const parts = partition(
+    rest.labels,
+    hospitals,
+    { kind: 'shards', shardsPerSite: SHARDS_PER_HOSPITAL },
+    SEED,
+  );
   return { evaluation, reference, hospitals: parts.map((p) => selectSamples(rest, sorted([...p]))) };
 }
 
-/** A hospital's records as the CSV file its node reads (header f0..f29, then `diagnosis`). */
+/** A hospital's records as the CSV file its node reads (header p0..p63, then `digit`). */
 export function writeHospitalCsv(file: string, d: Dataset): void {
   const per = featureSize(d);
-  const header = [...Array.from({ length: per }, (_, i) => `f${i}`), 'diagnosis'].join(',');
+  const header = [...Array.from({ length: per }, (_, i) => `p${i}`), LABEL_COLUMN].join(',');
   const lines = [header];
   for (let r = 0; r < d.count; r += 1) {
     const row = Array.from(d.features.subarray(r * per, (r + 1) * per), (v) => String(v));
@@ -55,6 +59,15 @@ export function writeHospitalCsv(file: string, d: Dataset): void {
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+}
+
+/** The label column of a hospital's CSV file (node.yaml data.labelColumn). */
+export const LABEL_COLUMN = 'digit';
+
+/** The classes (digits) of which a hospital holds at least one record, in increasing order. */
+export function heldDigits(d: Dataset): number[] {
+  const held = new Set<number>(d.labels);
+  return [...held].sort((a, b) => a - b);
 }
 
 /** NPY bytes of a dataset's inputs, and of its labels as int32 class indices. */
@@ -87,7 +100,8 @@ export async function demoBaselines(
     });
     try {
       const [probs] = await model.probabilities(split.evaluation.features, split.evaluation.count);
-      return classificationMetrics(probs as Float32Array, split.evaluation.labels, 2).accuracy;
+      return classificationMetrics(probs as Float32Array, split.evaluation.labels, records.numClasses)
+        .accuracy;
     } finally {
       await model.dispose();
     }
