@@ -9,13 +9,18 @@
 //        FedMD digest and revisit between them; 1: one round asking every reference input)
 //        [--pseudo-labels 0.9] (self-training threshold of the private students; 0: off)
 //        [--plots DIR] (writes fmnist-accuracy-by-{round,bytes,epsilon}.svg there)
+//        [--dp-fedavg-clip 1] [--dp-fedavg-rounds 5] (the DP-FedAvg arm beside each private
+//        arm, at its epsilon; `npm run bench -- dp-fedavg` runs that arm alone; --no-dp-fedavg
+//        skips it)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import {
   lineChartSvg,
+  loadSimulationData,
   runSimulation,
   type SimulationConfig,
+  type SimulationData,
   type SimulationResult,
 } from '@fedistill/simulate';
 import {
@@ -25,6 +30,7 @@ import {
   fmnistPrivateArms,
   fmnistReferenceSize,
 } from './lib/fmnist';
+import { DP_FEDAVG_DEFAULTS, type DpFedAvgArm, runDpFedAvgArm } from './lib/dp-fedavg-arm';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -55,6 +61,8 @@ const ROUNDS = flag('rounds', quick ? 3 : 5);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 50)
   throw new RangeError("'--rounds' must be in 1..50");
 const FEDAVG_ROUNDS = quick ? 5 : 10;
+const DP_FEDAVG_CLIP = flag('dp-fedavg-clip', DP_FEDAVG_DEFAULTS.clip);
+const DP_FEDAVG_ROUNDS = flag('dp-fedavg-rounds', DP_FEDAVG_DEFAULTS.rounds);
 
 const base: SimulationConfig = fmnistBase({ quick, directory, seed, threads });
 
@@ -122,6 +130,39 @@ async function privateArm(
     `private z=${z}, ${queries} queries: epsilon ${arm.epsilon.toFixed(2)} at delta ${DELTA}, accuracy ${arm.accuracy.toFixed(4)} (${elapsed()})`,
   );
   return arm;
+}
+
+/**
+ * The DP-FedAvg baseline at each private arm's epsilon (Dirichlet split) and at the first one's
+ * on the IID split, under the private arms' collusion and dropout assumption.
+ */
+async function dpFedAvgArms(epsilons: readonly number[]): Promise<DpFedAvgArm[]> {
+  const privacy = fmnistPrivate(base, 1, 1, PSEUDO).privacy;
+  const iid: SimulationConfig = { ...base, partition: { kind: 'iid' } };
+  const runs: Array<[SimulationConfig, number]> = [
+    ...epsilons.map((e) => [base, e] as [SimulationConfig, number]),
+    ...epsilons.slice(0, 1).map((e) => [iid, e] as [SimulationConfig, number]),
+  ];
+  const arms: DpFedAvgArm[] = [];
+  const loaded = new Map<SimulationConfig, SimulationData>();
+  for (const [config, targetEpsilon] of runs) {
+    const data = loaded.get(config) ?? (await loadSimulationData(config));
+    loaded.set(config, data);
+    const arm = await runDpFedAvgArm(config, privacy, data, {
+      targetEpsilon,
+      delta: DELTA,
+      rounds: DP_FEDAVG_ROUNDS,
+      localEpochs: DP_FEDAVG_DEFAULTS.localEpochs,
+      clip: DP_FEDAVG_CLIP,
+      seed,
+      threads,
+    });
+    console.log(
+      `${arm.partition}: DP-FedAvg at epsilon ${arm.epsilon.toFixed(3)}, ${arm.rounds} rounds, clip ${arm.clip}: accuracy ${arm.accuracy.toFixed(4)} (${elapsed()})`,
+    );
+    arms.push(arm);
+  }
+  return arms;
 }
 
 /**
@@ -235,6 +276,9 @@ async function main(): Promise<void> {
     privateArms.push(result);
     privateTechniques = techniques;
   }
+  const dpFedAvg = args.includes('--no-dp-fedavg')
+    ? null
+    : await dpFedAvgArms(privateArms.map((a) => a.epsilon));
   const perRound = bytesByRound(dirichlet);
   const distillBytes = mean(perRound);
   const distillTotal = perRound.reduce((a, x) => a + x, 0);
@@ -284,6 +328,9 @@ async function main(): Promise<void> {
     bytes_ratio_at_equal_accuracy_first_round: afterOne.ratio === null ? null : round4(afterOne.ratio),
     private: privateArms,
     private_pseudo_label_threshold: PSEUDO ?? null,
+    // DP-FedAvg (distributed discrete Gaussian through SecAgg) at each private arm's epsilon, on
+    // the Dirichlet split, and on the IID split at the first one's.
+    dp_fedavg: dpFedAvg,
     // Every arm runs the deployment's coordinator and nodes in one process (libs/simulate); the
     // techniques each used, as their students' model cards record them.
     techniques: {

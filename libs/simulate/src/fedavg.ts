@@ -103,7 +103,12 @@ async function averageRound(
   return new Map([...sum].map(([k, v]) => [k, Float32Array.from(v)]));
 }
 
-async function evaluate(model: Uint8Array, test: Dataset, threads?: number): Promise<ClassificationMetrics> {
+/** Test metrics of an inference model (ONNX bytes) on `test`. */
+export async function evaluate(
+  model: Uint8Array,
+  test: Dataset,
+  threads?: number,
+): Promise<ClassificationMetrics> {
   const p = await Predictor.create(model, test.featureShape, { threads });
   try {
     const logits = await p.logits(test.features, test.count);
