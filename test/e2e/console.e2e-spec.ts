@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
-import { splitDemoData, npyInputs, npyLabels } from '../../apps/cli/src/demo/demo-data';
+import { splitBreastCancer, npyInputs, npyLabels } from '../../apps/cli/src/demo/demo-data';
 import {
   admin,
   type CoordinatorFixture,
@@ -49,7 +49,7 @@ suite(
     beforeAll(async () => {
       launched = launchChromium();
       fx = await startCoordinatorProcess({ heartbeatInterval: '1s', offlineAfter: '4s' });
-      const split = await splitDemoData(REPO, SITES.length);
+      const split = await splitBreastCancer(REPO, SITES.length);
       // The three enrolments side by side: each is a few CLI processes, slow on a loaded machine.
       await Promise.all(
         SITES.map(async (site, i) => {

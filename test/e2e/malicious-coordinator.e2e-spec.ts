@@ -11,7 +11,7 @@ import {
   SubmitUnmaskSharesRequest,
   SubmitUnmaskSharesResponse,
 } from '@fedistill/wire';
-import { splitDemoData } from '../../apps/cli/src/demo/demo-data';
+import { splitBreastCancer } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import { MaliciousCoordinator, type Tamper } from './support/malicious-coordinator';
 import {
@@ -81,7 +81,7 @@ describe('node processes against a malicious coordinator', () => {
       intercept: (call) => intercept(call),
     });
     const address = await evil.listen();
-    const split = await splitDemoData(REPO, SITES.length);
+    const split = await splitBreastCancer(REPO, SITES.length);
     for (const [i, site] of SITES.entries()) {
       dirs[site] = await enrolNodeWithCli(fx, site, undefined, address);
       prepareSiteNode(dirs[site], split.hospitals[i]!, {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type DemoSplit, splitDemoData } from '../../apps/cli/src/demo/demo-data';
+import { type DemoSplit, splitBreastCancer } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import {
   admin,
@@ -60,7 +60,7 @@ describe('node processes killed mid-round', () => {
       offlineAfter: '4s',
       grpcPort: await freePort(),
     });
-    split = await splitDemoData(REPO, SITES.length);
+    split = await splitBreastCancer(REPO, SITES.length);
     for (const [i, site] of SITES.entries()) {
       dirs[site] = await enrolNodeWithCli(fx, site);
       configure(site, i, site === 'site-d' ? 'keys' : undefined);

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { splitDemoData } from '../../apps/cli/src/demo/demo-data';
+import { splitBreastCancer } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import { exportTorchTeachers, NEEDS_TORCH, hasTorch } from '../../libs/distill/test-support/torch-teachers';
 import {
@@ -47,7 +47,7 @@ describe('site-provided ONNX teachers exported by PyTorch', () => {
     const models = path.join(fx.dir, 'torch-teachers');
     fs.mkdirSync(models);
     exportTorchTeachers(models, 30, 2);
-    const split = await splitDemoData(REPO, SITES.length);
+    const split = await splitBreastCancer(REPO, SITES.length);
     for (const [i, site] of SITES.entries()) {
       const dir = await enrolNodeWithCli(fx, site);
       dirs[site] = dir;

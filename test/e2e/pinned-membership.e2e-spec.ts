@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { AuditChain, MemoryAuditLogStore } from '@fedistill/audit';
 import { generateSiteKeys } from '@fedistill/identity';
 import { NodeSessionService } from '@fedistill/wire';
-import { splitDemoData } from '../../apps/cli/src/demo/demo-data';
+import { splitBreastCancer } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import { NodeEgress } from '../../apps/node/src/egress';
 import { keyFingerprint } from '../../apps/node/src/approved-roster';
@@ -45,7 +45,7 @@ describe('pinned membership (node processes)', () => {
 
   beforeAll(async () => {
     fx = await startCoordinatorProcess({ heartbeatInterval: '500ms', offlineAfter: '4s' });
-    const split = await splitDemoData(REPO, SITES.length);
+    const split = await splitBreastCancer(REPO, SITES.length);
     for (const [i, site] of SITES.entries()) {
       dirs[site] = await enrolNodeWithCli(fx, site);
       prepareSiteNode(dirs[site]!, split.hospitals[i]!, {

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { splitDemoData } from '../../apps/cli/src/demo/demo-data';
+import { splitBreastCancer } from '../../apps/cli/src/demo/demo-data';
 import {
   admin,
   type CoordinatorFixture,
@@ -64,7 +64,7 @@ describe('a coordinator restart with 20 connected nodes', () => {
       offlineAfter: '4s',
       grpcPort: await freePort(),
     });
-    const split = await splitDemoData(REPO, 3);
+    const split = await splitBreastCancer(REPO, 3);
     await inBatches(SITES, 6, async (site) => {
       dirs[site] = await enrolNodeWithCli(fx, site);
     });

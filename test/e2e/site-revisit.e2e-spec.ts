@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { splitDemoData } from '../../apps/cli/src/demo/demo-data';
+import { splitBreastCancer } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import {
   admin,
@@ -53,7 +53,7 @@ describe('digest and revisit at the sites', () => {
       },
     });
     const address = await evil.listen();
-    const split = await splitDemoData(REPO, SITES.length);
+    const split = await splitBreastCancer(REPO, SITES.length);
     referenceRows = split.reference.count;
     for (const [i, site] of SITES.entries()) {
       const dir = await enrolNodeWithCli(fx, site, undefined, address);

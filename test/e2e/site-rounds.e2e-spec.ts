@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { splitDemoData } from '../../apps/cli/src/demo/demo-data';
+import { splitBreastCancer } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import {
   admin,
@@ -74,7 +74,7 @@ describe('rounds answered by node processes', () => {
 
   beforeAll(async () => {
     fx = await startCoordinatorProcess({ heartbeatInterval: '1s', offlineAfter: '4s' });
-    const split = await splitDemoData(REPO, ALL.length);
+    const split = await splitBreastCancer(REPO, ALL.length);
     for (const [i, site] of ALL.entries()) {
       const dir = await enrolNodeWithCli(fx, site);
       dirs[site] = dir;

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type DemoSplit, splitDemoData } from '../../apps/cli/src/demo/demo-data';
+import { type DemoSplit, splitBreastCancer } from '../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../apps/coordinator/src/rounds/round-view';
 import {
   admin,
@@ -94,7 +94,7 @@ describe('fault matrix (real processes, TLS, SIGKILL and a full disk)', () => {
       offlineAfter: '4s',
       grpcPort: await freePort(),
     });
-    split = await splitDemoData(REPO, SITES.length);
+    split = await splitBreastCancer(REPO, SITES.length);
     // site-d's node directory lives on a small tmpfs of its own, so that the full-disk case can
     // fill exactly that disk (root only; elsewhere the case says why it did not run).
     const mount = path.join(fx.dir, 'site-d-disk');

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { type DemoSplit, splitDemoData } from '../../apps/cli/src/demo/demo-data';
+import { type DemoSplit, splitBreastCancer } from '../../apps/cli/src/demo/demo-data';
 import {
   admin,
   type CoordinatorFixture,
@@ -82,7 +82,7 @@ jest.setTimeout(600_000);
         heartbeatInterval: '500ms',
         offlineAfter: '4s',
       });
-      split = await splitDemoData(REPO, SITES.length);
+      split = await splitBreastCancer(REPO, SITES.length);
       for (const site of SITES) {
         dirs[site] = await enrolNodeWithCli(fx, site);
         configure(site);

@@ -1,12 +1,16 @@
 // Just over the ~300-line guide: one class, the ensemble of a site's teachers (training on disjoint
-// partitions, inference, digest and revisit); ONNX loading lives in onnx-teachers.ts.
-import { type Dataset, miniBatches, selectSamples, Standardizer } from '@fedistill/data';
+// partitions, inference, digest and revisit); ONNX loading lives in onnx-teachers.ts, training
+// in train-one-teacher.ts and (many teachers per graph) stacked-teachers.ts, stacked-inference.ts.
+import { type Dataset, selectSamples, Standardizer } from '@fedistill/data';
 import { type ExecutionProvider, mlp, type ModelValues, Predictor, Trainer } from '@fedistill/engine';
-import { adam, type LearningRateSchedule } from './learning-rate';
+import type { LearningRateSchedule } from './learning-rate';
 import { softmaxRows } from './metrics';
 import { type OnnxTeacherModel, openOnnxTeacher } from './onnx-teachers';
 import { partition } from './partition';
 import { ExperimentRandom } from './seeded';
+import { openStackedTeachers, type StackedTeacherPredictor } from './stacked-inference';
+import { DEFAULT_TEACHERS_PER_GRAPH, trainStackedTeachers, type TrainedTeacher } from './stacked-teachers';
+import { trainOne } from './train-one-teacher';
 
 /** How a site trains its teachers. */
 export interface TeacherTrainingOptions {
@@ -24,7 +28,13 @@ export interface TeacherTrainingOptions {
   readonly seed: number;
   readonly threads?: number;
   readonly provider?: ExecutionProvider;
-  /** Called after each teacher's epoch. */
+  /**
+   * Teachers trained together in one ONNX graph and session (stacked-teachers.ts), >= 1; default
+   * 64. Each still depends on its own partition only, and ends as it would alone up to float
+   * rounding; 1 trains them one by one, each in its own session (the former path).
+   */
+  readonly teachersPerGraph?: number;
+  /** Called after each teacher's epoch (teacher by teacher within each graph's epoch). */
   readonly onProgress?: (p: { teacher: number; epoch: number; loss: number }) => void;
   /**
    * Keep each teacher's weights and partition so that {@link TeacherEnsemble.digestAndRevisit}
@@ -83,6 +93,8 @@ export class TeacherEnsemble {
     readonly classes: number,
     private readonly teacherModels: Uint8Array[],
     private readonly training?: TrainingState,
+    /** Teachers trained stacked answer through these (one session per graph), in teacher order. */
+    private stacked: readonly StackedTeacherPredictor[] = [],
   ) {}
 
   /** The teachers as inference-only ONNX models. */
@@ -96,22 +108,28 @@ export class TeacherEnsemble {
       throw new RangeError("'teachers' must be an integer >= 1");
     if (data.count < o.teachers)
       throw new RangeError(`cannot train ${o.teachers} teachers on ${data.count} records`);
+    const perGraph = o.teachersPerGraph ?? DEFAULT_TEACHERS_PER_GRAPH;
+    if (!Number.isInteger(perGraph) || perGraph < 1)
+      throw new RangeError("'teachersPerGraph' must be an integer >= 1");
     // The IID split depends on the record count and the seed only, so replacing a record keeps
     // every other record in its partition.
     const parts = partition(data.labels, o.teachers, { kind: 'iid' }, o.seed);
     const raw = parts.map((indices) => selectSamples(data, indices));
     const standardizers = raw.map((part) => Standardizer.fit(part));
     const partData = raw.map((part, t) => (standardizers[t] as Standardizer).apply(part));
-    const models: Uint8Array[] = [];
-    const values: ModelValues[] = [];
-    for (const [t, part] of partData.entries()) {
-      const trained = await trainOne(part, o, t);
-      models.push(trained.model);
-      values.push(trained.values);
-    }
-    const predictors = await Promise.all(
-      models.map((m) => Predictor.create(m, data.featureShape, { threads: o.threads, provider: o.provider })),
-    );
+    const trained: TrainedTeacher[] = [];
+    if (perGraph > 1) trained.push(...(await trainStackedTeachers(partData, o, perGraph)));
+    else for (const [t, part] of partData.entries()) trained.push(await trainOne(part, o, t));
+    const models = trained.map((x) => x.model);
+    const values = trained.map((x) => x.values);
+    const session = { threads: o.threads, provider: o.provider };
+    const net = { inputShape: data.featureShape, hidden: o.hidden, outputs: data.numClasses };
+    const stacked =
+      perGraph > 1 ? await openStackedTeachers(net, values, standardizers, perGraph, session) : [];
+    const predictors =
+      perGraph > 1
+        ? []
+        : await Promise.all(models.map((m) => Predictor.create(m, data.featureShape, session)));
     const training = o.keepTrainingState ? { hidden: o.hidden, parts: partData, values } : undefined;
     return new TeacherEnsemble(
       predictors,
@@ -120,6 +138,7 @@ export class TeacherEnsemble {
       data.numClasses,
       models,
       training,
+      stacked,
     );
   }
 
@@ -151,12 +170,16 @@ export class TeacherEnsemble {
   }
 
   get size(): number {
-    return this.predictors.length;
+    return this.teacherModels.length;
   }
 
   /** Each teacher's class probabilities at `temperature` for `n` inputs: row-major [n, classes]. */
   async probabilities(x: Float32Array, n: number, temperature = 1): Promise<Float32Array[]> {
     if (!(temperature > 0)) throw new RangeError("'temperature' must be > 0");
+    if (this.stacked.length > 0) {
+      const logits = await Promise.all(this.stacked.map((s) => s.logits(x, n)));
+      return logits.flat().map((l) => softmaxRows(l, this.classes, temperature));
+    }
     const raw = datasetOf(x, n, this.inputShape, this.classes);
     return Promise.all(
       this.predictors.map(async (p, t) => {
@@ -199,6 +222,7 @@ export class TeacherEnsemble {
       throw new RangeError(`'x' must hold ${n} inputs of ${per} features`);
     if (targets.length !== n * this.classes)
       throw new RangeError(`'targets' must hold ${n} rows of ${this.classes} probabilities`);
+    await this.unstack(o);
     const raw = datasetOf(x, n, this.inputShape, this.classes);
     const k = this.classes;
     for (const [t, part] of training.parts.entries()) {
@@ -241,8 +265,18 @@ export class TeacherEnsemble {
     }
   }
 
+  /** Stacked teachers get one predictor each before revisit replaces them one by one. */
+  private async unstack(o: RevisitOptions): Promise<void> {
+    if (this.stacked.length === 0) return;
+    const session = { threads: o.threads, provider: o.provider };
+    for (const m of this.teacherModels)
+      this.predictors.push(await Predictor.create(m, this.inputShape, session));
+    await Promise.all(this.stacked.map((s) => s.dispose()));
+    this.stacked = [];
+  }
+
   async dispose(): Promise<void> {
-    await Promise.all(this.predictors.map((p) => p.dispose()));
+    await Promise.all([...this.predictors, ...this.stacked].map((p) => p.dispose()));
   }
 }
 
@@ -272,36 +306,4 @@ function softBatches(
     batches.push({ x: bx, y: by });
   }
   return batches;
-}
-
-async function trainOne(
-  data: Dataset,
-  o: TeacherTrainingOptions,
-  t: number,
-): Promise<{ model: Uint8Array; values: ModelValues }> {
-  const batchSize = Math.max(1, Math.min(o.batchSize, data.count));
-  const trainer = await Trainer.create({
-    model: mlp({ inputShape: data.featureShape, hidden: o.hidden, outputs: data.numClasses }),
-    loss: { kind: 'cross-entropy' },
-    optimizer: adam(o.learningRate ?? 1e-2, o.schedule, o.epochs, Math.floor(data.count / batchSize)),
-    batchSize,
-    seed: o.seed * 1000 + t,
-    threads: o.threads,
-    provider: o.provider,
-  });
-  try {
-    for (let epoch = 0; epoch < o.epochs; epoch += 1) {
-      const batches = [...miniBatches(data, { batchSize, seed: o.seed * 1000 + t * 100 + epoch })].map(
-        (b) => ({ x: b.x, y: b.y }),
-      );
-      const { meanLoss } = await trainer.trainEpoch(batches);
-      o.onProgress?.({ teacher: t, epoch, loss: meanLoss });
-    }
-    const model = trainer.exportInference();
-    if (!o.keepTrainingState) return { model, values: { params: new Map(), buffers: new Map() } };
-    const snapshot = trainer.snapshot();
-    return { model, values: { params: snapshot.params, buffers: snapshot.buffers } };
-  } finally {
-    await trainer.dispose();
-  }
 }

@@ -70,6 +70,8 @@ export { buildTrainingGraph, names as trainingValueNames } from './runner/traini
 export type { TrainingGraphOptions } from './runner/training-graph';
 export { Trainer } from './runner/trainer';
 export type { Batch, TrainerOptions, TrainingSnapshot, TrainProgress } from './runner/trainer';
+export { StackedMlpTrainer } from './runner/stacked-mlp-trainer';
+export type { StackedMlpOptions } from './runner/stacked-mlp-trainer';
 export { describeSignature, describeValues, ModelSignatureError, Predictor } from './runner/predictor';
 export type { ModelSignature, ModelValueInfo, OutputKind, PredictorOptions } from './runner/predictor';
 export {

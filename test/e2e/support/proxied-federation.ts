@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { decodeState } from '@fedistill/secagg';
 import { type RoundAnnouncement, NodeEvent } from '@fedistill/wire';
-import { type DemoSplit, splitDemoData } from '../../../apps/cli/src/demo/demo-data';
+import { type DemoSplit, splitBreastCancer } from '../../../apps/cli/src/demo/demo-data';
 import type { RoundView } from '../../../apps/coordinator/src/rounds/round-view';
 import { MaliciousCoordinator } from './malicious-coordinator';
 import {
@@ -78,7 +78,7 @@ export class ProxiedFederation {
       onRequest: (call) => this.onRequest(call),
     });
     const address = await this.evil.listen();
-    this.split = await splitDemoData(REPO, this.sites.length);
+    this.split = await splitBreastCancer(REPO, this.sites.length);
     for (const site of this.sites) {
       this.dirs[site] = await enrolNodeWithCli(this.fx, site, undefined, address);
       this.configure(site);

@@ -20,7 +20,7 @@ export function prepareSiteNode(
     drill?: 'keys' | 'shares' | 'input';
   },
 ): void {
-  writeHospitalCsv(path.join(dir, 'data', 'records.csv'), records);
+  writeHospitalCsv(path.join(dir, 'data', 'records.csv'), records, 'diagnosis');
   const file = path.join(dir, 'node.yaml');
   const config = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   Object.assign(config, {

@@ -32,26 +32,55 @@ export async function splitDemoData(repo: string, hospitals: number): Promise<De
   const all = (
     await loadCsv(path.join(repo, 'data', 'digits.csv.gz'), { header: false, label: -1, classes: 10 })
   ).dataset;
-  const order = new ExperimentRandom(SEED).shuffle(Array.from({ length: all.count }, (_, i) => i));
-  const evalCount = Math.round(all.count * 0.2);
-  const refCount = Math.round(all.count * 0.2);
-  const sorted = (a: number[]) => a.sort((x, y) => x - y);
-  const evaluation = selectSamples(all, sorted(order.slice(0, evalCount)));
-  const reference = selectSamples(all, sorted(order.slice(evalCount, evalCount + refCount)));
-  const rest = selectSamples(all, order.slice(evalCount + refCount));
+  const { evaluation, reference, rest } = slices(all);
   const parts = partition(
     rest.labels,
     hospitals,
     { kind: 'shards', shardsPerSite: SHARDS_PER_HOSPITAL },
     SEED,
   );
-  return { evaluation, reference, hospitals: parts.map((p) => selectSamples(rest, sorted([...p]))) };
+  return { evaluation, reference, hospitals: parts.map((p) => selectSamples(rest, sortedCopy(p))) };
 }
 
-/** A hospital's records as the CSV file its node reads (header p0..p63, then `digit`). */
-export function writeHospitalCsv(file: string, d: Dataset): void {
+/**
+ * The breast-cancer split the demo used before the digits (569 records, 30 features; Wolberg et
+ * al., UCI, see data/README.md): evaluation slice, reference set, and the rest across the
+ * hospitals with mild label skew (Dirichlet alpha = 1 over the two classes, seeded). The
+ * end-to-end and fault tests build their federations on it (two classes, 30 features, label
+ * column `diagnosis`: write its files with `writeHospitalCsv(file, d, 'diagnosis')`).
+ */
+export async function splitBreastCancer(repo: string, hospitals: number): Promise<DemoSplit> {
+  const all = (
+    await loadCsv(path.join(repo, 'data', 'breast_cancer.csv'), {
+      skipLines: 1,
+      header: false,
+      label: -1,
+      classes: 2,
+    })
+  ).dataset;
+  const { evaluation, reference, rest } = slices(all);
+  const parts = partition(rest.labels, hospitals, { kind: 'dirichlet', alpha: 1 }, SEED);
+  return { evaluation, reference, hospitals: parts.map((p) => selectSamples(rest, sortedCopy(p))) };
+}
+
+/** 20% evaluation, 20% reference, the rest for the hospitals, in a seeded order. */
+function slices(all: Dataset): { evaluation: Dataset; reference: Dataset; rest: Dataset } {
+  const order = new ExperimentRandom(SEED).shuffle(Array.from({ length: all.count }, (_, i) => i));
+  const evalCount = Math.round(all.count * 0.2);
+  const refCount = Math.round(all.count * 0.2);
+  return {
+    evaluation: selectSamples(all, sortedCopy(order.slice(0, evalCount))),
+    reference: selectSamples(all, sortedCopy(order.slice(evalCount, evalCount + refCount))),
+    rest: selectSamples(all, order.slice(evalCount + refCount)),
+  };
+}
+
+const sortedCopy = (a: Iterable<number>): number[] => [...a].sort((x, y) => x - y);
+
+/** A hospital's records as the CSV file its node reads (header p0.., then the label column). */
+export function writeHospitalCsv(file: string, d: Dataset, labelColumn = LABEL_COLUMN): void {
   const per = featureSize(d);
-  const header = [...Array.from({ length: per }, (_, i) => `p${i}`), LABEL_COLUMN].join(',');
+  const header = [...Array.from({ length: per }, (_, i) => `p${i}`), labelColumn].join(',');
   const lines = [header];
   for (let r = 0; r < d.count; r += 1) {
     const row = Array.from(d.features.subarray(r * per, (r + 1) * per), (v) => String(v));

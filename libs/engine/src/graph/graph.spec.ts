@@ -26,6 +26,19 @@ describe(Graph.name, () => {
     expect(() => matmul(a, b)).toThrow(/^MatMul: inner dimensions differ/);
   });
 
+  it('multiplies batched matrices and rejects batch axes that differ', () => {
+    const sut = new Graph();
+    const x = sut.input('x', 'float32', [null, 5, 3]);
+    expect(matmul(x, sut.param('w', [4, 3, 2])).shape).toEqual([4, 5, 2]);
+    expect(() => matmul(x, sut.param('v', [4, 2, 2]))).toThrow(/^MatMul: inner dimensions differ/);
+    expect(() => matmul(sut.param('y', [3, 5, 3]), sut.param('u', [4, 3, 2]))).toThrow(
+      new GraphBuildError('MatMul', 'batch axes differ: A [3,5,3] and B [4,3,2]'),
+    );
+    expect(() => matmul(sut.param('z', [5, 3]), sut.param('t', [4, 3, 2]))).toThrow(
+      /^MatMul: input 'B' must be 2-D or have the rank of A/,
+    );
+  });
+
   it('rejects shapes that do not broadcast and mixed element types', () => {
     const sut = new Graph();
     const a = sut.input('a', 'float32', [2, 3]);

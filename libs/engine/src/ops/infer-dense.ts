@@ -14,16 +14,30 @@ import type { InferFn } from './specs';
 
 type Inputs = readonly (Tensor | null)[];
 
-/** MatMul of a rank >= 2 tensor by a 2-D matrix. */
+/**
+ * MatMul of a rank >= 2 tensor A [..., M, K] by a 2-D matrix B [K, N], or batched: B of the same
+ * rank as A (>= 3) with equal leading (batch) axes, [..., K, N] (one product per batch index, as
+ * numpy.matmul without broadcasting the batch axes).
+ */
 export const inferMatMul: InferFn = (inputs: Inputs, _attrs: Attrs, op: string) => {
   const a = requireDtype(op, inputs[0], ['float32'], 'A');
   const b = requireDtype(op, inputs[1], ['float32'], 'B');
   if (a.rank < 2) throw new GraphBuildError(op, `input 'A' must have rank >= 2, got ${a.describe()}`);
-  requireRank(op, b, 2, 'B');
-  if (!sameDim(a.shape[a.rank - 1], b.shape[0])) {
+  if (b.rank !== 2) {
+    if (b.rank !== a.rank || a.rank < 3)
+      throw new GraphBuildError(
+        op,
+        `input 'B' must be 2-D or have the rank of A (>= 3), got A ${a.describe()} and B ${b.describe()}`,
+      );
+    if (b.shape.slice(0, -2).some((d, i) => !sameDim(d, a.shape[i])))
+      throw new GraphBuildError(op, `batch axes differ: A ${a.describe()} and B ${b.describe()}`);
+  }
+  if (!sameDim(a.shape[a.rank - 1], b.shape[b.rank - 2])) {
     throw new GraphBuildError(op, `inner dimensions differ: A ${a.describe()} and B ${b.describe()}`);
   }
-  return [{ dtype: 'float32', shape: [...a.shape.slice(0, -1), b.shape[1] ?? null] }];
+  // A batch axis unknown in A may be known in B.
+  const rows = a.shape.slice(0, -1).map((d, i) => (b.rank > 2 && i < a.rank - 2 ? (d ?? b.shape[i]!) : d));
+  return [{ dtype: 'float32', shape: [...rows, b.shape[b.rank - 1] ?? null] }];
 };
 
 /** Gemm: Y = alpha * A' B' + beta * C, with C broadcast to [M, N]. */

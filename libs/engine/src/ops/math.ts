@@ -69,7 +69,10 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return x.graph.apply1('LogSoftmax', [x], { axis: { i: axis } });
 }
 
-/** Matrix product of a rank >= 2 tensor by a 2-D matrix. */
+/**
+ * Matrix product of a rank >= 2 tensor by a 2-D matrix, or batched: A [..., M, K] by B [..., K, N]
+ * of the same rank (>= 3) with equal batch axes (e.g. T independent dense layers in one op).
+ */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   return a.graph.apply1('MatMul', [a, b]);
 }

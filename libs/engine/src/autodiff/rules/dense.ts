@@ -32,9 +32,20 @@ export const gemmGrad: GradRule = (ctx) => {
 };
 
 // MatMul of A [..., K] by B [K, N]: dA = dY B^T, dB = A_flat^T dY_flat (leading axes folded).
+// Batched (B [..., K, N] of A's rank, equal batch axes): each batch index is its own product, so
+// dA = dY B^T and dB = A^T dY per batch index (MatMul with the last two axes swapped); no sum
+// over the batch axes, so each batch's weights get the gradient of its own rows only.
 export const matmulGrad: GradRule = (ctx) => {
   const [a, b] = [inputOf(ctx, 0), inputOf(ctx, 1)];
   const d = dY(ctx);
+  if (b.rank > 2) {
+    const swap = (t: typeof a) =>
+      transpose(
+        t,
+        [...t.shape.keys()].map((i) => swapLast(i, t.rank)),
+      );
+    return [ctx.needed[0] ? matmul(d, swap(b)) : null, ctx.needed[1] ? matmul(swap(a), d) : null];
+  }
   const da = ctx.needed[0] ? matmul(d, transpose(b, [1, 0])) : null;
   let db = null;
   if (ctx.needed[1]) {
@@ -43,3 +54,8 @@ export const matmulGrad: GradRule = (ctx) => {
   }
   return [da, db];
 };
+
+/** Axis i of a permutation that swaps the last two of `rank` axes. */
+function swapLast(i: number, rank: number): number {
+  return i === rank - 1 ? rank - 2 : i === rank - 2 ? rank - 1 : i;
+}

@@ -1,6 +1,6 @@
 /** @jest-environment ./libs/engine/test-support/ort-environment.js */
 import { checkGradient, spreadValues, testValues } from '../../testing/finite-difference';
-import { gemm, logSoftmax, matmul, softmax } from '../../ops/math';
+import { add, gemm, logSoftmax, matmul, softmax } from '../../ops/math';
 import { avgPool2d, conv2d, globalAvgPool, layerNorm, maxPool2d } from '../../ops/nn';
 import { concat, flatten, reduceMean, reduceSum, reshape, slice, transpose } from '../../ops/shape-ops';
 import type { Tensor } from '../../graph/tensor';
@@ -28,6 +28,15 @@ const cases: [string, (p: Tensor[]) => Tensor, { shape: number[]; values: Float3
   ['Softmax', ([x]) => softmax(x!, 1), [p([3, 5], 1)]],
   ['LogSoftmax', ([x]) => logSoftmax(x!), [p([3, 5], 2)]],
   ['MatMul (3-D by 2-D)', ([x, w]) => matmul(x!, w!), [p([2, 3, 4], 3), p([4, 5], 4)]],
+  // Batched heads (one dense layer per batch index): x [T, b, F] by w [T, F, H], then a bias
+  // [T, 1, H] broadcast over the rows (its gradient sums over the rows of its own batch only).
+  ['MatMul (batched 3-D by 3-D)', ([x, w]) => matmul(x!, w!), [p([3, 2, 4], 36), p([3, 4, 5], 37)]],
+  [
+    'MatMul (batched) + bias [T, 1, H]',
+    ([x, w, c]) => add(matmul(x!, w!), c!),
+    [p([3, 2, 4], 38), p([3, 4, 5], 39), p([3, 1, 5], 40)],
+  ],
+  ['MatMul (batched 4-D)', ([x, w]) => matmul(x!, w!), [p([2, 2, 3, 2], 41), p([2, 2, 2, 3], 42)]],
   [
     'Gemm',
     ([x, w, c]) => gemm(x!, w!, c!, { alpha: 0.7, beta: 1.3 }),
