@@ -5,9 +5,12 @@
 // Usage: npm run bench -- fmnist-private-seeds [--z 1] [--queries 300] [--seeds 1,2,3,4,5]
 //        [--partition-seed 1] [--pseudo-labels 0.9] [--threads 2] [--quick] [--dir DIR]
 //        [--reference 0.6625] (a recorded single-seed figure to place within the spread)
+//        [--teachers 10] (per site) [--features scattering|pca:K|scattering+pca:K] [--whiten]
+//        (the federation's feature extractor, issue 13: teachers and student are heads on it)
 import { loadavg } from 'node:os';
+import type { FeatureSpec } from '@fedistill/features';
 import { runSimulation } from '@fedistill/simulate';
-import { fmnistBase, fmnistPrivate } from './lib/fmnist';
+import { fmnistBase, fmnistPrivate, withFeatures } from './lib/fmnist';
 
 const args = process.argv.slice(2);
 function value(name: string): string | undefined {
@@ -37,6 +40,23 @@ const quick = args.includes('--quick');
 const partitionSeed = number('partition-seed', 1);
 const threads = number('threads', 2);
 const directory = value('dir') ?? '/usr/share/datasets/fashion-mnist';
+const teachers = number('teachers', 10);
+const features = parseFeatures(value('features'), args.includes('--whiten'));
+
+/** `--features`: scattering, pca:K, or scattering+pca:K (PCA on the scattering's output). */
+function parseFeatures(v: string | undefined, whiten: boolean): FeatureSpec | undefined {
+  if (v === undefined || v === 'none') return undefined;
+  const spec: {
+    scattering?: { scales: number; angles: number; order: 1 | 2 };
+    pca?: { components: number; whiten: boolean };
+  } = {};
+  for (const part of v.split('+')) {
+    if (part === 'scattering') spec.scattering = { scales: 2, angles: 8, order: 2 };
+    else if (/^pca:[1-9][0-9]*$/.test(part)) spec.pca = { components: Number(part.slice(4)), whiten };
+    else throw new RangeError(`'--features': '${part}' is not scattering or pca:K`);
+  }
+  return spec as FeatureSpec;
+}
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: readonly number[]): number =>
@@ -54,7 +74,10 @@ async function main(): Promise<void> {
   }> = [];
   for (const seed of seeds) {
     const base = fmnistBase({ quick, directory, seed, partitionSeed, threads });
-    const r = await runSimulation(fmnistPrivate(base, z, queries, pseudo > 0 ? pseudo : undefined));
+    const arm = fmnistPrivate(base, z, queries, pseudo > 0 ? pseudo : undefined);
+    const r = await runSimulation(
+      withFeatures({ ...arm, teachers: { ...arm.teachers, perSite: teachers } }, features),
+    );
     const accuracy = r.rounds.at(-1)?.metrics?.accuracy ?? NaN;
     const selfTraining = (r.techniques as { selfTraining?: { rowsPseudoLabelled?: number } | null })
       .selfTraining;
@@ -80,6 +103,8 @@ async function main(): Promise<void> {
       quick,
       z,
       queries,
+      teachers_per_site: teachers,
+      features: features ?? null,
       partition_seed: partitionSeed,
       pseudo_label_threshold: pseudo > 0 ? pseudo : null,
       threads,

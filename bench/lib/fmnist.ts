@@ -2,6 +2,7 @@
 // Dirichlet(0.5) label skew, 5,000 training images held out as the unlabelled reference set, the
 // official test images; record level, delta = 1e-5. One definition, so that the two benchmarks
 // measure the same arms.
+import type { FeatureSpec } from '@fedistill/features';
 import type { SimulationConfig } from '@fedistill/simulate';
 
 export const FMNIST_DELTA = 1e-5;
@@ -75,4 +76,13 @@ export function fmnistPrivate(
     privacy: { kind: 'skellam', noiseMultiplier: z, clip: 1, delta: FMNIST_DELTA },
     student: { ...base.student, pseudoLabelThreshold },
   };
+}
+
+/**
+ * An arm with the federation's feature extractor (issue 13): teachers and student become heads on
+ * its output (linear teachers, as many per site as the arm has, cheap in stacked graphs).
+ */
+export function withFeatures(arm: SimulationConfig, features: FeatureSpec | undefined): SimulationConfig {
+  if (!features) return arm;
+  return { ...arm, features, teachers: { ...arm.teachers, hidden: [] } };
 }

@@ -98,6 +98,7 @@ describe('pinned membership (RoundAnswerer with an approved roster)', () => {
       learningRate: 0.01,
       schedule: 'constant',
       seed: 1,
+      perGraph: 64,
       onnx: undefined,
     },
     executionProvider: 'cpu',

@@ -86,7 +86,7 @@ describe(initNode.name, () => {
     write('');
     expect(loadNodeConfig(dir)).toMatchObject({
       data: null,
-      teachers: { count: 4, hidden: [32], onnx: undefined },
+      teachers: { count: 4, hidden: [32], perGraph: 64, onnx: undefined },
       executionProvider: 'cpu',
       privacy: { epsilonLimit: 8, delta: 1e-5, allowNonPrivate: false },
     });
@@ -114,6 +114,10 @@ describe(initNode.name, () => {
     expect(() => loadNodeConfig(dir)).toThrow(/privacy.epsilonLimit/);
     expect(() => loadNodeConfig(dir)).toThrow(/teachers.count/);
     expect(() => loadNodeConfig(dir)).toThrow(/executionProvider/);
+    write('teachers:\n  count: 1000\n  perGraph: 100\n');
+    expect(loadNodeConfig(dir).teachers).toMatchObject({ count: 1000, perGraph: 100 });
+    write('teachers:\n  count: 300\n  perGraph: 0\n');
+    expect(() => loadNodeConfig(dir)).toThrow(/teachers.perGraph/);
   });
 
   it('reads teachers.onnx as paths or { path, input, output, outputKind }, with a default outputKind, and names a bad entry', async () => {

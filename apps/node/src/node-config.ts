@@ -102,6 +102,12 @@ const schema = z
         schedule: z.enum(['constant', 'cosine']).default('constant'),
         seed: z.number().int().min(0).default(1),
         /**
+         * Teachers trained together in one ONNX graph and session (each still on its own partition
+         * only, libs/distill/src/stacked-teachers.ts); 1 trains them one by one. Lower it if a
+         * graph of that many teachers does not fit the device's memory.
+         */
+        perGraph: z.number().int().min(1).max(1000).default(64),
+        /**
          * Site-provided ONNX teachers instead of training: each a path (relative to the node
          * directory) or { path, input, output, outputKind } naming the input and output to use
          * when the model has several. Each must have been trained on its own disjoint partition of
@@ -251,6 +257,8 @@ export interface TeacherConfig {
   readonly learningRate: number;
   readonly schedule: 'constant' | 'cosine';
   readonly seed: number;
+  /** Teachers per training graph (1: one by one). */
+  readonly perGraph: number;
   /** Site-provided ONNX teachers, or undefined to train. */
   readonly onnx: readonly OnnxTeacherFile[] | undefined;
 }

@@ -3,13 +3,9 @@ import { cryptoRandom, type RandomSource } from '@fedistill/dp';
 import { argmaxRows, type ReleasePlan, siteEvaluationRelease, siteRelease } from '@fedistill/distill';
 import { type ExecutionProvider, Predictor } from '@fedistill/engine';
 import { DeclineReason, type RoundAnnouncement } from '@fedistill/wire';
-import {
-  evaluationFromAnnouncement,
-  referenceRows,
-  releaseFromAnnouncement,
-  RoundRefusal,
-} from './announcement-checks';
+import { evaluationFromAnnouncement, releaseFromAnnouncement, RoundRefusal } from './announcement-checks';
 import type { LocalFederation } from './federation-sync';
+import { teacherInputs } from './site-features';
 import type { PreparedSite } from './site-preparation';
 
 /** A round's release, planned (and so priced) before anything is computed, and how to compute it. */
@@ -39,7 +35,7 @@ export function distillationRelease(
 ): RoundRelease {
   const { spec, plan } = releaseFromAnnouncement(a, site.schema, site.teachers.size, o.allowNonPrivate);
   const compute = async () => {
-    const x = referenceRows(local.referenceFile, a.queryIndices, site.schema.inputShape);
+    const x = teacherInputs(local, site, a.queryIndices);
     const probs = await site.teachers.probabilities(x, a.queryIndices.length, a.temperature);
     return siteRelease(probs, spec, plan, o.random ?? cryptoRandom);
   };

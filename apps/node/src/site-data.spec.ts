@@ -50,6 +50,7 @@ function config(dir: string, data: Partial<NonNullable<NodeConfig['data']>> | nu
       learningRate: 0.01,
       schedule: 'constant',
       seed: 1,
+      perGraph: 64,
       onnx: undefined,
     },
     executionProvider: 'cpu',

@@ -92,6 +92,7 @@ export async function siteTeachers(
     learningRate: t.learningRate,
     schedule: t.schedule,
     seed: t.seed,
+    teachersPerGraph: t.perGraph,
     provider,
     onProgress,
     keepTrainingState,

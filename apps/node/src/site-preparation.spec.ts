@@ -37,6 +37,7 @@ function config(dir: string, executionProvider: NodeConfig['executionProvider'])
       learningRate: 0.05,
       schedule: 'constant',
       seed: 7,
+      perGraph: 64,
       onnx: undefined,
     },
     executionProvider,
@@ -91,6 +92,8 @@ describe(SitePreparation.name, () => {
       expect(logged.find((l) => l.msg === 'teachers ready')?.obj).toMatchObject({
         provider: 'cpu',
         teachers: 2,
+        perGraph: 64,
+        ms: expect.any(Number),
       });
 
       const entry = teachersAuditEntry(site, config(dir, 'auto'), 'fed', 3);
@@ -98,6 +101,7 @@ describe(SitePreparation.name, () => {
       expect(JSON.parse(entry.detail!)).toEqual({
         teachers: 2,
         source: 'trained',
+        perGraph: 64,
         executionProvider: 'auto',
         provider: 'cpu',
         refused: {

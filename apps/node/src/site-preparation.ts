@@ -1,23 +1,29 @@
 import type { AuditEntryInput } from '@fedistill/audit';
 import type { TeacherEnsemble } from '@fedistill/distill';
 import { type ProviderSelection, selectProvider } from '@fedistill/engine';
+import { extractFeatures } from '@fedistill/features';
 import type { LocalFederation } from './federation-sync';
 import type { NodeConfig } from './node-config';
 import type { SessionLogger } from './node-session';
 import { revisitTerms, type RevisitTerms } from './revisit-terms';
+import { rebuildSiteFeatures, type SiteFeatures } from './site-features';
 import {
   federationSchema,
   type FederationSchema,
   loadSiteData,
   type SiteData,
+  SiteDataError,
   siteTeachers,
 } from './site-data';
 
 /** What a site holds for one federation once prepared: its schema, data and teachers. */
 export interface PreparedSite {
   readonly schema: FederationSchema;
+  /** The site's records as loaded (raw inputs: the local test split is what students are evaluated on). */
   readonly data: SiteData;
   readonly teachers: TeacherEnsemble;
+  /** The federation's feature extractor as this site rebuilt and checked it; null without `features`. */
+  readonly features: SiteFeatures | null;
   /** The federation's digest-and-revisit terms, or null when it has none. */
   readonly revisit: RevisitTerms | null;
   /** The execution provider the teachers run on (node.yaml's, `auto` resolved) and why others were refused. */
@@ -52,8 +58,11 @@ export class SitePreparation {
   private async load(local: LocalFederation): Promise<PreparedSite> {
     const schema = federationSchema(local.id, local.spec);
     const revisit = revisitTerms(local.id, local.spec);
-    const data = await loadSiteData(this.config, schema);
     const started = Date.now();
+    // Before the site's records are read: a federation whose extractor this site cannot rebuild
+    // to the recorded digest is refused here, so nothing is trained, answered or charged.
+    const features = await this.features(local, schema);
+    const data = await loadSiteData(this.config, schema);
     // Resolved once per training: `auto` probes cuda and webgpu here, not in every teacher's session.
     const provider = await selectProvider({ provider: this.config.executionProvider });
     const refused = Object.fromEntries(provider.refused.map((r) => [r.provider, r.reason]));
@@ -73,10 +82,16 @@ export class SitePreparation {
         { ...chosen, probe: provider.probe },
         `execution provider: teachers train on ${provider.provider}`,
       );
+    // Whole-dataset extraction (not record by record) is safe because the extractor was rebuilt
+    // here and matched the recorded digest: the graph is the known per-record function of the
+    // definition and the public reference set, applied to each record alone.
+    const trainOn = features
+      ? { train: await extractFeatures(features.extractor, data.train, { threads: 1 }), test: data.test }
+      : data;
     const teachers = await siteTeachers(
       this.config,
       schema,
-      data,
+      trainOn,
       undefined,
       revisit !== null,
       provider.provider,
@@ -86,15 +101,38 @@ export class SitePreparation {
       {
         federation: local.id,
         teachers: teachers.size,
+        // Teachers per training graph; absent for site-provided ONNX teachers.
+        perGraph: this.config.teachers.onnx ? undefined : this.config.teachers.perGraph,
         records: data.train.count,
         testRecords: data.test?.count ?? 0,
         provider: provider.provider,
         revisit: revisit !== null,
+        features: features
+          ? { sha256: features.extractor.sha256, size: features.extractor.outputSize }
+          : null,
         ms: trainingMs,
       },
       'teachers ready',
     );
-    return { schema, data, teachers, revisit, provider, trainingMs };
+    return { schema, data, teachers, features, revisit, provider, trainingMs };
+  }
+
+  /** The rebuilt and checked extractor, or null; refuses site-provided ONNX teachers with one. */
+  private async features(local: LocalFederation, schema: FederationSchema): Promise<SiteFeatures | null> {
+    const features = await rebuildSiteFeatures(local, schema);
+    if (features) {
+      this.log.info(
+        { federation: local.id, sha256: features.extractor.sha256, size: features.extractor.outputSize },
+        'feature extractor rebuilt and matches the recorded digest',
+      );
+      // Site-provided teachers take raw inputs and cannot be given the features instead: refused
+      // rather than answering with a model the federation's extractor never fed.
+      if (this.config.teachers.onnx)
+        throw new SiteDataError(
+          `teachers.onnx: federation '${local.id}' uses a feature extractor (features), and site-provided ONNX teachers take raw inputs; let the node train its teachers (teachers.count) for this federation`,
+        );
+    }
+    return features;
   }
 
   /** Releases every prepared federation's teachers (their ONNX Runtime sessions). */
@@ -119,6 +157,7 @@ export function teachersAuditEntry(
   const detail = {
     teachers: site.teachers.size,
     source: config.teachers.onnx ? 'teachers.onnx' : 'trained',
+    ...(config.teachers.onnx ? {} : { perGraph: config.teachers.perGraph }),
     executionProvider: p.requested,
     provider: p.provider,
     refused: Object.fromEntries(p.refused.map((r) => [r.provider, r.reason])),

@@ -84,6 +84,7 @@ describe(TeacherRevisit.name, () => {
       learningRate: 0.05,
       schedule: 'constant',
       seed: 7,
+      perGraph: 64,
       onnx,
     },
     executionProvider: 'cpu',

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import { parseNpy } from '@fedistill/data';
 import type { TeacherEnsemble } from '@fedistill/distill';
 import { DeclineReason } from '@fedistill/wire';
-import { referenceRows, refuse, RoundRefusal } from './announcement-checks';
+import { refuse, RoundRefusal } from './announcement-checks';
+import { teacherInputs } from './site-features';
 import type { LocalFederation } from './federation-sync';
 import type { NodeConfig } from './node-config';
 import type { SessionLogger } from './node-session';
@@ -64,7 +65,7 @@ export class TeacherRevisit {
     const latest = targets.rounds.at(-1) ?? 0;
     if (targets.rows.length > 0 && latest > state.digested) {
       const started = Date.now();
-      const x = referenceRows(local.referenceFile, targets.rows, site.schema.inputShape);
+      const x = teacherInputs(local, site, targets.rows);
       const seed = config.teachers.seed * 1000 + latest;
       await site.teachers.digestAndRevisit(x, targets.rows.length, targets.probs, {
         digestEpochs: terms.digestEpochs,

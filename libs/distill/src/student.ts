@@ -1,5 +1,12 @@
 import { type Dataset, Standardizer } from '@fedistill/data';
-import { type ExecutionProvider, mlp, type ModelDefinition, Predictor, Trainer } from '@fedistill/engine';
+import {
+  type ExecutionProvider,
+  mlp,
+  type ModelDefinition,
+  type ModelValues,
+  Predictor,
+  Trainer,
+} from '@fedistill/engine';
 import { adam, type LearningRateSchedule } from './learning-rate';
 import { softmaxRows } from './metrics';
 import { ExperimentRandom } from './seeded';
@@ -40,6 +47,13 @@ export interface DistilledStudent {
   readonly standardizerEmbedded: boolean;
   readonly history: ReadonlyArray<{ epoch: number; loss: number; validationAccuracy: number | null }>;
   readonly bestEpoch: number;
+  /**
+   * The network `model` was exported from (the standardizer inside when embedded) and its values
+   * at `bestEpoch`, to export it composed with more graph: a feature extractor in front
+   * (libs/features withFeatures), so that a student trained on features takes raw inputs.
+   */
+  readonly definition: ModelDefinition;
+  readonly values: ModelValues;
 }
 
 /**
@@ -63,8 +77,9 @@ export async function distillStudent(
   const network = o.model
     ? o.model(reference.featureShape, o.classes)
     : mlp({ inputShape: reference.featureShape, hidden: o.hidden, outputs: o.classes });
+  const definition = embedded ? standardizedModel(network, standardizer) : network;
   const trainer = await Trainer.create({
-    model: embedded ? standardizedModel(network, standardizer) : network,
+    model: definition,
     loss: { kind: 'distillation', temperature: o.temperature },
     optimizer: adam(o.learningRate ?? 1e-2, o.schedule, o.epochs, Math.floor(rows.length / batchSize)),
     batchSize,
@@ -74,10 +89,11 @@ export async function distillStudent(
   });
   const validation = o.validation && (embedded ? o.validation : standardizer.apply(o.validation));
   const history: { epoch: number; loss: number; validationAccuracy: number | null }[] = [];
-  let best: { epoch: number; accuracy: number; model: Uint8Array } = {
+  let best: { epoch: number; accuracy: number; model: Uint8Array; values: ModelValues } = {
     epoch: -1,
     accuracy: -1,
     model: new Uint8Array(),
+    values: { params: new Map(), buffers: new Map() },
   };
   const rng = new ExperimentRandom(o.seed);
   try {
@@ -102,12 +118,21 @@ export async function distillStudent(
       const accuracy = validation ? await accuracyOf(model, validation, o) : null;
       history.push({ epoch, loss: meanLoss, validationAccuracy: accuracy });
       o.onProgress?.({ epoch, loss: meanLoss, validationAccuracy: accuracy });
-      if (accuracy === null || accuracy > best.accuracy) best = { epoch, accuracy: accuracy ?? 0, model };
+      if (accuracy === null || accuracy > best.accuracy)
+        best = { epoch, accuracy: accuracy ?? 0, model, values: trainer.snapshot() };
     }
   } finally {
     await trainer.dispose();
   }
-  return { model: best.model, standardizer, standardizerEmbedded: embedded, history, bestEpoch: best.epoch };
+  return {
+    model: best.model,
+    standardizer,
+    standardizerEmbedded: embedded,
+    history,
+    bestEpoch: best.epoch,
+    definition,
+    values: best.values,
+  };
 }
 
 async function accuracyOf(model: Uint8Array, data: Dataset, o: StudentOptions): Promise<number> {

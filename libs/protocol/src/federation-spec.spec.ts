@@ -266,3 +266,61 @@ describe(`${parseFederationSpec.name} (inputs found by fuzzing, test/fuzz)`, () 
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });
+
+describe(`${parseFederationSpec.name} (features)`, () => {
+  const image = { ...valid, input: { shape: [1, 28, 28] } };
+
+  it('accepts scattering, PCA or both, with their defaults', () => {
+    const sut = parseFederationSpec({ ...image, features: { scattering: {}, pca: { components: 40 } } });
+    if (!sut.ok) throw new Error(sut.problems.join('; '));
+    expect(sut.spec.features).toEqual({
+      scattering: { scales: 2, angles: 8, order: 2 },
+      pca: { components: 40, whiten: false },
+    });
+    const pcaOnly = parseFederationSpec({ ...valid, features: { pca: { components: 30, whiten: true } } });
+    expect(pcaOnly.ok).toBe(true);
+    const none = parseFederationSpec(valid);
+    expect(none.ok && none.spec.features).toBeUndefined();
+  });
+
+  it.each([
+    [{}, 'features: must name scattering, pca or both'],
+    [{ pca: { components: 0 } }, 'features.pca.components: Too small: expected number to be >=1'],
+    [
+      { pca: { components: 2, whiten: 'yes' } },
+      'features.pca.whiten: Invalid input: expected boolean, received string',
+    ],
+    [{ scattering: { order: 3 } }, 'features.scattering.order: Invalid input'],
+    [{ scattering: { scales: 5 } }, 'features.scattering.scales: 2^5 is larger than the image side 28'],
+    [
+      { pca: { components: 785 } },
+      'features.pca.components: is 785; input.shape [1, 28, 28] has only 784 values',
+    ],
+    [
+      { sha256: 'AB'.repeat(32), pca: { components: 2 } },
+      'features.sha256: must be a lower-case hex SHA-256',
+    ],
+    [{ pca: { components: 2 }, kernel: 'rbf' }, 'features: Unrecognized key: "kernel"'],
+  ])('refuses features %j: %s', (features, message) => {
+    const sut = parseFederationSpec({ ...image, features });
+    expect(sut.ok ? [] : sut.problems).toEqual([expect.stringContaining(message)]);
+  });
+
+  it('refuses a cnn student on features (the student is a head on the feature vector)', () => {
+    const sut = parseFederationSpec({
+      ...image,
+      student: { architecture: 'cnn' },
+      features: { pca: { components: 10 } },
+    });
+    expect(sut.ok ? [] : sut.problems).toEqual([
+      'student.architecture: with features the student is an mlp on the feature vector, not a cnn',
+    ]);
+  });
+
+  it('refuses scattering on an input that is not an image', () => {
+    const sut = parseFederationSpec({ ...valid, features: { scattering: {} } });
+    expect(sut.ok ? [] : sut.problems).toEqual([
+      'features.scattering: needs input.shape [height, width] or [channels, height, width], not [30]',
+    ]);
+  });
+});

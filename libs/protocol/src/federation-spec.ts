@@ -1,6 +1,7 @@
 // Just over the ~300-line guide: the federation definition is one zod schema (every section and its
 // documented default in one place), its cross-field checks and the noise planner call.
 import { z } from 'zod';
+import { featuresIssues, featuresSpecSchema } from './features-spec';
 import { noiseMultiplierFor } from './noise-plan';
 import { zodDuration as duration, zodOptionalDuration as optionalDuration } from './zod-duration';
 
@@ -176,6 +177,8 @@ export const federationSpecSchema = z
       })
       .strict()
       .prefault({}),
+    /** The feature extractor teachers and student share (features-spec.ts); none when absent. */
+    features: featuresSpecSchema.optional(),
     /**
      * Digest and revisit at the sites between rounds (FedMD, arXiv:1910.03581, §2), off when
      * absent: each site fine-tunes its teachers on the published targets of earlier rounds for
@@ -207,6 +210,7 @@ export const federationSpecSchema = z
     if (ctx.issues.length === 0)
       for (const issue of targetIssues(f)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of revisitIssues(f)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of featuresIssues(f)) ctx.addIssue({ code: 'custom', ...issue });
     if (sa.threshold !== undefined && sa.threshold > f.rounds.minSites) {
       ctx.addIssue({
         code: 'custom',

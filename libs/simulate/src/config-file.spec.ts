@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseSimulationConfig, SimulationConfigError } from './config-file';
+import { federationDefinition } from './product/federation-terms';
 
 const minimal = {
   dataset: { name: 'digits' },
@@ -172,6 +173,24 @@ describe(parseSimulationConfig.name, () => {
     expect(() => parseSimulationConfig(withFederation({ rounds: { querySelection: 'entropy' } }))).toThrow(
       /federation\.rounds\.querySelection/,
     );
+  });
+});
+
+describe('parseSimulationConfig features', () => {
+  it("reads the federation's features section, and refuses a bad one with the deployment's message", () => {
+    const sut = parseSimulationConfig(
+      withFederation({ features: { pca: { components: 16, whiten: true } } }),
+    );
+    expect(sut.features).toEqual({ pca: { components: 16, whiten: true } });
+    expect(parseSimulationConfig(minimal).features).toBeUndefined();
+    expect(() => parseSimulationConfig(withFederation({ features: { pca: { components: 0 } } }))).toThrow(
+      'config: federation.features.pca.components: Too small: expected number to be >=1',
+    );
+    // Rules against the input shape apply once the data set decides it, as `federation create` does.
+    const late = parseSimulationConfig(withFederation({ features: { pca: { components: 65 } } }));
+    expect(() =>
+      federationDefinition(late, { classes: 10, inputShape: [64], referenceSha256: 'ab'.repeat(32) }),
+    ).toThrow('federation.features.pca.components: is 65; input.shape [64] has only 64 values');
   });
 });
 

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { dataFormatFromName } from '@fedistill/data';
+import { featuresSpecSchema } from '@fedistill/protocol';
 import { type SimulationConfig, type SimulationDataset, validateSimulationConfig } from './config';
 import { legacyNameProblems } from './legacy-names';
 import { checkEpsilonCapOf, completeDefinition, declaredLabels, settingsOf } from './simulated-federation';
@@ -222,7 +223,11 @@ export function parseSimulationConfig(
     throw fail(parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`));
   const c = parsed.data;
   const teachers = resolveTeachers(c.teachers, o.baseDir ?? '.');
-  const federation = completeDefinition(c.federation, {
+  // `features` is checked against the input shape once the data is loaded (federation-terms.ts):
+  // here, before it, only its own fields are.
+  const { features: writtenFeatures, ...withoutFeatures } = c.federation;
+  const features = featuresOf(writtenFeatures, fail);
+  const federation = completeDefinition(withoutFeatures, {
     sites: c.sites,
     labels: declaredLabels(c.dataset),
     seed: c.seed,
@@ -235,6 +240,7 @@ export function parseSimulationConfig(
   try {
     config = {
       ...settingsOf(federation.spec, c.sites, c.dropouts),
+      ...(features ? { features } : {}),
       dataset,
       sites: c.sites,
       partition: c.partition,
@@ -254,4 +260,19 @@ export function parseSimulationConfig(
     throw err;
   }
   return config;
+}
+
+/** The federation's `features` section checked on its own (its rules against the input shape come later). */
+function featuresOf(
+  written: unknown,
+  fail: (lines: readonly string[]) => Error,
+): SimulationConfig['features'] | undefined {
+  if (written === undefined) return undefined;
+  const parsed = featuresSpecSchema.safeParse(written);
+  if (!parsed.success)
+    throw fail(
+      parsed.error.issues.map((i) => `federation.${['features', ...i.path].join('.')}: ${i.message}`),
+    );
+  const f = parsed.data;
+  return { ...(f.scattering ? { scattering: f.scattering } : {}), ...(f.pca ? { pca: f.pca } : {}) };
 }

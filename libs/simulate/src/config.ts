@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import type { PartitionSpec } from '@fedistill/distill';
 import type { LearningRateSchedule, QueryStrategy } from '@fedistill/distill';
+import type { FeatureSpec } from '@fedistill/features';
 
 /** The stage before which a simulated site goes silent (as in `@fedistill/secagg`'s `simulateRound`). */
 export type SimulatedDropStage = 'keys' | 'shares' | 'input' | 'unmask';
@@ -157,6 +158,11 @@ export interface SimulationConfig {
     /** Adam learning rate of the fine-tuning; default 1e-3. */
     readonly learningRate?: number;
   };
+  /**
+   * The federation's feature extractor (its `features` section: scattering, PCA fitted on the
+   * public reference set, or both): teachers and student are heads on its output. Off when absent.
+   */
+  readonly features?: FeatureSpec;
   readonly queries: { readonly perRound: number; readonly strategy: QueryStrategy['kind'] };
   readonly summary: 'soft-labels' | 'votes';
   readonly aggregation: SimulationAggregation;
@@ -189,8 +195,10 @@ function int(field: string, v: number, min: number, max = Number.MAX_SAFE_INTEGE
     );
 }
 
-function widths(field: string, h: readonly number[]): void {
-  if (!Array.isArray(h) || h.length === 0) throw new RangeError(`'${field}' must list at least one width`);
+/** Hidden widths; `[]` (a linear model) only where `linear` allows it, as node.yaml's teachers do. */
+function widths(field: string, h: readonly number[], linear = false): void {
+  if (!Array.isArray(h)) throw new RangeError(`'${field}' must be a list of widths`);
+  if (h.length === 0 && !linear) throw new RangeError(`'${field}' must list at least one width`);
   h.forEach((w, i) => int(`${field}[${i}]`, w, 1));
 }
 
@@ -200,7 +208,7 @@ export function validateSimulationConfig(c: SimulationConfig): void {
   if ('kind' in c.dataset) validateDataFiles(c.dataset);
   int('partitionSeed', c.partitionSeed, 0);
   int('teachers.count', c.teachers.perSite, 1);
-  widths('teachers.hidden', c.teachers.hidden);
+  widths('teachers.hidden', c.teachers.hidden, true);
   int('teachers.epochs', c.teachers.epochs, 1);
   int('teachers.batchSize', c.teachers.batchSize, 1);
   widths('student.hidden', c.student.hidden);
@@ -263,6 +271,10 @@ function validateOnnxTeachers(c: SimulationConfig): void {
   if (c.revisit)
     throw new RangeError(
       "'federation.revisit' cannot be used with 'teachers.onnx': a node fine-tunes only teachers it trained itself (it would skip revisit)",
+    );
+  if (c.features)
+    throw new RangeError(
+      "'federation.features' cannot be used with 'teachers.onnx': site-provided ONNX teachers take raw inputs (a node refuses the combination)",
     );
   for (const [site, models] of onnx.entries()) {
     if (!Array.isArray(models) || models.length === 0)

@@ -117,10 +117,12 @@ async function loadAll(c: SimulationConfig): Promise<{ train: Dataset; test: Dat
     loadIdxDataset(file('train-images-idx3-ubyte.gz'), file('train-labels-idx1-ubyte.gz')),
     loadIdxDataset(file('t10k-images-idx3-ubyte.gz'), file('t10k-labels-idx1-ubyte.gz')),
   ]);
-  if (d.limit === undefined) return { train: flat(train), test: flat(test) };
+  // Images keep their [28, 28] shape where the federation's scattering transform needs it.
+  const shaped = (x: Dataset): Dataset => (c.features?.scattering ? x : flat(x));
+  if (d.limit === undefined) return { train: shaped(train), test: shaped(test) };
   const pick = (x: Dataset, n: number): Dataset =>
     selectSamples(
-      flat(x),
+      shaped(x),
       new ExperimentRandom(c.seed + 17).shuffle(range(x.count)).slice(0, Math.min(n, x.count)),
     );
   return { train: pick(train, d.limit), test: pick(test, Math.max(1, Math.round(d.limit / 6))) };

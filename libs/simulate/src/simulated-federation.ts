@@ -113,7 +113,15 @@ export function settingsOf(
   dropouts: SimulationConfig['secureAggregation']['dropouts'],
 ): Pick<
   SimulationConfig,
-  'student' | 'rounds' | 'revisit' | 'queries' | 'summary' | 'aggregation' | 'privacy' | 'secureAggregation'
+  | 'student'
+  | 'rounds'
+  | 'revisit'
+  | 'features'
+  | 'queries'
+  | 'summary'
+  | 'aggregation'
+  | 'privacy'
+  | 'secureAggregation'
 > {
   const p = spec.privacy;
   const d = spec.distillation;
@@ -131,6 +139,14 @@ export function settingsOf(
     },
     rounds: spec.rounds.maxRounds,
     ...(spec.revisit ? { revisit: spec.revisit } : {}),
+    ...(spec.features
+      ? {
+          features: {
+            ...(spec.features.scattering ? { scattering: spec.features.scattering } : {}),
+            ...(spec.features.pca ? { pca: spec.features.pca } : {}),
+          },
+        }
+      : {}),
     queries: { perRound: spec.rounds.queriesPerRound, strategy: spec.rounds.querySelection },
     summary: p.summary,
     aggregation:

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Dataset, parseNpy } from '@fedistill/data';
+import type { FeatureExtractor } from '@fedistill/features';
 import type { ArtifactRecord, CoordinatorStore } from '@fedistill/store';
 import { NotFoundError, RequestInvalidError } from '../domain/errors';
 import type { NodeEventHub } from '../domain/node-event-hub';
@@ -10,6 +11,7 @@ import {
   noiseAgainstSignal,
   parseFederationSpec,
 } from '@fedistill/protocol';
+import { buildFederationExtractor, recordDigest } from './federation-features';
 
 /** Reference sets and students are served in chunks of this size (the wire limit of Chunk.data). */
 export const ARTIFACT_CHUNK_BYTES = 1024 * 1024;
@@ -56,6 +58,8 @@ function describeReference(source: string, bytes: Uint8Array): Omit<ReferenceSet
 
 /** Federations, their reference sets and their members. */
 export class FederationService {
+  private readonly extractors = new Map<string, Promise<FeatureExtractor | null>>();
+
   constructor(
     private readonly store: CoordinatorStore,
     private readonly transcript: Transcript,
@@ -88,11 +92,20 @@ export class FederationService {
         `invalid federation: input.shape [${spec.input.shape.join(', ')}] does not match the reference set's inputs [${reference.sampleShape.join(', ')}]`,
       );
     }
-    await this.store.federations.create({ id: spec.id, spec, createdAt: this.now() });
+    // The feature extractor is fixed now, before any private record is seen: its digest is
+    // recorded with the definition, and every member site rebuilds it and compares.
+    const extractor = spec.features
+      ? await buildFederationExtractor(
+          spec,
+          this.datasetOf(spec, await this.artifactBytes(spec.referenceSet.sha256)),
+        )
+      : null;
+    const recorded = recordDigest(spec, extractor);
+    await this.store.federations.create({ id: spec.id, spec: recorded, createdAt: this.now() });
     await this.transcript.append({
       event: 'admin',
       federation: spec.id,
-      detail: `federation created: ${JSON.stringify(spec)}`,
+      detail: `federation created: ${JSON.stringify(recorded)}`,
     });
     // Rounds have at least rounds.minSites sites; the warning is repeated when a round is planned.
     const warning = noiseAgainstSignal(spec, spec.rounds.minSites)?.warning;
@@ -191,14 +204,41 @@ export class FederationService {
   /** The federation's reference inputs as a dataset (no labels: the reference set is unlabelled). */
   async referenceDataset(id: string): Promise<Dataset> {
     const view = await this.get(id);
-    const array = parseNpy('reference set', await this.artifactBytes(view.referenceSet.sha256));
+    return this.datasetOf(view, await this.artifactBytes(view.referenceSet.sha256));
+  }
+
+  /**
+   * The federation's feature extractor (null without `features`), rebuilt from its definition and
+   * reference set once per process and checked against the digest recorded at creation: the
+   * student must be trained on the very features the sites checked.
+   */
+  featureExtractor(id: string): Promise<FeatureExtractor | null> {
+    let built = this.extractors.get(id);
+    if (!built) {
+      built = (async () => {
+        const view = await this.get(id);
+        const extractor = await buildFederationExtractor(view, await this.referenceDataset(id));
+        if (extractor && extractor.sha256 !== view.features?.sha256)
+          throw new Error(
+            `federation '${id}': the feature extractor rebuilt here (${extractor.sha256}) is not the one recorded (${view.features?.sha256 ?? 'none'})`,
+          );
+        return extractor;
+      })();
+      built.catch(() => this.extractors.delete(id));
+      this.extractors.set(id, built);
+    }
+    return built;
+  }
+
+  private datasetOf(spec: Pick<FederationSpec, 'labels'>, npy: Uint8Array): Dataset {
+    const array = parseNpy('reference set', npy);
     const count = array.shape[0] ?? 0;
     return {
       features: Float32Array.from(array.data as Float32Array | Float64Array),
       labels: new Int32Array(count),
       count,
       featureShape: array.shape.slice(1),
-      numClasses: view.labels.length,
+      numClasses: spec.labels.length,
     };
   }
 

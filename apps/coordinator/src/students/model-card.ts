@@ -44,6 +44,16 @@ export interface ModelCard {
     readonly io: string;
   };
   readonly referenceSet: { readonly sha256: string; readonly rows: number; readonly rowsDistilled: number };
+  /**
+   * The federation's feature extractor, inside the student's graph in front of its head: the
+   * spec, the SHA-256 of its ONNX bytes (the digest every site rebuilt and checked) and its
+   * output size. Absent without `features`.
+   */
+  readonly features?: NonNullable<FederationSpec['features']> & {
+    readonly sha256: string;
+    readonly outputSize: number;
+    readonly note: string;
+  };
   readonly rounds: ReadonlyArray<{
     readonly round: number;
     readonly sites: number;
@@ -86,6 +96,8 @@ export interface ModelCardInput {
   readonly trainingSeconds: number;
   readonly metrics: ClassificationMetrics | null;
   readonly evaluationSet: { inputsSha256: string; labelsSha256: string; rows: number } | null;
+  /** The extractor inside the student (its digest and output size); null without `features`. */
+  readonly features?: { readonly sha256: string; readonly outputSize: number } | null;
 }
 
 export function buildModelCard(i: ModelCardInput): ModelCard {
@@ -114,13 +126,14 @@ export function buildModelCard(i: ModelCardInput): ModelCard {
       architecture: i.spec.student,
       inputShape: i.spec.input.shape,
       labels: i.spec.labels,
-      io: "input 'input' float32 [N, ...inputShape] of raw values (standardization is inside the model); outputs 'logits' and 'probabilities' [N, labels]",
+      io: `input 'input' float32 [N, ...inputShape] of raw values (${i.features ? 'the feature extractor and standardization are' : 'standardization is'} inside the model); outputs 'logits' and 'probabilities' [N, labels]`,
     },
     referenceSet: {
       sha256: i.spec.referenceSet.sha256,
       rows: i.referenceRows,
       rowsDistilled: i.rowsDistilled,
     },
+    ...featuresOf(i),
     rounds: i.rounds,
     privacy: {
       ...i.privacy,
@@ -131,6 +144,19 @@ export function buildModelCard(i: ModelCardInput): ModelCard {
     techniques: techniquesOf(i),
     distillation: { ...i.spec.distillation, trainingSeconds: i.trainingSeconds },
     metrics,
+  };
+}
+
+function featuresOf(i: ModelCardInput): Pick<ModelCard, 'features'> {
+  const spec = i.spec.features;
+  if (!spec || !i.features) return {};
+  return {
+    features: {
+      ...spec,
+      sha256: i.features.sha256,
+      outputSize: i.features.outputSize,
+      note: 'fixed before any private record was seen (data-independent scattering, PCA fitted on the public reference set only); every site rebuilt it and checked its SHA-256: no privacy cost',
+    },
   };
 }
 
@@ -163,6 +189,21 @@ function techniqueLines(c: ModelCard): string[] {
   ];
 }
 
+function featureLines(c: ModelCard): string[] {
+  const f = c.features;
+  if (!f) return [];
+  const parts = [
+    f.scattering
+      ? `scattering (scales ${f.scattering.scales}, angles ${f.scattering.angles}, order ${f.scattering.order})`
+      : '',
+    f.pca ? `PCA (${f.pca.components} components${f.pca.whiten ? ', whitened' : ''})` : '',
+  ].filter((p) => p);
+  return [
+    `- Features: ${parts.join(' then ')}, ${f.outputSize} values, extractor SHA-256 \`${f.sha256}\``,
+    `- Features note: ${f.note}`,
+  ];
+}
+
 const fmt = (v: number, digits = 4): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 
 /** The card as Markdown; the privacy warning, when there is one, is its first line. */
@@ -178,6 +219,7 @@ export function modelCardMarkdown(c: ModelCard): string {
     `- Input shape: [${c.student.inputShape.join(', ')}]`,
     `- Labels: ${c.student.labels.join(', ')}`,
     `- I/O: ${c.student.io}`,
+    ...featureLines(c),
     '',
     '## Data',
     '',

@@ -144,7 +144,8 @@ export class StudentPublisher {
     const reference = await this.federations.referenceDataset(federationId);
     const evaluation = await this.evaluationSets.load(federationId);
     const lastRound = rounds.at(-1)?.round ?? 0;
-    const trained = await trainStudent(spec, reference, data, evaluation?.data ?? null, lastRound);
+    const extractor = await this.federations.featureExtractor(federationId);
+    const trained = await trainStudent(spec, reference, data, evaluation?.data ?? null, lastRound, extractor);
     const at = this.now();
     const artifact = await this.store.artifacts.put('student', trained.onnx, ARTIFACT_CHUNK_BYTES, at);
     const version = (latest?.version ?? 0) + 1;
@@ -166,6 +167,7 @@ export class StudentPublisher {
       privacy,
       trainingSeconds: trained.seconds,
       metrics: trained.metrics,
+      features: extractor && { sha256: extractor.sha256, outputSize: extractor.outputSize },
       evaluationSet: evaluation && {
         inputsSha256: evaluation.record.inputsSha256,
         labelsSha256: evaluation.record.labelsSha256,

@@ -7,7 +7,8 @@ import {
   type StudentOptions,
   studentProbabilities,
 } from '@fedistill/distill';
-import { type ModelDefinition, smallCnn } from '@fedistill/engine';
+import { exportInferenceModel, type ModelDefinition, Predictor, smallCnn } from '@fedistill/engine';
+import { extractFeatures, type FeatureExtractor, withFeatures } from '@fedistill/features';
 import type { FederationSpec } from '@fedistill/protocol';
 import type { DistillationData } from './distillation-targets';
 
@@ -53,12 +54,18 @@ function networkOf(
  */
 export async function trainStudent(
   spec: FederationSpec,
-  reference: Dataset,
+  raw: Dataset,
   data: DistillationData,
   evaluation: Dataset | null,
   round: number,
+  /** The federation's feature extractor (null without `features`): the student is a head on its output. */
+  extractor: FeatureExtractor | null = null,
 ): Promise<TrainedStudent> {
   const d = spec.distillation;
+  const run = { threads: d.threads, provider: d.executionProvider };
+  // With features, the head trains on the extracted reference features (computed once here, not
+  // in every epoch) and the published model is extractor-then-head: it takes raw inputs.
+  const reference = extractor ? await extractFeatures(extractor, raw, run) : raw;
   const classes = spec.labels.length;
   const started = process.hrtime.bigint();
   const options: StudentOptions = {
@@ -87,9 +94,37 @@ export async function trainStudent(
     student = out.student;
     pseudoLabelled = out.pseudoLabelled;
   }
+  const onnx = extractor
+    ? exportInferenceModel(withFeatures(extractor, student.definition), student.values)
+    : student.model;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const metrics = evaluation
-    ? classificationMetrics(await studentProbabilities(student, evaluation), evaluation.labels, classes)
-    : null;
-  return { onnx: student.model, metrics, seconds, pseudoLabelled };
+  // With features, measured as published: the composed model on the raw evaluation inputs.
+  const metrics = !evaluation
+    ? null
+    : classificationMetrics(
+        extractor
+          ? await composedProbabilities(onnx, evaluation, d.threads)
+          : await studentProbabilities(student, evaluation),
+        evaluation.labels,
+        classes,
+      );
+  return { onnx, metrics, seconds, pseudoLabelled };
+}
+
+/** Class probabilities of the published (composed) student for raw inputs. */
+async function composedProbabilities(
+  onnx: Uint8Array,
+  data: Dataset,
+  threads: number,
+): Promise<Float32Array> {
+  const p = await Predictor.create(onnx, data.featureShape, {
+    threads,
+    output: 'probabilities',
+    outputKind: 'probabilities',
+  });
+  try {
+    return await p.outputs(data.features, data.count);
+  } finally {
+    await p.dispose();
+  }
 }

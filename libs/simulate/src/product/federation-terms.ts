@@ -87,6 +87,7 @@ export function federationDefinition(
       querySelection: c.queries.strategy,
       deadlines: STAGE_DEADLINES,
     },
+    ...(c.features ? { features: c.features } : {}),
     ...(c.revisit
       ? {
           revisit: {

@@ -1,0 +1,16 @@
+// Public API of @fedistill/features: feature extractors fixed before any private record is seen
+// (a data-independent scattering transform, PCA fitted on the public reference set only), their
+// ONNX bytes and digest, and models composed as extractor-then-head.
+export {
+  buildFeatureExtractor,
+  extractFeatures,
+  FEATURES_OUTPUT,
+  withFeatures,
+  type FeatureExtractor,
+  type FeatureSpec,
+  type ReferenceRows,
+  type ScatteringSpec,
+} from './extractor';
+export { FeatureReferenceError, fitPca, WHITEN_EPS, type PcaFit, type PcaOptions } from './pca';
+export { symmetricEigen, type SymmetricEigen } from './symmetric-eigen';
+export * from './scattering';

@@ -1,0 +1,97 @@
+import { symmetricEigen } from './symmetric-eigen';
+
+/** A reference set the extractor cannot be fitted on (empty, or a value that is not finite). */
+export class FeatureReferenceError extends Error {
+  override readonly name = 'FeatureReferenceError';
+}
+
+/** PCA settings: the number of components kept and whether each is scaled to unit variance. */
+export interface PcaOptions {
+  /** Principal components kept, an integer in [1, min(input values, reference rows - 1)]. */
+  readonly components: number;
+  /** Divide each component by sqrt(eigenvalue + eps), eps = 1e-5 x the largest eigenvalue. */
+  readonly whiten: boolean;
+}
+
+/** A fitted PCA: y = (x - mean) W, W = projection (d x k, row-major), whitening folded in. */
+export interface PcaFit {
+  /** Mean of the reference rows (d values). */
+  readonly mean: Float64Array;
+  /** Unit eigenvectors of the covariance, largest eigenvalue first, as rows (k x d). */
+  readonly axes: Float64Array;
+  /** The eigenvalues of the kept components (variance along each axis), largest first. */
+  readonly variances: Float64Array;
+  /** The map applied, d x k row-major: axes transposed, each column divided by its scale. */
+  readonly projection: Float64Array;
+  readonly inputSize: number;
+  readonly components: number;
+}
+
+/** Relative floor added to eigenvalues before whitening, so a near-zero variance is not blown up. */
+export const WHITEN_EPS = 1e-5;
+
+/**
+ * Fits PCA on public reference rows (`count` rows of `d` values, row-major), in float64: mean,
+ * covariance (divided by count), eigenvectors by Jacobi (symmetric-eigen.ts), top `components`.
+ * Deterministic: the same rows give the same bits on every platform.
+ */
+export function fitPca(rows: ArrayLike<number>, count: number, d: number, o: PcaOptions): PcaFit {
+  checkOptions(o, d);
+  if (count < 1) throw new FeatureReferenceError('the reference set is empty: PCA needs rows to fit');
+  if (rows.length !== count * d)
+    throw new RangeError(`'rows' must hold count * d = ${count * d} values, got ${rows.length}`);
+  if (o.components > count - 1)
+    throw new RangeError(
+      `'pca.components' is ${o.components}; ${count} reference rows span at most ${count - 1} directions`,
+    );
+  for (let i = 0; i < rows.length; i += 1)
+    if (!Number.isFinite(rows[i]))
+      throw new FeatureReferenceError(
+        `reference row ${Math.floor(i / d)} has a non-finite value (${rows[i]}) at index ${i % d}`,
+      );
+  const mean = new Float64Array(d);
+  for (let i = 0; i < count; i += 1) for (let j = 0; j < d; j += 1) mean[j]! += rows[i * d + j]!;
+  for (let j = 0; j < d; j += 1) mean[j]! /= count;
+  const cov = covariance(rows, count, d, mean);
+  const eig = symmetricEigen(cov, d);
+  const k = o.components;
+  const axes = eig.vectors.slice(0, k * d);
+  const variances = eig.values.slice(0, k).map((v) => Math.max(v, 0));
+  const eps = WHITEN_EPS * Math.max(variances[0] ?? 0, Number.MIN_VALUE);
+  const projection = new Float64Array(d * k);
+  for (let c = 0; c < k; c += 1) {
+    const scale = o.whiten ? Math.sqrt(variances[c]! + eps) : 1;
+    for (let j = 0; j < d; j += 1) projection[j * k + c] = axes[c * d + j]! / scale;
+  }
+  return { mean, axes, variances, projection, inputSize: d, components: k };
+}
+
+/** Covariance (population, / count) of the centred rows; upper triangle computed, mirrored exactly. */
+function covariance(rows: ArrayLike<number>, count: number, d: number, mean: Float64Array): Float64Array {
+  const cov = new Float64Array(d * d);
+  const centred = new Float64Array(d);
+  for (let i = 0; i < count; i += 1) {
+    for (let j = 0; j < d; j += 1) centred[j] = rows[i * d + j]! - mean[j]!;
+    for (let a = 0; a < d; a += 1) {
+      const x = centred[a]!;
+      if (x === 0) continue;
+      const base = a * d;
+      for (let b = a; b < d; b += 1) cov[base + b]! += x * centred[b]!;
+    }
+  }
+  for (let a = 0; a < d; a += 1)
+    for (let b = a; b < d; b += 1) {
+      const v = cov[a * d + b]! / count;
+      cov[a * d + b] = v;
+      cov[b * d + a] = v;
+    }
+  return cov;
+}
+
+function checkOptions(o: PcaOptions, d: number): void {
+  if (!Number.isInteger(o.components) || o.components < 1)
+    throw new RangeError(`'pca.components' must be an integer >= 1, got ${o.components}`);
+  if (o.components > d)
+    throw new RangeError(`'pca.components' is ${o.components}; the input has only ${d} values`);
+  if (typeof o.whiten !== 'boolean') throw new TypeError(`'pca.whiten' must be a boolean`);
+}
