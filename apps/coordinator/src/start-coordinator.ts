@@ -42,6 +42,13 @@ export interface StartCoordinatorOptions {
    * simulator's runs ahead past a deadline once a stage waits only for the sites it silenced.
    */
   readonly roundClock?: () => number;
+  /**
+   * Keep idle admin connections open until the client closes them (Node's keepAliveTimeout 0).
+   * For the simulator, whose one event loop both trains and serves: a training stall longer than
+   * the default 5 s keep-alive let the server close an idle connection just as the client reused
+   * it, and a POST failed with ECONNRESET. The client still closes its idle connections itself.
+   */
+  readonly keepIdleAdminConnections?: boolean;
 }
 
 /** Starts the admin HTTP API and the TLS gRPC server, and writes the runtime file. */
@@ -80,7 +87,9 @@ export async function startCoordinator(
   if (o.nodeTransport) grpc.serveThrough(o.nodeTransport);
   else grpcAddress = `${urlHost(config.grpc.host)}:${await grpc.start()}`;
   await app.listen(config.admin.port, config.admin.host);
-  const adminPort = (app.getHttpServer().address() as { port: number }).port;
+  const httpServer = app.getHttpServer() as import('node:http').Server;
+  if (o.keepIdleAdminConnections) httpServer.keepAliveTimeout = 0;
+  const adminPort = (httpServer.address() as { port: number }).port;
   const runtime: RuntimeInfo = {
     pid: process.pid,
     grpcAddress,

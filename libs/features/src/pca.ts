@@ -1,3 +1,4 @@
+import { subspaceEigen } from './subspace-eigen';
 import { symmetricEigen } from './symmetric-eigen';
 
 /** A reference set the extractor cannot be fitted on (empty, or a value that is not finite). */
@@ -31,8 +32,21 @@ export interface PcaFit {
 export const WHITEN_EPS = 1e-5;
 
 /**
+ * Inputs above which PCA keeping at most a quarter of them uses subspace iteration
+ * (subspace-eigen.ts) rather than the full Jacobi solve: below it Jacobi takes seconds anyway.
+ */
+export const SUBSPACE_MIN_INPUTS = 513;
+
+/** Whether fitPca finds the top `components` of `d` inputs by subspace iteration. */
+export function usesSubspace(d: number, components: number): boolean {
+  return d >= SUBSPACE_MIN_INPUTS && components <= d / 4;
+}
+
+/**
  * Fits PCA on public reference rows (`count` rows of `d` values, row-major), in float64: mean,
  * covariance (divided by count), eigenvectors by Jacobi (symmetric-eigen.ts), top `components`.
+ * With many inputs and few components (usesSubspace) the top components come from subspace
+ * iteration on the centred rows instead, without forming the covariance (subspace-eigen.ts).
  * Deterministic: the same rows give the same bits on every platform.
  */
 export function fitPca(rows: ArrayLike<number>, count: number, d: number, o: PcaOptions): PcaFit {
@@ -52,9 +66,10 @@ export function fitPca(rows: ArrayLike<number>, count: number, d: number, o: Pca
   const mean = new Float64Array(d);
   for (let i = 0; i < count; i += 1) for (let j = 0; j < d; j += 1) mean[j]! += rows[i * d + j]!;
   for (let j = 0; j < d; j += 1) mean[j]! /= count;
-  const cov = covariance(rows, count, d, mean);
-  const eig = symmetricEigen(cov, d);
   const k = o.components;
+  const eig = usesSubspace(d, k)
+    ? subspaceEigen(rows, count, d, mean, k)
+    : symmetricEigen(covariance(rows, count, d, mean), d);
   const axes = eig.vectors.slice(0, k * d);
   const variances = eig.values.slice(0, k).map((v) => Math.max(v, 0));
   const eps = WHITEN_EPS * Math.max(variances[0] ?? 0, Number.MIN_VALUE);

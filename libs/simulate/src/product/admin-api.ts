@@ -86,7 +86,9 @@ export class AdminApi {
       } catch {
         // not JSON: keep the text
       }
-      throw new Error(`the coordinator refused ${method} ${route}: ${reason}`);
+      throw new Error(
+        `the coordinator refused ${method} ${route} (HTTP ${res.status}): ${reason || '(empty body)'}`,
+      );
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }

@@ -100,6 +100,7 @@ export async function startInProcessFederation(
     coordinator = await startCoordinator(loadCoordinatorConfig(configFile), log('coordinator'), {
       nodeTransport: transport,
       roundClock: clock.now,
+      keepIdleAdminConnections: true,
     });
     const admin = new AdminApi(coordinator.runtime.adminUrl, operatorToken);
     const nodeDirs = data.sites.map((_, i) => path.join(dir, 'sites', siteName(i)));
