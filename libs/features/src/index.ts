@@ -11,6 +11,15 @@ export {
   type ReferenceRows,
   type ScatteringSpec,
 } from './extractor';
-export { FeatureReferenceError, fitPca, WHITEN_EPS, type PcaFit, type PcaOptions } from './pca';
+export {
+  FeatureReferenceError,
+  fitPca,
+  SUBSPACE_MIN_INPUTS,
+  usesSubspace,
+  WHITEN_EPS,
+  type PcaFit,
+  type PcaOptions,
+} from './pca';
+export { subspaceEigen, type SubspaceEigen } from './subspace-eigen';
 export { symmetricEigen, type SymmetricEigen } from './symmetric-eigen';
 export * from './scattering';

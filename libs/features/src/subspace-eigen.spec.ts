@@ -17,7 +17,10 @@ function planted(count: number, d: number, rank: number, noise: boolean, seed: n
   });
   const rows = new Float64Array(count * d);
   for (let i = 0; i < count; i += 1) {
-    const x = Array.from({ length: d }, (_, j) => rng.normal() * (j < rank ? 0.8 ** (j / 2) : noise ? 0.01 : 0));
+    const x = Array.from(
+      { length: d },
+      (_, j) => rng.normal() * (j < rank ? 0.8 ** (j / 2) : noise ? 0.01 : 0),
+    );
     for (const u of reflections) {
       const dot = u.reduce((s, v, j) => s + v * x[j]!, 0);
       u.forEach((v, j) => (x[j]! -= 2 * dot * v));
@@ -60,28 +63,37 @@ function residual(rows: Float64Array, count: number, d: number, v: Float64Array,
 }
 
 describe(subspaceEigen.name, () => {
-  const d = 520;
-  const count = 1000;
+  const d = 1025;
+  const count = 500;
   const k = 20;
   const rows = planted(count, d, 60, true, 11);
 
-  it('fitPca takes this path for d = 520, k = 20, and matches the Jacobi solve of the full covariance', () => {
-    expect(usesSubspace(d, k)).toBe(true);
-    const sut = fitPca(rows, count, d, { components: k, whiten: false });
-    const jacobi = symmetricEigen(covarianceOf(rows, count, d), d);
+  it('matches the Jacobi solve of the full covariance (d = 240, k = 20): values to 1e-8, vectors to 1e-6', () => {
+    const [small, n] = [240, 1000];
+    const data = planted(n, small, 60, true, 13);
+    const sut = subspaceEigen(data, n, small, meanOf(data, n, small), k);
+    const jacobi = symmetricEigen(covarianceOf(data, n, small), small);
+    expect(sut.converged).toBe(true);
     for (let c = 0; c < k; c += 1) {
-      expect(Math.abs(sut.variances[c]! - jacobi.values[c]!)).toBeLessThan(1e-8 * jacobi.values[c]!);
+      expect(Math.abs(sut.values[c]! - jacobi.values[c]!)).toBeLessThan(1e-8 * jacobi.values[c]!);
       // Same sign rule on both sides, so the vectors agree entry by entry.
-      for (let j = 0; j < d; j += 1)
-        expect(Math.abs(sut.axes[c * d + j]! - jacobi.vectors[c * d + j]!)).toBeLessThan(1e-6);
+      for (let j = 0; j < small; j += 1)
+        expect(Math.abs(sut.vectors[c * small + j]! - jacobi.vectors[c * small + j]!)).toBeLessThan(1e-6);
     }
   });
 
-  it('is deterministic: two fits give the same bytes', () => {
+  it('is what fitPca uses for d = 1025, k = 20, and two fits give the same bytes', () => {
+    expect(usesSubspace(d, k)).toBe(true);
     const a = fitPca(rows, count, d, { components: k, whiten: true });
     const b = fitPca(Float64Array.from(rows), count, d, { components: k, whiten: true });
-    expect(Buffer.from(a.axes.buffer).equals(Buffer.from(b.axes.buffer))).toBe(true);
+    const direct = subspaceEigen(rows, count, d, meanOf(rows, count, d), k);
+    expect(Buffer.from(a.axes.buffer).equals(Buffer.from(direct.vectors.buffer))).toBe(true);
+    expect(Buffer.from(a.variances.buffer).equals(Buffer.from(direct.values.buffer))).toBe(true);
     expect(Buffer.from(a.projection.buffer).equals(Buffer.from(b.projection.buffer))).toBe(true);
+    for (let c = 0; c < k; c += 1)
+      expect(residual(rows, count, d, a.axes.subarray(c * d, (c + 1) * d), a.variances[c]!)).toBeLessThan(
+        1e-8 * a.variances[0]!,
+      );
   });
 
   it('finds the pairs of rows spanning fewer directions than it iterates (reseeding lost columns)', () => {
@@ -99,12 +111,17 @@ describe(subspaceEigen.name, () => {
     }
   });
 
-  it('is used above 512 inputs for at most a quarter of them', () => {
-    expect([usesSubspace(512, 16), usesSubspace(513, 128), usesSubspace(600, 151)]).toEqual([
+  it('is used from 1,025 inputs for at most a quarter of them', () => {
+    expect([usesSubspace(1024, 16), usesSubspace(1025, 256), usesSubspace(1100, 276)]).toEqual([
       false,
       true,
       false,
     ]);
+  });
+
+  it('stops after maxIterations unsettled, saying so', () => {
+    const sut = subspaceEigen(rows, count, d, meanOf(rows, count, d), k, 2);
+    expect([sut.iterations, sut.converged]).toEqual([2, false]);
   });
 
   it('refuses a block wider than the input', () => {
