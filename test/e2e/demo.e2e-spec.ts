@@ -87,13 +87,14 @@ describe('fedistill demo', () => {
     }
     // What the README says of the figures. Local-only and centralized are seeded, the same on
     // every run: a hospital alone has never seen six or seven of the ten digits, pooling would
-    // learn them all. The student depends on the noise (OS randomness, not timing): five runs gave
-    // 34.0-40.9% after round 3, about local-only (README), so this only checks that it learnt well
-    // above chance (10%), which fails when distillation breaks rather than when the noise is unlucky.
+    // learn them all. The student depends on the noise (OS randomness, not timing): seven runs gave
+    // 26.7-40.9% after round 3, about or below local-only (README), so this only checks that it
+    // learnt above chance (10%), which fails when distillation breaks rather than when the noise is
+    // unlucky (the floor sits well under the lowest run seen).
     const last = rows.at(-1);
     expect(last?.localOnly).toBeLessThan(0.5);
     expect(last?.centralized).toBeGreaterThan(0.9);
-    expect(last?.student).toBeGreaterThan(0.2);
+    expect(last?.student).toBeGreaterThan(0.15);
     expect(stdout).toMatch(/Securely aggregated evaluation of v3 at the hospitals/);
     expect(stdout).toMatch(/was verified by 3 of 3 hospitals/);
     expect(stdout).toContain('every log verified');
