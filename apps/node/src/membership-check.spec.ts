@@ -14,6 +14,7 @@ import { APPROVALS_FILE, rosterFingerprint, saveApprovedRoster } from './approve
 import { CoordinatorHeadWatch } from './coordinator-head-watch';
 import type { NodeEgress, WireMethod } from './egress';
 import type { NodeConfig } from './node-config';
+import { testNodeConfig } from './testing/node-config';
 import { type RoundAnswer, RoundAnswerer } from './round-answerer';
 import { RoundParticipant } from './round-participant';
 import { SiteLedger } from './site-ledger';
@@ -68,44 +69,12 @@ describe('pinned membership (RoundAnswerer with an approved roster)', () => {
   const sites = ['a-site', 'b-site', 'c-site'].map((name) => ({ name, keys: generateSiteKeys() }));
   const me = sites[0]!;
 
-  const config = (): NodeConfig => ({
-    dir,
-    site: me.name,
-    coordinator: 'h:1',
-    caFile: '',
-    serverName: undefined,
-    reconnect: { initialDelayMs: 1, maxDelayMs: 1 },
-    anchorIntervalMs: 1000,
-    retainFreedHeap: false,
-    logLevel: 'silent',
-    data: {
-      train: path.join(dir, 'train.csv'),
-      labels: undefined,
-      format: 'csv',
-      labelColumn: 'label',
-      header: true,
-      labelValues: 'index',
-      test: undefined,
-      testLabels: undefined,
-      testFraction: 0.2,
-      seed: 1,
-    },
-    teachers: {
-      count: 2,
-      hidden: [4],
-      epochs: 2,
-      batchSize: 4,
-      learningRate: 0.01,
-      schedule: 'constant',
-      seed: 1,
-      perGraph: 64,
-      onnx: undefined,
-    },
-    executionProvider: 'cpu',
-    privacy: { epsilonLimit: 100, delta: 1e-5, allowNonPrivate: false, trust: { kind: 'paranoid' } },
-    security: { minParticipants: 3, minThreshold: 2 },
-    drillStopAfter: undefined,
-  });
+  const config = (): NodeConfig =>
+    testNodeConfig(dir, {
+      site: me.name,
+      data: { testFraction: 0.2 },
+      teachers: { epochs: 2, learningRate: 0.01, seed: 1 },
+    });
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-membership-'));

@@ -7,6 +7,7 @@ import {
   hasTorch,
 } from '../../../libs/distill/test-support/torch-teachers';
 import { loadNodeConfig, type NodeConfig } from './node-config';
+import { testNodeConfig } from './testing/node-config';
 import { federationSchema, loadSiteData, SiteDataError, siteTeachers } from './site-data';
 
 /** CI installs python3-torch: there a missing torch fails these tests instead of skipping them. */
@@ -16,48 +17,11 @@ const withTorch = torchRuns ? it : it.skip;
 const schema = federationSchema('fed', { labels: ['no', 'yes'], input: { shape: [3] } });
 
 function config(dir: string, data: Partial<NonNullable<NodeConfig['data']>> | null): NodeConfig {
-  return {
-    dir,
-    site: 'site-a',
-    coordinator: 'h:1',
-    caFile: '',
-    serverName: undefined,
-    reconnect: { initialDelayMs: 1, maxDelayMs: 1 },
-    anchorIntervalMs: 1000,
-    retainFreedHeap: false,
-    logLevel: 'silent',
-    data:
-      data === null
-        ? null
-        : {
-            train: path.join(dir, 'train.csv'),
-            labels: undefined,
-            format: 'csv',
-            labelColumn: 'label',
-            header: true,
-            labelValues: 'index',
-            test: undefined,
-            testLabels: undefined,
-            testFraction: 0.25,
-            seed: 1,
-            ...data,
-          },
-    teachers: {
-      count: 2,
-      hidden: [4],
-      epochs: 2,
-      batchSize: 4,
-      learningRate: 0.01,
-      schedule: 'constant',
-      seed: 1,
-      perGraph: 64,
-      onnx: undefined,
-    },
-    executionProvider: 'cpu',
-    privacy: { epsilonLimit: 1, delta: 1e-5, allowNonPrivate: false, trust: { kind: 'paranoid' } },
-    security: { minParticipants: 3, minThreshold: 2 },
-    drillStopAfter: undefined,
-  };
+  return testNodeConfig(dir, {
+    data: data === null ? null : { testFraction: 0.25, ...data },
+    teachers: { epochs: 2, learningRate: 0.01, seed: 1 },
+    privacy: { epsilonLimit: 1 },
+  });
 }
 
 describe(loadSiteData.name, () => {

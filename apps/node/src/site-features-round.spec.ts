@@ -13,6 +13,7 @@ import { DeclineReason, DeclineRoundRequest } from '@fedistill/wire';
 import { rosterFingerprint, saveApprovedRoster } from './approved-roster';
 import type { NodeEgress, WireMethod } from './egress';
 import type { NodeConfig } from './node-config';
+import { testNodeConfig } from './testing/node-config';
 import { RoundAnswerer } from './round-answerer';
 import { RoundParticipant } from './round-participant';
 import { SiteLedger } from './site-ledger';
@@ -52,44 +53,8 @@ describe('a round of a federation whose recorded feature extractor the site cann
   const reference = Float32Array.from({ length: 20 * 3 }, (_, i) => ((i * 7) % 11) / 5);
   const privateRows = Array.from({ length: 40 }, (_, i) => [i % 7, (i * 3) % 5, i % 2, i % 2]);
 
-  const config = (): NodeConfig => ({
-    dir,
-    site: me.name,
-    coordinator: 'h:1',
-    caFile: '',
-    serverName: undefined,
-    reconnect: { initialDelayMs: 1, maxDelayMs: 1 },
-    anchorIntervalMs: 1000,
-    retainFreedHeap: false,
-    logLevel: 'silent',
-    data: {
-      train: path.join(dir, 'train.csv'),
-      labels: undefined,
-      format: 'csv',
-      labelColumn: 'label',
-      header: true,
-      labelValues: 'index',
-      test: undefined,
-      testLabels: undefined,
-      testFraction: 0,
-      seed: 1,
-    },
-    teachers: {
-      count: 2,
-      hidden: [4],
-      epochs: 1,
-      batchSize: 4,
-      learningRate: 0.01,
-      schedule: 'constant',
-      seed: 1,
-      perGraph: 64,
-      onnx: undefined,
-    },
-    executionProvider: 'cpu',
-    privacy: { epsilonLimit: 100, delta: 1e-5, allowNonPrivate: false, trust: { kind: 'paranoid' } },
-    security: { minParticipants: 3, minThreshold: 2 },
-    drillStopAfter: undefined,
-  });
+  const config = (): NodeConfig =>
+    testNodeConfig(dir, { site: me.name, teachers: { learningRate: 0.01, seed: 1 } });
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-features-round-'));

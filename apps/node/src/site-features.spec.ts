@@ -7,6 +7,7 @@ import { TeacherEnsemble } from '@fedistill/distill';
 import { buildFeatureExtractor, extractFeatures } from '@fedistill/features';
 import type { LocalFederation } from './federation-sync';
 import type { NodeConfig } from './node-config';
+import { testNodeConfig } from './testing/node-config';
 import type { SessionLogger } from './node-session';
 import { FeatureDigestError, teacherInputs } from './site-features';
 import { SitePreparation } from './site-preparation';
@@ -14,44 +15,7 @@ import { SitePreparation } from './site-preparation';
 const PCA = { pca: { components: 2, whiten: true } };
 
 function config(dir: string, onnx?: NodeConfig['teachers']['onnx']): NodeConfig {
-  return {
-    dir,
-    site: 'site-a',
-    coordinator: 'h:1',
-    caFile: '',
-    serverName: undefined,
-    reconnect: { initialDelayMs: 1, maxDelayMs: 1 },
-    anchorIntervalMs: 1000,
-    retainFreedHeap: false,
-    logLevel: 'silent',
-    data: {
-      train: path.join(dir, 'train.csv'),
-      labels: undefined,
-      format: 'csv',
-      labelColumn: 'label',
-      header: true,
-      labelValues: 'index',
-      test: undefined,
-      testLabels: undefined,
-      testFraction: 0,
-      seed: 1,
-    },
-    teachers: {
-      count: 2,
-      hidden: [4],
-      epochs: 1,
-      batchSize: 4,
-      learningRate: 0.05,
-      schedule: 'constant',
-      seed: 7,
-      perGraph: 64,
-      onnx,
-    },
-    executionProvider: 'cpu',
-    privacy: { epsilonLimit: 10, delta: 1e-5, allowNonPrivate: false, trust: { kind: 'paranoid' } },
-    security: { minParticipants: 3, minThreshold: 2 },
-    drillStopAfter: undefined,
-  };
+  return testNodeConfig(dir, { teachers: { onnx }, privacy: { epsilonLimit: 10 } });
 }
 
 describe('a site rebuilding the federation feature extractor', () => {

@@ -3,48 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LocalFederation } from './federation-sync';
 import type { NodeConfig } from './node-config';
+import { testNodeConfig } from './testing/node-config';
 import type { SessionLogger } from './node-session';
 import { SitePreparation, teachersAuditEntry } from './site-preparation';
 
 function config(dir: string, executionProvider: NodeConfig['executionProvider']): NodeConfig {
-  return {
-    dir,
-    site: 'site-a',
-    coordinator: 'h:1',
-    caFile: '',
-    serverName: undefined,
-    reconnect: { initialDelayMs: 1, maxDelayMs: 1 },
-    anchorIntervalMs: 1000,
-    retainFreedHeap: false,
-    logLevel: 'silent',
-    data: {
-      train: path.join(dir, 'train.csv'),
-      labels: undefined,
-      format: 'csv',
-      labelColumn: 'label',
-      header: true,
-      labelValues: 'index',
-      test: undefined,
-      testLabels: undefined,
-      testFraction: 0,
-      seed: 1,
-    },
-    teachers: {
-      count: 2,
-      hidden: [4],
-      epochs: 1,
-      batchSize: 4,
-      learningRate: 0.05,
-      schedule: 'constant',
-      seed: 7,
-      perGraph: 64,
-      onnx: undefined,
-    },
-    executionProvider,
-    privacy: { epsilonLimit: 10, delta: 1e-5, allowNonPrivate: false, trust: { kind: 'paranoid' } },
-    security: { minParticipants: 3, minThreshold: 2 },
-    drillStopAfter: undefined,
-  };
+  return testNodeConfig(dir, { executionProvider, privacy: { epsilonLimit: 10 } });
 }
 
 describe(SitePreparation.name, () => {

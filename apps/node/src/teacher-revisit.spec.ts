@@ -8,6 +8,7 @@ import { DeclineReason, type GetReleasedTargetsRequest, GetReleasedTargetsRespon
 import { referenceRows, RoundRefusal } from './announcement-checks';
 import type { LocalFederation } from './federation-sync';
 import type { NodeConfig } from './node-config';
+import { testNodeConfig } from './testing/node-config';
 import type { ReleasedTargetsSource } from './released-targets';
 import { chargeRound } from './round-charge';
 import { SiteLedger } from './site-ledger';
@@ -54,44 +55,8 @@ describe(TeacherRevisit.name, () => {
     error: () => undefined,
   };
 
-  const config = (onnx?: NodeConfig['teachers']['onnx']): NodeConfig => ({
-    dir,
-    site: 'a-site',
-    coordinator: 'h:1',
-    caFile: '',
-    serverName: undefined,
-    reconnect: { initialDelayMs: 1, maxDelayMs: 1 },
-    anchorIntervalMs: 1000,
-    retainFreedHeap: false,
-    logLevel: 'silent',
-    data: {
-      train: path.join(dir, 'train.csv'),
-      labels: undefined,
-      format: 'csv',
-      labelColumn: 'label',
-      header: true,
-      labelValues: 'index',
-      test: undefined,
-      testLabels: undefined,
-      testFraction: 0,
-      seed: 1,
-    },
-    teachers: {
-      count: 2,
-      hidden: [4],
-      epochs: 3,
-      batchSize: 4,
-      learningRate: 0.05,
-      schedule: 'constant',
-      seed: 7,
-      perGraph: 64,
-      onnx,
-    },
-    executionProvider: 'cpu',
-    privacy: { epsilonLimit: 100, delta: 1e-5, allowNonPrivate: false, trust: { kind: 'paranoid' } },
-    security: { minParticipants: 3, minThreshold: 2 },
-    drillStopAfter: undefined,
-  });
+  const config = (onnx?: NodeConfig['teachers']['onnx']): NodeConfig =>
+    testNodeConfig(dir, { site: 'a-site', teachers: { epochs: 3, onnx } });
 
   const local = (revisit: unknown): LocalFederation => ({
     id: 'fed',
