@@ -6,17 +6,12 @@
 //        [--dir DIR]
 import { loadavg } from 'node:os';
 import { loadSimulationData, type SimulationConfig } from '@fedistill/simulate';
+import { optionalFlag } from './harness/flags';
 import { DP_FEDAVG_DEFAULTS, type DpFedAvgArm, runDpFedAvgArm } from './lib/dp-fedavg-arm';
 import { FMNIST_DELTA, fmnistBase, fmnistPrivate } from './lib/fmnist';
 
 const args = process.argv.slice(2);
-function value(name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new RangeError(`'--${name}' needs a value`);
-  return v;
-}
+const value = (name: string): string | undefined => optionalFlag(args, name);
 function numbers(name: string, fallback: readonly number[]): number[] {
   const v = value(name);
   if (v === undefined) return [...fallback];

@@ -10,23 +10,12 @@
 import { loadavg } from 'node:os';
 import type { FeatureSpec } from '@fedistill/features';
 import { runSimulation } from '@fedistill/simulate';
+import { numberFlag, optionalFlag } from './harness/flags';
 import { fmnistBase, fmnistPrivate, withFeatures } from './lib/fmnist';
 
 const args = process.argv.slice(2);
-function value(name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new RangeError(`'--${name}' needs a value`);
-  return v;
-}
-function number(name: string, fallback: number): number {
-  const v = value(name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new RangeError(`'--${name}' needs a number, got '${v}'`);
-  return n;
-}
+const value = (name: string): string | undefined => optionalFlag(args, name);
+const number = (name: string, fallback: number): number => numberFlag(args, name, fallback);
 const seeds = (value('seeds') ?? '1,2,3,4,5').split(',').map((s) => {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`'--seeds': '${s}' is not a seed (0, 1, 2, ...)`);

@@ -32,3 +32,12 @@ export function stringFlag<T extends string>(
     throw new RangeError(`'--${name}' must be one of ${allowed.join(', ')}, got '${v}'`);
   return v as T;
 }
+
+/** A flag's value, or undefined when absent; a flag given without a value is an error. */
+export function optionalFlag(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new RangeError(`'--${name}' needs a value`);
+  return v;
+}
