@@ -3,6 +3,7 @@ import { type Dataset, parseNpy } from '@fedistill/data';
 import {
   buildFeatureExtractor,
   extractFeatures,
+  featureSpecOf,
   type FeatureExtractor,
   type FeatureSpec,
 } from '@fedistill/features';
@@ -37,7 +38,7 @@ function featuresOf(id: string, spec: unknown): { spec: FeatureSpec; sha256: str
       `federation '${id}': the coordinator recorded no feature extractor digest (features.sha256); refusing the federation`,
     );
   return {
-    spec: { ...(f.scattering ? { scattering: f.scattering } : {}), ...(f.pca ? { pca: f.pca } : {}) },
+    spec: featureSpecOf(f),
     sha256: f.sha256,
   };
 }

@@ -28,6 +28,18 @@ export interface FeatureSpec {
 }
 
 /**
+ * The extractor's part of a federation's `features` section: its scattering and PCA settings
+ * without the recorded digest or anything else, so that the coordinator, every site and the
+ * simulator build from exactly the same spec.
+ */
+export function featureSpecOf(f: {
+  readonly scattering?: ScatteringSpec;
+  readonly pca?: PcaOptions;
+}): FeatureSpec {
+  return { ...(f.scattering ? { scattering: f.scattering } : {}), ...(f.pca ? { pca: f.pca } : {}) };
+}
+
+/**
  * A built extractor: a graph of constants only (no parameters), its ONNX bytes and their SHA-256.
  * Input [N, ...inputShape], output `features` [N, outputSize].
  */

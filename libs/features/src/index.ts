@@ -4,6 +4,7 @@
 export {
   buildFeatureExtractor,
   extractFeatures,
+  featureSpecOf,
   FEATURES_OUTPUT,
   withFeatures,
   type FeatureExtractor,

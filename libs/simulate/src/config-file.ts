@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { dataFormatFromName } from '@fedistill/data';
 import { featuresSpecSchema } from '@fedistill/protocol';
+import { featureSpecOf } from '@fedistill/features';
 import { type SimulationConfig, type SimulationDataset, validateSimulationConfig } from './config';
 import { legacyNameProblems } from './legacy-names';
 import { checkEpsilonCapOf, completeDefinition, declaredLabels, settingsOf } from './simulated-federation';
@@ -273,6 +274,5 @@ function featuresOf(
     throw fail(
       parsed.error.issues.map((i) => `federation.${['features', ...i.path].join('.')}: ${i.message}`),
     );
-  const f = parsed.data;
-  return { ...(f.scattering ? { scattering: f.scattering } : {}), ...(f.pca ? { pca: f.pca } : {}) };
+  return featureSpecOf(parsed.data);
 }

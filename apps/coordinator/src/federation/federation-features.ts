@@ -1,5 +1,10 @@
 import type { Dataset } from '@fedistill/data';
-import { buildFeatureExtractor, FeatureReferenceError, type FeatureExtractor } from '@fedistill/features';
+import {
+  buildFeatureExtractor,
+  FeatureReferenceError,
+  type FeatureExtractor,
+  featureSpecOf,
+} from '@fedistill/features';
 import type { FederationSpec } from '@fedistill/protocol';
 import { RequestInvalidError } from '../domain/errors';
 
@@ -16,11 +21,7 @@ export async function buildFederationExtractor(
   const f = spec.features;
   if (!f) return null;
   try {
-    return await buildFeatureExtractor(
-      { ...(f.scattering ? { scattering: f.scattering } : {}), ...(f.pca ? { pca: f.pca } : {}) },
-      spec.input.shape,
-      reference,
-    );
+    return await buildFeatureExtractor(featureSpecOf(f), spec.input.shape, reference);
   } catch (err) {
     if (err instanceof RangeError || err instanceof FeatureReferenceError)
       throw new RequestInvalidError(`invalid federation: features: ${err.message}`);
