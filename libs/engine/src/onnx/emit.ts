@@ -146,6 +146,12 @@ export function emitModel(graph: Graph, options: EmitOptions, graphName = 'fedis
     inits.push(tensorMessage(p.name, v, p.shape as number[]));
   }
   const nodes = nodeMessages(graph, inits);
+  // A constant no emitted node reads (the axes of ReduceMean/ReduceMax become an attribute
+  // above; a gradient rule may build one that folds away) is left out: ONNX Runtime would
+  // otherwise warn "Removing initializer ... It is not used by any node" on every session.
+  const read = new Set<string>(nodes.flatMap((n) => n.inputs));
+  for (const o of graph.outputs) read.add(o.tensor.name);
+  const used = inits.filter((t) => read.has(t.name));
   return encodeModel({
     irVersion: IR_VERSION,
     opsetVersion: OPSET_VERSION,
@@ -153,7 +159,7 @@ export function emitModel(graph: Graph, options: EmitOptions, graphName = 'fedis
     producerVersion: '0.1.0',
     graphName,
     nodes,
-    initializers: inits,
+    initializers: used,
     inputs,
     outputs: graph.outputs.map((o) => valueInfo(o.tensor)),
   });
