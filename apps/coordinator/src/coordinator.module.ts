@@ -207,6 +207,7 @@ function domainProviders(config: CoordinatorConfig, logger: Logger, roundClock: 
           // Least-confident queries wait for the student of the completed rounds (the publisher's queue).
           new QueryPlanner(store, federations, publisher),
           roundClock,
+          config.sessions.resumeGraceMs,
         ),
     },
     {

@@ -21,7 +21,7 @@ describe(loadCoordinatorConfig.name, () => {
     const sut = loadCoordinatorConfig(write('ok.yaml', minimal));
     expect(sut.grpc).toMatchObject({ host: '0.0.0.0', port: 7443, tlsCertPem: 'CERT', tlsKeyPem: 'KEY' });
     expect(sut.dataDir).toBe(path.join(dir, 'coordinator-data'));
-    expect(sut.sessions).toEqual({ heartbeatIntervalMs: 5000, offlineAfterMs: 15000 });
+    expect(sut.sessions).toEqual({ heartbeatIntervalMs: 5000, offlineAfterMs: 15000, resumeGraceMs: 30_000 });
     expect(sut.enrolment.defaultTokenTtlMs).toBe(86_400_000);
     expect(Object.isFrozen(sut) && Object.isFrozen(sut.grpc)).toBe(true);
   });

@@ -67,7 +67,14 @@ const schema = z
       .strict()
       .prefault({}),
     sessions: z
-      .object({ heartbeatInterval: duration('5s'), offlineAfter: duration('15s') })
+      .object({
+        heartbeatInterval: duration('5s'),
+        offlineAfter: duration('15s'),
+        // Added to the open stage of a round resumed after a restart (beyond the stage's own
+        // length), so that a node whose reconnect backoff reached its cap (node.yaml
+        // reconnect.maxDelay, default 30s) still answers in time.
+        resumeGrace: duration('30s'),
+      })
       .strict()
       .prefault({})
       .refine((s) => s.offlineAfter > s.heartbeatInterval, {
@@ -136,7 +143,12 @@ export interface CoordinatorConfig {
     readonly authFailures: { readonly limit: number; readonly windowMs: number };
   };
   readonly auth: { readonly clockSkewMs: number };
-  readonly sessions: { readonly heartbeatIntervalMs: number; readonly offlineAfterMs: number };
+  readonly sessions: {
+    readonly heartbeatIntervalMs: number;
+    readonly offlineAfterMs: number;
+    /** sessions.resumeGrace: extra time the open stage of a resumed round gets (ms). */
+    readonly resumeGraceMs: number;
+  };
   readonly enrolment: { readonly defaultTokenTtlMs: number; readonly maxTokenTtlMs: number };
   /** Where the coordinator's state lives: PostgreSQL when `url` is set, else SQLite in dataDir. */
   readonly database: { readonly url: string | undefined; readonly schema: string };
@@ -270,6 +282,7 @@ export function loadCoordinatorConfig(file: string, env: NodeJS.ProcessEnv = {})
     sessions: Object.freeze({
       heartbeatIntervalMs: c.sessions.heartbeatInterval,
       offlineAfterMs: c.sessions.offlineAfter,
+      resumeGraceMs: c.sessions.resumeGrace,
     }),
     enrolment: Object.freeze({
       defaultTokenTtlMs: c.enrolment.defaultTokenTtl,

@@ -34,6 +34,13 @@ describe(LiveRound.name, () => {
       expect(sut.plan.deadlines.keys).toBe(15_000);
     });
 
+    it('adds the reconnect grace to the restarted stage, so a node at its backoff cap still answers', () => {
+      const sut = at('shares');
+      // 6 s of stage plus 30 s of grace from the restart at 16 s: the share stage ends at 52 s.
+      expect(sut.restartOpenStage(16_000, 30_000)).toBe(35_000);
+      expect(sut.plan.deadlines).toEqual({ keys: 11_000, shares: 52_000, inputs: 62_000, unmask: 68_000 });
+    });
+
     it('leaves a stage that still has its whole length alone, and an ended round', () => {
       const open = at('unmask');
       expect(open.restartOpenStage(27_000)).toBe(0);

@@ -90,17 +90,18 @@ export class LiveRound {
    * `now` (the moment the coordinator serves again), and every later stage moves by the same
    * amount. Sites that were cut off by the outage reconnect with backoff; a stage that had
    * nearly run out while the coordinator was down must not abandon the round before they are
-   * back (issue 15, "resumption that cannot be starved"). Returns how far the deadlines moved
-   * (ms, 0 when the open stage still had its full length).
+   * back (issue 15, "resumption that cannot be starved"); `graceMs` (coordinator
+   * sessions.resumeGrace) adds the time a node's reconnect backoff may take at its cap. Returns
+   * how far the deadlines moved (ms, 0 when the open stage still had that much left).
    */
-  restartOpenStage(now: number): number {
+  restartOpenStage(now: number, graceMs = 0): number {
     const stage = this.stage;
     if (!stage) return 0;
     const order = (Object.entries(this.plan.deadlines) as [StageName, number][]).sort((a, b) => a[1] - b[1]);
     const index = order.findIndex(([name]) => name === stage);
     const previousEnd = index > 0 ? (order[index - 1] as [StageName, number])[1] : this.createdAt;
     const current = this.plan.deadlines[stage];
-    const shift = Math.max(0, now + (current - previousEnd) - current);
+    const shift = Math.max(0, now + graceMs + (current - previousEnd) - current);
     if (shift === 0) return 0;
     const deadlines = Object.fromEntries(
       order.map(([name, at], i) => [name, i >= index ? at + shift : at]),

@@ -54,6 +54,8 @@ export class RoundEngine {
     transcript: Transcript,
     queryPlanner: QueryPlanner,
     now: () => number = Date.now,
+    /** Extra time the open stage of a round resumed after a restart gets (coordinator sessions.resumeGrace). */
+    private readonly resumeGraceMs = 0,
   ) {
     this.ctx = new EngineContext({ store, federations, sites, transcript, queryPlanner, now });
   }
@@ -73,7 +75,7 @@ export class RoundEngine {
 
   /** Loads every open round from the store (after a restart). */
   resume(): Promise<number> {
-    return resumeRounds(this.ctx);
+    return resumeRounds(this.ctx, this.resumeGraceMs);
   }
 
   /** Opens the federation's next round (open-round.ts). */
