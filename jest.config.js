@@ -19,6 +19,9 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
+      // A ceiling, not a measure: jest's default of 5 s failed CPU-bound specs (the fuzz slice)
+      // while other jobs kept the 2-core machine at a load average near 40 (2026-12-03).
+      testTimeout: 60_000,
       // test/privacy: the independent privacy oracle (no imports from libs/dp) and its checks.
       testMatch: [
         '<rootDir>/libs/**/*.spec.ts',

@@ -18,6 +18,33 @@ const surface = (
 });
 
 describe(runCase.name, () => {
+  it('counts a case that burns CPU past the hang limit, not one that only waits (a busy machine)', async () => {
+    const busy = await runCase(
+      surface(
+        () => {
+          const until = process.cpuUsage().user + 120_000;
+          while (process.cpuUsage().user < until);
+          return 1;
+        },
+        () => undefined,
+      ),
+      1,
+      50,
+    );
+    expect(busy.outcome).toBe('finding');
+    expect(busy.finding).toMatch(/used \d+ ms of CPU .*hang limit 50 ms of CPU/);
+    const waiting = await runCase(
+      surface(
+        () => new Promise((resolve) => setTimeout(() => resolve(1), 150)),
+        () => undefined,
+      ),
+      1,
+      50,
+    );
+    expect(waiting.outcome).toBe('accepted');
+    expect(waiting.ms).toBeGreaterThanOrEqual(140);
+  });
+
   it('counts a typed refusal that names its cause, and an accepted valid result', async () => {
     expect(
       (

@@ -5,7 +5,7 @@ import { Rng } from './rng';
  * refusal looks like there. A case ends in one of three ways: accepted (the result passes
  * `validate`), refused (the error passes `refusal`: the library's typed error, naming the
  * problem), or a finding (anything else: an untyped error, a message that names nothing, an
- * accepted result that is not valid, or a case slower than the hang limit).
+ * accepted result that is not valid, or a case using more CPU than the hang limit).
  */
 export interface FuzzSurface<I = unknown, R = unknown> {
   readonly name: string;
@@ -36,7 +36,13 @@ export interface CaseResult {
   readonly finding?: string;
 }
 
-/** A case slower than this (milliseconds) counts as a hang. */
+/**
+ * A case that uses more CPU than this (milliseconds of this process's user + system time, all
+ * threads) counts as a hang. CPU time, not wall time: on a machine busy with other work a case
+ * waits for a core without using one, and must not be counted against the surface; a runaway
+ * parser burns CPU either way. A case that waits forever without using CPU is caught by the
+ * test's timeout here and by the long run's watchdog (bench/fuzz.ts).
+ */
 export const HANG_MS = 2_000;
 
 /** The printable start of some bytes: hex, at most `max` bytes. */
@@ -63,9 +69,14 @@ export function describeError(err: unknown): string {
 }
 
 /** Runs case `seed` of `surface`: the seed alone reproduces it. */
-export async function runCase<I, R>(surface: FuzzSurface<I, R>, seed: number): Promise<CaseResult> {
+export async function runCase<I, R>(
+  surface: FuzzSurface<I, R>,
+  seed: number,
+  hangMs = HANG_MS,
+): Promise<CaseResult> {
   const input = surface.generate(new Rng(seed));
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let outcome: CaseOutcome;
   let finding: string | undefined;
   try {
@@ -78,7 +89,10 @@ export async function runCase<I, R>(surface: FuzzSurface<I, R>, seed: number): P
     outcome = 'refused';
   }
   const ms = performance.now() - started;
-  if (!finding && ms > HANG_MS) finding = `took ${ms.toFixed(0)} ms (hang limit ${HANG_MS} ms)`;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  if (!finding && cpuMs > hangMs)
+    finding = `used ${cpuMs.toFixed(0)} ms of CPU (${ms.toFixed(0)} ms wall; hang limit ${hangMs} ms of CPU)`;
   if (!finding) return { outcome, ms };
   const shown = surface.show ? surface.show(input) : '';
   return { outcome: 'finding', ms, finding: `${surface.name} case ${seed}: ${finding}\n  input: ${shown}` };
