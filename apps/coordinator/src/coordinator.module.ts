@@ -117,8 +117,16 @@ class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     const pending = await this.publisher.resume();
     if (pending.length > 0) this.log.info({ federations: pending.length }, 'publishing missing students');
     for (const p of pending) this.publish(p.federationId, p.round, p.publication);
+    // A close that could not be written (the disk full or read-only) was undone and is retried at
+    // every tick; the same failure is logged once every 10 s, not four times a second.
+    let lastFailure = { message: '', at: 0 };
     this.timer = setInterval(() => {
-      this.rounds.tick().catch((err: unknown) => this.log.error({ err }, 'round deadline check failed'));
+      this.rounds.tick().catch((err: unknown) => {
+        const message = (err as Error).message;
+        if (message === lastFailure.message && Date.now() - lastFailure.at < 10_000) return;
+        lastFailure = { message, at: Date.now() };
+        this.log.error({ err }, `round deadline check failed, retried at every tick: ${message}`);
+      });
     }, 250);
   }
 

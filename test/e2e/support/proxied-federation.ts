@@ -45,6 +45,8 @@ export class ProxiedFederation {
   /** Each round's announcement as the sites received it, by round number. */
   readonly announcements = new Map<number, RoundAnnouncement>();
   onRequest: (call: Call) => void = () => undefined;
+  /** Called with each reply from the coordinator before the proxy passes it on to the site. */
+  onResponse: (call: { path: string; site: string; response: Buffer }) => void = () => undefined;
 
   constructor(
     readonly id: string,
@@ -67,7 +69,8 @@ export class ProxiedFederation {
       caFile: this.fx.caFile,
       certFile: path.join(this.fx.dir, 'pki', 'coordinator.crt'),
       keyFile: path.join(this.fx.dir, 'pki', 'coordinator.key'),
-      tamper: ({ path: method, response }) => {
+      tamper: ({ path: method, site, response }) => {
+        this.onResponse({ path: method, site, response });
         if (method.endsWith('/Subscribe')) {
           const event = NodeEvent.decode(response).event;
           if (event?.$case === 'roundAnnounced')

@@ -6,6 +6,7 @@ import type {
   ServiceDefinition,
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { findLimitViolation } from '@fedistill/wire';
 import type { SiteRecord } from '@fedistill/store';
 import { RequestInvalidError } from '../domain/errors';
@@ -118,6 +119,12 @@ function report(path: string, peer: string, err: unknown, log: RefusalLogger, ob
     log.warn(
       { method: path, peer, code: mapped.error.code, reason: mapped.error.details },
       'request refused',
+    );
+  else if (mapped.error.code === grpcStatus.UNAVAILABLE)
+    // The store could not be reached or written (its disk full or read-only): name the cause.
+    log.error(
+      { method: path, peer, err },
+      `request answered UNAVAILABLE (the site retries): the coordinator's database failed: ${(err as Error).message}`,
     );
   else log.error({ method: path, peer, err }, 'request failed with an unexpected error');
   return mapped.error;

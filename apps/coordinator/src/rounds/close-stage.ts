@@ -22,7 +22,6 @@ export async function closeStage(ctx: EngineContext, live: LiveRound, why: strin
   if (c.stage === 'done' || c.stage === 'abandoned') {
     live.status = c.stage === 'done' ? 'completed' : 'abandoned';
     live.reason = c.state.reason;
-    ctx.retire(live);
     const detail =
       c.stage === 'done'
         ? `completed with ${c.state.inputs.length} sites (${why})`
@@ -30,6 +29,8 @@ export async function closeStage(ctx: EngineContext, live: LiveRound, why: strin
     await transcript.append({ event: 'round', federation, round, detail });
     // Stored before anyone hears of it: the student publisher reads the completed round back.
     await store.rounds.save(live.toRecord(ctx.now()));
+    // Retired only once stored: a round whose end could not be written stays open and is retried.
+    ctx.retire(live);
     const name = (id: number) => live.plan.participants.find((p) => p.siteId === id)?.siteName ?? String(id);
     ctx.emit({
       kind: c.stage === 'done' ? 'RoundCompleted' : 'RoundAbandoned',
@@ -52,11 +53,30 @@ export async function closeStage(ctx: EngineContext, live: LiveRound, why: strin
 }
 
 /**
- * Applies one state-machine call for a site's message inside `live.serialized`, then closes the
- * stage when everyone answered, else persists. A state machine refusal is the caller's fault.
+ * Runs `fn` inside `live.serialized` as one transition: if it throws (a refusal, or the round or
+ * its transcript entry could not be written: the coordinator's disk full or read-only, its
+ * database away), the round in memory is put back as it was before, so that it never runs ahead
+ * of the store. The site that sent the message is told (UNAVAILABLE for storage, which it
+ * retries); a stage close that failed is tried again at the next tick.
+ */
+export function transition<T>(ctx: EngineContext, live: LiveRound, fn: () => Promise<T>): Promise<T> {
+  return live.serialized(async () => {
+    const before = live.toRecord(ctx.now());
+    try {
+      return await fn();
+    } catch (err) {
+      live.restore(before, await ctx.identityKeys(live.plan.participants));
+      throw err;
+    }
+  });
+}
+
+/**
+ * Applies one state-machine call for a site's message as a `transition`, then closes the stage
+ * when everyone answered, else persists. A state machine refusal is the caller's fault.
  */
 export function mutate<T>(ctx: EngineContext, live: LiveRound, fn: () => T): Promise<T> {
-  return live.serialized(async () => {
+  return transition(ctx, live, async () => {
     let result: T;
     try {
       result = fn();
@@ -74,7 +94,7 @@ export async function closeExpiredStages(ctx: EngineContext): Promise<void> {
   for (const live of [...ctx.live.values()]) {
     const stage = live.stage;
     if (stage && ctx.now() > live.plan.deadlines[stage]) {
-      await live.serialized(() =>
+      await transition(ctx, live, () =>
         live.stage === stage ? closeStage(ctx, live, 'deadline passed') : Promise.resolve(),
       );
     }

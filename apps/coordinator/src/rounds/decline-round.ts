@@ -1,4 +1,4 @@
-import { closeStage } from './close-stage';
+import { closeStage, transition } from './close-stage';
 import type { EngineContext } from './engine-context';
 
 /** A site's reported refusal (its budget, say): recorded, and the site is not waited for. */
@@ -11,7 +11,7 @@ export async function declineRound(
   detail: string,
 ): Promise<void> {
   const { live } = ctx.find(federationId, roundNo, site);
-  await live.serialized(async () => {
+  await transition(ctx, live, async () => {
     live.declines.push({ site, reason, detail });
     await ctx.deps.transcript.append({
       event: 'received',

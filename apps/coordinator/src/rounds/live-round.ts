@@ -48,7 +48,8 @@ export class LiveRound {
 
   constructor(
     public plan: RoundPlan,
-    readonly coordinator: SecAggCoordinator,
+    // Replaced only by `restore` (a transition that could not be persisted is undone).
+    public coordinator: SecAggCoordinator,
     snapshot: Partial<RoundSnapshot>,
     readonly createdAt: number,
   ) {
@@ -70,6 +71,25 @@ export class LiveRound {
       s,
       s.createdAt,
     );
+  }
+
+  /**
+   * Puts the round back to `record` (taken with `toRecord` before a transition): used when the
+   * transition could not be persisted (the coordinator's disk full or read-only, its database
+   * away), so that the round in memory never runs ahead of the round in the store.
+   */
+  restore(record: RoundRecord, identityKeys: ReadonlyMap<number, Uint8Array>): void {
+    const s = decodeState<RoundSnapshot>(record.engine);
+    this.plan = s.plan;
+    this.coordinator = SecAggCoordinator.resume({ config: s.plan.config, identityKeys }, s.coordinator);
+    this.roster = s.roster ?? null;
+    this.deliveries = s.deliveries ?? null;
+    this.survivorSets = s.survivorSets ?? null;
+    this.unmaskRequests = s.unmaskRequests ?? null;
+    this.declines = [...s.declines];
+    this.receipts = { ...s.receipts };
+    this.status = s.status;
+    this.reason = s.reason;
   }
 
   /** The stage sites are in now ('keys' .. 'consistency' .. 'unmask'), or null once the round ended. */
