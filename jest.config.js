@@ -33,6 +33,8 @@ module.exports = {
         '<rootDir>/test/docs/**/*.spec.ts',
         // bench/harness: the statistics and interleaving of the comparative benchmarks.
         '<rootDir>/bench/harness/**/*.spec.ts',
+        // bench/lib: the shared arm definitions (planning an arm's noise by epsilon).
+        '<rootDir>/bench/lib/**/*.spec.ts',
       ],
     },
     {

@@ -12,6 +12,19 @@
 //        [--dp-fedavg-clip 1] [--dp-fedavg-rounds 5] (the DP-FedAvg arm beside each private
 //        arm, at its epsilon; `npm run bench -- dp-fedavg` runs that arm alone; --no-dp-fedavg
 //        skips it)
+//        [--features scattering+pca:100|scattering|pca:K|none] [--whiten] (default
+//        scattering+pca:100: every arm runs on the federation's features, extracted once per run
+//        (PCA fitted on the public reference set only; bench/lib/fmnist-features.ts); none: raw
+//        pixels and the private arms by noise multiplier recorded before issue 13)
+//        [--epsilons 1,2,2.7] [--queries 500] [--teachers 100] (with features: the private arms,
+//        on the Dirichlet split at each epsilon (planned, bench/lib/fmnist.ts atEpsilon) and on
+//        the IID split at the largest; queries asked, teachers per site; the private arms run
+//        first, then DP-FedAvg, then the non-private arms and baselines)
+//        [--colluders all|N] (the private and DP-FedAvg arms' privacy.assumedColluders; default
+//        all, the federation definition's default, under which a site with node.yaml's default
+//        trust (paranoid) records each arm's epsilon in its ledger)
+//        [--student-hidden 128] (with features: the student's hidden widths, comma-separated)
+//        [--dp-fedavg-hidden none] (with features: DP-FedAvg's model, a linear head by default)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import * as path from 'node:path';
@@ -24,6 +37,7 @@ import {
   type SimulationResult,
 } from '@fedistill/simulate';
 import {
+  atEpsilon,
   FMNIST_DELTA,
   fmnistBase,
   fmnistPrivate,
@@ -31,6 +45,7 @@ import {
   fmnistReferenceSize,
 } from './lib/fmnist';
 import { DP_FEDAVG_DEFAULTS, type DpFedAvgArm, runDpFedAvgArm } from './lib/dp-fedavg-arm';
+import { extractFmnistFeatures, type FeatureSplits, parseFeatures } from './lib/fmnist-features';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -63,8 +78,47 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 50)
 const FEDAVG_ROUNDS = quick ? 5 : 10;
 const DP_FEDAVG_CLIP = flag('dp-fedavg-clip', DP_FEDAVG_DEFAULTS.clip);
 const DP_FEDAVG_ROUNDS = flag('dp-fedavg-rounds', DP_FEDAVG_DEFAULTS.rounds);
+// Default: the scattering's 3,969 values per image projected on 100 principal components fitted
+// on the public reference set: the arms' files and heads are 40 times smaller, which is what
+// fits every arm in one run (docs/benchmarks.md); `--features scattering` keeps all 3,969.
+const FEATURES_FLAG = text('features') ?? 'scattering+pca:100';
+const FEATURE_SPEC = parseFeatures(FEATURES_FLAG, args.includes('--whiten'));
+const FEATURES = FEATURE_SPEC !== undefined;
+const EPSILONS = (text('epsilons') ?? '1,2,2.7').split(',').map((e) => {
+  const v = Number(e);
+  if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`'--epsilons': '${e}' is not an epsilon > 0`);
+  return v;
+});
+const PRIVATE_QUERIES = flag('queries', quick ? 200 : 500);
+const TEACHERS = flag('teachers', quick ? 50 : 100);
+const COLLUDERS_FLAG = text('colluders') ?? 'all';
+if (COLLUDERS_FLAG !== 'all' && !/^[0-9]+$/.test(COLLUDERS_FLAG))
+  throw new RangeError(`'--colluders' must be all or a count (0, 1, ...), not '${COLLUDERS_FLAG}'`);
+const COLLUDERS: number | 'all' = COLLUDERS_FLAG === 'all' ? 'all' : Number(COLLUDERS_FLAG);
+const widthsFlag = (name: string, fallback: string): number[] => {
+  const v = text(name) ?? fallback;
+  if (v === 'none') return [];
+  return v.split(',').map((w) => {
+    if (!/^[1-9][0-9]*$/.test(w)) throw new RangeError(`'--${name}': '${w}' is not a width (or none)`);
+    return Number(w);
+  });
+};
+const STUDENT_HIDDEN = widthsFlag('student-hidden', '128');
+const DP_FEDAVG_HIDDEN = widthsFlag('dp-fedavg-hidden', 'none');
 
-const base: SimulationConfig = fmnistBase({ quick, directory, seed, threads });
+const rawBase: SimulationConfig = fmnistBase({ quick, directory, seed, threads });
+// With features, every teacher is a linear head on them (cheap in stacked graphs) and the
+// student is an MLP head; the data the arms run on is the extracted split (featureData).
+const base: SimulationConfig = FEATURES
+  ? {
+      ...rawBase,
+      teachers: { ...rawBase.teachers, hidden: [] },
+      student: { ...rawBase.student, hidden: STUDENT_HIDDEN },
+    }
+  : rawBase;
+let featureData: FeatureSplits | null = null;
+/** The split `c` runs on: extracted features, or undefined (the simulator loads raw pixels). */
+const dataOf = (c: SimulationConfig): SimulationData | undefined => featureData?.split(c);
 
 // The non-private Dirichlet arm: ROUNDS rounds, each asking a fresh share of the reference set;
 // between rounds every site's teacher digests the released targets of all inputs answered so
@@ -92,64 +146,119 @@ async function nonPrivate(
   extra: Partial<SimulationConfig>,
   withBaselines: boolean,
 ): Promise<SimulationResult> {
-  const r = await runSimulation({
+  const c: SimulationConfig = {
     ...base,
     ...extra,
     partition,
     baselines: withBaselines
       ? { centralized: true, localOnly: true, fedAvg: { rounds: FEDAVG_ROUNDS, localEpochs: 1 } }
       : {},
-  });
+  };
+  const r = await runSimulation(c, { data: dataOf(c) });
   console.log(
     `${partition.kind}: non-private distillation, ${r.rounds.length} round(s) of ${r.rounds[0]?.queries} queries: accuracy by round ${r.rounds.map((x) => x.metrics?.accuracy.toFixed(4)).join(' ')}, ${Math.round(mean(bytesByRound(r)))} bytes per site per round (${elapsed()})`,
   );
   return r;
 }
 
-async function privateArm(
-  z: number,
-  queries: number,
-): Promise<{
-  epsilon: number;
-  delta: number;
-  accuracy: number;
-  queries: number;
-  noise_multiplier: number;
-  techniques: unknown;
-}> {
-  const r = await runSimulation(fmnistPrivate(base, z, queries, PSEUDO));
-  const arm = {
+/** One private arm's JSON entry. */
+interface PrivateArm {
+  readonly partition: string;
+  /** ε under the federation plan's collusion assumption (the coordinator's accountant). */
+  readonly epsilon: number;
+  /** ε the ledger of a site with node.yaml's default trust (paranoid) records for the same rounds. */
+  readonly epsilon_paranoid_site: number;
+  readonly assumed_colluders: number | 'all';
+  /** The planned ε the noise was chosen for; null for the arms set by noise multiplier. */
+  readonly target_epsilon: number | null;
+  readonly delta: number;
+  readonly accuracy: number;
+  readonly queries: number;
+  readonly teachers_per_site: number;
+  readonly noise_multiplier: number;
+  readonly techniques: unknown;
+}
+
+const partitionName = (c: SimulationConfig): string =>
+  c.partition.kind === 'dirichlet' ? `dirichlet(${c.partition.alpha})` : c.partition.kind;
+
+async function privateArm(arm: SimulationConfig, targetEpsilon: number | null): Promise<PrivateArm> {
+  const r = await runSimulation(arm, { data: dataOf(arm) });
+  const p = arm.privacy;
+  if (p.kind === 'none') throw new Error('a private arm without privacy');
+  const result: PrivateArm = {
+    partition: partitionName(arm),
     epsilon: r.epsilon as number,
+    epsilon_paranoid_site: r.paranoidEpsilon as number,
+    assumed_colluders: p.assumedColluders ?? 0,
+    target_epsilon: targetEpsilon,
     delta: DELTA,
     accuracy: accuracyOf(r),
-    queries,
-    noise_multiplier: z,
+    queries: arm.queries.perRound,
+    teachers_per_site: arm.teachers.perSite,
+    noise_multiplier: p.noiseMultiplier,
     techniques: r.techniques,
   };
   console.log(
-    `private z=${z}, ${queries} queries: epsilon ${arm.epsilon.toFixed(2)} at delta ${DELTA}, accuracy ${arm.accuracy.toFixed(4)} (${elapsed()})`,
+    `private ${result.partition}, z=${p.noiseMultiplier.toFixed(4)}, ${result.queries} queries, ${result.teachers_per_site} teachers per site, ${result.assumed_colluders} colluders assumed: epsilon ${result.epsilon.toFixed(3)} (a paranoid site's ledger: ${result.epsilon_paranoid_site.toFixed(3)}) at delta ${DELTA}, accuracy ${result.accuracy.toFixed(4)} (${elapsed()})`,
   );
-  return arm;
+  return result;
 }
 
 /**
- * The DP-FedAvg baseline at each private arm's epsilon (Dirichlet split) and at the first one's
- * on the IID split, under the private arms' collusion and dropout assumption.
+ * The private arms: on raw pixels, the arms by noise multiplier recorded before issue 13; with
+ * features, `TEACHERS` linear teachers per site and `PRIVATE_QUERIES` queries at the noise the
+ * planner gives for each of EPSILONS (Dirichlet split), and for the last one on the IID split.
  */
-async function dpFedAvgArms(epsilons: readonly number[]): Promise<DpFedAvgArm[]> {
-  const privacy = fmnistPrivate(base, 1, 1, PSEUDO).privacy;
-  const iid: SimulationConfig = { ...base, partition: { kind: 'iid' } };
-  const runs: Array<[SimulationConfig, number]> = [
-    ...epsilons.map((e) => [base, e] as [SimulationConfig, number]),
-    ...epsilons.slice(0, 1).map((e) => [iid, e] as [SimulationConfig, number]),
+function privateConfigs(): Array<{ config: SimulationConfig; target: number | null }> {
+  if (!featureData)
+    return PRIVATE_ARMS.map((a) => ({ config: fmnistPrivate(base, a.z, a.queries, PSEUDO), target: null }));
+  const shape = [featureData.outputSize];
+  const arm = (partition: SimulationConfig['partition'], target: number, colluders = COLLUDERS) => {
+    const c = fmnistPrivate({ ...base, partition }, 1, PRIVATE_QUERIES, PSEUDO);
+    if (c.privacy.kind === 'none') throw new Error('fmnistPrivate gave no privacy');
+    const config: SimulationConfig = {
+      ...c,
+      teachers: { ...c.teachers, perSite: TEACHERS },
+      privacy: { ...c.privacy, assumedColluders: colluders },
+    };
+    return { config: atEpsilon(config, target, shape, 10), target };
+  };
+  return [
+    ...EPSILONS.map((e) => arm(base.partition, e)),
+    arm({ kind: 'iid' }, Math.max(...EPSILONS)),
+    // Under 'all' colluders: the same Dirichlet arm at the largest epsilon with the simulator's
+    // earlier assumption (0 colluders, all sites honest), to show what the default costs.
+    ...(COLLUDERS === 0 ? [] : [arm(base.partition, Math.max(...EPSILONS), 0)]),
   ];
-  const arms: DpFedAvgArm[] = [];
-  const loaded = new Map<SimulationConfig, SimulationData>();
-  for (const [config, targetEpsilon] of runs) {
-    const data = loaded.get(config) ?? (await loadSimulationData(config));
-    loaded.set(config, data);
-    const arm = await runDpFedAvgArm(config, privacy, data, {
-      targetEpsilon,
+}
+
+/**
+ * The DP-FedAvg baseline beside each private arm: on its split, at its epsilon, under its
+ * collusion and dropout assumption (on raw pixels, whose private arms are all Dirichlet, also on
+ * the IID split at the first one's). With features DP-FedAvg trains DP_FEDAVG_HIDDEN (a linear
+ * head by default) on the same features.
+ */
+async function dpFedAvgArms(
+  arms: ReadonlyArray<{ config: SimulationConfig; epsilon: number }>,
+): Promise<DpFedAvgArm[]> {
+  const withIid = arms.some((a) => a.config.partition.kind === 'iid')
+    ? arms
+    : [
+        ...arms,
+        { config: { ...arms[0]!.config, partition: { kind: 'iid' as const } }, epsilon: arms[0]!.epsilon },
+      ];
+  const out: DpFedAvgArm[] = [];
+  const loaded = new Map<string, SimulationData>();
+  for (const { config: arm, epsilon } of withIid) {
+    const config: SimulationConfig = featureData
+      ? { ...arm, student: { ...arm.student, hidden: DP_FEDAVG_HIDDEN } }
+      : arm;
+    const key = partitionName(config);
+    const data = loaded.get(key) ?? dataOf(config) ?? (await loadSimulationData(config));
+    loaded.set(key, data);
+    const result = await runDpFedAvgArm(config, arm.privacy, data, {
+      targetEpsilon: epsilon,
       delta: DELTA,
       rounds: DP_FEDAVG_ROUNDS,
       localEpochs: DP_FEDAVG_DEFAULTS.localEpochs,
@@ -158,11 +267,11 @@ async function dpFedAvgArms(epsilons: readonly number[]): Promise<DpFedAvgArm[]>
       threads,
     });
     console.log(
-      `${arm.partition}: DP-FedAvg at epsilon ${arm.epsilon.toFixed(3)}, ${arm.rounds} rounds, clip ${arm.clip}: accuracy ${arm.accuracy.toFixed(4)} (${elapsed()})`,
+      `${result.partition}: DP-FedAvg at epsilon ${result.epsilon.toFixed(3)}, ${result.rounds} rounds, clip ${result.clip}, ${result.assumed_colluders} colluders assumed: accuracy ${result.accuracy.toFixed(4)} (${elapsed()})`,
     );
-    arms.push(arm);
+    out.push(result);
   }
-  return arms;
+  return out;
 }
 
 /**
@@ -189,6 +298,7 @@ async function writePlots(
   fedAvg: readonly number[],
   fedAvgRoundBytes: number,
   privateArms: ReadonlyArray<{ epsilon: number; accuracy: number }>,
+  dpFedAvg: ReadonlyArray<{ partition: string; epsilon: number; accuracy: number }> | null,
 ): Promise<string[]> {
   const b = distill.baselines;
   const references = [
@@ -234,7 +344,7 @@ async function writePlots(
     [
       'fmnist-accuracy-by-epsilon.svg',
       lineChartSvg({
-        title: 'accuracy by epsilon (delta = 1e-5); DP-SGD from arXiv:2007.14191',
+        title: 'accuracy by epsilon (delta = 1e-5); DP-SGD: arXiv:2007.14191, 2011.11660',
         xLabel: 'epsilon',
         yLabel: 'accuracy',
         series: [
@@ -244,8 +354,20 @@ async function writePlots(
               .sort((x, y) => x.epsilon - y.epsilon)
               .map((a) => [a.epsilon, a.accuracy]),
           },
+          ...(dpFedAvg
+            ? [
+                {
+                  name: 'DP-FedAvg',
+                  points: dpFedAvg
+                    .filter((a) => a.partition !== 'iid')
+                    .sort((x, y) => x.epsilon - y.epsilon)
+                    .map((a) => [a.epsilon, a.accuracy] as const),
+                },
+              ]
+            : []),
           { name: 'DP-SGD', points: [[2.7, 0.819]] },
           { name: 'DP-SGD, tempered', points: [[2.7, 0.861]] },
+          { name: 'DP-SGD, ScatterNet', points: [[2.6, 0.897]] },
         ],
         references: [
           { name: 'non-private distill.', y: distillAcc.at(-1)! },
@@ -261,6 +383,30 @@ async function writePlots(
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()[0] as number;
+  if (FEATURES) {
+    featureData = await extractFmnistFeatures(rawBase, FEATURE_SPEC!, threads);
+    console.log(
+      `${FEATURES_FLAG} features (${featureData.outputSize} per image, extractor ${featureData.sha256.slice(0, 12)}...) of ${featureData.images} images in ${featureData.seconds.toFixed(1)} s (${elapsed()})`,
+    );
+  }
+  const privateRuns: Array<{
+    config: SimulationConfig;
+    epsilon: number;
+    arm: Omit<PrivateArm, 'techniques'>;
+  }> = [];
+  let privateTechniques: unknown = null;
+  for (const { config, target } of privateConfigs()) {
+    const { techniques, ...arm } = await privateArm(config, target);
+    privateRuns.push({ config, epsilon: arm.epsilon, arm });
+    privateTechniques = techniques;
+  }
+  const planned = privateRuns.filter((r) => r.arm.assumed_colluders === (featureData ? COLLUDERS : 0));
+  const privateArms = planned.filter((r) => r.config.partition.kind !== 'iid').map((r) => r.arm);
+  const privateIid = planned.filter((r) => r.config.partition.kind === 'iid').map((r) => r.arm);
+  const privateComparison = privateRuns.filter((r) => !planned.includes(r)).map((r) => r.arm);
+  // DP-FedAvg beside each private arm of the plan's assumption (not beside the comparison arm).
+  const dpFedAvg = args.includes('--no-dp-fedavg') ? null : await dpFedAvgArms(planned);
+  // The non-private arms and baselines last: the private arms are the figures a short run needs.
   const dirichlet = await nonPrivate({ kind: 'dirichlet', alpha: 0.5 }, multiRound, true);
   const b = dirichlet.baselines;
   const fedAvg = b.fedAvg!;
@@ -269,16 +415,6 @@ async function main(): Promise<void> {
     `centralized ${b.centralized!.accuracy.toFixed(4)}; local-only mean ${b.localOnly!.meanAccuracy.toFixed(4)} (best ${b.localOnly!.bestAccuracy.toFixed(4)}); FedAvg by round ${fedAvgAcc.map((a) => a.toFixed(4)).join(' ')}; ${fedAvg.bytesPerSiteRound} bytes per site per round`,
   );
   const iid = await nonPrivate({ kind: 'iid' }, {}, false);
-  const privateArms = [];
-  let privateTechniques: unknown = null;
-  for (const arm of PRIVATE_ARMS) {
-    const { techniques, ...result } = await privateArm(arm.z, arm.queries);
-    privateArms.push(result);
-    privateTechniques = techniques;
-  }
-  const dpFedAvg = args.includes('--no-dp-fedavg')
-    ? null
-    : await dpFedAvgArms(privateArms.map((a) => a.epsilon));
   const perRound = bytesByRound(dirichlet);
   const distillBytes = mean(perRound);
   const distillTotal = perRound.reduce((a, x) => a + x, 0);
@@ -292,7 +428,7 @@ async function main(): Promise<void> {
     fedAvg.bytesPerSiteRound,
   );
   const plots = plotDir
-    ? await writePlots(plotDir, dirichlet, fedAvgAcc, fedAvg.bytesPerSiteRound, privateArms)
+    ? await writePlots(plotDir, dirichlet, fedAvgAcc, fedAvg.bytesPerSiteRound, privateArms, dpFedAvg)
     : [];
   if (plots.length > 0) console.log(`plots: ${plots.join(', ')}`);
   const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
@@ -302,6 +438,18 @@ async function main(): Promise<void> {
     seed,
     threads,
     sites: base.sites,
+    // The federation's feature extractor every arm ran on (null: raw pixels), extracted once.
+    features: featureData
+      ? {
+          spec: FEATURE_SPEC,
+          sha256: featureData.sha256,
+          output_size: featureData.outputSize,
+          images: featureData.images,
+          extraction_s: featureData.seconds,
+        }
+      : null,
+    teachers_hidden: base.teachers.hidden,
+    student_hidden: base.student.hidden,
     centralized_accuracy: b.centralized!.accuracy,
     distill_accuracy: distillAccuracy,
     distill_rounds: dirichlet.rounds.length,
@@ -326,11 +474,20 @@ async function main(): Promise<void> {
     // The same after the first distillation round only (its accuracy, its bytes).
     fedavg_rounds_to_match_first_round: afterOne.rounds,
     bytes_ratio_at_equal_accuracy_first_round: afterOne.ratio === null ? null : round4(afterOne.ratio),
+    // Private arms on the Dirichlet split: `epsilon` under the plan's collusion assumption
+    // (`assumed_colluders`), `epsilon_paranoid_site` what a site with node.yaml's default trust
+    // (paranoid) records in its ledger for the same rounds (equal with 'all' colluders).
     private: privateArms,
+    // The same on the IID split (with features only).
+    private_iid: privateIid,
+    // With features and --colluders other than 0: the Dirichlet arm at the largest epsilon
+    // planned for 0 colluders (all sites honest), the assumption of the runs before issue 13.
+    private_zero_colluders: privateComparison,
     private_pseudo_label_threshold: PSEUDO ?? null,
-    // DP-FedAvg (distributed discrete Gaussian through SecAgg) at each private arm's epsilon, on
-    // the Dirichlet split, and on the IID split at the first one's.
+    // DP-FedAvg (distributed discrete Gaussian through SecAgg) beside each private arm: its
+    // split, its epsilon, its collusion assumption (raw pixels: IID at the first one's too).
     dp_fedavg: dpFedAvg,
+    dp_fedavg_hidden: featureData ? DP_FEDAVG_HIDDEN : base.student.hidden,
     // Every arm runs the deployment's coordinator and nodes in one process (libs/simulate); the
     // techniques each used, as their students' model cards record them.
     techniques: {

@@ -8,10 +8,10 @@
 //        [--teachers 10] (per site) [--features scattering|pca:K|scattering+pca:K] [--whiten]
 //        (the federation's feature extractor, issue 13: teachers and student are heads on it)
 import { loadavg } from 'node:os';
-import type { FeatureSpec } from '@fedistill/features';
 import { runSimulation } from '@fedistill/simulate';
 import { numberFlag, optionalFlag } from './harness/flags';
 import { fmnistBase, fmnistPrivate, withFeatures } from './lib/fmnist';
+import { parseFeatures } from './lib/fmnist-features';
 
 const args = process.argv.slice(2);
 const value = (name: string): string | undefined => optionalFlag(args, name);
@@ -31,21 +31,6 @@ const threads = number('threads', 2);
 const directory = value('dir') ?? '/usr/share/datasets/fashion-mnist';
 const teachers = number('teachers', 10);
 const features = parseFeatures(value('features'), args.includes('--whiten'));
-
-/** `--features`: scattering, pca:K, or scattering+pca:K (PCA on the scattering's output). */
-function parseFeatures(v: string | undefined, whiten: boolean): FeatureSpec | undefined {
-  if (v === undefined || v === 'none') return undefined;
-  const spec: {
-    scattering?: { scales: number; angles: number; order: 1 | 2 };
-    pca?: { components: number; whiten: boolean };
-  } = {};
-  for (const part of v.split('+')) {
-    if (part === 'scattering') spec.scattering = { scales: 2, angles: 8, order: 2 };
-    else if (/^pca:[1-9][0-9]*$/.test(part)) spec.pca = { components: Number(part.slice(4)), whiten };
-    else throw new RangeError(`'--features': '${part}' is not scattering or pca:K`);
-  }
-  return spec as FeatureSpec;
-}
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: readonly number[]): number =>

@@ -3,7 +3,8 @@
 // official test images; record level, delta = 1e-5. One definition, so that the two benchmarks
 // measure the same arms.
 import type { FeatureSpec } from '@fedistill/features';
-import type { SimulationConfig } from '@fedistill/simulate';
+import { parseFederationSpec, planNoise } from '@fedistill/protocol';
+import { federationDefinition, type SimulationConfig } from '@fedistill/simulate';
 
 export const FMNIST_DELTA = 1e-5;
 
@@ -85,4 +86,49 @@ export function fmnistPrivate(
 export function withFeatures(arm: SimulationConfig, features: FeatureSpec | undefined): SimulationConfig {
   if (!features) return arm;
   return { ...arm, features, teachers: { ...arm.teachers, hidden: [] } };
+}
+
+/**
+ * The ε the coordinator's planner gives `arm`'s rounds (planNoise: `rounds` full rounds of every
+ * site, composed in the RDP accountant as the coordinator charges completed rounds), for its
+ * federation definition with inputs of `inputShape` and `classes` classes.
+ */
+export function plannedEpsilon(
+  arm: SimulationConfig,
+  inputShape: readonly number[],
+  classes: number,
+): number {
+  const definition = federationDefinition(arm, { classes, inputShape, referenceSha256: '0'.repeat(64) });
+  const parsed = parseFederationSpec(definition);
+  if (!parsed.ok) throw new RangeError(`the arm's federation definition: ${parsed.problems.join('; ')}`);
+  return planNoise(parsed.spec).epsilon;
+}
+
+/**
+ * `arm` at the smallest noise multiplier (to 1e-4 relative, bisection on a log scale) whose planned
+ * ε is at most `targetEpsilon` (ε falls as z grows): planning by epsilon, as a federation's
+ * privacy.targetEpsilon, but for the arm's own rounds only (no budget set aside for evaluation
+ * rounds), so that the arm spends its whole target.
+ */
+export function atEpsilon(
+  arm: SimulationConfig,
+  targetEpsilon: number,
+  inputShape: readonly number[],
+  classes: number,
+): SimulationConfig {
+  const p = arm.privacy;
+  if (p.kind === 'none') throw new RangeError("'arm' has no privacy: there is no noise to choose");
+  if (!(targetEpsilon > 0)) throw new RangeError(`'targetEpsilon' must be > 0, not ${targetEpsilon}`);
+  const at = (z: number): SimulationConfig => ({ ...arm, privacy: { ...p, noiseMultiplier: z } });
+  const fits = (z: number): boolean => plannedEpsilon(at(z), inputShape, classes) <= targetEpsilon;
+  let lo = 0.01;
+  let hi = 1_000;
+  if (!fits(hi)) throw new RangeError(`'targetEpsilon' ${targetEpsilon} needs a noise multiplier over ${hi}`);
+  // Invariant: lo misses the target (or is the floor), hi meets it.
+  while (hi / lo > 1 + 1e-4) {
+    const mid = Math.sqrt(lo * hi);
+    if (fits(mid)) hi = mid;
+    else lo = mid;
+  }
+  return at(hi);
 }

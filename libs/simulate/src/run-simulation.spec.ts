@@ -56,6 +56,20 @@ describe(runSimulation.name, () => {
       new RdpAccountant().add(mechanism, 1).epsilon(1e-5).epsilon,
       10,
     );
+    // A site under node.yaml's default trust (paranoid) counts only its own share: with 0
+    // colluders and no dropout tolerated each of the 3 sites adds a third of the variance.
+    const own = { ...mechanism, mu: mechanism.mu / 3 };
+    expect(sut.paranoidEpsilon).toBeCloseTo(new RdpAccountant().add(own, 3).epsilon(1e-5).epsilon, 10);
+    expect(sut.paranoidEpsilon!).toBeGreaterThan(sut.epsilon! * 1.5);
+  }, 240_000);
+
+  it('runs on the data the harness passes instead of loading it from the config', async () => {
+    const c: SimulationConfig = { ...base, rounds: 1, queries: { perRound: 30, strategy: 'random' } };
+    const data = await loadSimulationData(c);
+    // The same split with every test label flipped: a student that learned anything scores low.
+    const flipped = { ...data.test, labels: data.test.labels.map((l) => 1 - l) };
+    const sut = await runSimulation(c, { data: { ...data, test: flipped } });
+    expect(sut.rounds[0]!.metrics!.accuracy).toBeLessThan(0.15);
   }, 240_000);
 
   it('asks, with least-confident selection, the unasked inputs the previous student is least sure of', async () => {

@@ -2,11 +2,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Dataset } from '@fedistill/data';
-import { classificationMetrics, type ClassificationMetrics, softmaxRows } from '@fedistill/distill';
+import {
+  classificationMetrics,
+  type ClassificationMetrics,
+  countedNoise,
+  softmaxRows,
+} from '@fedistill/distill';
 import { Predictor } from '@fedistill/engine';
 import { type BaselineResults, runBaselines } from './baselines';
 import { type SimulationConfig, validateSimulationConfig } from './config';
-import { loadSimulationData } from './data';
+import { loadSimulationData, type SimulationData } from './data';
 import { type InProcessFederation, startInProcessFederation, waitFor } from './product/in-process-federation';
 import { silentAt } from './product/federation-terms';
 import { egressBytes, readDeployedRounds } from './product/round-results';
@@ -50,6 +55,13 @@ export interface SimulationResult {
   readonly baselines: BaselineResults;
   /** Final cumulative ε (null without privacy) and the federation's RDP curve. */
   readonly epsilon: number | null;
+  /**
+   * Final cumulative ε at the same δ that a site's own ledger records under node.yaml's default
+   * trust, 'paranoid' (only the site's own noise share counts; round-price.ts), whatever the
+   * federation's plan assumes: equal to `epsilon` when the plan assumes 'all' colluders, larger
+   * otherwise. Null without privacy.
+   */
+  readonly paranoidEpsilon: number | null;
   readonly rdpCurve: readonly number[];
   readonly classes: number;
   /** The techniques the deployment ran, as its model card records them (null before a student). */
@@ -66,6 +78,12 @@ export interface SimulationOptions {
   readonly onProgress?: (p: SimulationProgress) => void;
   /** Where the deployment's files go (coordinator, node directories, logs); a temporary folder removed afterwards when absent. */
   readonly workspace?: string;
+  /**
+   * The split to run on, already loaded (`loadSimulationData(c)`, or a fixed per-record
+   * transform of it): a harness running several federations of one split reads it once. The
+   * deployment sees only these datasets; `c.dataset` is then not read. Default: loaded from `c`.
+   */
+  readonly data?: SimulationData;
 }
 
 interface RoundView {
@@ -104,7 +122,7 @@ export async function runSimulation(
   validateSimulationConfig(c);
   const progress = (message: string, fraction: number): void => o.onProgress?.({ message, fraction });
   const steps = c.rounds + 2;
-  const data = await loadSimulationData(c);
+  const data = o.data ?? (await loadSimulationData(c));
   const workspace = o.workspace ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fedistill-simulate-'));
   fs.mkdirSync(workspace, { recursive: true });
   progress(`deploying a coordinator and ${c.sites} nodes in this process`, 0);
@@ -146,6 +164,7 @@ export async function runSimulation(
       student,
       baselines,
       epsilon: final.epsilon,
+      paranoidEpsilon: final.paranoidEpsilon,
       rdpCurve: deployed.accountant.curve,
       classes: data.reference.numClasses,
       techniques: student ? await techniquesOf(federation, student.version) : null,
@@ -220,16 +239,19 @@ async function fillFromStore(
   rounds: RoundMetrics[],
   deployed: Awaited<ReturnType<typeof readDeployedRounds>>,
   delta: number | null,
-): Promise<{ rounds: RoundMetrics[]; epsilon: number | null }> {
+): Promise<{ rounds: RoundMetrics[]; epsilon: number | null; paranoidEpsilon: number | null }> {
   const { RdpAccountant } = await import('@fedistill/dp');
   const { releasePlanOf } = await import('@fedistill/protocol');
   const accountant = new RdpAccountant();
+  // What a paranoid site's ledger adds for the same rounds (countedNoise, as round-price.ts).
+  const paranoid = new RdpAccountant();
   const asked = new Set<number>();
   const out = rounds.map((r) => {
     const done = deployed.completed.find((x) => x.round === r.round);
     if (done) {
-      const mechanism = releasePlanOf(done.plan).mechanism;
-      if (mechanism) accountant.add(mechanism);
+      const plan = releasePlanOf(done.plan);
+      if (plan.mechanism) accountant.add(plan.mechanism);
+      if (plan.noise) paranoid.add(countedNoise(plan, { kind: 'paranoid' }).mechanism);
       done.plan.queries.forEach((q) => asked.add(q));
     }
     return {
@@ -241,7 +263,11 @@ async function fillFromStore(
       delta,
     };
   });
-  return { rounds: out, epsilon: delta === null ? null : accountant.epsilon(delta).epsilon };
+  return {
+    rounds: out,
+    epsilon: delta === null ? null : accountant.epsilon(delta).epsilon,
+    paranoidEpsilon: delta === null ? null : paranoid.epsilon(delta).epsilon,
+  };
 }
 
 async function techniquesOf(f: InProcessFederation, version: number): Promise<unknown> {
