@@ -10,8 +10,9 @@ const { buildConsole } = require('./build-console');
 
 const root = path.resolve(__dirname, '..');
 const outRoot = path.join(root, 'dist');
-// test/fuzz: the fuzz surfaces, which bench/fuzz.ts runs (their specs are not built).
-const sources = ['apps', 'libs', 'bench', 'test/fuzz'];
+// test/fuzz: the fuzz surfaces, which bench/fuzz.ts runs (their specs are not built);
+// test/e2e/support: the wire sites and coordinator process that bench/load-wire.ts drives.
+const sources = ['apps', 'libs', 'bench', 'test/fuzz', 'test/e2e/support'];
 
 function* walk(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -43,6 +43,8 @@ export type SecAggOutcome =
 export class SecAggCoordinator {
   private current: CoordinatorState;
   private cachedGraph: ReadonlyMap<number, readonly number[]> | null = null;
+  // The bytes every site signs in a stage, kept once built (O(n) each; a stage checks n of them).
+  private signedBytes: { readonly stage: CoordinatorStage; readonly bytes: Uint8Array } | null = null;
 
   private constructor(
     private readonly options: SecAggCoordinatorOptions,
@@ -149,11 +151,14 @@ export class SecAggCoordinator {
       sharers,
       maskedSum: new Uint32Array(this.config.length),
     };
+    // Grouped in one pass: filtering all n*k shares once per recipient is O(n^2 k).
+    const byRecipient = new Map<number, SealedShare[]>(sharers.map((to) => [to, []]));
+    for (const share of this.current.shares) byRecipient.get(share.to)?.push(share);
     return sharers.map((to) => ({
       roundId: this.config.roundId,
       to,
       sharers,
-      shares: this.current.shares.filter((s) => s.to === to),
+      shares: byRecipient.get(to) as SealedShare[],
     }));
   }
 
@@ -168,7 +173,9 @@ export class SecAggCoordinator {
     if (this.current.inputs.includes(input.from))
       throw new StageError(`site ${input.from} already sent its input`);
     const attestation = { siteId: input.from, signature: input.sharersSignature };
-    const bytes = sharersBytes(roundId, this.current.graphSeed as Uint8Array, this.current.sharers);
+    const bytes = this.stageBytes(() =>
+      sharersBytes(roundId, this.current.graphSeed as Uint8Array, this.current.sharers),
+    );
     const { good } = verifiedSigners([attestation], bytes, this.options.identityKeys, new Set([input.from]));
     if (good.size !== 1)
       throw new ForgedKeyError(`site ${input.from}'s signature over the sharer set does not verify`);
@@ -218,7 +225,16 @@ export class SecAggCoordinator {
   }
 
   private dropped(): number[] {
-    return this.current.sharers.filter((s) => !this.current.inputs.includes(s));
+    const inputs = new Set(this.current.inputs);
+    return this.current.sharers.filter((s) => !inputs.has(s));
+  }
+
+  // What sites sign in the current stage is fixed once the stage opened (U2 in 'inputs', U3 and
+  // U2 \ U3 in 'consistency'); built on first use in that stage.
+  private stageBytes(build: () => Uint8Array): Uint8Array {
+    if (this.signedBytes?.stage !== this.current.stage)
+      this.signedBytes = { stage: this.current.stage, bytes: build() };
+    return this.signedBytes.bytes;
   }
 
   /** Stage 'consistency': accepts a survivor's signature over (U3, U2 \ U3); throws ForgedKeyError if it fails. */
@@ -230,7 +246,9 @@ export class SecAggCoordinator {
     if (s.signatures.some((x) => x.siteId === sig.from))
       throw new StageError(`site ${sig.from} already signed`);
     const entry = { siteId: sig.from, signature: sig.signature };
-    const bytes = survivorsBytes(this.config.roundId, s.graphSeed as Uint8Array, s.inputs, this.dropped());
+    const bytes = this.stageBytes(() =>
+      survivorsBytes(this.config.roundId, s.graphSeed as Uint8Array, s.inputs, this.dropped()),
+    );
     if (verifiedSigners([entry], bytes, this.options.identityKeys, new Set([sig.from])).good.size !== 1)
       throw new ForgedKeyError(`site ${sig.from}'s signature over the survivor set does not verify`);
     this.current = { ...s, signatures: [...s.signatures, entry] };

@@ -11,7 +11,7 @@
  * mesh does not depend on the seed at all.
  */
 import { createHash } from 'node:crypto';
-import { field, u32be, utf8 } from './bytes';
+import { field, utf8 } from './bytes';
 import type { KeyAdvertisement } from './messages';
 
 const GRAPH_LABEL = utf8('fedistill/secagg/v1/graph-seed');
@@ -23,17 +23,29 @@ const GRAPH_LABEL = utf8('fedistill/secagg/v1/graph-seed');
  */
 export function rosterGraphSeed(roundId: string, adverts: readonly KeyAdvertisement[]): Uint8Array {
   const sorted = [...adverts].sort((a, b) => a.siteId - b.siteId);
-  const h = createHash('sha256')
-    .update(field(GRAPH_LABEL))
-    .update(field(utf8(roundId)));
+  // The same bytes as hashing field by field, written into one buffer first: every site hashes
+  // the whole roster, and one update per field made this the slowest step at 10,000 sites.
+  let size = 0;
+  for (const a of sorted) size += 16 + a.sealPublicKey.length + a.maskPublicKey.length + a.signature.length;
+  const buf = Buffer.allocUnsafe(size);
+  let at = 0;
+  const put = (bytes: Uint8Array): void => {
+    at = buf.writeUInt32BE(bytes.length, at);
+    buf.set(bytes, at);
+    at += bytes.length;
+  };
   let last = -1;
   for (const a of sorted) {
     if (a.siteId === last) throw new RangeError(`'adverts' lists site ${a.siteId} twice`);
     last = a.siteId;
-    h.update(u32be(a.siteId))
-      .update(field(a.sealPublicKey))
-      .update(field(a.maskPublicKey))
-      .update(field(a.signature));
+    at = buf.writeUInt32BE(a.siteId >>> 0, at);
+    put(a.sealPublicKey);
+    put(a.maskPublicKey);
+    put(a.signature);
   }
+  const h = createHash('sha256')
+    .update(field(GRAPH_LABEL))
+    .update(field(utf8(roundId)))
+    .update(buf);
   return new Uint8Array(h.digest());
 }

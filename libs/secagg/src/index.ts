@@ -54,6 +54,7 @@ export {
 } from './prg';
 export { shamirSplit, shamirCombine, type Share } from './shamir';
 export { signAdvert, verifyAdvert } from './envelope';
+export { type SignatureChecks, directSignatureChecks, sharedSignatureChecks } from './signature-checks';
 export {
   simulateRound,
   makeIdentities,

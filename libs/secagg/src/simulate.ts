@@ -9,6 +9,7 @@ import { ed25519KeyPairFromSeed } from './curve';
 import { InsufficientSitesError, ShareRejectedError } from './errors';
 import { cryptoRandom, randomBytes, type RandomSource } from './random';
 import { SecAggSite } from './site';
+import type { SignatureChecks } from './signature-checks';
 
 /**
  * The stage before which a site vanishes: it sends nothing from that stage on ('sign' is the
@@ -45,6 +46,12 @@ export interface SimulateOptions {
   readonly random?: RandomSource;
   /** Identity keys to reuse across rounds; drawn fresh if absent. */
   readonly identities?: ReadonlyMap<number, IdentityKeyPair>;
+  /**
+   * How the sites check signatures: one `sharedSignatureChecks()` for all of them verifies each
+   * distinct signature once in this process (signature-checks.ts); default: each site verifies
+   * everything itself, as on its own machine.
+   */
+  readonly signatureChecks?: SignatureChecks;
   /** Called as each stage closes (for the load benchmark's per-stage times). */
   readonly onStage?: (stage: 'setup' | 'keys' | 'shares' | 'inputs' | 'consistency' | 'unmask') => void;
 }
@@ -71,6 +78,7 @@ export function simulateRound(
         identitySecretKey: identities.get(siteId)!.secretKey,
         identityKeys,
         random,
+        signatureChecks: options.signatureChecks,
       }),
     ]),
   );

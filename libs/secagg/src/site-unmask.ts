@@ -9,6 +9,7 @@ import { UnmaskRefusedError } from './errors';
 import { wouldIsolate } from './masks';
 import type { RevealedShare, SurvivorSet, UnmaskRequest, UnmaskResponse } from './messages';
 import type { SiteState } from './site-state';
+import type { SignatureChecks } from './signature-checks';
 
 const sorted = (ids: Iterable<number>): number[] => [...ids].sort((a, b) => a - b);
 
@@ -64,6 +65,8 @@ export interface UnmaskContext {
   readonly identityKeys: ReadonlyMap<number, Uint8Array>;
   /** Consistency signatures needed (consistencyQuorum). */
   readonly quorum: number;
+  /** How signatures are checked (default: each verified fresh). */
+  readonly checks?: SignatureChecks;
 }
 
 /**
@@ -96,6 +99,7 @@ export function planUnmask(
     identityKeys,
     survivors,
     quorum,
+    ctx.checks,
   );
   if (consistency.bad.length > 0)
     refuse(`survivor-set signatures of sites ${consistency.bad.join(', ')} do not verify`);
@@ -112,6 +116,8 @@ export function planUnmask(
     sharersBytes(config.roundId, seed, state.sharers),
     identityKeys,
     heldSurvivors,
+    Infinity,
+    ctx.checks,
   ).good;
   const revealed: Record<number, 'key' | 'seed'> = { ...state.revealed };
   const keyShares: RevealedShare[] = [];

@@ -8,7 +8,7 @@
 import { type SecAggConfig, neighbourGraph, ringBits, shareX, survivorFloor, validateConfig } from './config';
 import { consistencyQuorum, sharersBytes, signWith, survivorsBytes } from './consistency';
 import { boxSharedKey, x25519PublicKey } from './curve';
-import { openShare, sealShare, signAdvert, verifyAdvert } from './envelope';
+import { openShare, sealShare, signAdvert } from './envelope';
 import { ForgedKeyError, InsufficientSitesError, ShareRejectedError, StageError } from './errors';
 import { pairMask, reduceToRing, selfMask } from './masks';
 import { applyMasks } from './prg';
@@ -28,6 +28,7 @@ import { bytesEqual } from './bytes';
 import { checkSurvivorSet, planUnmask } from './site-unmask';
 import { cryptoRandom, randomBytes, type RandomSource } from './random';
 import { shamirSplit } from './shamir';
+import { directSignatureChecks, type SignatureChecks } from './signature-checks';
 import type { HeldShare, PeerKeys, SiteStage, SiteState } from './site-state';
 
 /** What a site needs to take part in a round. */
@@ -45,6 +46,11 @@ export interface SecAggSiteOptions {
    * 0). It raises the consistency quorum to more than (n + C) / 2 signatures (consistency.ts).
    */
   readonly colluders?: number;
+  /**
+   * How signatures are checked (default: each one verified fresh). A simulator hosting many sites
+   * in one process passes one `sharedSignatureChecks()` to all of them (signature-checks.ts).
+   */
+  readonly signatureChecks?: SignatureChecks;
 }
 
 /** One site's part in one secure-aggregation round. */
@@ -56,6 +62,7 @@ export class SecAggSite {
   private readonly quorum: number;
   private readonly identitySecretKey: Uint8Array;
   private readonly identityKeys: ReadonlyMap<number, Uint8Array>;
+  private readonly checks: SignatureChecks;
 
   /** Starts a round: draws fresh round keys and the self-mask seed. */
   static create(options: SecAggSiteOptions): SecAggSite {
@@ -94,6 +101,7 @@ export class SecAggSite {
     this.random = options.random ?? cryptoRandom;
     this.identitySecretKey = options.identitySecretKey;
     this.identityKeys = options.identityKeys;
+    this.checks = options.signatureChecks ?? directSignatureChecks;
   }
 
   /** The current stage. */
@@ -145,7 +153,13 @@ export class SecAggSite {
     if (this.current.stage !== 'consistent' && this.current.stage !== 'unmasked')
       this.expectStage('consistent');
     const { response, revealed } = planUnmask(
-      { config: this.config, graph: this.graph, identityKeys: this.identityKeys, quorum: this.quorum },
+      {
+        config: this.config,
+        graph: this.graph,
+        identityKeys: this.identityKeys,
+        quorum: this.quorum,
+        checks: this.checks,
+      },
       this.current,
       request,
     );
@@ -217,14 +231,15 @@ export class SecAggSite {
     const { roundId } = this.config;
     if (roster.roundId !== roundId) throw new ForgedKeyError(`roster is for round '${roster.roundId}'`);
     const seen = new Set<number>();
+    const invited = new Set(this.config.siteIds);
     for (const advert of roster.adverts) {
       const identity = this.identityKeys.get(advert.siteId);
-      if (!this.config.siteIds.includes(advert.siteId) || !identity)
+      if (!invited.has(advert.siteId) || !identity)
         throw new ForgedKeyError(`the roster lists site ${advert.siteId}, which is not invited`);
       if (seen.has(advert.siteId))
         throw new ForgedKeyError(`site ${advert.siteId} appears twice in the roster`);
       seen.add(advert.siteId);
-      if (!verifyAdvert(advert, roundId, identity))
+      if (!this.checks.advert(advert, roundId, identity))
         throw new ForgedKeyError(`round keys of site ${advert.siteId} do not verify`);
     }
     const own = roster.adverts.find((a) => a.siteId === s.siteId);
@@ -334,7 +349,8 @@ export class SecAggSite {
 function checkSharers(config: SecAggConfig, s: SiteState, sharers: readonly number[]): number[] {
   const sorted = [...sharers].sort((a, b) => a - b);
   if (new Set(sorted).size !== sorted.length) throw new ShareRejectedError('the sharer list repeats a site');
-  const strangers = sorted.filter((v) => !s.advertised.includes(v));
+  const advertised = new Set(s.advertised);
+  const strangers = sorted.filter((v) => !advertised.has(v));
   if (strangers.length > 0)
     throw new ShareRejectedError(`sharers ${strangers.join(', ')} are not in the key roster`);
   if (!sorted.includes(s.siteId)) throw new ShareRejectedError('the coordinator says we did not share');

@@ -8,7 +8,9 @@ import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 
 /** The built CLI: e2e tests run the real `fedistill` binary (npm test builds it first). */
-export const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'fedistill.js');
+const UP = path.resolve(__dirname, '..', '..', '..');
+// From test/e2e/support, or from dist/test/e2e/support when a benchmark imports this file.
+export const BIN = path.join(path.basename(UP) === 'dist' ? path.dirname(UP) : UP, 'bin', 'fedistill.js');
 
 export interface CliResult {
   readonly code: number | null;

@@ -47,12 +47,12 @@ export class WireSite {
     return new WireSite(name, keys, fx, Buffer.from(response.coordinatorSigningPublicKey).toString('hex'));
   }
 
-  /** Heartbeat and event stream, as a node keeps them. */
-  async connect(): Promise<void> {
+  /** Heartbeat (every `heartbeatMs`) and event stream, as a node keeps them. */
+  async connect(heartbeatMs = 300): Promise<void> {
     const heartbeat = () =>
       this.egress.unary(NodeSessionService.heartbeat, { nodeVersion: 'e2e', activeRounds: [] });
     await heartbeat();
-    this.beat = setInterval(() => void heartbeat().catch(() => undefined), 300);
+    this.beat = setInterval(() => void heartbeat().catch(() => undefined), heartbeatMs);
     this.stream = await this.egress.serverStream(NodeSessionService.subscribe, { afterEventId: 0 });
     this.stream.on('data', (e: NodeEvent) => this.events.push(e));
     this.stream.on('error', () => undefined);
