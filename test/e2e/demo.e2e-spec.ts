@@ -9,6 +9,9 @@ import { BIN, exited, waitFor } from './support/processes';
 const HOSPITALS = ['st-marys', 'riverside', 'northgate'];
 /** The demo's privacy target per site for the federation's whole life (run-demo.ts TARGET_EPSILON). */
 const TARGET_EPSILON = 3;
+/** Teachers per hospital and queries per round (run-demo.ts TEACHERS_PER_HOSPITAL, QUERIES_PER_ROUND). */
+const TEACHERS = 160;
+const QUERIES = 20;
 
 /** The rows of the demo's table: round, accuracies (fractions) and each site's epsilon as printed. */
 function tableRows(stdout: string) {
@@ -87,14 +90,34 @@ describe('fedistill demo', () => {
     }
     // What the README says of the figures. Local-only and centralized are seeded, the same on
     // every run: a hospital alone has never seen six or seven of the ten digits, pooling would
-    // learn them all. The student depends on the noise (OS randomness, not timing): seven runs gave
-    // 26.7-40.9% after round 3, about or below local-only (README), so this only checks that it
-    // learnt above chance (10%), which fails when distillation breaks rather than when the noise is
-    // unlucky (the floor sits well under the lowest run seen).
+    // learn them all. The student depends on the noise (OS randomness, not timing): with the
+    // abstaining teachers eleven runs gave 43.5-52.6% after round 3 against local-only's 38.2%
+    // (README), a margin of 5 to 14 points, too thin to assert on a loaded CI machine without
+    // flaking now and then; so this checks a floor well under the lowest run seen (30%), which
+    // fails when distillation or abstention breaks (the 50 voting teachers of before gave
+    // 26.7-40.9%) rather than when the noise is unlucky.
     const last = rows.at(-1);
     expect(last?.localOnly).toBeLessThan(0.5);
     expect(last?.centralized).toBeGreaterThan(0.9);
-    expect(last?.student).toBeGreaterThan(0.15);
+    expect(last?.student).toBeGreaterThan(0.3);
+    // The hospitals' teachers abstained on the queries unlike their records (node.yaml
+    // teachers.abstain): each node's log counts the answers cast and withheld per round.
+    for (const site of HOSPITALS) {
+      const answered = fs
+        .readFileSync(path.join(out, 'logs', `${site}.log`), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"round answered"') && line.includes('teacherAnswers'))
+        .map(
+          (line) =>
+            (JSON.parse(line) as { teacherAnswers: { cast: number; abstained: number } }).teacherAnswers,
+        );
+      expect(answered).toHaveLength(3);
+      for (const a of answered) {
+        expect(a.cast + a.abstained).toBe(TEACHERS * QUERIES);
+        expect(a.cast).toBeGreaterThan(0);
+        expect(a.abstained).toBeGreaterThan(a.cast);
+      }
+    }
     expect(stdout).toMatch(/Securely aggregated evaluation of v3 at the hospitals/);
     expect(stdout).toMatch(/was verified by 3 of 3 hospitals/);
     expect(stdout).toContain('every log verified');

@@ -147,6 +147,31 @@ describe(initNode.name, () => {
     );
   });
 
+  it('reads teachers.abstain (off when absent) and names a bad fraction or abstain with site-provided ONNX teachers', async () => {
+    const dir = path.join(root, 'abstain');
+    await initNode({ dir, coordinator: 'h:1', caFile, site: 'site-a' });
+    const write = (extra: string) =>
+      fs.writeFileSync(path.join(dir, NODE_FILES.config), `site: site-a\ncoordinator: h:1\n${extra}`);
+    write('');
+    expect(loadNodeConfig(dir).teachers.abstain).toBeUndefined();
+    write('teachers:\n  abstain: {}\n');
+    expect(loadNodeConfig(dir).teachers.abstain).toEqual({});
+    write('teachers:\n  abstain: { fraction: 0.25 }\n');
+    expect(loadNodeConfig(dir).teachers.abstain).toEqual({ fraction: 0.25 });
+    for (const [bad, message] of [
+      ['0', /teachers\.abstain\.fraction: must be > 0/],
+      ['1.5', /teachers\.abstain\.fraction: must be <= 1/],
+      ['some', /teachers\.abstain\.fraction/],
+    ] as const) {
+      write(`teachers:\n  abstain: { fraction: ${bad} }\n`);
+      expect(() => loadNodeConfig(dir)).toThrow(message);
+    }
+    write('teachers:\n  abstain: { share: 0.5 }\n');
+    expect(() => loadNodeConfig(dir)).toThrow(/teachers\.abstain/);
+    write('teachers:\n  abstain: {}\n  onnx: [a.onnx]\n');
+    expect(() => loadNodeConfig(dir)).toThrow(/teachers\.abstain: applies to teachers trained here only/);
+  });
+
   it('counts only its own noise share unless privacy.assumedColluders says whom it trusts, and names a bad trust setting', async () => {
     const dir = path.join(root, 'trust');
     await initNode({ dir, coordinator: 'h:1', caFile, site: 'site-t' });

@@ -108,6 +108,16 @@ const schema = z
          */
         perGraph: z.number().int().min(1).max(1000).default(64),
         /**
+         * Teachers abstain (no vote, a zero vector) on queries unlike their own partition
+         * (libs/distill abstention.ts); off when absent. `fraction`: the share of the public
+         * reference inputs each teacher answers, the nearest to its records; default the share
+         * of the classes its partition holds. Costs no privacy (docs/privacy.md).
+         */
+        abstain: z
+          .object({ fraction: z.number().gt(0, 'must be > 0').max(1, 'must be <= 1').optional() })
+          .strict()
+          .optional(),
+        /**
          * Site-provided ONNX teachers instead of training: each a path (relative to the node
          * directory) or { path, input, output, outputKind } naming the input and output to use
          * when the model has several. Each must have been trained on its own disjoint partition of
@@ -124,6 +134,13 @@ const schema = z
             code: 'custom',
             path: ['outputKind'],
             message: 'applies to site-provided ONNX teachers only; set teachers.onnx or remove it',
+          });
+        if (t.abstain !== undefined && t.onnx !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['abstain'],
+            message:
+              "applies to teachers trained here only (the node does not know site-provided ONNX teachers' partitions); remove it or teachers.onnx",
           });
       })
       .prefault({}),
@@ -259,6 +276,8 @@ export interface TeacherConfig {
   readonly seed: number;
   /** Teachers per training graph (1: one by one). */
   readonly perGraph: number;
+  /** Teachers abstain on queries unlike their partition (undefined: off). */
+  readonly abstain?: { readonly fraction?: number };
   /** Site-provided ONNX teachers, or undefined to train. */
   readonly onnx: readonly OnnxTeacherFile[] | undefined;
 }

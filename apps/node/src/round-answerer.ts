@@ -155,6 +155,8 @@ export class RoundAnswerer {
           epsilonTotal: ledger.spent,
           epsilonLimit: ledger.epsilonLimit,
           assumption: charge.assumption,
+          // With teachers.abstain: how many (teacher, query) answers were cast and withheld.
+          ...(release.answers?.() ? { teacherAnswers: release.answers() } : {}),
         },
         hooks.stopAfter ? `dropout drill: stopped after sending ${hooks.stopAfter}` : 'round answered',
       );

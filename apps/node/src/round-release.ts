@@ -12,6 +12,11 @@ import type { PreparedSite } from './site-preparation';
 export interface RoundRelease {
   readonly plan: ReleasePlan;
   readonly compute: () => Promise<Int32Array>;
+  /**
+   * After compute, with node.yaml teachers.abstain: the (teacher, query) answers cast and
+   * withheld this round, summed over all queries (an aggregate the site may log locally).
+   */
+  readonly answers?: () => { readonly cast: number; readonly abstained: number } | null;
 }
 
 export interface ReleaseOptions {
@@ -34,12 +39,17 @@ export function distillationRelease(
   o: ReleaseOptions,
 ): RoundRelease {
   const { spec, plan } = releaseFromAnnouncement(a, site.schema, site.teachers.size, o.allowNonPrivate);
+  let answers: { cast: number; abstained: number } | null = null;
   const compute = async () => {
     const x = teacherInputs(local, site, a.queryIndices);
-    const probs = await site.teachers.probabilities(x, a.queryIndices.length, a.temperature);
-    return siteRelease(probs, spec, plan, o.random ?? cryptoRandom);
+    const n = a.queryIndices.length;
+    const probs = await site.teachers.probabilities(x, n, a.temperature);
+    // An abstaining teacher's row is zero: no vote, a zero soft-label vector (abstention.ts).
+    const gated = site.abstention?.apply(probs, x, n);
+    if (gated) answers = { cast: gated.cast, abstained: gated.abstained };
+    return siteRelease(gated?.probs ?? probs, spec, plan, o.random ?? cryptoRandom);
   };
-  return { plan, compute };
+  return { plan, compute, answers: () => answers };
 }
 
 /**

@@ -93,6 +93,7 @@ export async function siteTeachers(
     schedule: t.schedule,
     seed: t.seed,
     teachersPerGraph: t.perGraph,
+    abstain: t.abstain,
     provider,
     onProgress,
     keepTrainingState,

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { encodeNpyFloat32 } from '@fedistill/data';
 import type { LocalFederation } from './federation-sync';
 import type { NodeConfig } from './node-config';
 import { testNodeConfig } from './testing/node-config';
@@ -84,5 +85,36 @@ describe(SitePreparation.name, () => {
     await expect(sut.prepare(local())).rejects.toThrow(
       /^execution provider 'cuda' is unavailable: ONNX Runtime 1\.30\.0 looked for its CUDA provider in .*docs\/gpu\.md$/,
     );
+  });
+
+  it("with teachers.abstain: fits each teacher's gate on the reference set, logs and audits the setting; without it: no gates", async () => {
+    const reference = Float32Array.from({ length: 8 * 3 }, (_, i) => (i * 7) % 5);
+    fs.writeFileSync(path.join(dir, 'reference.npy'), encodeNpyFloat32([8, 3], reference));
+    const abstaining = testNodeConfig(dir, {
+      executionProvider: 'cpu',
+      privacy: { epsilonLimit: 10 },
+      teachers: { abstain: { fraction: 0.5 } },
+    });
+    const sut = new SitePreparation(abstaining, log);
+    const site = await sut.prepare(local());
+    try {
+      const answers = site.abstention?.answers(reference, 8);
+      expect(answers).toHaveLength(2);
+      // Each teacher answers the half of the reference inputs nearest its own records (ties aside).
+      for (const a of answers ?? []) expect(a.reduce((n, v) => n + v, 0)).toBeGreaterThanOrEqual(4);
+      expect(logged.find((l) => l.msg === 'teachers ready')?.obj).toMatchObject({
+        abstain: { fraction: 0.5 },
+      });
+      const entry = teachersAuditEntry(site, abstaining, 'fed', 1);
+      expect(JSON.parse(entry.detail!)).toMatchObject({ abstain: { fraction: 0.5 } });
+    } finally {
+      await sut.dispose();
+    }
+    const plain = new SitePreparation(config(dir, 'cpu'), log);
+    try {
+      expect((await plain.prepare(local())).abstention).toBeNull();
+    } finally {
+      await plain.dispose();
+    }
   });
 });

@@ -1,11 +1,12 @@
 import type { AuditEntryInput } from '@fedistill/audit';
-import type { TeacherEnsemble } from '@fedistill/distill';
+import type { AbstentionGates, TeacherEnsemble } from '@fedistill/distill';
 import { type ProviderSelection, selectProvider } from '@fedistill/engine';
 import { extractFeatures } from '@fedistill/features';
 import type { LocalFederation } from './federation-sync';
 import type { NodeConfig } from './node-config';
 import type { SessionLogger } from './node-session';
 import { revisitTerms, type RevisitTerms } from './revisit-terms';
+import { siteAbstention } from './site-abstention';
 import { rebuildSiteFeatures, type SiteFeatures } from './site-features';
 import {
   federationSchema,
@@ -22,6 +23,8 @@ export interface PreparedSite {
   /** The site's records as loaded (raw inputs: the local test split is what students are evaluated on). */
   readonly data: SiteData;
   readonly teachers: TeacherEnsemble;
+  /** The teachers' abstention gates (node.yaml teachers.abstain), or null when every teacher answers every query. */
+  readonly abstention: AbstentionGates | null;
   /** The federation's feature extractor as this site rebuilt and checked it; null without `features`. */
   readonly features: SiteFeatures | null;
   /** The federation's digest-and-revisit terms, or null when it has none. */
@@ -96,6 +99,7 @@ export class SitePreparation {
       revisit !== null,
       provider.provider,
     );
+    const abstention = siteAbstention(this.config, local, schema, features, teachers);
     const trainingMs = Date.now() - started;
     this.log.info(
       {
@@ -107,6 +111,7 @@ export class SitePreparation {
         testRecords: data.test?.count ?? 0,
         provider: provider.provider,
         revisit: revisit !== null,
+        abstain: this.config.teachers.abstain ?? null,
         features: features
           ? { sha256: features.extractor.sha256, size: features.extractor.outputSize }
           : null,
@@ -114,7 +119,7 @@ export class SitePreparation {
       },
       'teachers ready',
     );
-    return { schema, data, teachers, features, revisit, provider, trainingMs };
+    return { schema, data, teachers, abstention, features, revisit, provider, trainingMs };
   }
 
   /** The rebuilt and checked extractor, or null; refuses site-provided ONNX teachers with one. */
@@ -158,6 +163,7 @@ export function teachersAuditEntry(
     teachers: site.teachers.size,
     source: config.teachers.onnx ? 'teachers.onnx' : 'trained',
     ...(config.teachers.onnx ? {} : { perGraph: config.teachers.perGraph }),
+    ...(site.abstention ? { abstain: config.teachers.abstain } : {}),
     executionProvider: p.requested,
     provider: p.provider,
     refused: Object.fromEntries(p.refused.map((r) => [r.provider, r.reason])),

@@ -19,6 +19,7 @@ export {
 export { type Targets, normalizedMean, eraSharpen, noisyArgmaxVotes } from './aggregation';
 export { type QueryStrategy, selectQueries } from './query-selection';
 export { TeacherEnsemble, type TeacherTrainingOptions } from './teachers';
+export { AbstentionGates, type AbstentionOptions, nearestDistances } from './abstention';
 export { OnnxTeacherError, type OnnxTeacherMismatch, type OnnxTeacherModel } from './onnx-teachers';
 export { distillStudent, studentProbabilities, type StudentOptions, type DistilledStudent } from './student';
 export { selfTrain } from './self-training';

@@ -44,14 +44,17 @@ export function clippedSoftLabels(
   return out;
 }
 
-/** One teacher's one-hot votes (argmax per query, first maximum on ties). */
+/**
+ * One teacher's one-hot votes (argmax per query, first maximum on ties). An all-zero row is a
+ * teacher that abstains on that query (abstention.ts): it votes for no class.
+ */
 export function oneHotVotes(probs: Float32Array, queries: number, classes: number): Int32Array {
   const out = new Int32Array(queries * classes);
   for (let q = 0; q < queries; q += 1) {
     let best = 0;
     for (let c = 1; c < classes; c += 1)
       if ((probs[q * classes + c] as number) > (probs[q * classes + best] as number)) best = c;
-    out[q * classes + best] = 1;
+    if ((probs[q * classes + best] as number) > 0) out[q * classes + best] = 1;
   }
   return out;
 }

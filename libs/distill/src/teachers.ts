@@ -1,8 +1,10 @@
 // Just over the ~300-line guide: one class, the ensemble of a site's teachers (training on disjoint
 // partitions, inference, digest and revisit); ONNX loading lives in onnx-teachers.ts, training
-// in train-one-teacher.ts and (many teachers per graph) stacked-teachers.ts, stacked-inference.ts.
+// in train-one-teacher.ts and (many teachers per graph) stacked-teachers.ts, stacked-inference.ts,
+// the abstention gates in abstention.ts.
 import { type Dataset, selectSamples, Standardizer } from '@fedistill/data';
 import { type ExecutionProvider, mlp, type ModelValues, Predictor, Trainer } from '@fedistill/engine';
+import { type AbstentionOptions, AbstentionGates } from './abstention';
 import type { LearningRateSchedule } from './learning-rate';
 import { softmaxRows } from './metrics';
 import { type OnnxTeacherModel, openOnnxTeacher } from './onnx-teachers';
@@ -41,6 +43,12 @@ export interface TeacherTrainingOptions {
    * can fine-tune them between rounds (costs the memory of the weights); default false.
    */
   readonly keepTrainingState?: boolean;
+  /**
+   * Teachers abstain on queries unlike their own partition (abstention.ts): keeps each
+   * teacher's partition (its records, as given) for {@link TeacherEnsemble.abstentionGates}.
+   * Absent: every teacher answers every query.
+   */
+  readonly abstain?: AbstentionOptions;
 }
 
 /** How {@link TeacherEnsemble.digestAndRevisit} fine-tunes the teachers between rounds. */
@@ -131,7 +139,7 @@ export class TeacherEnsemble {
         ? []
         : await Promise.all(models.map((m) => Predictor.create(m, data.featureShape, session)));
     const training = o.keepTrainingState ? { hidden: o.hidden, parts: partData, values } : undefined;
-    return new TeacherEnsemble(
+    const ensemble = new TeacherEnsemble(
       predictors,
       standardizers,
       data.featureShape,
@@ -140,6 +148,22 @@ export class TeacherEnsemble {
       training,
       stacked,
     );
+    if (o.abstain) ensemble.abstention = { parts: raw, options: o.abstain };
+    return ensemble;
+  }
+
+  /** Each teacher's partition as given (not standardized) when trained with `abstain`. */
+  private abstention: { parts: readonly Dataset[]; options: AbstentionOptions } | undefined;
+
+  /**
+   * The teachers' abstention gates (abstention.ts), fitted on each teacher's own partition and
+   * the `n` PUBLIC reference inputs `reference` (row-major, in the space the teachers were
+   * trained in). Needs `abstain` at training.
+   */
+  abstentionGates(reference: Float32Array, n: number): AbstentionGates {
+    if (!this.abstention)
+      throw new RangeError('abstention needs teachers trained here with the abstain option');
+    return AbstentionGates.fit(this.abstention.parts, reference, n, this.abstention.options);
   }
 
   /**

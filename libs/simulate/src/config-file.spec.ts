@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseSimulationConfig, SimulationConfigError } from './config-file';
-import { federationDefinition } from './product/federation-terms';
+import { federationDefinition, nodeSettings } from './product/federation-terms';
 
 const minimal = {
   dataset: { name: 'digits' },
@@ -332,6 +332,23 @@ describe('parseSimulationConfig teachers.onnx', () => {
       "config: 'teachers.outputKind' applies to 'teachers.onnx' only",
     );
     expect(() => parseSimulationConfig(three)).toThrow(/teachers\.count: is required/);
+  });
+
+  it('passes teachers.abstain to every node.yaml and refuses a bad fraction or abstain with site-provided teachers', () => {
+    const sut = parseSimulationConfig({ ...minimal, teachers: { count: 2, abstain: { fraction: 0.3 } } });
+    expect(sut.teachers.abstain).toEqual({ fraction: 0.3 });
+    for (const site of [0, 4])
+      expect(nodeSettings(sut, site).teachers).toMatchObject({ count: 2, abstain: { fraction: 0.3 } });
+    expect(nodeSettings(parseSimulationConfig(minimal), 0).teachers).not.toHaveProperty('abstain');
+    expect(() =>
+      parseSimulationConfig({ ...minimal, teachers: { count: 2, abstain: { fraction: 0 } } }),
+    ).toThrow(/teachers\.abstain\.fraction: must be > 0/);
+    const lists = [['a.onnx'], ['b.onnx'], ['a.onnx']];
+    expect(() =>
+      parseSimulationConfig({ ...three, teachers: { onnx: lists, abstain: {} } }, 'sim.yaml', {
+        baseDir: dir,
+      }),
+    ).toThrow(/'teachers\.abstain' cannot be used with 'teachers\.onnx'/);
   });
 });
 

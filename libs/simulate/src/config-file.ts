@@ -137,6 +137,11 @@ const schema = z
         onnx: z.array(z.array(onnxTeacher).min(1)).min(1).optional(),
         outputKind: outputKind.optional(),
         schedule: z.enum(['constant', 'cosine']).optional(),
+        /** node.yaml teachers.abstain: teachers answer only the queries nearest their own records. */
+        abstain: z
+          .object({ fraction: z.number().gt(0, 'must be > 0').max(1, 'must be <= 1').optional() })
+          .strict()
+          .optional(),
       })
       .strict()
       .superRefine((t, ctx) => {

@@ -127,6 +127,11 @@ export interface SimulationConfig {
     readonly outputKind?: TeacherOutputKind;
     /** Learning-rate schedule of the teachers' training (node.yaml teachers.schedule; default constant). */
     readonly schedule?: LearningRateSchedule;
+    /**
+     * Teachers abstain on queries unlike their own partition (node.yaml teachers.abstain; libs/distill
+     * abstention.ts); off when absent. `fraction` in (0, 1]: the share of the reference set each answers.
+     */
+    readonly abstain?: { readonly fraction?: number };
   };
   readonly student: {
     readonly hidden: readonly number[];
@@ -258,7 +263,14 @@ export function validateSimulationConfig(c: SimulationConfig): void {
 
 /** One list of existing ONNX files per site; revisit cannot fine-tune a site's own models. */
 function validateOnnxTeachers(c: SimulationConfig): void {
-  const { onnx, outputKind } = c.teachers;
+  const { onnx, outputKind, abstain } = c.teachers;
+  const f = abstain?.fraction;
+  if (f !== undefined && !(f > 0 && f <= 1))
+    throw new RangeError("'teachers.abstain.fraction' must be in (0, 1]");
+  if (abstain && onnx !== undefined)
+    throw new RangeError(
+      "'teachers.abstain' cannot be used with 'teachers.onnx': a node gates only teachers it trained itself (it knows their partitions)",
+    );
   if (onnx === undefined) {
     if (outputKind !== undefined)
       throw new RangeError("'teachers.outputKind' applies to 'teachers.onnx' only; set it or remove this");

@@ -193,6 +193,7 @@ function teacherSettings(
       epochs: t.epochs,
       batchSize: t.batchSize,
       ...(t.schedule ? { schedule: t.schedule } : {}),
+      ...(t.abstain ? { abstain: { ...t.abstain } } : {}),
       seed: c.seed * 100 + site,
     };
   if (nodeDir === undefined)
