@@ -1,3 +1,6 @@
+// Over 350 lines on purpose: one benchmark whose arms (private by epsilon, IID, DP-FedAvg beside each,
+// non-private, baselines) share one loaded and extracted split and one JSON line; the shared arm
+// definitions are in bench/lib/.
 // Federated distillation on Fashion-MNIST (Xiao et al., arXiv:1708.07747) with the simulator of
 // issue 5: 10 sites, Dirichlet(0.5) label skew (and IID), 5,000 training images held out as the
 // unlabelled reference set, the official 10,000 test images. Compares non-private distillation
