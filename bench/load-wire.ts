@@ -23,6 +23,7 @@ import {
   admin,
   cli,
   type CoordinatorFixture,
+  inBatches,
   startCoordinatorProcess,
   waitFor,
 } from '../test/e2e/support/processes';
@@ -61,14 +62,6 @@ const selfCpu = () => {
   const u = process.cpuUsage();
   return Math.round((u.user + u.system) / 1e4) / 100;
 };
-
-async function inBatches<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  for (let i = 0; i < items.length; i += limit) await Promise.all(items.slice(i, i + limit).map(fn));
-}
 
 async function federation(fx: CoordinatorFixture, sites: readonly WireSite[]): Promise<string> {
   const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {

@@ -9,6 +9,7 @@ import {
   enrolNodeWithCli,
   exited,
   freePort,
+  inBatches,
   spawnCli,
   startCoordinatorProcess,
   waitFor,
@@ -18,15 +19,6 @@ import { createBreastCancerFederation, uploadReference } from './support/site-no
 const REPO = path.resolve(__dirname, '..', '..');
 const SITES = Array.from({ length: 20 }, (_, i) => `site-${String(i + 1).padStart(2, '0')}`);
 const FEDERATION = 'herd';
-
-/** Runs `fn` over `items` with at most `limit` at a time (CLI processes on 2 cores). */
-async function inBatches<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  for (let i = 0; i < items.length; i += limit) await Promise.all(items.slice(i, i + limit).map(fn));
-}
 
 /** The node's own egress log: every message it sent, in order, with the time it was recorded. */
 function egressSince(dir: string, since: string): { kind: string; time: string }[] {

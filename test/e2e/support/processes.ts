@@ -34,6 +34,15 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRes
   });
 }
 
+/** Runs `fn` over `items` with at most `limit` at a time (CLI processes, site sessions on 2 cores). */
+export async function inBatches<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < items.length; i += limit) await Promise.all(items.slice(i, i + limit).map(fn));
+}
+
 /** Starts `fedistill ...args` in the background with output appended to `logFile`. */
 export function spawnCli(args: string[], logFile: string): ChildProcess {
   const fd = fs.openSync(logFile, 'a');
