@@ -3,7 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'libs/wire/src/gen/', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: ['node_modules/', 'dist/', 'coverage/', 'libs/wire/src/gen/', '**/*.js', '**/*.mjs', '**/*.cjs'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
