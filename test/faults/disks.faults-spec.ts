@@ -139,7 +139,7 @@ describe('fault matrix: disks (coordinator and node, full and read-only)', () =>
       fault:
         "coordinator's disk full mid-round (after the keys), freed under the running coordinator, then restarted",
       expected:
-        "while full: the log names the cause (SQLITE_FULL), sites' messages answered UNAVAILABLE (they retry), no stage closes (each close undone, retried); once freed the round goes on and ends; charged iff in the sum; the database passes its integrity check after a restart; the next round completes",
+        "while full: the log names the cause (SQLITE_FULL), sites' messages answered UNAVAILABLE (they retry), no stage closes (each close undone, retried); once freed the open stage gets its length again (the refused sites get in) and the round ends; charged iff in the sum; the database passes its integrity check after a restart; the next round completes",
       observed: `held at stage ${r.held.stage} with keys from ${r.held.keysFrom.length}, shares from ${r.held.sharesFrom.length}; ${outcome(r.after)}; ${r.charges}; integrity ${r.integrity}; next round ${outcome(r.next)}`,
     });
   });

@@ -1,4 +1,3 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
 import { encodeSigned, type SecAggConfig, SecAggSite } from '@fedistill/secagg';
 import {
   advertFromWire,
@@ -15,22 +14,9 @@ import {
 } from '@fedistill/protocol';
 import { type RoundAnnouncement, RoundsService } from '@fedistill/wire';
 import { refuse } from './announcement-checks';
+import { pollRound, type RoundWait } from './round-poll';
 import { RoundSignals } from './round-signals';
 import type { EgressContext, NodeEgress } from './egress';
-
-/** The first and the longest wait between two polls of an open stage. */
-const POLL_FIRST_MS = 100;
-const POLL_MAX_MS = 2_000;
-/** How far the coordinator's clock may be ahead of the site's when a round's deadline is read. */
-const DEADLINE_SKEW_MS = 60_000;
-
-/** How long a site keeps asking about one round. */
-interface RoundWait {
-  readonly federationId: string;
-  readonly round: number;
-  /** The round's last stage deadline (Unix ms, the coordinator's clock), as announced. */
-  readonly lastDeadline: number;
-}
 
 /** Where a participant may stop (for dropout drills) or be held (for tests and tools). */
 export interface ParticipationHooks {
@@ -61,7 +47,8 @@ export function configFromAnnouncement(a: RoundAnnouncement): SecAggConfig {
 /**
  * A site's side of one round over the wire: it runs the SecAgg+ site state machine (Bonawitz et
  * al. CCS 2017, §4; Bell et al. CCS 2020) and moves through the stages as the coordinator
- * closes them, polling while a stage is still open and retrying while the coordinator restarts.
+ * closes them, polling while a stage is still open and retrying while the coordinator restarts
+ * or is too busy to answer in time (round-poll.ts).
  * Every message goes out through the node's egress path (signed, logged before it is sent), and
  * every message is converted by libs/protocol's secagg-wire mappers, as the coordinator's are.
  */
@@ -77,36 +64,8 @@ export class RoundParticipant {
     private readonly signals = new RoundSignals(),
   ) {}
 
-  /**
-   * Calls `fn` until the coordinator has what it asks for: while the stage is still open
-   * (FAILED_PRECONDITION) or the coordinator is away (UNAVAILABLE), it asks again when the event
-   * stream says the round moved on, or after a backoff doubling from 100 ms to 2 s (jittered). A
-   * stage that takes minutes costs a few requests, not ten a second. It gives up once the event
-   * stream said the round finished, or when the round's last announced deadline (plus a minute
-   * for clock skew) has passed, but never before `pollTimeoutMs`: a site does not abandon a
-   * round the coordinator still holds open because other sites are slow.
-   */
-  private async poll<T>(wait: RoundWait, fn: () => Promise<T>): Promise<T> {
-    const until = Math.max(Date.now() + this.pollTimeoutMs, wait.lastDeadline + DEADLINE_SKEW_MS);
-    let delay = POLL_FIRST_MS;
-    for (;;) {
-      const signal = this.signals.next(wait.federationId, wait.round);
-      try {
-        return await fn();
-      } catch (err) {
-        const code = (err as ServiceError).code;
-        if (
-          (code !== status.FAILED_PRECONDITION && code !== status.UNAVAILABLE) ||
-          Date.now() > until ||
-          this.signals.finished(wait.federationId, wait.round)
-        )
-          throw err;
-        await signal.wait(delay * (0.75 + 0.5 * Math.random()));
-        delay = Math.min(POLL_MAX_MS, delay * 2);
-      } finally {
-        signal.cancel();
-      }
-    }
+  private poll<T>(wait: RoundWait, fn: () => Promise<T>): Promise<T> {
+    return pollRound(this.signals, wait, this.pollTimeoutMs, fn);
   }
 
   /**

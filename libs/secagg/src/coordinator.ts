@@ -12,6 +12,15 @@ import { consistencyQuorum, sharersBytes, survivorsBytes, verifiedSigners } from
 import { rosterGraphSeed } from './graph-seed';
 import { type CoordinatorStage, type CoordinatorState, initialCoordinatorState } from './coordinator-state';
 import { reconstructSum } from './coordinator-unmask';
+import {
+  deliveriesOf,
+  droppedOf,
+  type PublishedOutputs,
+  publishedOutputs,
+  rosterOf,
+  survivorSetsOf,
+  unmaskRequestsOf,
+} from './coordinator-outputs';
 import { verifyAdvert } from './envelope';
 import { addInto } from './prg';
 import { wouldIsolate } from './masks';
@@ -81,6 +90,11 @@ export class SecAggCoordinator {
     return this.current.stage;
   }
 
+  /** What the stages closed so far published, rebuilt from the state (coordinator-outputs.ts). */
+  published(): PublishedOutputs {
+    return publishedOutputs(this.config, this.current);
+  }
+
   private get config(): SecAggConfig {
     return this.options.config;
   }
@@ -106,7 +120,7 @@ export class SecAggCoordinator {
     if (this.abandonIfBelow(count, 'advertised keys', survivorFloor(this.config))) return undefined;
     const graphSeed = rosterGraphSeed(this.config.roundId, this.current.adverts);
     this.current = { ...this.current, stage: 'shares', graphSeed };
-    return { roundId: this.config.roundId, adverts: this.current.adverts };
+    return rosterOf(this.config, this.current);
   }
 
   /**
@@ -151,15 +165,7 @@ export class SecAggCoordinator {
       sharers,
       maskedSum: new Uint32Array(this.config.length),
     };
-    // Grouped in one pass: filtering all n*k shares once per recipient is O(n^2 k).
-    const byRecipient = new Map<number, SealedShare[]>(sharers.map((to) => [to, []]));
-    for (const share of this.current.shares) byRecipient.get(share.to)?.push(share);
-    return sharers.map((to) => ({
-      roundId: this.config.roundId,
-      to,
-      sharers,
-      shares: byRecipient.get(to) as SealedShare[],
-    }));
+    return deliveriesOf(this.config, this.current);
   }
 
   /** Stage 'inputs': adds a sharing site's masked vector (length d, entries < 2^bits) to the running sum. */
@@ -220,13 +226,7 @@ export class SecAggCoordinator {
       return undefined;
     }
     this.current = { ...this.current, stage: 'consistency', inputs: survivors };
-    const dropped = this.dropped();
-    return survivors.map((to) => ({ roundId: this.config.roundId, to, survivors, dropped }));
-  }
-
-  private dropped(): number[] {
-    const inputs = new Set(this.current.inputs);
-    return this.current.sharers.filter((s) => !inputs.has(s));
+    return survivorSetsOf(this.config, this.current);
   }
 
   // What sites sign in the current stage is fixed once the stage opened (U2 in 'inputs', U3 and
@@ -247,7 +247,7 @@ export class SecAggCoordinator {
       throw new StageError(`site ${sig.from} already signed`);
     const entry = { siteId: sig.from, signature: sig.signature };
     const bytes = this.stageBytes(() =>
-      survivorsBytes(this.config.roundId, s.graphSeed as Uint8Array, s.inputs, this.dropped()),
+      survivorsBytes(this.config.roundId, s.graphSeed as Uint8Array, s.inputs, droppedOf(s)),
     );
     if (verifiedSigners([entry], bytes, this.options.identityKeys, new Set([sig.from])).good.size !== 1)
       throw new ForgedKeyError(`site ${sig.from}'s signature over the survivor set does not verify`);
@@ -265,14 +265,7 @@ export class SecAggCoordinator {
     if (this.abandonIfBelow(s.signatures.length, 'signed the survivor set', consistencyQuorum(this.config)))
       return undefined;
     this.current = { ...s, stage: 'unmask' };
-    const base = {
-      roundId: this.config.roundId,
-      survivors: s.inputs,
-      dropped: this.dropped(),
-      signatures: s.signatures,
-      sharerSignatures: s.sharerSignatures,
-    };
-    return s.signatures.map((x) => ({ ...base, to: x.siteId }));
+    return unmaskRequestsOf(this.config, this.current);
   }
 
   /** Stage 'unmask': accepts one signer's revealed shares (checked when the round finishes). */

@@ -19,6 +19,7 @@ export { consistencyQuorum, sharersBytes, survivorsBytes } from './consistency';
 export { SecAggSite, type SecAggSiteOptions } from './site';
 export type { SiteStage, SiteState, PeerKeys, HeldShare } from './site-state';
 export { SecAggCoordinator, type SecAggCoordinatorOptions, type SecAggOutcome } from './coordinator';
+export type { PublishedOutputs } from './coordinator-outputs';
 export { type CoordinatorStage, type CoordinatorState, initialCoordinatorState } from './coordinator-state';
 export type {
   KeyAdvertisement,

@@ -70,9 +70,10 @@ const schema = z
       .object({
         heartbeatInterval: duration('5s'),
         offlineAfter: duration('15s'),
-        // Added to the open stage of a round resumed after a restart (beyond the stage's own
-        // length), so that a node whose reconnect backoff reached its cap (node.yaml
-        // reconnect.maxDelay, default 30s) still answers in time.
+        // Added to the open stage of a round resumed after a restart, or open while the
+        // coordinator's storage failed (beyond the stage's own length), so that a node whose
+        // reconnect backoff reached its cap (node.yaml reconnect.maxDelay, default 30s) still
+        // answers in time.
         resumeGrace: duration('30s'),
       })
       .strict()
@@ -146,7 +147,7 @@ export interface CoordinatorConfig {
   readonly sessions: {
     readonly heartbeatIntervalMs: number;
     readonly offlineAfterMs: number;
-    /** sessions.resumeGrace: extra time the open stage of a resumed round gets (ms). */
+    /** sessions.resumeGrace: extra time the open stage of a resumed round (or one open during a storage outage) gets (ms). */
     readonly resumeGraceMs: number;
   };
   readonly enrolment: { readonly defaultTokenTtlMs: number; readonly maxTokenTtlMs: number };

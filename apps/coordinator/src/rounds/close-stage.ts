@@ -1,3 +1,4 @@
+import { isStoreUnavailable } from '@fedistill/store';
 import { RequestInvalidError } from '../domain/errors';
 import type { EngineContext } from './engine-context';
 import type { LiveRound } from './live-round';
@@ -18,7 +19,7 @@ export async function closeStage(ctx: EngineContext, live: LiveRound, why: strin
   else if (stage === 'unmask') c.finish();
   const federation = live.plan.federationId;
   const round = String(live.plan.round);
-  const { transcript, store } = ctx.deps;
+  const { transcript } = ctx.deps;
   if (c.stage === 'done' || c.stage === 'abandoned') {
     live.status = c.stage === 'done' ? 'completed' : 'abandoned';
     live.reason = c.state.reason;
@@ -28,7 +29,7 @@ export async function closeStage(ctx: EngineContext, live: LiveRound, why: strin
         : `abandoned: ${c.state.reason ?? ''} (${why}); nothing was revealed`;
     await transcript.append({ event: 'round', federation, round, detail });
     // Stored before anyone hears of it: the student publisher reads the completed round back.
-    await store.rounds.save(live.toRecord(ctx.now()));
+    await persist(ctx, live);
     // Retired only once stored: a round whose end could not be written stays open and is retried.
     ctx.retire(live);
     const name = (id: number) => live.plan.participants.find((p) => p.siteId === id)?.siteName ?? String(id);
@@ -47,9 +48,16 @@ export async function closeStage(ctx: EngineContext, live: LiveRound, why: strin
     round,
     detail: `stage ${stage} closed (${why}); now ${c.stage}`,
   });
-  await store.rounds.save(live.toRecord(ctx.now()));
+  await persist(ctx, live);
   const next = live.stage;
   if (stage && next) ctx.emit({ kind: 'StageClosed', plan: live.plan, closed: stage, next, why });
+}
+
+/** Writes the round as it is now to the store, and remembers that record as the last stored. */
+export async function persist(ctx: EngineContext, live: LiveRound): Promise<void> {
+  const record = live.toRecord(ctx.now());
+  await ctx.deps.store.rounds.save(record);
+  live.stored(record);
 }
 
 /**
@@ -57,15 +65,19 @@ export async function closeStage(ctx: EngineContext, live: LiveRound, why: strin
  * its transcript entry could not be written: the coordinator's disk full or read-only, its
  * database away), the round in memory is put back as it was before, so that it never runs ahead
  * of the store. The site that sent the message is told (UNAVAILABLE for storage, which it
- * retries); a stage close that failed is tried again at the next tick.
+ * retries); a stage close that failed is tried again at the next tick. A storage failure marks
+ * the round (`storageOutage`): its open stage is not closed by a deadline that passed while the
+ * sites were being refused (closeExpiredStages).
  */
 export function transition<T>(ctx: EngineContext, live: LiveRound, fn: () => Promise<T>): Promise<T> {
   return live.serialized(async () => {
-    const before = live.toRecord(ctx.now());
+    // The round in memory equals the one last stored at the start of every transition.
+    const before = live.lastRecord(ctx.now());
     try {
       return await fn();
     } catch (err) {
       live.restore(before, await ctx.identityKeys(live.plan.participants));
+      if (isStoreUnavailable(err)) live.storageOutage = true;
       throw err;
     }
   });
@@ -74,29 +86,55 @@ export function transition<T>(ctx: EngineContext, live: LiveRound, fn: () => Pro
 /**
  * Applies one state-machine call for a site's message as a `transition`, then closes the stage
  * when everyone answered, else persists. A state machine refusal is the caller's fault.
+ * `repeated` says, inside the transition, that the message was already applied: a site that
+ * sends a message again (its answer was lost, or came after its deadline) while the first copy
+ * still waits its turn is answered as the first was, and nothing changes. Returns whether `fn` ran.
  */
-export function mutate<T>(ctx: EngineContext, live: LiveRound, fn: () => T): Promise<T> {
+export function mutate(
+  ctx: EngineContext,
+  live: LiveRound,
+  fn: () => void,
+  repeated: () => boolean = () => false,
+): Promise<boolean> {
   return transition(ctx, live, async () => {
-    let result: T;
+    if (repeated()) return false;
     try {
-      result = fn();
+      fn();
     } catch (err) {
       throw new RequestInvalidError((err as Error).message);
     }
     if (live.everyoneAnswered()) await closeStage(ctx, live, 'everyone answered');
-    else await ctx.deps.store.rounds.save(live.toRecord(ctx.now()));
-    return result;
+    else await persist(ctx, live);
+    return true;
   });
 }
 
-/** Closes every stage whose deadline passed; called on a timer. */
-export async function closeExpiredStages(ctx: EngineContext): Promise<void> {
+/**
+ * Closes every stage whose deadline passed; called on a timer. A stage open while the
+ * coordinator's storage failed (`live.storageOutage`: its disk full or read-only, its database
+ * away) is not closed at that deadline: every site's message was refused UNAVAILABLE meanwhile,
+ * and the sites, retrying with backoff, would become dropouts through no fault of theirs (and a
+ * site that already charged its budget for a masked input would be charged for nothing). The
+ * stage gets its whole length again from now plus `graceMs`, as after a restart
+ * (LiveRound.restartOpenStage), once the round can be written again.
+ */
+export async function closeExpiredStages(ctx: EngineContext, graceMs = 0): Promise<void> {
   for (const live of [...ctx.live.values()]) {
     const stage = live.stage;
     if (stage && ctx.now() > live.plan.deadlines[stage]) {
-      await transition(ctx, live, () =>
-        live.stage === stage ? closeStage(ctx, live, 'deadline passed') : Promise.resolve(),
-      );
+      await transition(ctx, live, async () => {
+        if (live.stage !== stage) return;
+        if (!live.storageOutage) return closeStage(ctx, live, 'deadline passed');
+        const shift = live.restartOpenStage(ctx.now(), graceMs);
+        await ctx.deps.transcript.append({
+          event: 'round',
+          federation: live.plan.federationId,
+          round: String(live.plan.round),
+          detail: `stage ${stage}: deadline restarted from now (+${Math.round(shift / 1000)} s) after the coordinator's storage failed while it was open`,
+        });
+        await persist(ctx, live);
+        live.storageOutage = false;
+      });
     }
   }
 }

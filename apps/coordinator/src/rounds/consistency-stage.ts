@@ -27,10 +27,22 @@ export async function submitSurvivorSignature(
   signature: Uint8Array,
 ): Promise<void> {
   const { live, siteId } = ctx.find(federationId, roundNo, site);
-  const earlier = live.coordinator.state.signatures.find((x) => x.siteId === siteId);
-  if (earlier && Buffer.from(earlier.signature).equals(Buffer.from(signature))) return; // a retried request
+  // A retried request (checked again inside the transition: the first copy may still wait its turn).
+  const repeated = () => {
+    const earlier = live.coordinator.state.signatures.find((x) => x.siteId === siteId);
+    return !!earlier && Buffer.from(earlier.signature).equals(Buffer.from(signature));
+  };
+  if (repeated()) return;
   expectStage(live, 'consistency');
-  await mutate(ctx, live, () =>
-    live.coordinator.receiveSurvivorSignature({ roundId: live.plan.config.roundId, from: siteId, signature }),
+  await mutate(
+    ctx,
+    live,
+    () =>
+      live.coordinator.receiveSurvivorSignature({
+        roundId: live.plan.config.roundId,
+        from: siteId,
+        signature,
+      }),
+    repeated,
   );
 }

@@ -1,4 +1,4 @@
-import { closeStage, transition } from './close-stage';
+import { closeStage, persist, transition } from './close-stage';
 import type { EngineContext } from './engine-context';
 
 /** A site's reported refusal (its budget, say): recorded, and the site is not waited for. */
@@ -12,6 +12,8 @@ export async function declineRound(
 ): Promise<void> {
   const { live } = ctx.find(federationId, roundNo, site);
   await transition(ctx, live, async () => {
+    // A decline sent again (its answer was lost) is recorded once.
+    if (live.declines.some((d) => d.site === site)) return;
     live.declines.push({ site, reason, detail });
     await ctx.deps.transcript.append({
       event: 'received',
@@ -22,6 +24,6 @@ export async function declineRound(
       detail: `${reason}: ${detail}`,
     });
     if (live.stage && live.everyoneAnswered()) await closeStage(ctx, live, 'everyone answered or declined');
-    else await ctx.deps.store.rounds.save(live.toRecord(ctx.now()));
+    else await persist(ctx, live);
   });
 }

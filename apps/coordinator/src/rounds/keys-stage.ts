@@ -12,13 +12,17 @@ export async function advertiseKeys(
   advert: KeyAdvertisement,
 ): Promise<void> {
   const { live, siteId } = ctx.find(federationId, roundNo, site);
-  // A retry of a request whose answer was lost (a coordinator restart, say) is not an error.
-  const earlier = live.coordinator.state.adverts.find((a) => a.siteId === siteId);
-  if (earlier && Buffer.from(earlier.signature).equals(Buffer.from(advert.signature))) return;
+  // A retry of a request whose answer was lost (a coordinator restart, or the site's deadline
+  // passed while it waited its turn) is not an error: checked again inside the transition.
+  const repeated = () => {
+    const earlier = live.coordinator.state.adverts.find((a) => a.siteId === siteId);
+    return !!earlier && Buffer.from(earlier.signature).equals(Buffer.from(advert.signature));
+  };
+  if (repeated()) return;
   expectStage(live, 'keys');
   if (advert.siteId !== siteId)
     throw new PermissionError(`site '${site}' has id ${siteId} in this round, not ${advert.siteId}`);
-  await mutate(ctx, live, () => live.coordinator.receiveKeys(advert));
+  await mutate(ctx, live, () => live.coordinator.receiveKeys(advert), repeated);
 }
 
 /** The accepted advertisements, once the key stage closed. */

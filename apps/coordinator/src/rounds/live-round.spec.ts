@@ -5,10 +5,12 @@ import type { RoundPlan } from '@fedistill/protocol';
 describe(LiveRound.name, () => {
   // Round created at t = 1000 with stages of 10, 6, 10 and 6 s (cumulative deadlines).
   const deadlines = { keys: 11_000, shares: 17_000, inputs: 27_000, unmask: 33_000 };
+  // What no stage closed yet published (the state machine's `published`).
+  const published = () => ({ roster: null, deliveries: null, survivorSets: null, unmaskRequests: null });
   const at = (stage: string) =>
     new LiveRound(
       { deadlines } as unknown as RoundPlan,
-      { stage } as unknown as SecAggCoordinator,
+      { stage, published } as unknown as SecAggCoordinator,
       {},
       1_000,
     );
@@ -59,6 +61,7 @@ describe(LiveRound.name, () => {
         { deadlines, participants } as unknown as RoundPlan,
         {
           stage,
+          published,
           state: { adverts: [], sharers: [], inputs: [], signatures: [], responses: [], ...state },
         } as unknown as SecAggCoordinator,
         { declines: declines.map((site) => ({ site, reason: 'x', detail: '' })) },

@@ -17,15 +17,17 @@ export interface Decline {
   readonly detail: string;
 }
 
-/** Everything the engine keeps about one round; persisted whole after every transition. */
+/**
+ * Everything the engine keeps about one round; persisted whole after every transition. What the
+ * closed stages published (roster, share deliveries, survivor sets, unmask requests) is not in
+ * it: those follow from the coordinator's state (SecAggCoordinator.published) and are rebuilt
+ * when a round is loaded. Stored, they made the record O(n^2) and every site's message as
+ * costly to persist (issue 15, 200 sites over the wire); records written before carry them and
+ * they are ignored.
+ */
 export interface RoundSnapshot {
   readonly plan: RoundPlan;
   readonly coordinator: CoordinatorState;
-  readonly roster: KeyRoster | null;
-  readonly deliveries: readonly ShareDelivery[] | null;
-  /** What each survivor signs in the consistency round (absent in rounds stored before it existed). */
-  readonly survivorSets?: readonly SurvivorSet[] | null;
-  readonly unmaskRequests: readonly UnmaskRequest[] | null;
   readonly declines: readonly Decline[];
   /** SHA-256 (hex) of each accepted masked input, by site id: a retried submission is recognized. */
   readonly receipts: Readonly<Record<number, string>>;
@@ -44,6 +46,18 @@ export class LiveRound {
   receipts: Record<number, string>;
   status: RoundRecord['status'];
   reason: string | null;
+  /**
+   * The round as last written to the store (`stored`), which the round in memory equals at the
+   * start of every transition: what a failed transition is put back to, without encoding the
+   * round once more before each message.
+   */
+  private lastStored: RoundRecord | null = null;
+  /**
+   * Whether a transition of this round failed because the coordinator's storage did (set by
+   * close-stage.ts `transition`): the open stage then gets its length again before it is closed
+   * by a deadline (closeExpiredStages). In memory only: a restart restarts the stage anyway.
+   */
+  storageOutage = false;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -53,10 +67,11 @@ export class LiveRound {
     snapshot: Partial<RoundSnapshot>,
     readonly createdAt: number,
   ) {
-    this.roster = snapshot.roster ?? null;
-    this.deliveries = snapshot.deliveries ?? null;
-    this.survivorSets = snapshot.survivorSets ?? null;
-    this.unmaskRequests = snapshot.unmaskRequests ?? null;
+    const published = coordinator.published();
+    this.roster = published.roster;
+    this.deliveries = published.deliveries;
+    this.survivorSets = published.survivorSets;
+    this.unmaskRequests = published.unmaskRequests;
     this.declines = [...(snapshot.declines ?? [])];
     this.receipts = { ...(snapshot.receipts ?? {}) };
     this.status = snapshot.status ?? 'open';
@@ -65,16 +80,28 @@ export class LiveRound {
 
   static fromRecord(record: RoundRecord, identityKeys: ReadonlyMap<number, Uint8Array>): LiveRound {
     const s = decodeState<RoundSnapshot>(record.engine);
-    return new LiveRound(
+    const live = new LiveRound(
       s.plan,
       SecAggCoordinator.resume({ config: s.plan.config, identityKeys }, s.coordinator),
       s,
       s.createdAt,
     );
+    live.lastStored = record;
+    return live;
+  }
+
+  /** Says that `record` (this round's `toRecord`) was written to the store. */
+  stored(record: RoundRecord): void {
+    this.lastStored = record;
+  }
+
+  /** The round as last written to the store (or as it is now, before it was ever written). */
+  lastRecord(now: number): RoundRecord {
+    return this.lastStored ?? this.toRecord(now);
   }
 
   /**
-   * Puts the round back to `record` (taken with `toRecord` before a transition): used when the
+   * Puts the round back to `record` (`lastRecord` before a transition): used when the
    * transition could not be persisted (the coordinator's disk full or read-only, its database
    * away), so that the round in memory never runs ahead of the round in the store.
    */
@@ -82,14 +109,16 @@ export class LiveRound {
     const s = decodeState<RoundSnapshot>(record.engine);
     this.plan = s.plan;
     this.coordinator = SecAggCoordinator.resume({ config: s.plan.config, identityKeys }, s.coordinator);
-    this.roster = s.roster ?? null;
-    this.deliveries = s.deliveries ?? null;
-    this.survivorSets = s.survivorSets ?? null;
-    this.unmaskRequests = s.unmaskRequests ?? null;
+    const published = this.coordinator.published();
+    this.roster = published.roster;
+    this.deliveries = published.deliveries;
+    this.survivorSets = published.survivorSets;
+    this.unmaskRequests = published.unmaskRequests;
     this.declines = [...s.declines];
     this.receipts = { ...s.receipts };
     this.status = s.status;
     this.reason = s.reason;
+    this.lastStored = record;
   }
 
   /** The stage sites are in now ('keys' .. 'consistency' .. 'unmask'), or null once the round ended. */
@@ -178,10 +207,6 @@ export class LiveRound {
     const snapshot: RoundSnapshot = {
       plan: this.plan,
       coordinator: this.coordinator.state,
-      roster: this.roster,
-      deliveries: this.deliveries,
-      survivorSets: this.survivorSets,
-      unmaskRequests: this.unmaskRequests,
       declines: this.declines,
       receipts: this.receipts,
       status: this.status,

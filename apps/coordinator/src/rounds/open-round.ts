@@ -71,7 +71,9 @@ async function open(ctx: EngineContext, federationId: string, evaluate: RoundReq
     {},
     ctx.now(),
   );
-  await store.rounds.create(round.toRecord(ctx.now()));
+  const record = round.toRecord(ctx.now());
+  await store.rounds.create(record);
+  round.stored(record);
   ctx.live.set(plan.config.roundId, round);
   const sites = online.map((s) => s.name);
   // The noise against the signal of this round's participants (an evaluation asks no teachers).

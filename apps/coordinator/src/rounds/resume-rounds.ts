@@ -1,3 +1,4 @@
+import { persist } from './close-stage';
 import type { EngineContext } from './engine-context';
 import { LiveRound } from './live-round';
 
@@ -12,7 +13,7 @@ export async function resumeRounds(ctx: EngineContext, graceMs = 0): Promise<num
     const engineState = JSON.parse(record.engine) as { plan: LiveRound['plan'] };
     const round = LiveRound.fromRecord(record, await ctx.identityKeys(engineState.plan.participants));
     const shift = round.restartOpenStage(ctx.now(), graceMs);
-    if (shift > 0) await store.rounds.save(round.toRecord(ctx.now()));
+    if (shift > 0) await persist(ctx, round);
     ctx.live.set(`${record.federationId}#${record.round}`, round);
     await transcript.append({
       event: 'round',

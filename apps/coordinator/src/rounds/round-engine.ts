@@ -175,8 +175,8 @@ export class RoundEngine {
     return declineRound(this.ctx, site, federationId, roundNo, reason, detail);
   }
 
-  /** Closes every stage whose deadline passed; called on a timer. */
+  /** Closes every stage whose deadline passed (after a storage outage: restarts it once); called on a timer. */
   tick(): Promise<void> {
-    return closeExpiredStages(this.ctx);
+    return closeExpiredStages(this.ctx, this.resumeGraceMs);
   }
 }

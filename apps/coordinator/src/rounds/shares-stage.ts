@@ -12,11 +12,13 @@ export async function sendShares(
   shares: readonly SealedShare[],
 ): Promise<void> {
   const { live, siteId } = ctx.find(federationId, roundNo, site);
-  if (live.coordinator.state.sharers.includes(siteId)) return; // a retried request
+  // A retried request (checked again inside the transition: the first copy may still wait its turn).
+  const repeated = () => live.coordinator.state.sharers.includes(siteId);
+  if (repeated()) return;
   expectStage(live, 'shares');
   if (shares.some((s) => s.from !== siteId))
     throw new PermissionError(`site '${site}' may only send shares from its own id ${siteId}`);
-  await mutate(ctx, live, () => live.coordinator.receiveShares(siteId, shares));
+  await mutate(ctx, live, () => live.coordinator.receiveShares(siteId, shares), repeated);
 }
 
 /** The shares addressed to `site`, once the share stage closed. */

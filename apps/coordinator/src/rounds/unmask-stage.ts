@@ -28,9 +28,11 @@ export async function submitUnmask(
   response: UnmaskResponse,
 ): Promise<void> {
   const { live, siteId } = ctx.find(federationId, roundNo, site);
-  if (live.coordinator.state.responses.some((r) => r.from === siteId)) return; // a retried request
+  // A retried request (checked again inside the transition: the first copy may still wait its turn).
+  const repeated = () => live.coordinator.state.responses.some((r) => r.from === siteId);
+  if (repeated()) return;
   expectStage(live, 'unmask');
   if (response.from !== siteId)
     throw new PermissionError(`site '${site}' may only answer for its own id ${siteId}`);
-  await mutate(ctx, live, () => live.coordinator.receiveUnmask(response));
+  await mutate(ctx, live, () => live.coordinator.receiveUnmask(response), repeated);
 }
