@@ -8,9 +8,10 @@
 // the inputs is checked against the coordinator's stored result.
 // Reports wall time per stage (as the coordinator's admin API shows the round's stage moving),
 // the coordinator process's peak RSS (VmHWM) and CPU (utime + stime from /proc/<pid>/stat), and
-// the CPU of this process (all N clients).
-// A site whose call fails (the node gives up on a call after its 15 s deadline) drops out, as a
-// node would; the round goes on within the federation's dropout tolerance, and the failures are
+// the CPU of this process (all N clients), and the size of the round's stored record.
+// A site asks again while a stage is open, the coordinator is away or a call passed its 15 s
+// deadline (apps/node/src/round-poll.ts); a site whose call fails otherwise drops out, as a node
+// would; the round goes on within the federation's dropout tolerance, and the failures are
 // counted by their error.
 // Usage: npm run bench -- load-wire [--sites 200] [--k 16] [--queries 5] [--tolerance 20]
 //        [--deadline 300] (seconds per stage; a stage waits this long for a site that dropped)
@@ -105,14 +106,14 @@ interface RoundView {
 }
 
 /** The coordinator's stored result of round 1 (decoded), as the rounds e2e test reads it. */
-function storedResult(dbFile: string): Int32Array | null {
+function storedResult(dbFile: string): { sum: Int32Array | null; bytes: number } {
   const db = new Database(dbFile, { readonly: true });
   try {
     const row = db.prepare("SELECT engine FROM rounds WHERE federation_id = 'load' AND round = 1").get() as {
       engine: string;
     };
     const state = decodeState<{ coordinator: { result: Uint32Array | null } }>(row.engine).coordinator;
-    return state.result && decodeSigned(state.result, 32);
+    return { sum: state.result && decodeSigned(state.result, 32), bytes: Buffer.byteLength(row.engine) };
   } finally {
     db.close();
   }
@@ -205,7 +206,8 @@ async function main(): Promise<void> {
     const expected = Int32Array.from({ length: LENGTH }, (_v, j) =>
       inputs.reduce((s, v, i) => (summed.has(sites[i]!.name) ? s + (v[j] as number) : s), 0),
     );
-    const result = storedResult(fx.dbFile);
+    const stored = storedResult(fx.dbFile);
+    const result = stored.sum;
     const exact = result !== null && result.every((v, j) => v === expected[j]);
     const order = Object.entries(seen).sort((a, b) => a[1] - b[1]);
     const stages: Record<string, number> = {};
@@ -235,6 +237,8 @@ async function main(): Promise<void> {
         site_failures: failures,
         setup_s: phases,
         round_wall_s: roundWall,
+        // The round's record as the coordinator last wrote it (it writes it after every message).
+        stored_round_bytes: stored.bytes,
         stages_s: stages,
         coordinator: {
           cpu_round_s: Math.round((after.cpu_s - before.cpu_s) * 100) / 100,
