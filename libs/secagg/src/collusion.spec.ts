@@ -90,6 +90,8 @@ function honestRound(config: SecAggConfig, seed: number): CoordinatorView {
   for (const set of coordinator.closeInputs()!)
     coordinator.receiveSurvivorSignature(sites.get(set.to)!.signSurvivors(set));
   for (const r of coordinator.closeConsistency()!) coordinator.receiveUnmask(sites.get(r.to)!.unmask(r));
+  // The coordinator's view holds every answer it received (an honest one drops them at the end).
+  const responses = coordinator.state.responses;
   const outcome = coordinator.finish();
   if (outcome.status !== 'done') throw new Error(`honest round failed: ${outcome.reason}`);
   const graph = neighbourGraph(config, rosterGraphSeed(config.roundId, roster.adverts));
@@ -99,7 +101,7 @@ function honestRound(config: SecAggConfig, seed: number): CoordinatorView {
     roster,
     graph,
     masked,
-    responses: coordinator.state.responses,
+    responses,
     sum: outcome.sum,
     states,
     inputs,

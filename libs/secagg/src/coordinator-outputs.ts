@@ -62,15 +62,16 @@ export interface PublishedOutputs {
   readonly unmaskRequests: UnmaskRequest[] | null;
 }
 
-// How many stages had closed when the round is at a stage; an abandoned round published nothing
-// it can still be asked for (a site asking is told the round was abandoned).
+// How many stages had closed when the round is at a stage. A finished round published nothing it
+// can still be asked for (a site asking is told the round ended): its shares are gone
+// (SecAggCoordinator keeps none once a round ended).
 const CLOSED: Record<CoordinatorStage, number> = {
   keys: 0,
   shares: 1,
   inputs: 2,
   consistency: 3,
   unmask: 4,
-  done: 4,
+  done: 0,
   abandoned: 0,
 };
 

@@ -218,10 +218,9 @@ export class SecAggCoordinator {
     const isolated = survivors.filter((u) => wouldIsolate(u, this.graph, new Set(survivors)));
     if (isolated.length > 0) {
       this.current = {
-        ...this.current,
+        ...this.ended(),
         stage: 'abandoned',
         reason: `sites ${isolated.join(', ')} have no surviving neighbour`,
-        maskedSum: null,
       };
       return undefined;
     }
@@ -289,9 +288,9 @@ export class SecAggCoordinator {
     this.expectStage('unmask');
     const outcome = reconstructSum(this.config, this.graph, this.current);
     if (outcome.status === 'abandoned') {
-      this.current = { ...this.current, stage: 'abandoned', reason: outcome.reason, maskedSum: null };
+      this.current = { ...this.ended(), stage: 'abandoned', reason: outcome.reason };
     } else {
-      this.current = { ...this.current, stage: 'done', result: outcome.sum, maskedSum: null };
+      this.current = { ...this.ended(), stage: 'done', result: outcome.sum };
     }
     return outcome;
   }
@@ -299,8 +298,18 @@ export class SecAggCoordinator {
   private abandonIfBelow(count: number, what: string, floor = this.config.threshold): boolean {
     if (count >= floor) return false;
     const reason = `only ${count} sites ${what}; threshold is ${floor}`;
-    this.current = { ...this.current, stage: 'abandoned', reason, maskedSum: null };
+    this.current = { ...this.ended(), stage: 'abandoned', reason };
     return true;
+  }
+
+  /**
+   * The state without what only an open round needs: the running masked sum, the sealed shares
+   * and the revealed unmask shares. A finished round keeps no share of any site's secrets (data
+   * minimization: nothing reads them once the round ended), and its stored record shrinks from
+   * O(n·k) shares to the ids, keys and signatures that say who took part.
+   */
+  private ended(): CoordinatorState {
+    return { ...this.current, maskedSum: null, shares: [], responses: [] };
   }
 
   private expectStage(stage: CoordinatorStage): void {

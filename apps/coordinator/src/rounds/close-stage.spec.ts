@@ -1,4 +1,6 @@
 import {
+  decodeSigned,
+  decodeState,
   makeIdentities,
   type SecAggConfig,
   SecAggCoordinator,
@@ -10,7 +12,7 @@ import type { RoundRecord } from '@fedistill/store';
 import { closeExpiredStages, mutate } from './close-stage';
 import { EngineContext, type EngineDeps } from './engine-context';
 import { advertiseKeys } from './keys-stage';
-import { LiveRound } from './live-round';
+import { LiveRound, type RoundSnapshot } from './live-round';
 import { sendShares } from './shares-stage';
 import { submitSurvivorSignature } from './consistency-stage';
 import { submitUnmask } from './unmask-stage';
@@ -220,5 +222,15 @@ describe('close-stage transitions when the store cannot write', () => {
     const copy = loaded();
     copy.coordinator.receiveUnmask(sites[2]!.unmask(copy.unmaskRequests!.find((r) => r.to === 3)!));
     expect(copy.coordinator.finish()).toMatchObject({ status: 'done', sum: Uint32Array.of(3, 3) });
+    // The live round ends the same way; its last record keeps no share of anyone's secrets.
+    const last = live.unmaskRequests!.find((r) => r.to === 3)!;
+    const sharesHeld = live.coordinator.state.shares.length;
+    expect(sharesHeld).toBe(6);
+    await submitUnmask(ctx, 'site-3', 'fed', 1, sites[2]!.unmask(last));
+    expect(live.status).toBe('completed');
+    const ended = decodeState<RoundSnapshot>(saved.at(-1)!.engine).coordinator;
+    expect(ended).toMatchObject({ stage: 'done', shares: [], responses: [], maskedSum: null });
+    expect(decodeSigned(ended.result!, 32)).toEqual(Int32Array.of(3, 3));
+    expect(ended.adverts).toHaveLength(3);
   });
 });
