@@ -4,6 +4,7 @@
 // step count, batch 128), with the same thread count and the same thread idling policy.
 // Usage: npm run bench -- engine-throughput [--pairs 5] [--steps 468] [--threads 2] [--batch 128]
 //        [--steps-per-run 4] [--max-spread 0.25] [--models mlp,cnn] [--spin] [--no-torch]
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,31 @@ export function randomBatches(count: number, batchSize: number, seed: number): B
     x: Float32Array.from({ length: batchSize * 784 }, () => rng.next()),
     y: BigInt64Array.from({ length: batchSize }, () => BigInt(Math.floor(rng.next() * 10))),
   }));
+}
+
+/**
+ * The BLAS library Debian's PyTorch actually loads (libblas.so.3 is a Debian alternative: the
+ * reference netlib BLAS unless an optimized one such as libopenblas0 is installed). PyTorch's
+ * `Linear` layers run on it, so the MLP comparison depends on it by an order of magnitude
+ * (docs/benchmarks.md, "Against PyTorch on OpenBLAS"). Null when PyTorch cannot be started.
+ */
+export function torchBlas(): string | null {
+  const probe = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      "import torch; torch.ones(2, 2) @ torch.ones(2, 2); print(sorted({l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l.split()[-1]}))",
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  if (probe.status !== 0) return null;
+  const libs = /\[(.*)\]/.exec(probe.stdout)?.[1] ?? '';
+  return (
+    libs
+      .split(',')
+      .map((l) => l.trim().replace(/^'|'$/g, ''))
+      .find((l) => /libblas\.so|libopenblas|libmkl|libblis/.test(l)) ?? null
+  );
 }
 
 /** Reads `--name value` flags with defaults. */
@@ -118,6 +144,12 @@ function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'engine-throughput-'));
   const out: Record<string, unknown> = {};
   const loadBefore = load1();
+  const blas = o.torch ? torchBlas() : null;
+  if (blas && /\/blas\/libblas\.so/.test(blas))
+    console.log(
+      `PyTorch's BLAS is the reference (netlib) one (${blas}): its Linear layers run far slower than on ` +
+        'OpenBLAS or MKL, which favours the engine on the MLP (apt-get install libopenblas0-pthread; docs/benchmarks.md)',
+    );
   try {
     writeBatchFile(dir, { steps: o.steps, batch: o.batch, inputShape: [1, 28, 28], classes: 10, seed: 1 });
     console.log(
@@ -175,6 +207,7 @@ function main(): void {
       samples_per_run: o.steps * o.batch,
       steps_per_run: o.stepsPerRun,
       spinning: o.spin,
+      torch_blas: blas,
       pairs: o.pairs,
       load_average_before: loadBefore,
       load_average_after: load1(),
