@@ -117,6 +117,22 @@ function breakStale(file: string, stale: LockHolder): void {
 }
 
 /**
+ * The locks this process holds, released by one 'exit' listener: a process may hold many (a
+ * test or a tool that opens several node folders), and one listener per lock made Node warn about
+ * a possible EventEmitter leak past ten (seen in CI's output).
+ */
+const held = new Set<() => void>();
+let exitHook = false;
+function releaseAtExit(release: () => void): void {
+  held.add(release);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const r of [...held]) r();
+  });
+}
+
+/**
  * Takes DIR/node.lock for this process, or throws NodeLockedError naming the directory and the
  * holding pid. A lock left by a dead process (kill -9, power loss) is taken over. Released by
  * `release()` and, as a last resort, when the process exits.
@@ -144,15 +160,12 @@ export function acquireNodeLock(dir: string): NodeLock {
     if (!isStale(holder) || attempt >= 3) throw new NodeLockedError(dir, holder);
     breakStale(file, holder);
   }
-  let held = true;
   const release = (): void => {
-    if (!held) return;
-    held = false;
-    process.removeListener('exit', release);
+    if (!held.delete(release)) return;
     // Only our own lock is removed: never one that another process took over.
     const current = readHolder(file);
     if (current?.token === me.token) fs.rmSync(file, { force: true });
   };
-  process.on('exit', release);
+  releaseAtExit(release);
   return { file, release };
 }
