@@ -26,6 +26,7 @@ import {
   type CoordinatorFixture,
   inBatches,
   startCoordinatorProcess,
+  uploadReferenceSet,
   waitFor,
 } from '../test/e2e/support/processes';
 import { WireSite } from '../test/e2e/support/wire-site';
@@ -65,15 +66,13 @@ const selfCpu = () => {
 };
 
 async function federation(fx: CoordinatorFixture, sites: readonly WireSite[]): Promise<string> {
-  const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${fx.operatorToken}`, 'content-type': 'application/octet-stream' },
-    body: float32Npy(
+  const sha256 = await uploadReferenceSet(
+    fx,
+    float32Npy(
       [40, 4],
       Float32Array.from({ length: 160 }, (_v, i) => i / 10),
     ),
-  });
-  const { sha256 } = (await upload.json()) as { sha256: string };
+  );
   // A stage closes as soon as every site answered; the deadline bounds the wait for dropouts.
   const deadline = `${DEADLINE_S}s`;
   const created = await admin(fx, 'POST', '/api/v1/federations', {

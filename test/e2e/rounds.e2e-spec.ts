@@ -16,6 +16,7 @@ import {
   type CoordinatorFixture,
   freePort,
   startCoordinatorProcess,
+  uploadReferenceSet,
   waitFor,
 } from './support/processes';
 import { WireSite } from './support/wire-site';
@@ -64,15 +65,13 @@ describe('rounds under secure aggregation', () => {
   async function federation(deadline: string): Promise<string> {
     count += 1;
     const id = `fed-${count}`;
-    const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${fx.operatorToken}`, 'content-type': 'application/octet-stream' },
-      body: float32Npy(
+    const sha256 = await uploadReferenceSet(
+      fx,
+      float32Npy(
         [40, 4],
         Float32Array.from({ length: 160 }, (_v, i) => i / 10),
       ),
-    });
-    const { sha256 } = (await upload.json()) as { sha256: string };
+    );
     const deadlines = {
       advertiseKeys: deadline,
       shareKeys: deadline,

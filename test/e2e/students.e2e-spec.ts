@@ -18,6 +18,7 @@ import {
   type CoordinatorFixture,
   freePort,
   startCoordinatorProcess,
+  uploadReferenceSet,
   waitFor,
 } from './support/processes';
 import { WireSite } from './support/wire-site';
@@ -98,12 +99,7 @@ describe('student publication', () => {
     epochs = 60,
     techniques: { rounds?: Record<string, unknown>; distillation?: Record<string, unknown> } = {},
   ): Promise<void> {
-    const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${fx.operatorToken}`, 'content-type': 'application/octet-stream' },
-      body: float32Npy([ROWS, FEATURES], reference.x),
-    });
-    const { sha256: digest } = (await upload.json()) as { sha256: string };
+    const digest = await uploadReferenceSet(fx, float32Npy([ROWS, FEATURES], reference.x));
     const created = await admin(fx, 'POST', '/api/v1/federations', {
       id,
       labels: ['no', 'yes'],

@@ -20,8 +20,8 @@ export interface RoundWait {
  * coordinator is away or its storage is (UNAVAILABLE), or no answer came within the call's
  * deadline (DEADLINE_EXCEEDED: a coordinator busy with hundreds of sites at a stage's start).
  * Asking again is safe because the coordinator answers a repeated round message as it answered
- * the first and applies it once, even while the first copy still waits its turn
- * (apps/coordinator/src/rounds/close-stage.ts, `mutate`), and the site sends the same bytes.
+ * the first and applies it once, even while the first copy still waits its turn (its round
+ * engine's `mutate`; docs/reliability.md, Load), and the site sends the same bytes.
  */
 const ASKED_AGAIN: ReadonlySet<number> = new Set([
   status.FAILED_PRECONDITION,

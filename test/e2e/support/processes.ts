@@ -204,6 +204,17 @@ export function snapshotDatabase(dbFile: string): Record<string, unknown[]> {
   }
 }
 
+/** Registers a reference set (NPY bytes) through the admin API; returns its SHA-256. */
+export async function uploadReferenceSet(fx: CoordinatorFixture, npy: Uint8Array): Promise<string> {
+  const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${fx.operatorToken}`, 'content-type': 'application/octet-stream' },
+    body: npy,
+  });
+  if (upload.status !== 201) throw new Error(`reference set refused: ${await upload.text()}`);
+  return ((await upload.json()) as { sha256: string }).sha256;
+}
+
 /** Calls the admin API with the operator token (or `token`). */
 export async function admin<T>(
   fx: CoordinatorFixture,

@@ -5,7 +5,7 @@ import type { Dataset } from '@fedistill/data';
 import { readSiteKeyFile } from '@fedistill/identity';
 import { rosterFingerprint } from '../../../apps/node/src/approved-roster';
 import { npyInputs, writeHospitalCsv } from '../../../apps/cli/src/demo/demo-data';
-import { admin, cli, type CoordinatorFixture, waitFor } from './processes';
+import { admin, cli, type CoordinatorFixture, uploadReferenceSet, waitFor } from './processes';
 
 /**
  * Gives an enrolled node directory its records (the breast-cancer CSV the demo writes) and the
@@ -34,14 +34,8 @@ export function prepareSiteNode(
 }
 
 /** Registers a reference set; returns its SHA-256. */
-export async function uploadReference(fx: CoordinatorFixture, reference: Dataset): Promise<string> {
-  const upload = await fetch(`${fx.adminUrl}/api/v1/reference-sets`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${fx.operatorToken}`, 'content-type': 'application/octet-stream' },
-    body: npyInputs(reference),
-  });
-  if (upload.status !== 201) throw new Error(`reference set refused: ${await upload.text()}`);
-  return ((await upload.json()) as { sha256: string }).sha256;
+export function uploadReference(fx: CoordinatorFixture, reference: Dataset): Promise<string> {
+  return uploadReferenceSet(fx, npyInputs(reference));
 }
 
 /**
