@@ -10,6 +10,7 @@ import { parseNpy } from '@fedistill/data';
 import type { EvaluationSpec, ReleasePlan, ReleaseSpec } from '@fedistill/distill';
 import {
   type Announcement,
+  classSumsFromTerms,
   decodeAnnouncement,
   evaluationFromTerms,
   releaseFromTerms,
@@ -94,6 +95,23 @@ export function evaluationFromAnnouncement(
   const terms = decodeOrRefuse(a);
   return refusing(() =>
     evaluationFromTerms(terms, { classes: schema.labels.length, testRecords, allowNonPrivate }),
+  );
+}
+
+/**
+ * The class-sum release an announcement asks for (libs/protocol classSumsFromTerms): the
+ * announced feature count must be this site's own extractor's output size, the noise share the
+ * site's own computation, and its records are capped to what the announced bound allows.
+ */
+export function classSumsFromAnnouncement(
+  a: RoundAnnouncement,
+  schema: FederationSchema,
+  site: { readonly records: number; readonly features: number | null; readonly teachers: number },
+  allowNonPrivate: boolean,
+): { spec: ReleaseSpec; plan: ReleasePlan } {
+  const terms = decodeOrRefuse(a);
+  return refusing(() =>
+    classSumsFromTerms(terms, { classes: schema.labels.length, allowNonPrivate, ...site }),
   );
 }
 

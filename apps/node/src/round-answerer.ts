@@ -11,7 +11,7 @@ import type { SessionLogger } from './node-session';
 import type { ParticipationHooks, RoundParticipant } from './round-participant';
 import { chargeRound } from './round-charge';
 import { admitAnnouncement, declineRound, unavailable } from './round-intake';
-import { distillationRelease, evaluationRelease, type RoundRelease } from './round-release';
+import { classSumRelease, distillationRelease, evaluationRelease, type RoundRelease } from './round-release';
 import type { FederationSchema, SiteData } from './site-data';
 import type { SiteLedger } from './site-ledger';
 import { type PreparedSite, SitePreparation, teachersAuditEntry } from './site-preparation';
@@ -184,9 +184,10 @@ export class RoundAnswerer {
       provider: site.provider.provider,
       student: this.o.student,
     };
-    return a.summaryKind === SummaryKind.SUMMARY_KIND_EVALUATION
-      ? evaluationRelease(a, local, site, o)
-      : Promise.resolve(distillationRelease(a, local, site, o));
+    if (a.summaryKind === SummaryKind.SUMMARY_KIND_EVALUATION) return evaluationRelease(a, local, site, o);
+    if (a.summaryKind === SummaryKind.SUMMARY_KIND_CLASS_SUMS)
+      return Promise.resolve(classSumRelease(a, site, o));
+    return Promise.resolve(distillationRelease(a, local, site, o));
   }
 
   /** A round the site did not finish: ended by the coordinator, declined with a reason, or failed. */

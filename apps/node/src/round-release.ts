@@ -1,9 +1,21 @@
 import * as fs from 'node:fs';
 import { cryptoRandom, type RandomSource } from '@fedistill/dp';
-import { argmaxRows, type ReleasePlan, siteEvaluationRelease, siteRelease } from '@fedistill/distill';
+import {
+  argmaxRows,
+  classSumFeatures,
+  type ReleasePlan,
+  siteClassSumRelease,
+  siteEvaluationRelease,
+  siteRelease,
+} from '@fedistill/distill';
 import { type ExecutionProvider, Predictor } from '@fedistill/engine';
 import { DeclineReason, type RoundAnnouncement } from '@fedistill/wire';
-import { evaluationFromAnnouncement, releaseFromAnnouncement, RoundRefusal } from './announcement-checks';
+import {
+  classSumsFromAnnouncement,
+  evaluationFromAnnouncement,
+  releaseFromAnnouncement,
+  RoundRefusal,
+} from './announcement-checks';
 import type { LocalFederation } from './federation-sync';
 import { teacherInputs } from './site-features';
 import type { PreparedSite } from './site-preparation';
@@ -50,6 +62,36 @@ export function distillationRelease(
     return siteRelease(gated?.probs ?? probs, spec, plan, o.random ?? cryptoRandom);
   };
   return { plan, compute, answers: () => answers };
+}
+
+/**
+ * A class-sum round (privacy.summary 'class-sums'): per class, the sum of the site's records'
+ * unit-norm features (libs/distill class-sums.ts), rounded per record and noised. The records
+ * are those the teachers train on, through the extractor this site rebuilt and checked; a site
+ * with more records than the announced bound allows counts the first ones that fit.
+ */
+export function classSumRelease(a: RoundAnnouncement, site: PreparedSite, o: ReleaseOptions): RoundRelease {
+  const train = site.trainFeatures;
+  const { spec, plan } = classSumsFromAnnouncement(
+    a,
+    site.schema,
+    {
+      records: train?.count ?? 0,
+      features: site.features?.extractor.outputSize ?? null,
+      teachers: site.teachers.size,
+    },
+    o.allowNonPrivate,
+  );
+  const compute = () => {
+    if (!train || !site.features) throw new Error('class sums without the extracted records'); // refused above
+    const size = site.features.extractor.outputSize;
+    const count = Math.min(train.count, spec.maxRecords ?? train.count);
+    const phi = classSumFeatures(train.features.subarray(0, count * size), count, size);
+    return Promise.resolve(
+      siteClassSumRelease(phi, train.labels.subarray(0, count), spec, plan, o.random ?? cryptoRandom),
+    );
+  };
+  return { plan, compute };
 }
 
 /**

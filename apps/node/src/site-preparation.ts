@@ -1,3 +1,4 @@
+import type { Dataset } from '@fedistill/data';
 import type { AuditEntryInput } from '@fedistill/audit';
 import type { AbstentionGates, TeacherEnsemble } from '@fedistill/distill';
 import { type ProviderSelection, selectProvider } from '@fedistill/engine';
@@ -27,6 +28,8 @@ export interface PreparedSite {
   readonly abstention: AbstentionGates | null;
   /** The federation's feature extractor as this site rebuilt and checked it; null without `features`. */
   readonly features: SiteFeatures | null;
+  /** The training records through that extractor (what teachers and class sums use); null without `features`. */
+  readonly trainFeatures: Dataset | null;
   /** The federation's digest-and-revisit terms, or null when it has none. */
   readonly revisit: RevisitTerms | null;
   /** The execution provider the teachers run on (node.yaml's, `auto` resolved) and why others were refused. */
@@ -88,9 +91,10 @@ export class SitePreparation {
     // Whole-dataset extraction (not record by record) is safe because the extractor was rebuilt
     // here and matched the recorded digest: the graph is the known per-record function of the
     // definition and the public reference set, applied to each record alone.
-    const trainOn = features
-      ? { train: await extractFeatures(features.extractor, data.train, { threads: 1 }), test: data.test }
-      : data;
+    const trainFeatures = features
+      ? await extractFeatures(features.extractor, data.train, { threads: 1 })
+      : null;
+    const trainOn = trainFeatures ? { train: trainFeatures, test: data.test } : data;
     const teachers = await siteTeachers(
       this.config,
       schema,
@@ -119,7 +123,7 @@ export class SitePreparation {
       },
       'teachers ready',
     );
-    return { schema, data, teachers, abstention, features, revisit, provider, trainingMs };
+    return { schema, data, teachers, abstention, features, trainFeatures, revisit, provider, trainingMs };
   }
 
   /** The rebuilt and checked extractor, or null; refuses site-provided ONNX teachers with one. */

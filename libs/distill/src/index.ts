@@ -29,6 +29,8 @@ export {
   planRelease,
   checkRing,
   siteRelease,
+  siteClassSumRelease,
+  classSumTermsOf,
   targetsFromSum,
   planEvaluation,
   siteEvaluationRelease,
@@ -45,3 +47,4 @@ export {
   countedNoise,
   assumptionText,
 } from './counted-noise';
+export { CLASS_SUM_BIAS, classSumFeatures, classSumSizes, classSumTargets, type ClassSumTerms } from './class-sums';

@@ -8,6 +8,7 @@ import {
   sampleNoiseShare,
 } from '@fedistill/dp';
 import { eraSharpen, normalizedMean, noisyArgmaxVotes, type Targets } from './aggregation';
+import { classSumSizes, siteClassSums } from './class-sums';
 import { quantizedSoftLabelSummary, voteSummary } from './summaries';
 
 /** Granularity used for soft labels when no privacy is configured (secure aggregation still needs integers). */
@@ -20,7 +21,8 @@ export const DEFAULT_GRANULARITY = 0.01;
  * and a real round with the same parameters release the same mechanism.
  */
 export interface ReleaseSpec {
-  readonly summary: 'soft-labels' | 'votes';
+  readonly summary: 'soft-labels' | 'votes' | 'class-sums';
+  /** Queried reference rows (0 in a class-sum release, which asks none). */
   readonly queries: number;
   readonly classes: number;
   /** L2 clip of one teacher's soft-label vector for one query, in (0, 1] (soft labels only). */
@@ -29,6 +31,10 @@ export interface ReleaseSpec {
   readonly granularity: number;
   /** The most teachers one site may contribute (bounds one site's input for the ring). */
   readonly maxTeachers: number;
+  /** Class sums only (class-sums.ts): the feature extractor's output size. */
+  readonly features?: number;
+  /** Class sums only: the most records one site may count (bounds its input for the ring). */
+  readonly maxRecords?: number;
   /** Distributed noise, or null when the federation runs without privacy. */
   readonly noise: {
     readonly kind: 'skellam' | 'discrete-gaussian';
@@ -69,9 +75,11 @@ function check(s: ReleaseSpec): void {
   const int = (v: number, name: string, min: number) => {
     if (!Number.isInteger(v) || v < min) throw new RangeError(`'${name}' must be an integer >= ${min}`);
   };
-  int(s.queries, 'queries', 1);
+  int(s.queries, 'queries', s.summary === 'class-sums' ? 0 : 1);
   int(s.classes, 'classes', 2);
   int(s.maxTeachers, 'maxTeachers', 1);
+  if (s.summary === 'class-sums' && s.queries !== 0)
+    throw new RangeError("a class-sum release asks no 'queries'");
   if (s.summary === 'soft-labels') {
     if (!(s.clipNorm > 0 && s.clipNorm <= 1)) throw new RangeError("'clipNorm' must be in (0, 1]");
     if (!(s.granularity > 0 && s.granularity <= 1)) throw new RangeError("'granularity' must be in (0, 1]");
@@ -107,6 +115,13 @@ function check(s: ReleaseSpec): void {
  */
 export function planRelease(s: ReleaseSpec): ReleasePlan {
   check(s);
+  if (s.summary === 'class-sums') {
+    const sizes = classSumSizes(classSumTermsOf(s));
+    const base = { granularity: s.granularity, ...sizes };
+    return s.noise
+      ? withNoise(base, s.noise)
+      : { ...base, noise: null, mechanism: null, maxInput: sizes.maxSignal };
+  }
   const d = s.queries * s.classes;
   const votes = s.summary === 'votes';
   const granularity = votes ? 1 : s.granularity;
@@ -147,6 +162,33 @@ function withNoise(
   // 20 standard deviations of one share: exceeding it has probability far below 2^-80.
   const tail = Math.ceil(20 * Math.sqrt(perSiteVariance(noise)));
   return { ...base, noise, mechanism, maxInput: base.maxSignal + tail };
+}
+
+/** The class-sum terms of a 'class-sums' release (its features and maxRecords are required). */
+export function classSumTermsOf(s: ReleaseSpec): {
+  classes: number;
+  features: number;
+  granularity: number;
+  maxRecords: number;
+} {
+  if (s.summary !== 'class-sums') throw new RangeError(`a '${s.summary}' release has no class sums`);
+  if (s.features === undefined || s.maxRecords === undefined)
+    throw new RangeError("a class-sum release needs 'features' and 'maxRecords'");
+  return { classes: s.classes, features: s.features, granularity: s.granularity, maxRecords: s.maxRecords };
+}
+
+/**
+ * One site's class-sum release (class-sums.ts): `phi` is classSumFeatures of its records,
+ * `labels` their classes; rounded per record, summed per class, plus the site's noise share.
+ */
+export function siteClassSumRelease(
+  phi: Float64Array,
+  labels: ArrayLike<number>,
+  spec: ReleaseSpec,
+  plan: ReleasePlan,
+  random: RandomSource,
+): Int32Array {
+  return siteClassSums(phi, labels, classSumTermsOf(spec), plan.noise, random);
 }
 
 /** A securely aggregated evaluation of a published student on the sites' local test splits. */
@@ -221,6 +263,8 @@ export function siteRelease(
   plan: ReleasePlan,
   random: RandomSource,
 ): Int32Array {
+  if (spec.summary === 'class-sums')
+    throw new RangeError('a class-sum release is computed from records (siteClassSumRelease), not teachers');
   if (teacherProbs.length > spec.maxTeachers)
     throw new RangeError(
       `the site has ${teacherProbs.length} teachers; the federation allows at most ${spec.maxTeachers} per site`,

@@ -50,6 +50,8 @@ export function releaseFromTerms(
 ): { spec: ReleaseSpec; plan: ReleasePlan } {
   checkCommon(a, site);
   if (a.summary === 'evaluation') throw refuse('the round is an evaluation, not a distillation round');
+  if (a.summary === 'class-sums')
+    throw refuse('the round asks for class sums (classSumsFromTerms), not teachers');
   if (a.queryIndices.length === 0) throw refuse('the round asks no queries');
   const summary = a.summary;
   if (summary === 'soft-labels' && !(a.quantizationScale >= 1))
@@ -95,6 +97,54 @@ export function evaluationFromTerms(
     plan = planEvaluation(spec);
   }
   checkPlan(a, plan, `${spec.maxRecords} test records`, 'the announcement leaves no room for any record');
+  return { spec, plan };
+}
+
+/**
+ * The class-sum release an announcement asks for (summary 'class-sums'), recomputed by the site
+ * like a distillation release: the announced feature count must be its own extractor's output
+ * size (`features`: the extractor it rebuilt from the approved definition and checked), the
+ * noise is checked against the announced figures, and a site with more records than the
+ * announced input bound allows counts only as many as fit (like an evaluation's test split).
+ */
+export function classSumsFromTerms(
+  a: Announcement,
+  site: SiteTerms & { readonly records: number; readonly features: number | null; readonly teachers: number },
+): { spec: ReleaseSpec; plan: ReleasePlan } {
+  checkCommon(a, site);
+  if (a.summary !== 'class-sums') throw refuse(`the round asks for ${a.summary}, not class sums`);
+  if (site.features === null)
+    throw refuse(
+      'the round asks for class sums and the federation this site approved has no feature extractor',
+    );
+  if (a.features !== site.features)
+    throw refuse(
+      `the round's class sums have ${a.features} feature values; this site's feature extractor gives ${site.features}`,
+    );
+  if (!(a.quantizationScale >= 1)) throw refuse(`quantization scale ${a.quantizationScale} must be >= 1`);
+  const base: ReleaseSpec = {
+    summary: 'class-sums',
+    queries: 0,
+    classes: a.classes,
+    clipNorm: 1,
+    granularity: 1 / a.quantizationScale,
+    maxTeachers: Math.max(1, site.teachers),
+    features: site.features,
+    maxRecords: Math.max(1, site.records),
+    noise: null,
+  };
+  let spec: ReleaseSpec = {
+    ...base,
+    noise: guarded(() => noiseFromTerms(a, planRelease(base).l2, site.allowNonPrivate)),
+  };
+  let plan = guarded(() => planRelease(spec));
+  const perRecord = Math.ceil(a.quantizationScale);
+  const allowed = Math.floor((a.maxInput - (plan.maxInput - plan.maxSignal)) / perRecord);
+  if (plan.maxInput > a.maxInput && allowed >= 1) {
+    spec = { ...spec, maxRecords: allowed };
+    plan = planRelease(spec);
+  }
+  checkPlan(a, plan, `${spec.maxRecords} records`, 'the announcement leaves no room for any record');
   return { spec, plan };
 }
 

@@ -27,10 +27,11 @@ const MECHANISM: Readonly<Record<MechanismName, NoiseMechanism>> = {
   'discrete-gaussian': NoiseMechanism.NOISE_MECHANISM_DISCRETE_GAUSSIAN,
 };
 
-type SummaryName = 'votes' | 'soft-labels' | 'evaluation';
+type SummaryName = 'votes' | 'soft-labels' | 'class-sums' | 'evaluation';
 const SUMMARY: Readonly<Record<SummaryName, SummaryKind>> = {
   votes: SummaryKind.SUMMARY_KIND_VOTES,
   'soft-labels': SummaryKind.SUMMARY_KIND_SOFT_LABELS,
+  'class-sums': SummaryKind.SUMMARY_KIND_CLASS_SUMS,
   evaluation: SummaryKind.SUMMARY_KIND_EVALUATION,
 };
 
@@ -101,6 +102,7 @@ export function encodeAnnouncement(plan: RoundPlan, federation: FederationSpec):
     minSurvivors: c.minSurvivors ?? 1,
     maxInput: c.maxInput,
     studentVersion: evaluation ? plan.studentVersion : 0,
+    featureValues: evaluation ? 0 : (plan.release.features ?? 0),
   };
 }
 
@@ -201,6 +203,15 @@ export function decodeAnnouncement(a: RoundAnnouncement): Announcement {
   const kind = summary === 'evaluation' ? 'evaluation' : 'distill';
   if (kind === 'evaluation' && queryIndices.length > 0)
     throw new WireFieldError('query_indices', 'must be empty in an evaluation round');
+  const classSums = summary === 'class-sums';
+  if (classSums && queryIndices.length > 0)
+    throw new WireFieldError('query_indices', 'must be empty in a class-sum round');
+  const featureValues = wireInt(
+    'feature_values',
+    a.featureValues ?? 0,
+    classSums ? 1 : 0,
+    classSums ? 65_536 : 0,
+  );
   return {
     federationId: ref.federationId,
     round,
@@ -209,6 +220,7 @@ export function decodeAnnouncement(a: RoundAnnouncement): Announcement {
     queries: queryIndices.length,
     queryIndices,
     classes,
+    ...(classSums ? { features: featureValues } : {}),
     participants,
     ...graphOf(a, n),
     modulusBits,

@@ -44,7 +44,13 @@ export const federationSpecSchema = z
     privacy: z
       .object({
         mechanism: z.enum(['skellam', 'discrete-gaussian', 'none']),
-        summary: z.enum(['soft-labels', 'votes']).default('soft-labels'),
+        /**
+         * What a round releases: teachers' soft labels or votes on queried reference rows, or
+         * 'class-sums' (libs/distill class-sums.ts): once per round, per class, the sum of the
+         * site's records' normalized features, from which the coordinator fits a ridge
+         * classifier with the reference set's second moment. Needs features.pca.
+         */
+        summary: z.enum(['soft-labels', 'votes', 'class-sums']).default('soft-labels'),
         /**
          * Noise standard deviation in the aggregate, in units of the per-record sensitivity (for
          * experts; else give targetEpsilon). Exactly one of the two with a private mechanism.
@@ -98,6 +104,8 @@ export const federationSpecSchema = z
         maxTeachersPerSite: positiveInt(1000).default(16),
         /** The most local test records one site counts in an evaluation round (bounds its input). */
         maxEvaluationRecords: positiveInt(10_000_000).default(100_000),
+        /** The most records one site counts in a class-sum round (bounds its input in the ring). */
+        maxClassSumRecords: positiveInt(10_000_000).default(100_000),
       })
       .strict()
       .prefault({}),
@@ -245,9 +253,21 @@ function distillationIssues(f: {
   student: { architecture: string };
   privacy: { summary: string };
   distillation: { aggregation: string; eraTemperature?: number; gnmaxThreshold?: number };
+  features?: { pca?: unknown };
 }): Issue[] {
   const d = f.distillation;
   const issues: Issue[] = [];
+  if (f.privacy.summary === 'class-sums' && !f.features?.pca)
+    issues.push({
+      path: ['privacy', 'summary'],
+      message: "'class-sums' needs features.pca (its components are the size of the class sums)",
+    });
+  if (f.privacy.summary === 'class-sums' && d.aggregation !== 'mean')
+    issues.push({
+      path: ['distillation', 'aggregation'],
+      message:
+        "'class-sums' rounds are turned into targets by their ridge classifier; leave aggregation 'mean'",
+    });
   if (f.student.architecture === 'cnn' && f.input.shape.length !== 3)
     issues.push({
       path: ['student', 'architecture'],

@@ -48,6 +48,7 @@ export {
   TermsRefusedError,
   releaseFromTerms,
   evaluationFromTerms,
+  classSumsFromTerms,
   type SiteTerms,
 } from './announcement-checks';
 export {

@@ -157,6 +157,12 @@ export function planNoise(spec: FederationSpec): NoisePlan {
     release,
     // Integer units times the granularity: votes stay votes, soft labels become probability mass.
     noiseStddev: z * release.l2 * release.granularity,
-    maxSignal: p.summary === 'votes' ? teachers : teachers * p.clipNorm,
+    // Class sums: every site's records in one class, each adding at most 1 to an entry.
+    maxSignal:
+      p.summary === 'class-sums'
+        ? n * (release.maxSignal * release.granularity)
+        : p.summary === 'votes'
+          ? teachers
+          : teachers * p.clipNorm,
   };
 }

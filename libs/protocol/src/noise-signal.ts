@@ -31,7 +31,8 @@ export interface NoiseAgainstSignal {
 export function noiseAgainstSignal(spec: FederationSpec, sites: number): NoiseAgainstSignal | null {
   if (!Number.isInteger(sites) || sites < 1) throw new RangeError("'sites' must be an integer >= 1");
   const p = spec.privacy;
-  if (p.mechanism === 'none') return null;
+  // Class sums carry no teachers' signal: their noise is measured against records (privacy plan).
+  if (p.mechanism === 'none' || p.summary === 'class-sums') return null;
   const z = effectiveNoiseMultiplier(spec);
   const queries = spec.rounds.queriesPerRound;
   const release = planRelease(distillReleaseOf(spec, queries, sites, z));

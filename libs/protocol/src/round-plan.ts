@@ -82,10 +82,20 @@ export function planRound(
   selection?: QuerySelection,
 ): DistillRoundPlan {
   const n = sites.length;
-  if (queries.length === 0 || new Set(queries).size !== queries.length)
+  if (spec.privacy.summary === 'class-sums') {
+    if (queries.length > 0) throw new RangeError("a 'class-sums' round asks no 'queries'");
+  } else if (queries.length === 0 || new Set(queries).size !== queries.length)
     throw new RangeError("'queries' must be a non-empty list of distinct reference rows");
   const release: ReleaseSpec = distillReleaseOf(spec, queries.length, n, noiseMultiplierOf(spec));
-  const base = planBase(spec, round, sites, queries, 'distill', planRelease(release), now);
+  const base = planBase(
+    spec,
+    round,
+    sites,
+    queries,
+    'distill',
+    { ...planRelease(release), features: release.features },
+    now,
+  );
   return { ...base, release, ...(selection ? { querySelection: selection } : {}) };
 }
 
@@ -124,7 +134,7 @@ function planBase(
   sites: ReadonlyArray<{ readonly name: string; readonly signingPublicKey: string }>,
   queries: readonly number[],
   kind: SecAggTerms['kind'],
-  release: ReleasePlan,
+  release: ReleasePlan & { readonly features?: number },
   now: number,
 ): RoundPlanBase {
   const n = sites.length;
@@ -142,6 +152,7 @@ function planBase(
     kind,
     queries: queries.length,
     classes: spec.labels.length,
+    ...(release.features === undefined ? {} : { features: release.features }),
     participants,
     maxInput: release.maxInput,
   };

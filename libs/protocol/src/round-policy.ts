@@ -46,6 +46,21 @@ export function noiseSettingsOf(spec: FederationSpec, n: number, z: number): Rel
  */
 export function distillReleaseOf(spec: FederationSpec, queries: number, n: number, z: number): ReleaseSpec {
   const p = spec.privacy;
+  if (p.summary === 'class-sums') {
+    const features = spec.features?.pca?.components;
+    if (features === undefined) throw new RangeError("privacy.summary 'class-sums' needs features.pca");
+    return {
+      summary: 'class-sums',
+      queries: 0,
+      classes: spec.labels.length,
+      clipNorm: p.clipNorm,
+      granularity: p.granularity,
+      maxTeachers: spec.secureAggregation.maxTeachersPerSite,
+      features,
+      maxRecords: classSumRecordCap(spec),
+      noise: noiseSettingsOf(spec, n, z),
+    };
+  }
   return {
     summary: p.summary,
     queries,
@@ -64,4 +79,12 @@ export function distillReleaseOf(spec: FederationSpec, queries: number, n: numbe
  */
 export function evaluationRoundCap(spec: FederationSpec): number | undefined {
   return (spec.rounds as { maxEvaluationRounds?: number }).maxEvaluationRounds;
+}
+
+/**
+ * secureAggregation.maxClassSumRecords of a stored definition (one stored before the setting
+ * existed has its default, 100,000).
+ */
+export function classSumRecordCap(spec: FederationSpec): number {
+  return (spec.secureAggregation as { maxClassSumRecords?: number }).maxClassSumRecords ?? 100_000;
 }

@@ -13,6 +13,11 @@ export interface SecAggTerms {
   /** Queries asked (0 for an evaluation). */
   readonly queries: number;
   readonly classes: number;
+  /**
+   * Class-sum rounds only (privacy.summary 'class-sums', no queries): the feature extractor's
+   * output size; each class's block then has features + 1 entries.
+   */
+  readonly features?: number;
   readonly participants: ReadonlyArray<{ readonly siteId: number }>;
   /** Shamir threshold t (a strict majority of a site's neighbours). */
   readonly threshold: number;
@@ -27,11 +32,13 @@ export interface SecAggTerms {
 }
 
 /**
- * Entries of each site's vector: queries x classes for a distillation round, and for an
- * evaluation round, per class, correct predictions then test records (2 x classes).
+ * Entries of each site's vector: queries x classes for a distillation round, classes x
+ * (features + 1) for a class-sum round, and for an evaluation round, per class, correct
+ * predictions then test records (2 x classes).
  */
-export function vectorLength(t: Pick<SecAggTerms, 'kind' | 'queries' | 'classes'>): number {
-  return t.kind === 'evaluation' ? 2 * t.classes : t.queries * t.classes;
+export function vectorLength(t: Pick<SecAggTerms, 'kind' | 'queries' | 'classes' | 'features'>): number {
+  if (t.kind === 'evaluation') return 2 * t.classes;
+  return t.features !== undefined ? t.classes * (t.features + 1) : t.queries * t.classes;
 }
 
 /**

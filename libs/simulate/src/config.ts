@@ -169,7 +169,7 @@ export interface SimulationConfig {
    */
   readonly features?: FeatureSpec;
   readonly queries: { readonly perRound: number; readonly strategy: QueryStrategy['kind'] };
-  readonly summary: 'soft-labels' | 'votes';
+  readonly summary: 'soft-labels' | 'votes' | 'class-sums';
   readonly aggregation: SimulationAggregation;
   readonly privacy: SimulationPrivacy;
   readonly secureAggregation: SimulationSecAgg;

@@ -158,6 +158,9 @@ async function planFor(
       );
     return planEvaluationRound(federation, roundNumber, online, student.version, ctx.now());
   }
+  // A class-sum round asks no queries: its release covers every reference row at once.
+  if (federation.privacy.summary === 'class-sums')
+    return planRound(federation, roundNumber, online, [], ctx.now());
   const chosen = await queryPlanner.choose(federation, roundNumber);
   return planRound(federation, roundNumber, online, chosen.queries, ctx.now(), chosen.selection);
 }

@@ -1,4 +1,12 @@
-import { planRelease, type TargetRule, targetsFromSum } from '@fedistill/distill';
+import type { Dataset } from '@fedistill/data';
+import {
+  classSumFeatures,
+  classSumTargets,
+  classSumTermsOf,
+  planRelease,
+  type TargetRule,
+  targetsFromSum,
+} from '@fedistill/distill';
 import type { FederationSpec } from '@fedistill/protocol';
 import type { CompletedRound } from './completed-rounds';
 
@@ -29,6 +37,7 @@ export function accumulateTargets(
 ): DistillationData {
   const byRow = new Map<number, Float32Array>();
   for (const r of [...rounds].sort((a, b) => a.round - b.round)) {
+    if (r.plan.release.summary === 'class-sums') continue; // classSumData's
     if (r.plan.release.classes !== classes)
       throw new RangeError(
         `round ${r.round} has ${r.plan.release.classes} classes, the federation ${classes}`,
@@ -44,4 +53,39 @@ export function accumulateTargets(
   const probs = new Float32Array(rows.length * classes);
   rows.forEach((row, i) => probs.set(byRow.get(row) as Float32Array, i * classes));
   return { rows, probs };
+}
+
+/**
+ * Targets from the federation's class-sum rounds (privacy.summary 'class-sums'), or null when it
+ * has none: the mean of the rounds' released sums (each the same statistic with its own noise)
+ * through the ridge classifier of libs/distill classSumTargets, fitted with the second moment of
+ * the public reference rows' features (`reference`: the reference set through the federation's
+ * extractor), labels every reference row. Post-processing of the releases only.
+ */
+export function classSumData(
+  rounds: readonly CompletedRound[],
+  reference: Dataset,
+  classes: number,
+): DistillationData | null {
+  const sums = rounds.filter((r) => r.plan.release.summary === 'class-sums');
+  const first = sums[0];
+  if (!first) return null;
+  const terms = classSumTermsOf(first.plan.release);
+  if (terms.classes !== classes)
+    throw new RangeError(`round ${first.round} has ${terms.classes} classes, the federation ${classes}`);
+  if (reference.featureShape.length !== 1 || reference.featureShape[0] !== terms.features)
+    throw new RangeError(
+      `the reference features have shape [${reference.featureShape.join(', ')}]; the class sums ${terms.features} values`,
+    );
+  const mean = new Float64Array(first.sum.length);
+  for (const r of sums) {
+    const t = classSumTermsOf(r.plan.release);
+    if (t.features !== terms.features || t.granularity !== terms.granularity || r.sum.length !== mean.length)
+      throw new RangeError(`round ${r.round}'s class sums differ in shape from round ${first.round}'s`);
+    for (let i = 0; i < mean.length; i += 1)
+      mean[i] = (mean[i] as number) + (r.sum[i] as number) / sums.length;
+  }
+  const phi = classSumFeatures(reference.features, reference.count, terms.features);
+  const targets = classSumTargets(mean, terms, phi);
+  return { rows: targets.answered, probs: targets.probs };
 }

@@ -5,7 +5,8 @@ import type { EvaluationSets } from '../federation/evaluation-sets';
 import { type FederationSpec, federationSpecSchema } from '@fedistill/protocol';
 import { ARTIFACT_CHUNK_BYTES, type FederationService } from '../federation/federation.service';
 import { completedRounds } from './completed-rounds';
-import { accumulateTargets, targetRuleOf } from './distillation-targets';
+import { accumulateTargets, classSumData, targetRuleOf } from './distillation-targets';
+import { extractFeatures } from '@fedistill/features';
 import { buildModelCard } from './model-card';
 import { privacySpent } from './privacy-spent';
 import { trainStudent } from './train-student';
@@ -140,11 +141,20 @@ export class StudentPublisher {
     const covered = Math.max(0, ...(latest?.rounds ?? []));
     if (!rounds.some((r) => r.round > covered)) return null;
     const classes = spec.labels.length;
-    const data = accumulateTargets(rounds, targetRuleOf(spec.distillation), classes);
     const reference = await this.federations.referenceDataset(federationId);
     const evaluation = await this.evaluationSets.load(federationId);
     const lastRound = rounds.at(-1)?.round ?? 0;
     const extractor = await this.federations.featureExtractor(federationId);
+    // Class sums (privacy.summary 'class-sums') label every reference row through their ridge
+    // classifier on the extracted reference features; other rounds give their answered rows.
+    const data =
+      (extractor &&
+        classSumData(
+          rounds,
+          await extractFeatures(extractor, reference, { threads: spec.distillation.threads }),
+          classes,
+        )) ??
+      accumulateTargets(rounds, targetRuleOf(spec.distillation), classes);
     const trained = await trainStudent(spec, reference, data, evaluation?.data ?? null, lastRound, extractor);
     const at = this.now();
     const artifact = await this.store.artifacts.put('student', trained.onnx, ARTIFACT_CHUNK_BYTES, at);

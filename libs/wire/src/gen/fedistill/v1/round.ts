@@ -149,6 +149,11 @@ export enum SummaryKind {
    * entries; no queries). Noised and charged to each site's budget like any release.
    */
   SUMMARY_KIND_EVALUATION = 3,
+  /**
+   * SUMMARY_KIND_CLASS_SUMS - Once per round, per class, the sum over the site's records of their unit-norm features and a
+   * constant (num_classes x (feature_values + 1) entries; no queries): libs/distill class-sums.ts.
+   */
+  SUMMARY_KIND_CLASS_SUMS = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -166,6 +171,9 @@ export function summaryKindFromJSON(object: any): SummaryKind {
     case 3:
     case "SUMMARY_KIND_EVALUATION":
       return SummaryKind.SUMMARY_KIND_EVALUATION;
+    case 4:
+    case "SUMMARY_KIND_CLASS_SUMS":
+      return SummaryKind.SUMMARY_KIND_CLASS_SUMS;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -183,6 +191,8 @@ export function summaryKindToJSON(object: SummaryKind): string {
       return "SUMMARY_KIND_VOTES";
     case SummaryKind.SUMMARY_KIND_EVALUATION:
       return "SUMMARY_KIND_EVALUATION";
+    case SummaryKind.SUMMARY_KIND_CLASS_SUMS:
+      return "SUMMARY_KIND_CLASS_SUMS";
     case SummaryKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -407,6 +417,11 @@ export interface RoundAnnouncement {
    * for this figure. 0 trusts every survivor; at most n - T - 1 (each site adds the whole target).
    */
   assumedColluders: number;
+  /**
+   * SUMMARY_KIND_CLASS_SUMS only: the federation's feature extractor's output size (0 otherwise).
+   * A site checks it against the extractor it rebuilt from the approved definition.
+   */
+  featureValues: number;
 }
 
 export interface RoundParticipant {
@@ -796,6 +811,7 @@ function createBaseRoundAnnouncement(): RoundAnnouncement {
     maxInput: 0,
     studentVersion: 0,
     assumedColluders: 0,
+    featureValues: 0,
   };
 }
 
@@ -867,6 +883,9 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     }
     if (message.assumedColluders !== 0) {
       writer.uint32(176).uint32(message.assumedColluders);
+    }
+    if (message.featureValues !== 0) {
+      writer.uint32(184).uint32(message.featureValues);
     }
     return writer;
   },
@@ -1062,6 +1081,14 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
             message.assumedColluders = reader.uint32();
             continue;
           }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.featureValues = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1153,6 +1180,11 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
         : isSet(object.assumed_colluders)
         ? globalThis.Number(object.assumed_colluders)
         : 0,
+      featureValues: isSet(object.featureValues)
+        ? globalThis.Number(object.featureValues)
+        : isSet(object.feature_values)
+        ? globalThis.Number(object.feature_values)
+        : 0,
     };
   },
 
@@ -1221,6 +1253,9 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     if (message.assumedColluders !== 0) {
       obj.assumedColluders = Math.round(message.assumedColluders);
     }
+    if (message.featureValues !== 0) {
+      obj.featureValues = Math.round(message.featureValues);
+    }
     return obj;
   },
 
@@ -1252,6 +1287,7 @@ export const RoundAnnouncement: MessageFns<RoundAnnouncement> = {
     message.maxInput = object.maxInput ?? 0;
     message.studentVersion = object.studentVersion ?? 0;
     message.assumedColluders = object.assumedColluders ?? 0;
+    message.featureValues = object.featureValues ?? 0;
     return message;
   },
 };
