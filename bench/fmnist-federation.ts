@@ -15,10 +15,15 @@
 //        [--dp-fedavg-clip 1] [--dp-fedavg-rounds 5] (the DP-FedAvg arm beside each private
 //        arm, at its epsilon; `npm run bench -- dp-fedavg` runs that arm alone; --no-dp-fedavg
 //        skips it)
-//        [--features scattering+pca:100|scattering|pca:K|none] [--whiten] (default
-//        scattering+pca:100: every arm runs on the federation's features, extracted once per run
-//        (PCA fitted on the public reference set only; bench/lib/fmnist-features.ts); none: raw
-//        pixels and the private arms by noise multiplier recorded before issue 13)
+//        [--features scattering+pca:200|scattering|pca:K|none] [--no-whiten] [--no-standardize]
+//        (default scattering+pca:200, standardized and whitened: every arm runs on the
+//        federation's features, extracted once
+//        per run (PCA fitted on the public reference set only; bench/lib/fmnist-features.ts);
+//        none: raw pixels and the private arms by noise multiplier recorded before issue 13)
+//        [--private class-sums|votes] (with features: what the private arms release; default
+//        class-sums, privacy.summary 'class-sums': per class, the sum of each site's records'
+//        unit-norm features, one release per round; votes: --teachers linear teachers per site
+//        answering --queries noisy-argmax queries)
 //        [--epsilons 1,2,2.7] [--queries 500] [--teachers 100] (with features: the private arms,
 //        on the Dirichlet split at each epsilon (planned, bench/lib/fmnist.ts atEpsilon) and on
 //        the IID split at the largest; queries asked, teachers per site; the private arms run
@@ -81,11 +86,18 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 50)
 const FEDAVG_ROUNDS = quick ? 5 : 10;
 const DP_FEDAVG_CLIP = flag('dp-fedavg-clip', DP_FEDAVG_DEFAULTS.clip);
 const DP_FEDAVG_ROUNDS = flag('dp-fedavg-rounds', DP_FEDAVG_DEFAULTS.rounds);
-// Default: the scattering's 3,969 values per image projected on 100 principal components fitted
-// on the public reference set: the arms' files and heads are 40 times smaller, which is what
-// fits every arm in one run (docs/benchmarks.md); `--features scattering` keeps all 3,969.
-const FEATURES_FLAG = text('features') ?? 'scattering+pca:100';
-const FEATURE_SPEC = parseFeatures(FEATURES_FLAG, args.includes('--whiten'));
+// Default: the scattering's 3,969 values per image, standardized, projected on 200 whitened
+// principal components fitted on the public reference set: the arms' files and heads are 20 times smaller,
+// which is what fits every arm in one run (docs/benchmarks.md); `--features scattering` keeps all 3,969.
+const FEATURES_FLAG = text('features') ?? 'scattering+pca:200';
+const FEATURE_SPEC = parseFeatures(
+  FEATURES_FLAG,
+  !args.includes('--no-whiten'),
+  !args.includes('--no-standardize'),
+);
+const PRIVATE_KIND = text('private') ?? 'class-sums';
+if (PRIVATE_KIND !== 'class-sums' && PRIVATE_KIND !== 'votes')
+  throw new RangeError(`'--private' must be class-sums or votes, not '${PRIVATE_KIND}'`);
 const FEATURES = FEATURE_SPEC !== undefined;
 const EPSILONS = (text('epsilons') ?? '1,2,2.7').split(',').map((e) => {
   const v = Number(e);
@@ -167,6 +179,8 @@ async function nonPrivate(
 /** One private arm's JSON entry. */
 interface PrivateArm {
   readonly partition: string;
+  /** What each round released: 'class-sums' or 'votes'. */
+  readonly summary: string;
   /** ε under the federation plan's collusion assumption (the coordinator's accountant). */
   readonly epsilon: number;
   /** ε the ledger of a site with node.yaml's default trust (paranoid) records for the same rounds. */
@@ -191,19 +205,21 @@ async function privateArm(arm: SimulationConfig, targetEpsilon: number | null): 
   if (p.kind === 'none') throw new Error('a private arm without privacy');
   const result: PrivateArm = {
     partition: partitionName(arm),
+    summary: arm.summary,
     epsilon: r.epsilon as number,
     epsilon_paranoid_site: r.paranoidEpsilon as number,
     assumed_colluders: p.assumedColluders ?? 0,
     target_epsilon: targetEpsilon,
     delta: DELTA,
     accuracy: accuracyOf(r),
-    queries: arm.queries.perRound,
-    teachers_per_site: arm.teachers.perSite,
+    // A class-sum round asks no queries and counts records, not teachers' answers.
+    queries: arm.summary === 'class-sums' ? 0 : arm.queries.perRound,
+    teachers_per_site: arm.summary === 'class-sums' ? 0 : arm.teachers.perSite,
     noise_multiplier: p.noiseMultiplier,
     techniques: r.techniques,
   };
   console.log(
-    `private ${result.partition}, z=${p.noiseMultiplier.toFixed(4)}, ${result.queries} queries, ${result.teachers_per_site} teachers per site, ${result.assumed_colluders} colluders assumed: epsilon ${result.epsilon.toFixed(3)} (a paranoid site's ledger: ${result.epsilon_paranoid_site.toFixed(3)}) at delta ${DELTA}, accuracy ${result.accuracy.toFixed(4)} (${elapsed()})`,
+    `private ${result.summary} ${result.partition}, z=${p.noiseMultiplier.toFixed(4)}, ${result.queries} queries, ${result.teachers_per_site} teachers per site, ${result.assumed_colluders} colluders assumed: epsilon ${result.epsilon.toFixed(3)} (a paranoid site's ledger: ${result.epsilon_paranoid_site.toFixed(3)}) at delta ${DELTA}, accuracy ${result.accuracy.toFixed(4)} (${elapsed()})`,
   );
   return result;
 }
@@ -218,6 +234,22 @@ function privateConfigs(): Array<{ config: SimulationConfig; target: number | nu
     return PRIVATE_ARMS.map((a) => ({ config: fmnistPrivate(base, a.z, a.queries, PSEUDO), target: null }));
   const shape = [featureData.outputSize];
   const arm = (partition: SimulationConfig['partition'], target: number, colluders = COLLUDERS) => {
+    if (PRIVATE_KIND === 'class-sums') {
+      // One class-sum round (a 32-bit ring: each entry sums up to every record of a class); the
+      // sites' one teacher each is trained and never asked.
+      const config: SimulationConfig = {
+        ...base,
+        partition,
+        teachers: { ...base.teachers, perSite: 1, hidden: [], epochs: 1 },
+        queries: { perRound: 1, strategy: 'random' },
+        summary: 'class-sums',
+        aggregation: { kind: 'mean' },
+        privacy: { kind: 'skellam', noiseMultiplier: 1, clip: 1, delta: DELTA, assumedColluders: colluders },
+        secureAggregation: { ...base.secureAggregation, bits: 32 },
+        student: { ...base.student, pseudoLabelThreshold: undefined },
+      };
+      return { config: atEpsilon(config, target, shape, 10), target };
+    }
     const c = fmnistPrivate({ ...base, partition }, 1, PRIVATE_QUERIES, PSEUDO);
     if (c.privacy.kind === 'none') throw new Error('fmnistPrivate gave no privacy');
     const config: SimulationConfig = {
@@ -352,7 +384,7 @@ async function writePlots(
         yLabel: 'accuracy',
         series: [
           {
-            name: 'fedistill (votes)',
+            name: `fedistill (${PRIVATE_KIND})`,
             points: [...privateArms]
               .sort((x, y) => x.epsilon - y.epsilon)
               .map((a) => [a.epsilon, a.accuracy]),

@@ -21,14 +21,20 @@ export const FMNIST_SCATTERING: FeatureSpec = { scattering: { scales: 2, angles:
 
 /**
  * A `--features` flag: scattering, pca:K, or scattering+pca:K (PCA, fitted on the public reference
- * set only, on the scattering's output), `whiten` for PCA; none (or absent) is undefined.
+ * set only, on the scattering's output), `whiten` and `standardize` for PCA; none (or absent) is
+ * undefined.
  */
-export function parseFeatures(v: string | undefined, whiten: boolean): FeatureSpec | undefined {
+export function parseFeatures(
+  v: string | undefined,
+  whiten: boolean,
+  standardize = false,
+): FeatureSpec | undefined {
   if (v === undefined || v === 'none') return undefined;
   const spec: { scattering?: FeatureSpec['scattering']; pca?: FeatureSpec['pca'] } = {};
   for (const part of v.split('+')) {
     if (part === 'scattering') spec.scattering = FMNIST_SCATTERING.scattering;
-    else if (/^pca:[1-9][0-9]*$/.test(part)) spec.pca = { components: Number(part.slice(4)), whiten };
+    else if (/^pca:[1-9][0-9]*$/.test(part))
+      spec.pca = { components: Number(part.slice(4)), whiten, ...(standardize ? { standardize } : {}) };
     else throw new RangeError(`'--features': '${part}' is not scattering or pca:K`);
   }
   return spec as FeatureSpec;

@@ -67,24 +67,21 @@ export function distillationRelease(
 /**
  * A class-sum round (privacy.summary 'class-sums'): per class, the sum of the site's records'
  * unit-norm features (libs/distill class-sums.ts), rounded per record and noised. The records
- * are those the teachers train on, through the extractor this site rebuilt and checked; a site
- * with more records than the announced bound allows counts the first ones that fit.
+ * are those the teachers train on, through the extractor this site rebuilt and checked (or its
+ * inputs, flattened, without one); a site with more records than the announced bound allows
+ * counts the first ones that fit.
  */
 export function classSumRelease(a: RoundAnnouncement, site: PreparedSite, o: ReleaseOptions): RoundRelease {
-  const train = site.trainFeatures;
+  // The records through the extractor this site rebuilt and checked, or as loaded without one.
+  const train = site.trainFeatures ?? site.data.train;
+  const size = train.featureShape.reduce((x, y) => x * y, 1);
   const { spec, plan } = classSumsFromAnnouncement(
     a,
     site.schema,
-    {
-      records: train?.count ?? 0,
-      features: site.features?.extractor.outputSize ?? null,
-      teachers: site.teachers.size,
-    },
+    { records: train.count, features: size, teachers: site.teachers.size },
     o.allowNonPrivate,
   );
   const compute = () => {
-    if (!train || !site.features) throw new Error('class sums without the extracted records'); // refused above
-    const size = site.features.extractor.outputSize;
     const count = Math.min(train.count, spec.maxRecords ?? train.count);
     const phi = classSumFeatures(train.features.subarray(0, count * size), count, size);
     return Promise.resolve(

@@ -127,6 +127,24 @@ describe(fitPca.name, () => {
     cov.forEach((row, a) => expect(row[a]).toBeCloseTo(1, 3));
   });
 
+  it('standardized: the same map as PCA of rows divided by their standard deviation, on raw inputs', () => {
+    // Inputs on very different scales; one constant input (its deviation 0 is left at 1).
+    const scaled = rows.map((v, i) => (i % d === 0 ? 7 : v * (i % d) ** 3));
+    const sd = Array.from({ length: d }, (_, j) => {
+      const cov = covarianceOf(scaled, count, d);
+      return cov[j]![j]! > 0 ? Math.sqrt(cov[j]![j]!) : 1;
+    });
+    const divided = scaled.map((v, i) => v / sd[i % d]!);
+    const sut = fitPca(scaled, count, d, { components: 3, whiten: true, standardize: true });
+    const direct = fitPca(divided, count, d, { components: 3, whiten: true });
+    const a = project(scaled, count, sut);
+    const b = project(divided, count, direct);
+    a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-9 * (1 + Math.abs(b[i]!))));
+    // Without standardize the fit is the covariance's, as before: another map on these inputs.
+    const plain = project(scaled, count, fitPca(scaled, count, d, { components: 3, whiten: true }));
+    expect(plain.some((v, i) => Math.abs(Math.abs(v) - Math.abs(b[i]!)) > 1e-3)).toBe(true);
+  });
+
   it('is deterministic: the same rows give the same bits', () => {
     const a = fitPca(rows, count, d, { components: 3, whiten: true });
     const b = fitPca(Float64Array.from(rows), count, d, { components: 3, whiten: true });

@@ -12,6 +12,12 @@ export interface PcaOptions {
   readonly components: number;
   /** Divide each component by sqrt(eigenvalue + eps), eps = 1e-5 x the largest eigenvalue. */
   readonly whiten: boolean;
+  /**
+   * Divide each input by its standard deviation over the reference rows before the fit (PCA of
+   * the correlation matrix), so inputs of very different scales weigh alike; an input constant
+   * over the reference rows is left unscaled. Absent or false: the covariance, as before.
+   */
+  readonly standardize?: boolean;
 }
 
 /** A fitted PCA: y = (x - mean) W, W = projection (d x k, row-major), whitening folded in. */
@@ -69,16 +75,38 @@ export function fitPca(rows: ArrayLike<number>, count: number, d: number, o: Pca
   for (let i = 0; i < count; i += 1) for (let j = 0; j < d; j += 1) mean[j]! += rows[i * d + j]!;
   for (let j = 0; j < d; j += 1) mean[j]! /= count;
   const k = o.components;
-  const eig = topEigen(rows, count, d, mean, k);
+  // Standardized: fit on x / sd (mean / sd is its mean), then fold 1 / sd into the projection,
+  // so the map on raw inputs is (x - mean) diag(1 / sd) W.
+  const sd = o.standardize ? standardDeviations(rows, count, d, mean) : null;
+  const fitRows = sd ? Float64Array.from(rows, (v, i) => v / sd[i % d]!) : rows;
+  const fitMean = sd ? mean.map((m, j) => m / sd[j]!) : mean;
+  const eig = topEigen(fitRows, count, d, fitMean, k);
   const axes = eig.vectors.slice(0, k * d);
   const variances = eig.values.slice(0, k).map((v) => Math.max(v, 0));
   const eps = WHITEN_EPS * Math.max(variances[0] ?? 0, Number.MIN_VALUE);
   const projection = new Float64Array(d * k);
   for (let c = 0; c < k; c += 1) {
     const scale = o.whiten ? Math.sqrt(variances[c]! + eps) : 1;
-    for (let j = 0; j < d; j += 1) projection[j * k + c] = axes[c * d + j]! / scale;
+    for (let j = 0; j < d; j += 1) projection[j * k + c] = axes[c * d + j]! / scale / (sd ? sd[j]! : 1);
   }
   return { mean, axes, variances, projection, inputSize: d, components: k };
+}
+
+/** Population standard deviation of each input over the rows; 1 where it is 0 (a constant input). */
+function standardDeviations(
+  rows: ArrayLike<number>,
+  count: number,
+  d: number,
+  mean: Float64Array,
+): Float64Array {
+  const sd = new Float64Array(d);
+  for (let i = 0; i < count; i += 1)
+    for (let j = 0; j < d; j += 1) {
+      const x = rows[i * d + j]! - mean[j]!;
+      sd[j]! += x * x;
+    }
+  for (let j = 0; j < d; j += 1) sd[j] = sd[j]! > 0 ? Math.sqrt(sd[j]! / count) : 1;
+  return sd;
 }
 
 /**
@@ -128,4 +156,6 @@ function checkOptions(o: PcaOptions, d: number): void {
   if (o.components > d)
     throw new RangeError(`'pca.components' is ${o.components}; the input has only ${d} values`);
   if (typeof o.whiten !== 'boolean') throw new TypeError(`'pca.whiten' must be a boolean`);
+  if (o.standardize !== undefined && typeof o.standardize !== 'boolean')
+    throw new TypeError(`'pca.standardize' must be a boolean`);
 }

@@ -102,14 +102,15 @@ export function evaluationFromTerms(
 
 /**
  * The class-sum release an announcement asks for (summary 'class-sums'), recomputed by the site
- * like a distillation release: the announced feature count must be its own extractor's output
- * size (`features`: the extractor it rebuilt from the approved definition and checked), the
+ * like a distillation release: the announced feature count must be its own (`features`: the
+ * output size of the extractor it rebuilt from the approved definition and checked, or its
+ * input's values without one), the
  * noise is checked against the announced figures, and a site with more records than the
  * announced input bound allows counts only as many as fit (like an evaluation's test split).
  */
 export function classSumsFromTerms(
   a: Announcement,
-  site: SiteTerms & { readonly records: number; readonly features: number | null; readonly teachers: number },
+  site: SiteTerms & { readonly records: number; readonly features: number; readonly teachers: number },
 ): { spec: ReleaseSpec; plan: ReleasePlan } {
   checkCommon(a, site);
   if (a.summary !== 'class-sums') throw refuse(`the round asks for ${a.summary}, not class sums`);
@@ -119,7 +120,7 @@ export function classSumsFromTerms(
     );
   if (a.features !== site.features)
     throw refuse(
-      `the round's class sums have ${a.features} feature values; this site's feature extractor gives ${site.features}`,
+      `the round's class sums have ${a.features} feature values; this site's records give ${site.features}`,
     );
   if (!(a.quantizationScale >= 1)) throw refuse(`quantization scale ${a.quantizationScale} must be >= 1`);
   const base: ReleaseSpec = {

@@ -32,6 +32,8 @@ export const featuresSpecSchema = z
         components: positiveInt(65536),
         /** Scale each component to unit variance on the reference set. */
         whiten: z.boolean().default(false),
+        /** Divide each input by its standard deviation on the reference set before the fit. */
+        standardize: z.boolean().optional(),
       })
       .strict()
       .optional(),

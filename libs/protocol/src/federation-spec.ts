@@ -48,7 +48,8 @@ export const federationSpecSchema = z
          * What a round releases: teachers' soft labels or votes on queried reference rows, or
          * 'class-sums' (libs/distill class-sums.ts): once per round, per class, the sum of the
          * site's records' normalized features, from which the coordinator fits a ridge
-         * classifier with the reference set's second moment. Needs features.pca.
+         * classifier with the reference set's second moment. Needs features.pca, or no features
+         * (then the inputs themselves, flattened, are summed).
          */
         summary: z.enum(['soft-labels', 'votes', 'class-sums']).default('soft-labels'),
         /**
@@ -257,10 +258,11 @@ function distillationIssues(f: {
 }): Issue[] {
   const d = f.distillation;
   const issues: Issue[] = [];
-  if (f.privacy.summary === 'class-sums' && !f.features?.pca)
+  if (f.privacy.summary === 'class-sums' && f.features && !f.features.pca)
     issues.push({
       path: ['privacy', 'summary'],
-      message: "'class-sums' needs features.pca (its components are the size of the class sums)",
+      message:
+        "'class-sums' needs features.pca when the federation has features (its components are the size of the class sums; without features the inputs are summed)",
     });
   if (f.privacy.summary === 'class-sums' && d.aggregation !== 'mean')
     issues.push({

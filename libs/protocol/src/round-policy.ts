@@ -47,8 +47,7 @@ export function noiseSettingsOf(spec: FederationSpec, n: number, z: number): Rel
 export function distillReleaseOf(spec: FederationSpec, queries: number, n: number, z: number): ReleaseSpec {
   const p = spec.privacy;
   if (p.summary === 'class-sums') {
-    const features = spec.features?.pca?.components;
-    if (features === undefined) throw new RangeError("privacy.summary 'class-sums' needs features.pca");
+    const features = classSumFeatureCount(spec);
     return {
       summary: 'class-sums',
       queries: 0,
@@ -87,4 +86,17 @@ export function evaluationRoundCap(spec: FederationSpec): number | undefined {
  */
 export function classSumRecordCap(spec: FederationSpec): number {
   return (spec.secureAggregation as { maxClassSumRecords?: number }).maxClassSumRecords ?? 100_000;
+}
+
+/**
+ * The values per record a class-sum round sums (privacy.summary 'class-sums'): the PCA's
+ * components with features, else the input's values (input.shape flattened).
+ */
+export function classSumFeatureCount(spec: FederationSpec): number {
+  if (spec.features) {
+    const k = spec.features.pca?.components;
+    if (k === undefined) throw new RangeError("privacy.summary 'class-sums' needs features.pca");
+    return k;
+  }
+  return spec.input.shape.reduce((a, b) => a * b, 1);
 }

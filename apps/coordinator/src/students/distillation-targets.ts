@@ -60,7 +60,7 @@ export function accumulateTargets(
  * has none: the mean of the rounds' released sums (each the same statistic with its own noise)
  * through the ridge classifier of libs/distill classSumTargets, fitted with the second moment of
  * the public reference rows' features (`reference`: the reference set through the federation's
- * extractor), labels every reference row. Post-processing of the releases only.
+ * extractor, or as it is without one), labels every reference row. Post-processing of the releases only.
  */
 export function classSumData(
   rounds: readonly CompletedRound[],
@@ -73,9 +73,9 @@ export function classSumData(
   const terms = classSumTermsOf(first.plan.release);
   if (terms.classes !== classes)
     throw new RangeError(`round ${first.round} has ${terms.classes} classes, the federation ${classes}`);
-  if (reference.featureShape.length !== 1 || reference.featureShape[0] !== terms.features)
+  if (reference.featureShape.reduce((a, b) => a * b, 1) !== terms.features)
     throw new RangeError(
-      `the reference features have shape [${reference.featureShape.join(', ')}]; the class sums ${terms.features} values`,
+      `the reference rows have shape [${reference.featureShape.join(', ')}]; the class sums ${terms.features} values`,
     );
   const mean = new Float64Array(first.sum.length);
   for (const r of sums) {

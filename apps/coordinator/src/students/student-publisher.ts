@@ -146,15 +146,17 @@ export class StudentPublisher {
     const lastRound = rounds.at(-1)?.round ?? 0;
     const extractor = await this.federations.featureExtractor(federationId);
     // Class sums (privacy.summary 'class-sums') label every reference row through their ridge
-    // classifier on the extracted reference features; other rounds give their answered rows.
+    // classifier on the (extracted) reference rows; other rounds give their answered rows.
     const data =
-      (extractor &&
-        classSumData(
-          rounds,
-          await extractFeatures(extractor, reference, { threads: spec.distillation.threads }),
-          classes,
-        )) ??
-      accumulateTargets(rounds, targetRuleOf(spec.distillation), classes);
+      (spec.privacy.summary === 'class-sums'
+        ? classSumData(
+            rounds,
+            extractor
+              ? await extractFeatures(extractor, reference, { threads: spec.distillation.threads })
+              : reference,
+            classes,
+          )
+        : null) ?? accumulateTargets(rounds, targetRuleOf(spec.distillation), classes);
     const trained = await trainStudent(spec, reference, data, evaluation?.data ?? null, lastRound, extractor);
     const at = this.now();
     const artifact = await this.store.artifacts.put('student', trained.onnx, ARTIFACT_CHUNK_BYTES, at);
