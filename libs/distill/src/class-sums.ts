@@ -124,7 +124,8 @@ export function siteClassSums(
  * The coordinator's post-processing of a class-sum release: a ridge classifier
  * theta = (M + λ I)^-1 S, with S the noisy class sums (in units of phi) and M the second moment
  * of phi over the public reference rows scaled to the number of records the release counted
- * (its noisy constant coordinate; at least the reference rows), λ = 1e-2 x trace(M) / (k + 1);
+ * (its noisy constant coordinate; at least the reference rows), λ = 1e-2 x trace(M) / (F + 1)
+ * for F features (so the scaling leaves the argmax unchanged; it keeps M in record units);
  * then one-hot targets, the argmax of phi(reference row) theta, for every reference row.
  * Reads nothing but the release and the public reference features.
  */

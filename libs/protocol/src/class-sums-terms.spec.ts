@@ -304,12 +304,9 @@ describe("the noise planner's epsilon for class sums, computed independently", (
 });
 
 describe(`${federationSiteCost.name} of a class-sum federation`, () => {
-  // KNOWN BUG (found writing this spec): federationSiteCost plans every round with
-  // rounds.queriesPerRound queries, and planRound refuses any query in a 'class-sums' round, so
-  // it throws "a 'class-sums' round asks no 'queries'" (libs/simulate checkEpsilonCapOf does the
-  // same). Marked failing until the product plans class-sum rounds without queries there: then
-  // this fails, and `.failing` goes.
-  it.failing('prices the rounds a site would answer', () => {
+  // It planned every round with rounds.queriesPerRound queries, which planRound refuses for a
+  // class-sum round (found writing this spec); it now asks plannedQueries (none).
+  it('prices the rounds a site would answer', () => {
     const sut = federationSiteCost(federation(), {
       rounds: 2,
       sites: 3,

@@ -3,6 +3,7 @@ import type { TrustAssumption } from '@fedistill/distill';
 import type { FederationSpec } from './federation-spec';
 import { planEvaluationRound, planRound, releasePlanOf, type RoundPlan } from './round-plan';
 import { priceRound } from './round-price';
+import { plannedQueries } from './round-policy';
 
 /** What to price: the rounds a site takes part in, and the site's own settings (node.yaml privacy). */
 export interface SiteCostOptions {
@@ -68,7 +69,7 @@ export function federationSiteCost(spec: FederationSpec, o: SiteCostOptions): Si
     name: `site-${i + 1}`,
     signingPublicKey: '0'.repeat(64),
   }));
-  const queries = Array.from({ length: spec.rounds.queriesPerRound }, (_v, i) => i);
+  const queries = plannedQueries(spec);
   const plans: RoundPlan[] = [];
   for (let r = 1; r <= o.rounds; r += 1) plans.push(planRound(spec, r, sites, queries, 0));
   for (let e = 1; e <= (o.evaluations ?? 0); e += 1)

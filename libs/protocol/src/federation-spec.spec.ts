@@ -32,6 +32,7 @@ describe(parseFederationSpec.name, () => {
       modulusBits: 32,
       maxTeachersPerSite: 16,
       maxEvaluationRecords: 100_000,
+      maxClassSumRecords: 100_000,
     });
     expect(sut.spec.distillation).toEqual({
       aggregation: 'mean',

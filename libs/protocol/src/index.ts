@@ -9,7 +9,7 @@
 export { zodDuration, zodOptionalDuration } from './zod-duration';
 export { federationSpecSchema, parseFederationSpec, type FederationSpec } from './federation-spec';
 export { featuresSpecSchema, type FeaturesSpec } from './features-spec';
-export { evaluationRoundCap } from './round-policy';
+export { classSumFeatureCount, evaluationRoundCap, plannedQueries } from './round-policy';
 export { type FederationView } from './federation-view';
 export {
   releasePlanOf,

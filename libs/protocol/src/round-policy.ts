@@ -100,3 +100,13 @@ export function classSumFeatureCount(spec: FederationSpec): number {
   }
   return spec.input.shape.reduce((a, b) => a * b, 1);
 }
+
+/**
+ * The queries a full round of the federation asks, as a planner that prices rounds before they
+ * run assumes them: rows 0 .. rounds.queriesPerRound - 1, or none for class sums (a class-sum
+ * round asks no queries).
+ */
+export function plannedQueries(spec: FederationSpec): number[] {
+  if (spec.privacy.summary === 'class-sums') return [];
+  return Array.from({ length: spec.rounds.queriesPerRound }, (_v, i) => i);
+}

@@ -3,6 +3,7 @@ import {
   epsilonCapRefusal,
   type FederationSpec,
   parseFederationSpec,
+  plannedQueries,
   planRound,
   type RoundPlan,
 } from '@fedistill/protocol';
@@ -183,7 +184,7 @@ export function settingsOf(
  */
 export function checkEpsilonCapOf(spec: FederationSpec, sites: number): void {
   const roster = Array.from({ length: sites }, (_v, i) => ({ name: `site-${i + 1}`, signingPublicKey: '' }));
-  const queries = Array.from({ length: spec.rounds.queriesPerRound }, (_v, i) => i);
+  const queries = plannedQueries(spec);
   // Every round of a simulation asks as many queries of the same sites: one plan, renumbered.
   const first = planRound(spec, 1, roster, queries, 0);
   const plans: RoundPlan[] = Array.from({ length: spec.rounds.maxRounds }, (_v, i) => ({
