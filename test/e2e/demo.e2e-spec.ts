@@ -9,9 +9,6 @@ import { BIN, exited, waitFor } from './support/processes';
 const HOSPITALS = ['st-marys', 'riverside', 'northgate'];
 /** The demo's privacy target per site for the federation's whole life (run-demo.ts TARGET_EPSILON). */
 const TARGET_EPSILON = 3;
-/** Teachers per hospital and queries per round (run-demo.ts TEACHERS_PER_HOSPITAL, QUERIES_PER_ROUND). */
-const TEACHERS = 160;
-const QUERIES = 20;
 
 /** The rows of the demo's table: round, accuracies (fractions) and each site's epsilon as printed. */
 function tableRows(stdout: string) {
@@ -90,33 +87,19 @@ describe('fedistill demo', () => {
     }
     // What the README says of the figures. Local-only and centralized are seeded, the same on
     // every run: a hospital alone has never seen six or seven of the ten digits, pooling would
-    // learn them all. The student depends on the noise (OS randomness, not timing): with the
-    // abstaining teachers eleven runs gave 43.5-52.6% after round 3 against local-only's 38.2%
-    // (README), a margin of 5 to 14 points, too thin to assert on a loaded CI machine without
-    // flaking now and then; so this checks a floor well under the lowest run seen (30%), which
-    // fails when distillation or abstention breaks (the 50 voting teachers of before gave
-    // 26.7-40.9%) rather than when the noise is unlucky.
+    // learn them all. The student depends on the noise (OS randomness, not timing): with class
+    // sums five runs gave 83.3-86.9% after round 3 against local-only's 38.2% (README); this
+    // checks a floor well under the lowest run and far above a hospital alone, which fails when
+    // the class sums, the classifier fitted from them or the student break.
     const last = rows.at(-1);
     expect(last?.localOnly).toBeLessThan(0.5);
     expect(last?.centralized).toBeGreaterThan(0.9);
-    expect(last?.student).toBeGreaterThan(0.3);
-    // The hospitals' teachers abstained on the queries unlike their records (node.yaml
-    // teachers.abstain): each node's log counts the answers cast and withheld per round.
+    expect(last?.student).toBeGreaterThan(0.6);
+    // Every hospital released class sums (one per round) and rebuilt the feature extractor.
     for (const site of HOSPITALS) {
-      const answered = fs
-        .readFileSync(path.join(out, 'logs', `${site}.log`), 'utf8')
-        .split('\n')
-        .filter((line) => line.includes('"round answered"') && line.includes('teacherAnswers'))
-        .map(
-          (line) =>
-            (JSON.parse(line) as { teacherAnswers: { cast: number; abstained: number } }).teacherAnswers,
-        );
-      expect(answered).toHaveLength(3);
-      for (const a of answered) {
-        expect(a.cast + a.abstained).toBe(TEACHERS * QUERIES);
-        expect(a.cast).toBeGreaterThan(0);
-        expect(a.abstained).toBeGreaterThan(a.cast);
-      }
+      const log = fs.readFileSync(path.join(out, 'logs', `${site}.log`), 'utf8');
+      expect(log).toContain('feature extractor rebuilt and matches the recorded digest');
+      expect(log.split('\n').filter((line) => line.includes('"round answered"'))).toHaveLength(4);
     }
     expect(stdout).toMatch(/Securely aggregated evaluation of v3 at the hospitals/);
     expect(stdout).toMatch(/was verified by 3 of 3 hospitals/);
