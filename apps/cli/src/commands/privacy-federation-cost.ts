@@ -118,7 +118,7 @@ function renderCost(
       : `a site with epsilonLimit ${o.epsilonLimit} declines round ${cost.firstDeclined} and every later one (its ledger refuses to pass the limit)`;
   return [
     `each site's ledger charges epsilon ${cost.epsilon.toFixed(4)} at delta ${cost.delta} for ${o.rounds} round(s)${evaluations} of federation '${spec.id}'`,
-    `rounds of ${o.sites} sites, ${spec.rounds.queriesPerRound} queries each (${spec.privacy.mechanism}, ${spec.privacy.summary}); one round is one release, however many queries it asks`,
+    `rounds of ${o.sites} sites, ${spec.privacy.summary === 'class-sums' ? 'class sums (no queries)' : `${spec.rounds.queriesPerRound} queries each`} (${spec.privacy.mechanism}, ${spec.privacy.summary}); one round is one release, however many queries it asks`,
     `the site's trust: ${cost.assumption} (node.yaml privacy.trust / privacy.assumedColluders)`,
     decline,
     '',

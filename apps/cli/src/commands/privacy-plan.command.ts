@@ -121,9 +121,16 @@ function planRows(spec: FederationSpec): { plan: NoisePlan; rows: PlanRow[] } {
   const plan = planNoise(spec);
   const rows = [rowOf('as defined', plan)];
   const r = spec.rounds;
+  // Class sums ask no queries: only the rounds change their cost.
+  const queryVariants: Array<[string, Partial<FederationSpec['rounds']>]> =
+    spec.privacy.summary === 'class-sums'
+      ? []
+      : [
+          ['half the queries', { queriesPerRound: Math.max(1, Math.round(r.queriesPerRound / 2)) }],
+          ['double the queries', { queriesPerRound: Math.min(100_000, r.queriesPerRound * 2) }],
+        ];
   const variants: Array<[string, Partial<FederationSpec['rounds']>]> = [
-    ['half the queries', { queriesPerRound: Math.max(1, Math.round(r.queriesPerRound / 2)) }],
-    ['double the queries', { queriesPerRound: Math.min(100_000, r.queriesPerRound * 2) }],
+    ...queryVariants,
     ['half the rounds', { maxRounds: Math.max(1, Math.round(r.maxRounds / 2)) }],
     ['double the rounds', { maxRounds: Math.min(10_000, r.maxRounds * 2) }],
   ];
@@ -140,24 +147,28 @@ function planRows(spec: FederationSpec): { plan: NoisePlan; rows: PlanRow[] } {
 
 function renderPlan(spec: FederationSpec, plan: NoisePlan, rows: readonly PlanRow[]): string {
   const votes = spec.privacy.summary === 'votes';
-  const unit = votes ? 'votes' : 'summed probability';
+  const sums = spec.privacy.summary === 'class-sums';
+  const unit = votes ? 'votes' : sums ? 'summed unit-norm features' : 'summed probability';
+  const asked = sums ? 'class sums, no queries' : `${plan.queriesPerRound} queries`;
   const head = plan.chosen
-    ? `target epsilon ${plan.targetEpsilon} at delta ${plan.delta} over ${plan.rounds} rounds of ${plan.queriesPerRound} queries (${spec.privacy.mechanism}, ${spec.privacy.summary}, ${spec.labels.length} classes): noise multiplier z = ${plan.noiseMultiplier.toFixed(4)}`
-    : `noise multiplier z = ${plan.noiseMultiplier} (set by privacy.noiseMultiplier) at delta ${plan.delta} over ${plan.rounds} rounds of ${plan.queriesPerRound} queries (${spec.privacy.mechanism}, ${spec.privacy.summary})`;
-  const meaning = votes
-    ? `each vote count carries noise of stddev ${plan.noiseStddev.toFixed(1)} votes; ${plan.sites} sites x ${spec.secureAggregation.maxTeachersPerSite} teachers give at most ${plan.maxSignal} votes per query, so an answer is clear only where the top class leads by a few times ${plan.noiseStddev.toFixed(1)}`
-    : `each entry carries noise of stddev ${plan.noiseStddev.toFixed(3)} in summed probability; ${plan.sites} sites x ${spec.secureAggregation.maxTeachersPerSite} teachers sum to at most ${plan.maxSignal} per entry`;
+    ? `target epsilon ${plan.targetEpsilon} at delta ${plan.delta} over ${plan.rounds} rounds of ${asked} (${spec.privacy.mechanism}, ${spec.privacy.summary}, ${spec.labels.length} classes): noise multiplier z = ${plan.noiseMultiplier.toFixed(4)}`
+    : `noise multiplier z = ${plan.noiseMultiplier} (set by privacy.noiseMultiplier) at delta ${plan.delta} over ${plan.rounds} rounds of ${asked} (${spec.privacy.mechanism}, ${spec.privacy.summary})`;
+  const meaning = sums
+    ? `each entry carries noise of stddev ${plan.noiseStddev.toFixed(3)} in summed unit-norm features; each record adds at most 1 to an entry of its class, and ${plan.sites} sites count at most ${plan.maxSignal} records (secureAggregation.maxClassSumRecords each)`
+    : votes
+      ? `each vote count carries noise of stddev ${plan.noiseStddev.toFixed(1)} votes; ${plan.sites} sites x ${spec.secureAggregation.maxTeachersPerSite} teachers give at most ${plan.maxSignal} votes per query, so an answer is clear only where the top class leads by a few times ${plan.noiseStddev.toFixed(1)}`
+      : `each entry carries noise of stddev ${plan.noiseStddev.toFixed(3)} in summed probability; ${plan.sites} sites x ${spec.secureAggregation.maxTeachersPerSite} teachers sum to at most ${plan.maxSignal} per entry`;
   const table = [
     `| scenario | rounds | queries | z | noise stddev (${unit}) | noise / max signal | epsilon | worst-case epsilon |`,
     '|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (w) =>
-        `| ${w.scenario} | ${w.rounds} | ${w.queriesPerRound} | ${w.noiseMultiplier.toFixed(4)} | ${w.noiseStddev.toFixed(3)} | ${w.noiseToSignal.toFixed(3)} | ${w.epsilon.toFixed(4)} | ${w.worstEpsilon.toFixed(4)} |`,
+        `| ${w.scenario} | ${w.rounds} | ${sums ? 0 : w.queriesPerRound} | ${w.noiseMultiplier.toFixed(4)} | ${w.noiseStddev.toFixed(3)} | ${w.noiseToSignal.toFixed(3)} | ${w.epsilon.toFixed(4)} | ${w.worstEpsilon.toFixed(4)} |`,
     ),
   ];
   return [
     head,
-    `epsilon of ${plan.rounds} full rounds: ${plan.epsilon.toFixed(4)} (Renyi order ${plan.order}); with the ${evaluationRoundCap(spec) ?? 0} evaluation round(s) of rounds.maxEvaluationRounds, every round as costly as the costliest (one query, or an evaluation): ${plan.worstEpsilon.toFixed(4)}`,
+    `epsilon of ${plan.rounds} full rounds: ${plan.epsilon.toFixed(4)} (Renyi order ${plan.order}); with the ${evaluationRoundCap(spec) ?? 0} evaluation round(s) of rounds.maxEvaluationRounds, every round as costly as the costliest (${sums ? 'a class-sum round' : 'one query'}, or an evaluation): ${plan.worstEpsilon.toFixed(4)}`,
     meaning,
     `assumes rounds of ${plan.sites} sites (rounds.minSites); each site still prices every round on its own ledger under its own trust`,
     '',
@@ -183,7 +194,11 @@ export function registerPlan(privacy: Command): void {
     .option('--classes <k>', 'number of classes (labels)')
     .option('--sites <n>', 'sites per round (rounds.minSites; default 2)')
     .addOption(
-      new Option('--summary <s>', 'what sites release (privacy.summary)').choices(['soft-labels', 'votes']),
+      new Option('--summary <s>', 'what sites release (privacy.summary)').choices([
+        'soft-labels',
+        'votes',
+        'class-sums',
+      ]),
     )
     .addOption(
       new Option('--mechanism <m>', 'noise mechanism (privacy.mechanism; default skellam)').choices([
