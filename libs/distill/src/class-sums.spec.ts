@@ -392,11 +392,10 @@ describe(classSumTargets.name, () => {
     expect(sut.probs).toHaveLength(90 * 3);
     const predicted = Array.from({ length: 90 }, (_, r) => argmax([...sut.probs.subarray(r * 3, r * 3 + 3)]));
     expect(predicted).toEqual(reference.labels);
-    // One-hot rows.
-    expect([...sut.probs].every((p) => p === 0 || p === 1)).toBe(true);
-    expect(
-      Array.from({ length: 90 }, (_, r) => sut.probs[r * 3]! + sut.probs[r * 3 + 1]! + sut.probs[r * 3 + 2]!),
-    ).toEqual(new Array<number>(90).fill(1));
+    // Probability rows (softmax of the scores at CLASS_SUM_TEMPERATURE).
+    expect([...sut.probs].every((p) => p >= 0 && p <= 1)).toBe(true);
+    for (let r = 0; r < 90; r += 1)
+      expect(sut.probs[r * 3]! + sut.probs[r * 3 + 1]! + sut.probs[r * 3 + 2]!).toBeCloseTo(1, 5);
     // The noiseless count of records, read from the constant coordinate (up to the rounding).
     expect(sut.records).toBeCloseTo(600, -1);
   });
