@@ -56,7 +56,9 @@ describe(openRound.name, () => {
         ...(maxEvaluationRounds === null ? {} : { maxEvaluationRounds }),
       };
       return new EngineContext({
-        federations: { get: () => Promise.resolve({ id: 'fed', members: ['a'], rounds }) },
+        federations: {
+          get: () => Promise.resolve({ id: 'fed', members: ['a'], rounds, privacy: { summary: 'votes' } }),
+        },
         sites: { list: () => Promise.resolve([{ name: 'a', online: true, signingPublicKey: '00' }]) },
         store: {
           rounds: { list: () => Promise.resolve(previous) },
