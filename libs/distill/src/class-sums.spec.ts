@@ -1,3 +1,6 @@
+// Over 350 lines on purpose: the class-sum release's tests in one place (the map, the adversary
+// searching neighbouring data sets for a change above the claimed sensitivity, the refusals, and
+// the ridge against an independent solve), sharing their samplers and seeded sources.
 import { type RandomSource, roundedNormBound, seededRandom } from '@fedistill/dp';
 import {
   CLASS_SUM_BIAS,
