@@ -88,7 +88,7 @@ describe('fedistill demo', () => {
     // What the README says of the figures. Local-only and centralized are seeded, the same on
     // every run: a hospital alone has never seen six or seven of the ten digits, pooling would
     // learn them all. The student depends on the noise (OS randomness, not timing): with class
-    // sums five runs gave 83.3-86.9% after round 3 against local-only's 38.2% (README); this
+    // sums ten runs gave 79.9-87.2% after round 3 against local-only's 38.2% (README); this
     // checks a floor well under the lowest run and far above a hospital alone, which fails when
     // the class sums, the classifier fitted from them or the student break.
     const last = rows.at(-1);

@@ -152,7 +152,7 @@ const TARGET_EPSILON = 3;
  * the noised sum of its records' unit-norm features, and the coordinator fits a classifier from
  * the sum with the reference set's second moment. Sums add up whatever digits each hospital
  * holds, which is why the label skew that defeats a hospital alone does not hurt the federation.
- * Measured in README ("Quick start"): 16 components gave 86.6-86.9 % after round 3 (24: 81-83 %,
+ * Measured in README ("Quick start"): 16 components gave 79.9-87.2 % after round 3 (24: 81-83 %,
  * 32 standardized: 75-80 %); teachers' votes, the demo before (160 abstaining teachers per
  * hospital, 20 queries a round), gave 37-54 %.
  */
