@@ -47,4 +47,10 @@ export {
   countedNoise,
   assumptionText,
 } from './counted-noise';
-export { CLASS_SUM_BIAS, classSumFeatures, classSumSizes, classSumTargets, type ClassSumTerms } from './class-sums';
+export {
+  CLASS_SUM_BIAS,
+  classSumFeatures,
+  classSumSizes,
+  classSumTargets,
+  type ClassSumTerms,
+} from './class-sums';
