@@ -106,7 +106,7 @@ export function evaluationFromAnnouncement(
 export function classSumsFromAnnouncement(
   a: RoundAnnouncement,
   schema: FederationSchema,
-  site: { readonly records: number; readonly features: number; readonly teachers: number },
+  site: { readonly records: number; readonly features: number },
   allowNonPrivate: boolean,
 ): { spec: ReleaseSpec; plan: ReleasePlan } {
   const terms = decodeOrRefuse(a);

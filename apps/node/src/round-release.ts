@@ -78,7 +78,7 @@ export function classSumRelease(a: RoundAnnouncement, site: PreparedSite, o: Rel
   const { spec, plan } = classSumsFromAnnouncement(
     a,
     site.schema,
-    { records: train.count, features: size, teachers: site.teachers.size },
+    { records: train.count, features: size },
     o.allowNonPrivate,
   );
   const compute = () => {

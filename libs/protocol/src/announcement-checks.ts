@@ -110,14 +110,10 @@ export function evaluationFromTerms(
  */
 export function classSumsFromTerms(
   a: Announcement,
-  site: SiteTerms & { readonly records: number; readonly features: number; readonly teachers: number },
+  site: SiteTerms & { readonly records: number; readonly features: number },
 ): { spec: ReleaseSpec; plan: ReleasePlan } {
   checkCommon(a, site);
   if (a.summary !== 'class-sums') throw refuse(`the round asks for ${a.summary}, not class sums`);
-  if (site.features === null)
-    throw refuse(
-      'the round asks for class sums and the federation this site approved has no feature extractor',
-    );
   if (a.features !== site.features)
     throw refuse(
       `the round's class sums have ${a.features} feature values; this site's records give ${site.features}`,
@@ -129,7 +125,7 @@ export function classSumsFromTerms(
     classes: a.classes,
     clipNorm: 1,
     granularity: 1 / a.quantizationScale,
-    maxTeachers: Math.max(1, site.teachers),
+    maxTeachers: 1, // no teacher answers a class-sum round
     features: site.features,
     maxRecords: Math.max(1, site.records),
     noise: null,
@@ -139,7 +135,8 @@ export function classSumsFromTerms(
     noise: guarded(() => noiseFromTerms(a, planRelease(base).l2, site.allowNonPrivate)),
   };
   let plan = guarded(() => planRelease(spec));
-  const perRecord = Math.ceil(a.quantizationScale);
+  // What one record can add to an entry (classSumSizes: maxSignal = maxRecords x that).
+  const perRecord = plan.maxSignal / (spec.maxRecords ?? 1);
   const allowed = Math.floor((a.maxInput - (plan.maxInput - plan.maxSignal)) / perRecord);
   if (plan.maxInput > a.maxInput && allowed >= 1) {
     spec = { ...spec, maxRecords: allowed };

@@ -142,7 +142,7 @@ describe(classSumsFromTerms.name, () => {
   const plan = planRound(spec, 1, SITES, [], 1_000);
   const wire = overTheWire(plan, spec);
   const announcement = decodeAnnouncement(wire);
-  const site = { classes: 3, allowNonPrivate: false, records: 500, features: 4, teachers: 2 };
+  const site = { classes: 3, allowNonPrivate: false, records: 500, features: 4 };
 
   it("accepts the coordinator's own announcement for a site whose records have the components", () => {
     const sut = classSumsFromTerms(announcement, site);

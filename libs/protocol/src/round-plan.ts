@@ -87,15 +87,7 @@ export function planRound(
   } else if (queries.length === 0 || new Set(queries).size !== queries.length)
     throw new RangeError("'queries' must be a non-empty list of distinct reference rows");
   const release: ReleaseSpec = distillReleaseOf(spec, queries.length, n, noiseMultiplierOf(spec));
-  const base = planBase(
-    spec,
-    round,
-    sites,
-    queries,
-    'distill',
-    { ...planRelease(release), features: release.features },
-    now,
-  );
+  const base = planBase(spec, round, sites, queries, 'distill', planRelease(release), now, release.features);
   return { ...base, release, ...(selection ? { querySelection: selection } : {}) };
 }
 
@@ -134,8 +126,10 @@ function planBase(
   sites: ReadonlyArray<{ readonly name: string; readonly signingPublicKey: string }>,
   queries: readonly number[],
   kind: SecAggTerms['kind'],
-  release: ReleasePlan & { readonly features?: number },
+  release: ReleasePlan,
   now: number,
+  /** Class-sum rounds: the values per record (the SecAgg vector is classes x (features + 1)). */
+  features?: number,
 ): RoundPlanBase {
   const n = sites.length;
   const participants = sites.map((site, siteId) => ({
@@ -152,7 +146,7 @@ function planBase(
     kind,
     queries: queries.length,
     classes: spec.labels.length,
-    ...(release.features === undefined ? {} : { features: release.features }),
+    ...(features === undefined ? {} : { features }),
     participants,
     maxInput: release.maxInput,
   };

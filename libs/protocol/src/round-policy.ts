@@ -47,15 +47,14 @@ export function noiseSettingsOf(spec: FederationSpec, n: number, z: number): Rel
 export function distillReleaseOf(spec: FederationSpec, queries: number, n: number, z: number): ReleaseSpec {
   const p = spec.privacy;
   if (p.summary === 'class-sums') {
-    const features = classSumFeatureCount(spec);
     return {
       summary: 'class-sums',
       queries: 0,
       classes: spec.labels.length,
-      clipNorm: p.clipNorm,
+      clipNorm: 1, // unused: each record's features are normalized to norm 1 (class-sums.ts)
       granularity: p.granularity,
-      maxTeachers: spec.secureAggregation.maxTeachersPerSite,
-      features,
+      maxTeachers: 1, // no teacher answers a class-sum round
+      features: classSumFeatureCount(spec),
       maxRecords: classSumRecordCap(spec),
       noise: noiseSettingsOf(spec, n, z),
     };
