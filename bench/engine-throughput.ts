@@ -2,8 +2,12 @@
 // interleaved harness (bench/harness/): every sample is a fresh process of one side, A/B/A/B over
 // `--pairs` pairs, both sides training on the same batch file (same batches, same order, same
 // step count, batch 128), with the same thread count and the same thread idling policy.
+// Before the timed pass each process makes `--warmup-passes` untimed passes over every batch (default
+// 1): the timed figure is the steady state of multi-epoch training, and the first pass's figures
+// are reported beside it (docs/benchmarks.md, "First touch").
 // Usage: npm run bench -- engine-throughput [--pairs 5] [--steps 468] [--threads 2] [--batch 128]
-//        [--steps-per-run 4] [--max-spread 0.25] [--models mlp,cnn] [--spin] [--no-torch]
+//        [--steps-per-run 4] [--warmup-passes 1] [--max-spread 0.25] [--models mlp,cnn] [--spin]
+//        [--no-torch]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,7 +79,10 @@ function sides(model: 'mlp' | 'cnn', data: string, o: Settings): [SideCommand, S
     MKL_NUM_THREADS: threads,
     OMP_WAIT_POLICY: o.spin ? 'ACTIVE' : 'PASSIVE',
   };
-  const common = ['--model', model, '--data', data, '--threads', threads, '--warmup', '10'];
+  const common = [
+    ...['--model', model, '--data', data, '--threads', threads, '--warmup', '10'],
+    ...['--warmup-passes', String(o.warmupPasses)],
+  ];
   return [
     {
       name: 'engine',
@@ -110,6 +117,7 @@ interface Settings {
   readonly threads: number;
   readonly batch: number;
   readonly stepsPerRun: number;
+  readonly warmupPasses: number;
   readonly maxSpread: number;
   readonly spin: boolean;
   readonly torch: boolean;
@@ -128,6 +136,7 @@ function settings(args: readonly string[]): Settings {
     threads: intFlag(args, 'threads', 2),
     batch: intFlag(args, 'batch', 128),
     stepsPerRun: intFlag(args, 'steps-per-run', 4),
+    warmupPasses: intFlag(args, 'warmup-passes', 1),
     maxSpread: numberFlag(args, 'max-spread', 0.25),
     spin: args.includes('--spin'),
     torch: !args.includes('--no-torch'),
@@ -135,6 +144,7 @@ function settings(args: readonly string[]): Settings {
   };
   for (const k of ['pairs', 'steps', 'threads', 'batch', 'stepsPerRun'] as const)
     if (s[k] < 1) throw new RangeError(`'${k}' must be >= 1`);
+  if (s.warmupPasses < 0) throw new RangeError("'warmup-passes' must be >= 0");
   if (!(s.maxSpread > 0)) throw new RangeError("'--max-spread' must be > 0");
   return s;
 }
@@ -154,7 +164,8 @@ function main(): void {
     writeBatchFile(dir, { steps: o.steps, batch: o.batch, inputShape: [1, 28, 28], classes: 10, seed: 1 });
     console.log(
       `engine-throughput: ${o.pairs} interleaved pairs, ${o.steps} steps of batch ${o.batch} (same batch file both sides), ` +
-        `${o.threads} threads, ${o.stepsPerRun} steps/run, spinning ${o.spin ? 'on' : 'off'}, load ${loadBefore}`,
+        `${o.threads} threads, ${o.stepsPerRun} steps/run, ${o.warmupPasses} untimed warm-up pass(es), ` +
+        `spinning ${o.spin ? 'on' : 'off'}, load ${loadBefore}`,
     );
     for (const model of o.models) {
       const [engine, torch] = sides(model, dir, o);
@@ -188,7 +199,11 @@ function main(): void {
         `${model}: engine median ${Math.round(r.comparison.a.median)}, torch median ${Math.round(r.comparison.b.median)} samples/s; ` +
           (r.comparison.refused ??
             `ratio of medians ${j['ratio_of_medians']}, of bests ${j['ratio_of_bests']}`) +
-          `; per CPU-second: ${(j['cpu_refused'] as string | null) ?? `ratio of medians ${j['cpu_ratio_of_medians']}`}`,
+          `; per CPU-second: ${(j['cpu_refused'] as string | null) ?? `ratio of medians ${j['cpu_ratio_of_medians']}`}` +
+          (j['first_pass_medians']
+            ? `; first pass: medians ${(j['first_pass_medians'] as number[]).join(' / ')}, ` +
+              `${(j['first_pass_refused'] as string | null) ?? `ratio ${j['first_pass_ratio_of_medians']}`}`
+            : ''),
       );
     }
   } finally {
@@ -206,6 +221,7 @@ function main(): void {
       steps: o.steps,
       samples_per_run: o.steps * o.batch,
       steps_per_run: o.stepsPerRun,
+      warmup_passes: o.warmupPasses,
       spinning: o.spin,
       torch_blas: blas,
       pairs: o.pairs,

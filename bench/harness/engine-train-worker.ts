@@ -1,8 +1,9 @@
 // The engine's side of `engine-throughput`: one fresh process per sample. Trains the model on the
-// batch file's batches (the first `warmup` untimed, then every batch once, timed) and prints
-// {samples_per_s, peak_rss_kb, ...} as its last line.
+// batch file's batches (the first `warmup` untimed, then `warmup-passes` untimed passes over every
+// batch, then every batch once, timed) and prints {samples_per_s, peak_rss_kb, ...} as its last
+// line; with a warm-up pass also `first_pass_samples_per_s`, the throughput of the first one.
 // Usage: node engine-train-worker.js --model mlp|cnn --data DIR --threads T --steps-per-run K
-//        [--warmup 10] [--spin 0|1]
+//        [--warmup 10] [--warmup-passes 0] [--spin 0|1]
 import { Trainer, type Batch } from '@fedistill/engine';
 import { benchModel } from './bench-models';
 import { batchAt, readBatchFile } from './batch-file';
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
   const threads = intFlag(args, 'threads', 2);
   const stepsPerRun = intFlag(args, 'steps-per-run', 1);
   const warmup = intFlag(args, 'warmup', 10);
+  const warmupPasses = intFlag(args, 'warmup-passes', 0);
+  if (warmupPasses < 0) throw new RangeError(`'--warmup-passes' must be >= 0, got ${warmupPasses}`);
   const spin = intFlag(args, 'spin', 0) === 1;
   const batches: Batch[] = Array.from({ length: data.meta.steps }, (_, i) => batchAt(data, i));
   const trainer = await Trainer.create({
@@ -27,6 +30,12 @@ async function main(): Promise<void> {
     allowSpinning: spin,
   });
   await trainer.trainSteps(batches.slice(0, Math.min(warmup, batches.length)));
+  let firstPass: number | undefined;
+  for (let p = 0; p < warmupPasses; p += 1) {
+    const t0 = process.hrtime.bigint();
+    await trainer.trainSteps(batches);
+    firstPass ??= (batches.length * data.meta.batch) / (Number(process.hrtime.bigint() - t0) / 1e9);
+  }
   const start = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   const losses = await trainer.trainSteps(batches);
@@ -41,6 +50,7 @@ async function main(): Promise<void> {
       // processes' load than wall time, as long as no thread spins.
       cpu_samples_per_s: (batches.length * data.meta.batch) / ((cpu.user + cpu.system) / 1e6),
       seconds: s,
+      ...(firstPass === undefined ? {} : { first_pass_samples_per_s: firstPass }),
       steps: batches.length,
       last_loss: losses[losses.length - 1],
     }),

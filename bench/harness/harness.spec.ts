@@ -5,6 +5,7 @@ import { batchAt, readBatchFile, writeBatchFile } from './batch-file';
 import { compare, median, summarize } from './stats';
 import {
   cpuComparison,
+  firstPassComparison,
   parseReport,
   resultJson,
   runInterleaved,
@@ -174,5 +175,32 @@ describe('batch file', () => {
     expect(() => writeBatchFile(dir, { steps: 0, batch: 2, inputShape: [3], classes: 2, seed: 1 })).toThrow(
       "'steps' must be an integer >= 1",
     );
+  });
+});
+
+describe(firstPassComparison.name, () => {
+  it('compares the first untimed pass of each side when both report it, and is absent otherwise', () => {
+    const first: Record<string, number[]> = { engine: [60, 66, 63], torch: [30, 33, 31] };
+    const r = runInterleaved(
+      { name: 'engine', command: 'unused', args: [] },
+      { name: 'torch', command: 'unused', args: [] },
+      {
+        pairs: 3,
+        maxSpread: 0.25,
+        run: (s) => ({
+          samples_per_s: 100,
+          peak_rss_kb: 1,
+          first_pass_samples_per_s: first[s.name]!.shift()!,
+        }),
+      },
+    );
+    expect(firstPassComparison(r)?.ratioOfMedians).toBeCloseTo(63 / 31, 12);
+    expect(resultJson(r)).toMatchObject({ first_pass_medians: [63, 31], first_pass_ratio_of_medians: 2.03 });
+    const without = runInterleaved(
+      { name: 'a', command: 'unused', args: [] },
+      { name: 'b', command: 'unused', args: [] },
+      { pairs: 1, maxSpread: 1, run: () => ({ samples_per_s: 1, peak_rss_kb: 1 }) },
+    );
+    expect(resultJson(without)).not.toHaveProperty('first_pass_ratio_of_medians');
   });
 });

@@ -1,6 +1,7 @@
 import type { Graph, GraphNode } from '../graph/graph';
 import { GraphBuildError } from '../graph/errors';
 import type { Tensor } from '../graph/tensor';
+import { gemm } from '../ops/math';
 import { reshape } from '../ops/shape-ops';
 
 /** What a gradient rule sees: the forward node and the gradients of its outputs. */
@@ -48,6 +49,17 @@ export function staticShape(op: string, t: Tensor): number[] {
   });
 }
 
+const onesRows = new WeakMap<Graph, Map<number, Tensor>>();
+
+/** A [1, m] constant of ones, one per graph and length. */
+function onesRow(g: Graph, m: number): Tensor {
+  let byLength = onesRows.get(g);
+  if (!byLength) onesRows.set(g, (byLength = new Map()));
+  let t = byLength.get(m);
+  if (!t) byLength.set(m, (t = g.constant(new Float32Array(m).fill(1), [1, m])));
+  return t;
+}
+
 /**
  * Sums a broadcast gradient back to the shape of the operand it came from: over the leading
  * axes the operand lacked and over axes where the operand had size 1.
@@ -62,6 +74,14 @@ export function unbroadcast(op: string, grad: Tensor, target: Tensor): Tensor {
     if (i < lead || (ts[i - lead] === 1 && d !== 1)) axes.push(i);
   });
   const g = grad.graph;
+  // A sum over leading axes (a bias broadcast over the batch) is a Gemm by a row of ones: ONNX
+  // Runtime's ReduceSum over a non-trailing axis took 37 us for [128, 256], the Gemm about 1 us.
+  const leading = axes.every((a, i) => a === i) && grad.dtype === 'float32';
+  const m = gs.slice(0, axes.length).reduce((p, d) => p * d, 1);
+  if (axes.length > 0 && leading && m > 1) {
+    const n = gs.slice(axes.length).reduce((p, d) => p * d, 1);
+    return reshape(gemm(onesRow(g, m), reshape(grad, [m, n])), ts);
+  }
   const summed =
     axes.length > 0 ? g.apply1('ReduceSum', [grad, g.int64s(axes)], { keepdims: { i: 1 } }) : grad;
   return reshape(summed, ts);

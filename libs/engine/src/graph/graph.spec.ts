@@ -16,6 +16,23 @@ describe(Graph.name, () => {
     expect(reshape(p, [0, -1]).shape).toEqual([null, 64]);
   });
 
+  it("finds a tensor's producer and readers, and removes only nodes nothing reads", () => {
+    const sut = new Graph();
+    const x = sut.input('x', 'float32', [2, 3]);
+    const y = mul(x, 2);
+    const z = add(y, 1);
+    const node = sut.producer(y)!;
+    expect(node.op).toBe('Mul');
+    expect(sut.producer(x)).toBeUndefined();
+    expect(sut.isRead(y)).toBe(true);
+    expect(sut.isRead(z)).toBe(false);
+    expect(() => sut.removeNode(node)).toThrow(/cannot remove Mul: '.*' is still read/);
+    const zNode = sut.producer(z)!;
+    sut.removeNode(zNode);
+    expect(sut.nodes).not.toContain(zNode);
+    expect(() => sut.removeNode(zNode)).toThrow(/not in this graph/);
+  });
+
   it('rejects mismatched matrix shapes naming the op and the shapes', () => {
     const sut = new Graph();
     const a = sut.input('a', 'float32', [2, 3]);

@@ -123,6 +123,31 @@ export class Graph {
     this.outputs.push({ name, tensor: t });
   }
 
+  /** The node that computes `t`, or undefined for inputs, parameters and constants. */
+  producer(t: Tensor): GraphNode | undefined {
+    if (t.kind !== 'node') return undefined;
+    for (let i = this.nodes.length - 1; i >= 0; i -= 1)
+      if (this.nodes[i]!.outputs.includes(t)) return this.nodes[i];
+    return undefined;
+  }
+
+  /** Whether any node reads `t` (graph outputs are read by their Identity node). */
+  isRead(t: Tensor): boolean {
+    return this.nodes.some((n) => n.inputs.includes(t));
+  }
+
+  /**
+   * Removes `node` after a rewrite replaced it (a fusion).
+   * @throws TypeError when a node still reads one of its outputs, or it is not in this graph.
+   */
+  removeNode(node: GraphNode): void {
+    const at = this.nodes.indexOf(node);
+    if (at < 0) throw new TypeError(`node ${node.op} is not in this graph`);
+    const read = node.outputs.find((t) => this.isRead(t));
+    if (read) throw new TypeError(`cannot remove ${node.op}: '${read.name}' is still read`);
+    this.nodes.splice(at, 1);
+  }
+
   private fresh(prefix: string): string {
     this.counter += 1;
     return `${prefix}_${this.counter}`;

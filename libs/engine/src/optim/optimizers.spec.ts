@@ -1,5 +1,6 @@
 /** @jest-environment ./libs/engine/test-support/ort-environment.js */
-import { add } from '../ops/math';
+import { add, gemm } from '../ops/math';
+import { buildTrainingGraph } from '../runner/training-graph';
 import type { ModelDefinition } from '../models/definition';
 import { Trainer } from '../runner/trainer';
 import { type OptimizerSpec, validateOptimizer } from './optimizers';
@@ -87,6 +88,79 @@ describe('optimizers', () => {
     const got = Array.from(sut.snapshot().params.get('p')!);
     reference(spec, 4).forEach((v, j) => expect(got[j]).toBeCloseTo(v, 5));
     await sut.dispose();
+  });
+
+  // A dense layer y = x W: SGD momentum folds the velocity into the weight-gradient Gemm
+  // (C = v, beta = mu). The update must stay the textbook one, float64 re-derivation below.
+  describe('momentum folded into the weight-gradient Gemm', () => {
+    const dense: ModelDefinition = {
+      inputShape: [3],
+      outputSize: 2,
+      parameters: [{ name: 'w', shape: [3, 2], init: 'zeros', fanIn: 3, fanOut: 2 }],
+      buffers: [],
+      forward: (ctx, input) => gemm(input, ctx.param('w')),
+    };
+    const w0 = [0.2, -0.1, 0.4, 0.3, -0.5, 0.1];
+    const t2 = Float32Array.from([1, -1, 0.5, 2]);
+    const spec: OptimizerSpec = { kind: 'sgd', lr: 0.1, momentum: 0.9 };
+
+    function denseReference(steps: number): number[] {
+      const w = [...w0];
+      const v = w.map(() => 0);
+      for (let s = 0; s < steps; s += 1) {
+        const g = w.map(() => 0);
+        for (let b = 0; b < 2; b += 1) {
+          for (let k = 0; k < 2; k += 1) {
+            const y = [0, 1, 2].reduce((a, i) => a + x[b * 3 + i]! * w[i * 2 + k]!, 0);
+            const dy = (2 * (y - t2[b * 2 + k]!)) / 2 / 2; // MSE: mean over 2 outputs, then over 2 samples
+            for (let i = 0; i < 3; i += 1) g[i * 2 + k] = g[i * 2 + k]! + x[b * 3 + i]! * dy;
+          }
+        }
+        w.forEach((wj, j) => {
+          v[j] = 0.9 * v[j]! + g[j]!;
+          w[j] = wj - 0.1 * v[j]!;
+        });
+      }
+      return w;
+    }
+
+    it('emits one Gemm with C = velocity and beta = momentum, and no separate gradient', () => {
+      const g = buildTrainingGraph({
+        model: dense,
+        loss: { kind: 'mse' },
+        optimizer: spec,
+        batchSize: 2,
+        stepsPerRun: 2,
+        sampleWeights: false,
+        seed: 0,
+      });
+      const fused = g.nodes.filter((n) => n.op === 'Gemm' && n.inputs[2]?.name.startsWith('opt/w.velocity'));
+      expect(fused).toHaveLength(1); // step 1 reads the velocity input; step 2 the Gemm of step 1
+      const gemms = g.nodes.filter((n) => n.op === 'Gemm');
+      // per step: the forward Gemm, the input-free weight-gradient Gemm folded with the velocity
+      expect(gemms).toHaveLength(4);
+      expect(
+        gemms.filter((n) => n.attrs['beta'] && 'f' in n.attrs['beta'] && n.attrs['beta'].f === 0.9),
+      ).toHaveLength(2);
+      // every node output is read or is a graph output: the replaced gradient Gemm is gone
+      for (const n of g.nodes)
+        for (const o of n.outputs) expect(g.isRead(o) || g.outputs.some((x) => x.tensor === o)).toBe(true);
+    });
+
+    it.each([1, 3])('matches the float64 update over 4 steps (%i steps per run)', async (stepsPerRun) => {
+      const sut = await Trainer.create({
+        model: dense,
+        loss: { kind: 'mse' },
+        optimizer: spec,
+        batchSize: 2,
+        stepsPerRun,
+        initial: { params: new Map([['w', Float32Array.from(w0)]]), buffers: new Map() },
+      });
+      await sut.trainSteps(Array.from({ length: 4 }, () => ({ x, y: t2 })));
+      const got = Array.from(sut.snapshot().params.get('w')!);
+      denseReference(4).forEach((v, j) => expect(got[j]).toBeCloseTo(v, 5));
+      await sut.dispose();
+    });
   });
 
   it('rejects bad settings naming them', () => {

@@ -75,6 +75,25 @@ function clipGlobalNorm(grads: readonly Tensor[], clip: number): Tensor[] {
   return grads.map((d) => mul(d, scale));
 }
 
+/**
+ * v' = mu v + g. When g is the output of a Gemm without C that nothing else reads (a dense
+ * weight's gradient), both are one Gemm with C = v and beta = mu and the gradient is never
+ * stored: two element-wise passes over the weight fewer per step (docs/benchmarks.md, issue 17).
+ */
+function velocity(g: Tensor, v: Tensor, mu: number): Tensor {
+  const graph = g.graph;
+  const node = graph.producer(g);
+  const sameShape = g.shape.length === v.shape.length && g.shape.every((d, i) => d === v.shape[i]);
+  if (node?.op !== 'Gemm' || node.inputs[2] || node.outputs.length !== 1 || graph.isRead(g) || !sameShape)
+    return add(mul(v, mu), g);
+  const fused = graph.apply1('Gemm', [node.inputs[0]!, node.inputs[1]!, v], {
+    ...node.attrs,
+    beta: { f: mu },
+  });
+  graph.removeNode(node);
+  return fused;
+}
+
 /** Inputs of one optimizer update inside the graph. */
 export interface UpdateInput {
   /** Updates done before this one (float32 scalar, exact up to 2^24). */
@@ -110,7 +129,9 @@ export function applyOptimizer(
       // (Sutskever et al. 2013, eq. 3-4, in the reformulation PyTorch uses).
       const g = wd > 0 ? add(grads[i]!, mul(p.value, wd)) : grads[i]!;
       if (mu === 0) return sub(p.value, mul(g, lr));
-      const v = add(mul(slot(`${p.name}.velocity`), mu), g);
+      const v = o.nesterov
+        ? add(mul(slot(`${p.name}.velocity`), mu), g)
+        : velocity(g, slot(`${p.name}.velocity`), mu);
       state.set(`${p.name}.velocity`, v);
       return sub(p.value, mul(o.nesterov ? add(g, mul(v, mu)) : v, lr));
     });

@@ -92,6 +92,10 @@ const cases: [string, (p: Tensor[]) => Tensor, { shape: number[]; values: Float3
   ['Concat', ([x, y]) => concat([x!, y!], 1), [p([2, 3], 28), p([2, 2], 29)]],
   ['Slice', ([x]) => slice(x!, [1, 0], [3, -1], [0, 2]), [p([4, 3, 5], 30)]],
   ['ReduceSum', ([x]) => reduceSum(x!, [1], false), [p([2, 3, 4], 31)]],
+  // Broadcast sums: over leading axes (a Gemm by a row of ones) and over a middle and a
+  // trailing axis (ReduceSum).
+  ['Add bias [4] to [2, 3, 4]', ([x, b]) => add(x!, b!), [p([2, 3, 4], 43), p([4], 44)]],
+  ['Add [1, 3, 1] to [2, 3, 4]', ([x, b]) => add(x!, b!), [p([2, 3, 4], 45), p([1, 3, 1], 46)]],
   ['ReduceMean', ([x]) => reduceMean(x!, [0, 2]), [p([2, 3, 4], 32)]],
 ];
 
@@ -100,6 +104,20 @@ describe('layer and shape gradient rules', () => {
     const sut = await checkGradient(build, params, tol);
     expect(sut.failures).toEqual([]);
     expect(sut.checked).toBeGreaterThan(0);
+  });
+});
+
+describe('broadcast gradient sums', () => {
+  it('sums a bias gradient over the batch with a Gemm by ones, not a ReduceSum', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [8, 3]);
+    const w = g.param('w', [3, 5]);
+    const b = g.param('b', [5]);
+    const [, db] = gradients(reduceSum(gemm(x, w, b), undefined, false), [w, b]);
+    expect(db!.shape).toEqual([5]);
+    const ones = g.nodes.filter((n) => n.op === 'Gemm' && n.inputs[0]?.kind === 'constant');
+    expect(ones).toHaveLength(1);
+    expect(g.nodes.filter((n) => n.op === 'ReduceSum')).toHaveLength(1); // the loss's own
   });
 });
 
