@@ -2,12 +2,15 @@
 // interleaved harness (bench/harness/): every sample is a fresh process of one side, A/B/A/B over
 // `--pairs` pairs, both sides training on the same batch file (same batches, same order, same
 // step count, batch 128), with the same thread count and the same thread idling policy.
-// Before the timed pass each process makes `--warmup-passes` untimed passes over every batch (default
-// 1): the timed figure is the steady state of multi-epoch training, and the first pass's figures
-// are reported beside it (docs/benchmarks.md, "First touch").
+// Before the timed passes each process makes `--warmup-passes` untimed passes over every batch
+// (default 1): the timed figure is the steady state of multi-epoch training, and the first pass's
+// figures are reported beside it (docs/benchmarks.md, "First touch"). Timed passes per process:
+// `--passes`, default 5 for the MLP (one pass of the engine is about 0.4 s, short enough for a
+// blip of the shared machine to move it) and 1 for the CNN (about 8 s for the engine, 30 s for
+// PyTorch); both sides always do the same number.
 // Usage: npm run bench -- engine-throughput [--pairs 5] [--steps 468] [--threads 2] [--batch 128]
-//        [--steps-per-run 4] [--warmup-passes 1] [--max-spread 0.25] [--models mlp,cnn] [--spin]
-//        [--no-torch]
+//        [--steps-per-run 4] [--warmup-passes 1] [--passes N] [--max-spread 0.25] [--models mlp,cnn]
+//        [--spin] [--no-torch]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,7 +84,7 @@ function sides(model: 'mlp' | 'cnn', data: string, o: Settings): [SideCommand, S
   };
   const common = [
     ...['--model', model, '--data', data, '--threads', threads, '--warmup', '10'],
-    ...['--warmup-passes', String(o.warmupPasses)],
+    ...['--warmup-passes', String(o.warmupPasses), '--passes', String(o.passes ?? DEFAULT_PASSES[model])],
   ];
   return [
     {
@@ -111,6 +114,9 @@ function sides(model: 'mlp' | 'cnn', data: string, o: Settings): [SideCommand, S
   ];
 }
 
+/** Timed passes per process when `--passes` is not given (see the header). */
+const DEFAULT_PASSES = { mlp: 5, cnn: 1 } as const;
+
 interface Settings {
   readonly pairs: number;
   readonly steps: number;
@@ -118,6 +124,8 @@ interface Settings {
   readonly batch: number;
   readonly stepsPerRun: number;
   readonly warmupPasses: number;
+  /** Timed passes per process; undefined: {@link DEFAULT_PASSES}. */
+  readonly passes: number | undefined;
   readonly maxSpread: number;
   readonly spin: boolean;
   readonly torch: boolean;
@@ -137,6 +145,7 @@ function settings(args: readonly string[]): Settings {
     batch: intFlag(args, 'batch', 128),
     stepsPerRun: intFlag(args, 'steps-per-run', 4),
     warmupPasses: intFlag(args, 'warmup-passes', 1),
+    passes: args.includes('--passes') ? intFlag(args, 'passes', 1) : undefined,
     maxSpread: numberFlag(args, 'max-spread', 0.25),
     spin: args.includes('--spin'),
     torch: !args.includes('--no-torch'),
@@ -145,6 +154,7 @@ function settings(args: readonly string[]): Settings {
   for (const k of ['pairs', 'steps', 'threads', 'batch', 'stepsPerRun'] as const)
     if (s[k] < 1) throw new RangeError(`'${k}' must be >= 1`);
   if (s.warmupPasses < 0) throw new RangeError("'warmup-passes' must be >= 0");
+  if (s.passes !== undefined && s.passes < 1) throw new RangeError("'passes' must be >= 1");
   if (!(s.maxSpread > 0)) throw new RangeError("'--max-spread' must be > 0");
   return s;
 }
@@ -165,6 +175,7 @@ function main(): void {
     console.log(
       `engine-throughput: ${o.pairs} interleaved pairs, ${o.steps} steps of batch ${o.batch} (same batch file both sides), ` +
         `${o.threads} threads, ${o.stepsPerRun} steps/run, ${o.warmupPasses} untimed warm-up pass(es), ` +
+        `timed passes ${o.passes ?? `mlp ${DEFAULT_PASSES.mlp}, cnn ${DEFAULT_PASSES.cnn}`}, ` +
         `spinning ${o.spin ? 'on' : 'off'}, load ${loadBefore}`,
     );
     for (const model of o.models) {
@@ -219,9 +230,10 @@ function main(): void {
       batch: o.batch,
       threads: o.threads,
       steps: o.steps,
-      samples_per_run: o.steps * o.batch,
+      samples_per_pass: o.steps * o.batch,
       steps_per_run: o.stepsPerRun,
       warmup_passes: o.warmupPasses,
+      timed_passes: Object.fromEntries(o.models.map((m) => [m, o.passes ?? DEFAULT_PASSES[m]])),
       spinning: o.spin,
       torch_blas: blas,
       pairs: o.pairs,

@@ -2,13 +2,13 @@
 
 Trains the same model as the engine (MLP 784-256-10 or the small CNN) with SGD momentum 0.9,
 lr 0.05, on the batch file the harness wrote (bench/harness/batch-file.ts): the first `warmup`
-batches untimed, then `warmup-passes` untimed passes over every batch, then every batch once,
-timed, one optimizer step per batch, as the engine.
+batches untimed, then `warmup-passes` untimed passes over every batch, then `passes` timed passes
+over every batch, one optimizer step per batch, as the engine.
 Run with /usr/bin/python3 (Debian's python3-torch). Prints one JSON line:
 {"samples_per_s", "peak_rss_kb", "cpu_samples_per_s", "seconds", "steps", "last_loss", "torch_version", "threads"},
 plus "first_pass_samples_per_s" (the first warm-up pass) when there is one.
 Usage: torch_throughput.py --model mlp|cnn --data DIR --threads T --cnn C1,C2,HIDDEN [--warmup 10]
-       [--warmup-passes 0]
+       [--warmup-passes 0] [--passes 1]
 The harness sets OMP_NUM_THREADS (and OMP_WAIT_POLICY) in the environment; see docs/benchmarks.md.
 """
 import argparse
@@ -51,9 +51,12 @@ def main():
     p.add_argument("--cnn", default="16,32,128")
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--warmup-passes", type=int, default=0)
+    p.add_argument("--passes", type=int, default=1)
     a = p.parse_args()
     if a.warmup_passes < 0:
         p.error(f"--warmup-passes must be >= 0, got {a.warmup_passes}")
+    if a.passes < 1:
+        p.error(f"--passes must be >= 1, got {a.passes}")
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)  # as the engine's ORT session (inter-op threads 1)
     torch.manual_seed(0)
@@ -80,17 +83,18 @@ def main():
             first_pass = x.shape[0] * x.shape[1] / (time.perf_counter() - t0)
     start = time.perf_counter()
     cpu = time.process_time()
-    for i in range(x.shape[0]):
-        loss = step(i)
+    for _ in range(a.passes):
+        for i in range(x.shape[0]):
+            loss = step(i)
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
     report = {
-        "samples_per_s": x.shape[0] * x.shape[1] / seconds,
+        "samples_per_s": a.passes * x.shape[0] * x.shape[1] / seconds,
         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         # Samples per CPU-second of the process (all threads), as the engine's worker reports.
-        "cpu_samples_per_s": x.shape[0] * x.shape[1] / cpu,
+        "cpu_samples_per_s": a.passes * x.shape[0] * x.shape[1] / cpu,
         "seconds": seconds,
-        "steps": x.shape[0],
+        "steps": a.passes * x.shape[0],
         "last_loss": float(loss),
         "torch_version": torch.__version__,
         "threads": torch.get_num_threads(),

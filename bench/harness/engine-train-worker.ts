@@ -1,9 +1,10 @@
 // The engine's side of `engine-throughput`: one fresh process per sample. Trains the model on the
 // batch file's batches (the first `warmup` untimed, then `warmup-passes` untimed passes over every
-// batch, then every batch once, timed) and prints {samples_per_s, peak_rss_kb, ...} as its last
-// line; with a warm-up pass also `first_pass_samples_per_s`, the throughput of the first one.
+// batch, then `passes` timed passes over every batch) and prints {samples_per_s, peak_rss_kb, ...}
+// as its last line; with a warm-up pass also `first_pass_samples_per_s`, the throughput of the
+// first one.
 // Usage: node engine-train-worker.js --model mlp|cnn --data DIR --threads T --steps-per-run K
-//        [--warmup 10] [--warmup-passes 0] [--spin 0|1]
+//        [--warmup 10] [--warmup-passes 0] [--passes 1] [--spin 0|1]
 import { Trainer, type Batch } from '@fedistill/engine';
 import { benchModel } from './bench-models';
 import { batchAt, readBatchFile } from './batch-file';
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   const warmup = intFlag(args, 'warmup', 10);
   const warmupPasses = intFlag(args, 'warmup-passes', 0);
   if (warmupPasses < 0) throw new RangeError(`'--warmup-passes' must be >= 0, got ${warmupPasses}`);
+  const passes = intFlag(args, 'passes', 1);
+  if (passes < 1) throw new RangeError(`'--passes' must be >= 1, got ${passes}`);
   const spin = intFlag(args, 'spin', 0) === 1;
   const batches: Batch[] = Array.from({ length: data.meta.steps }, (_, i) => batchAt(data, i));
   const trainer = await Trainer.create({
@@ -38,20 +41,22 @@ async function main(): Promise<void> {
   }
   const start = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
-  const losses = await trainer.trainSteps(batches);
+  let losses: number[] = [];
+  for (let p = 0; p < passes; p += 1) losses = await trainer.trainSteps(batches);
   const cpu = process.cpuUsage(cpu0);
+  const samples = passes * batches.length * data.meta.batch;
   const s = Number(process.hrtime.bigint() - start) / 1e9;
   await trainer.dispose();
   console.log(
     JSON.stringify({
-      samples_per_s: (batches.length * data.meta.batch) / s,
+      samples_per_s: samples / s,
       peak_rss_kb: process.resourceUsage().maxRSS,
       // Samples per CPU-second of the whole process (all threads): far less sensitive to other
       // processes' load than wall time, as long as no thread spins.
-      cpu_samples_per_s: (batches.length * data.meta.batch) / ((cpu.user + cpu.system) / 1e6),
+      cpu_samples_per_s: samples / ((cpu.user + cpu.system) / 1e6),
       seconds: s,
       ...(firstPass === undefined ? {} : { first_pass_samples_per_s: firstPass }),
-      steps: batches.length,
+      steps: passes * batches.length,
       last_loss: losses[losses.length - 1],
     }),
   );
