@@ -10,7 +10,7 @@
 // PyTorch); both sides always do the same number.
 // Usage: npm run bench -- engine-throughput [--pairs 5] [--steps 468] [--threads 2] [--batch 128]
 //        [--steps-per-run 4] [--warmup-passes 1] [--passes N] [--max-spread 0.25] [--models mlp,cnn]
-//        [--spin] [--no-torch]
+//        [--idle best|passive|active] [--spin (= --idle active)] [--no-torch]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { loadavg } from 'node:os';
 import { type Batch, SeededRandom } from '@fedistill/engine';
 import { writeBatchFile } from './harness/batch-file';
 import { CNN_SHAPE } from './harness/bench-models';
-import { intFlag, numberFlag } from './harness/flags';
+import { intFlag, numberFlag, stringFlag } from './harness/flags';
 import { load1, resultJson, runInterleaved, type SideCommand, spawnSide } from './harness/interleave';
 import { summarize } from './harness/stats';
 
@@ -71,16 +71,27 @@ export function loadAverage(): number {
 
 export const seconds = (startNs: bigint): number => Number(process.hrtime.bigint() - startNs) / 1e9;
 
-/** The two sides' commands for one model; both see the same data, threads and idling policy. */
+/**
+ * What idle worker threads do between parallel regions (docs/benchmarks.md, "Idle threads"):
+ * - best (default): each side as it runs fastest here, measured: the engine spinning (ONNX
+ *   Runtime's default), PyTorch with OpenMP threads sleeping (PASSIVE) and OpenBLAS as shipped
+ *   (its threads spin between calls); PyTorch with OpenMP spinning too ran 3.6-3.8x slower (MLP).
+ * - passive: no thread of either side spins: ORT spinning off, OpenMP PASSIVE and OpenBLAS's
+ *   busy-wait cut to 2^4 cycles (OPENBLAS_THREAD_TIMEOUT=4).
+ * - active: every pool spins (ORT default, OpenMP ACTIVE, OpenBLAS as shipped); `--spin`.
+ */
+export type IdleMode = 'best' | 'passive' | 'active';
+
+/** The two sides' commands for one model; both see the same data, threads and passes. */
 function sides(model: 'mlp' | 'cnn', data: string, o: Settings): [SideCommand, SideCommand] {
   const threads = String(o.threads);
-  // Same OpenMP settings for both processes (ORT ignores them; its spinning is a session
-  // option, set by --spin below). PASSIVE: idle OpenMP threads sleep instead of spinning,
-  // which under load is what keeps PyTorch from collapsing (docs/benchmarks.md).
+  // ORT ignores these; its spinning is a session option (the engine worker's --spin).
   const env = {
     OMP_NUM_THREADS: threads,
     MKL_NUM_THREADS: threads,
-    OMP_WAIT_POLICY: o.spin ? 'ACTIVE' : 'PASSIVE',
+    OPENBLAS_NUM_THREADS: threads,
+    OMP_WAIT_POLICY: o.idle === 'active' ? 'ACTIVE' : 'PASSIVE',
+    ...(o.idle === 'passive' ? { OPENBLAS_THREAD_TIMEOUT: '4' } : {}),
   };
   const common = [
     ...['--model', model, '--data', data, '--threads', threads, '--warmup', '10'],
@@ -96,7 +107,7 @@ function sides(model: 'mlp' | 'cnn', data: string, o: Settings): [SideCommand, S
         '--steps-per-run',
         String(o.stepsPerRun),
         '--spin',
-        o.spin ? '1' : '0',
+        o.idle === 'passive' ? '0' : '1',
       ],
       env,
     },
@@ -127,7 +138,7 @@ interface Settings {
   /** Timed passes per process; undefined: {@link DEFAULT_PASSES}. */
   readonly passes: number | undefined;
   readonly maxSpread: number;
-  readonly spin: boolean;
+  readonly idle: IdleMode;
   readonly torch: boolean;
   readonly models: ('mlp' | 'cnn')[];
 }
@@ -147,7 +158,9 @@ function settings(args: readonly string[]): Settings {
     warmupPasses: intFlag(args, 'warmup-passes', 1),
     passes: args.includes('--passes') ? intFlag(args, 'passes', 1) : undefined,
     maxSpread: numberFlag(args, 'max-spread', 0.25),
-    spin: args.includes('--spin'),
+    idle: args.includes('--spin')
+      ? 'active'
+      : stringFlag(args, 'idle', ['best', 'passive', 'active'], 'best'),
     torch: !args.includes('--no-torch'),
     models: models as ('mlp' | 'cnn')[],
   };
@@ -176,7 +189,7 @@ function main(): void {
       `engine-throughput: ${o.pairs} interleaved pairs, ${o.steps} steps of batch ${o.batch} (same batch file both sides), ` +
         `${o.threads} threads, ${o.stepsPerRun} steps/run, ${o.warmupPasses} untimed warm-up pass(es), ` +
         `timed passes ${o.passes ?? `mlp ${DEFAULT_PASSES.mlp}, cnn ${DEFAULT_PASSES.cnn}`}, ` +
-        `spinning ${o.spin ? 'on' : 'off'}, load ${loadBefore}`,
+        `idle threads '${o.idle}', load ${loadBefore}`,
     );
     for (const model of o.models) {
       const [engine, torch] = sides(model, dir, o);
@@ -234,7 +247,8 @@ function main(): void {
       steps_per_run: o.stepsPerRun,
       warmup_passes: o.warmupPasses,
       timed_passes: Object.fromEntries(o.models.map((m) => [m, o.passes ?? DEFAULT_PASSES[m]])),
-      spinning: o.spin,
+      idle: o.idle,
+      engine_spinning: o.idle !== 'passive',
       torch_blas: blas,
       pairs: o.pairs,
       load_average_before: loadBefore,
