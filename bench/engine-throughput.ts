@@ -1,13 +1,13 @@
 // Training throughput of the engine (MLP 784-256-10 and the small CNN) against PyTorch through the
 // interleaved harness (bench/harness/): every sample is a fresh process of one side, A/B/A/B over
 // `--pairs` pairs, both sides training on the same batch file (same batches, same order, same
-// step count, batch 128), with the same thread count and the same thread idling policy.
+// step count, batch 128) with the same thread count; what idle threads do is `--idle` (below).
 // Before the timed passes each process makes `--warmup-passes` untimed passes over every batch
 // (default 1): the timed figure is the steady state of multi-epoch training, and the first pass's
-// figures are reported beside it (docs/benchmarks.md, "First touch"). Timed passes per process:
-// `--passes`, default 5 for the MLP (one pass of the engine is about 0.4 s, short enough for a
-// blip of the shared machine to move it) and 1 for the CNN (about 8 s for the engine, 30 s for
-// PyTorch); both sides always do the same number.
+// figures are reported beside it (docs/benchmarks.md, "Steady state, idle threads and a fused
+// update"). Timed passes per process: `--passes`, default 5 for the MLP (one pass of the engine
+// is about 0.4 s, short enough for a blip of the shared machine to move it) and 1 for the CNN
+// (about 8 s for the engine, 30 s for PyTorch); both sides always do the same number.
 // Usage: npm run bench -- engine-throughput [--pairs 5] [--steps 468] [--threads 2] [--batch 128]
 //        [--steps-per-run 4] [--warmup-passes 1] [--passes N] [--max-spread 0.25] [--models mlp,cnn]
 //        [--idle best|passive|active] [--spin (= --idle active)] [--no-torch]
@@ -72,7 +72,8 @@ export function loadAverage(): number {
 export const seconds = (startNs: bigint): number => Number(process.hrtime.bigint() - startNs) / 1e9;
 
 /**
- * What idle worker threads do between parallel regions (docs/benchmarks.md, "Idle threads"):
+ * What idle worker threads do between parallel regions (docs/benchmarks.md, "Steady state, idle
+ * threads and a fused update"):
  * - best (default): each side as it runs fastest here, measured: the engine spinning (ONNX
  *   Runtime's default), PyTorch with OpenMP threads sleeping (PASSIVE) and OpenBLAS as shipped
  *   (its threads spin between calls); PyTorch with OpenMP spinning too ran 3.6-3.8x slower (MLP).
@@ -82,7 +83,7 @@ export const seconds = (startNs: bigint): number => Number(process.hrtime.bigint
  */
 export type IdleMode = 'best' | 'passive' | 'active';
 
-/** The two sides' commands for one model; both see the same data, threads and passes. */
+/** The two sides' commands for one model: the same data, threads and passes. */
 function sides(model: 'mlp' | 'cnn', data: string, o: Settings): [SideCommand, SideCommand] {
   const threads = String(o.threads);
   // ORT ignores these; its spinning is a session option (the engine worker's --spin).

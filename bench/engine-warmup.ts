@@ -1,9 +1,10 @@
 // How a fresh training process warms up: the engine trains on the harness's batch file (views into
 // the file's bytes, as engine-throughput's worker does) for `--passes` passes and prints, per chunk
 // of `--chunk` steps, the throughput and the minor page faults the process took meanwhile. It is
-// the measurement behind engine-throughput's untimed warm-up pass (docs/benchmarks.md, "First
-// touch"). `--repeat` cycles the first `stepsPerRun` batches instead, so every chunk reads memory
-// already read once: what is left of the first pass's cost is then not the batches' pages.
+// the measurement behind engine-throughput's untimed warm-up pass (docs/benchmarks.md, "Steady
+// state, idle threads and a fused update"). `--repeat` cycles the first `stepsPerRun` batches
+// instead, so every chunk reads memory already read once: what is left of the first pass's cost
+// is then not the batches' pages.
 // Usage: npm run bench -- engine-warmup [--model mlp|cnn] [--steps 468] [--chunk 39] [--passes 2]
 //        [--threads 2] [--steps-per-run 4] [--repeat]
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -78,7 +78,8 @@ function clipGlobalNorm(grads: readonly Tensor[], clip: number): Tensor[] {
 /**
  * v' = mu v + g. When g is the output of a Gemm without C that nothing else reads (a dense
  * weight's gradient), both are one Gemm with C = v and beta = mu and the gradient is never
- * stored: two element-wise passes over the weight fewer per step (docs/benchmarks.md, issue 17).
+ * stored: two element-wise passes over the weight fewer per step (docs/benchmarks.md, "Steady
+ * state, idle threads and a fused update").
  */
 function velocity(g: Tensor, v: Tensor, mu: number): Tensor {
   const graph = g.graph;
