@@ -7,10 +7,14 @@
 // figures are reported beside it (docs/benchmarks.md, "Steady state, idle threads and a fused
 // update"). Timed passes per process: `--passes`, default 5 for the MLP (one pass of the engine
 // is about 0.4 s, short enough for a blip of the shared machine to move it) and 1 for the CNN
-// (about 8 s for the engine, 30 s for PyTorch); both sides always do the same number.
+// (about 8 s for the engine, 30 s for PyTorch); both sides always do the same number. What the
+// C library's allocator does with freed memory is `--malloc`, the same for both sides (default
+// `retain`: glibc keeps it, so neither side pays this VM's 10 us page faults; `release`: glibc's
+// defaults; bench/harness/malloc.ts); the JSON gives the measured cost of a fault here and each
+// side's faults per step.
 // Usage: npm run bench -- engine-throughput [--pairs 5] [--steps 468] [--threads 2] [--batch 128]
 //        [--steps-per-run 4] [--warmup-passes 1] [--passes N] [--max-spread 0.25] [--models mlp,cnn]
-//        [--idle best|passive|active] [--spin (= --idle active)] [--no-torch]
+//        [--idle best|passive|active] [--spin (= --idle active)] [--malloc retain|release] [--no-torch]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +24,7 @@ import { type Batch, SeededRandom } from '@fedistill/engine';
 import { writeBatchFile } from './harness/batch-file';
 import { CNN_SHAPE } from './harness/bench-models';
 import { intFlag, numberFlag, stringFlag } from './harness/flags';
+import { mallocEnv, type MallocMode, measurePageFaultCost } from './harness/malloc';
 import { load1, resultJson, runInterleaved, type SideCommand, spawnSide } from './harness/interleave';
 import { summarize } from './harness/stats';
 
@@ -92,6 +97,7 @@ function sides(model: 'mlp' | 'cnn', data: string, o: Settings): [SideCommand, S
     MKL_NUM_THREADS: threads,
     OPENBLAS_NUM_THREADS: threads,
     OMP_WAIT_POLICY: o.idle === 'active' ? 'ACTIVE' : 'PASSIVE',
+    ...mallocEnv(o.malloc),
     ...(o.idle === 'passive' ? { OPENBLAS_THREAD_TIMEOUT: '4' } : {}),
   };
   const common = [
@@ -140,6 +146,7 @@ interface Settings {
   readonly passes: number | undefined;
   readonly maxSpread: number;
   readonly idle: IdleMode;
+  readonly malloc: MallocMode;
   readonly torch: boolean;
   readonly models: ('mlp' | 'cnn')[];
 }
@@ -162,6 +169,7 @@ function settings(args: readonly string[]): Settings {
     idle: args.includes('--spin')
       ? 'active'
       : stringFlag(args, 'idle', ['best', 'passive', 'active'], 'best'),
+    malloc: stringFlag(args, 'malloc', ['retain', 'release'], 'retain'),
     torch: !args.includes('--no-torch'),
     models: models as ('mlp' | 'cnn')[],
   };
@@ -178,6 +186,7 @@ function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'engine-throughput-'));
   const out: Record<string, unknown> = {};
   const loadBefore = load1();
+  const pageFault = measurePageFaultCost();
   const blas = o.torch ? torchBlas() : null;
   if (blas && /\/blas\/libblas\.so/.test(blas))
     console.log(
@@ -190,7 +199,8 @@ function main(): void {
       `engine-throughput: ${o.pairs} interleaved pairs, ${o.steps} steps of batch ${o.batch} (same batch file both sides), ` +
         `${o.threads} threads, ${o.stepsPerRun} steps/run, ${o.warmupPasses} untimed warm-up pass(es), ` +
         `timed passes ${o.passes ?? `mlp ${DEFAULT_PASSES.mlp}, cnn ${DEFAULT_PASSES.cnn}`}, ` +
-        `idle threads '${o.idle}', load ${loadBefore}`,
+        `idle threads '${o.idle}', allocator '${o.malloc}', a page fault costs ${pageFault.us_per_fault} us here, ` +
+        `load ${loadBefore}`,
     );
     for (const model of o.models) {
       const [engine, torch] = sides(model, dir, o);
@@ -250,6 +260,9 @@ function main(): void {
       timed_passes: Object.fromEntries(o.models.map((m) => [m, o.passes ?? DEFAULT_PASSES[m]])),
       idle: o.idle,
       engine_spinning: o.idle !== 'passive',
+      malloc: o.malloc,
+      glibc_tunables: mallocEnv(o.malloc)['GLIBC_TUNABLES'],
+      page_fault_us: pageFault.us_per_fault,
       torch_blas: blas,
       pairs: o.pairs,
       load_average_before: loadBefore,

@@ -3,12 +3,14 @@
 // same session settings, through the interleaved harness (bench/harness/). Target: the Predictor
 // within 10% of the bare loop (ratio of medians >= 0.9).
 // Usage: npm run bench -- teacher-inference [--pairs 5] [--reference 5120] [--passes 5]
-//        [--threads 2] [--models mlp,cnn] [--max-spread 0.25] [--spin]
+//        [--threads 2] [--models mlp,cnn] [--max-spread 0.25] [--spin] [--malloc retain|release]
+// Both sides get the same allocator setting (bench/harness/malloc.ts; default retain).
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { writeBatchFile } from './harness/batch-file';
-import { intFlag, numberFlag } from './harness/flags';
+import { intFlag, numberFlag, stringFlag } from './harness/flags';
+import { mallocEnv } from './harness/malloc';
 import { load1, resultJson, runInterleaved, type SideCommand } from './harness/interleave';
 
 const TARGET = 0.9;
@@ -21,6 +23,7 @@ function main(): void {
   const threads = intFlag(args, 'threads', 2);
   const maxSpread = numberFlag(args, 'max-spread', 0.25);
   const spin = args.includes('--spin');
+  const malloc = stringFlag(args, 'malloc', ['retain', 'release'], 'retain');
   const models = (args.includes('--models') ? (args[args.indexOf('--models') + 1] ?? '') : 'mlp,cnn').split(
     ',',
   );
@@ -52,7 +55,7 @@ function main(): void {
           ...['--mode', mode, '--model', model, '--data', dir, '--threads', String(threads)],
           ...['--passes', String(passes), '--spin', spin ? '1' : '0'],
         ],
-        env: { OMP_NUM_THREADS: String(threads) },
+        env: { OMP_NUM_THREADS: String(threads), ...mallocEnv(malloc) },
       });
       const r = runInterleaved(side('predictor'), side('bare'), {
         pairs,
@@ -86,6 +89,7 @@ function main(): void {
       passes,
       threads,
       spinning: spin,
+      malloc,
       pairs,
       load_average_before: loadBefore,
       load_average_after: load1(),

@@ -5,11 +5,13 @@ lr 0.05, on the batch file the harness wrote (bench/harness/batch-file.ts): the 
 batches untimed, then `warmup-passes` untimed passes over every batch, then `passes` timed passes
 over every batch, one optimizer step per batch, as the engine.
 Run with /usr/bin/python3 (Debian's python3-torch). Prints one JSON line:
-{"samples_per_s", "peak_rss_kb", "cpu_samples_per_s", "seconds", "steps", "last_loss", "torch_version", "threads"},
+{"samples_per_s", "peak_rss_kb", "cpu_samples_per_s", "seconds", "page_faults_per_step", "steps",
+"last_loss", "torch_version", "threads"},
 plus "first_pass_samples_per_s" (the first warm-up pass) when there is one.
 Usage: torch_throughput.py --model mlp|cnn --data DIR --threads T --cnn C1,C2,HIDDEN [--warmup 10]
        [--warmup-passes 0] [--passes 1]
-The harness sets OMP_NUM_THREADS (and OMP_WAIT_POLICY) in the environment; see docs/benchmarks.md.
+The harness sets OMP_NUM_THREADS, OMP_WAIT_POLICY and GLIBC_TUNABLES (the allocator, as for the
+engine) in the environment; see docs/benchmarks.md.
 """
 import argparse
 import json
@@ -83,17 +85,21 @@ def main():
             first_pass = x.shape[0] * x.shape[1] / (time.perf_counter() - t0)
     start = time.perf_counter()
     cpu = time.process_time()
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(a.passes):
         for i in range(x.shape[0]):
             loss = step(i)
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
     report = {
         "samples_per_s": a.passes * x.shape[0] * x.shape[1] / seconds,
         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         # Samples per CPU-second of the process (all threads), as the engine's worker reports.
         "cpu_samples_per_s": a.passes * x.shape[0] * x.shape[1] / cpu,
         "seconds": seconds,
+        # Minor page faults per timed step, as the engine's worker reports.
+        "page_faults_per_step": faults / (a.passes * x.shape[0]),
         "steps": a.passes * x.shape[0],
         "last_loss": float(loss),
         "torch_version": torch.__version__,

@@ -2,7 +2,7 @@
 // batch file's batches (the first `warmup` untimed, then `warmup-passes` untimed passes over every
 // batch, then `passes` timed passes over every batch) and prints {samples_per_s, peak_rss_kb, ...}
 // as its last line; with a warm-up pass also `first_pass_samples_per_s`, the throughput of the
-// first one.
+// first one, and the minor page faults per timed step.
 // Usage: node engine-train-worker.js --model mlp|cnn --data DIR --threads T --steps-per-run K
 //        [--warmup 10] [--warmup-passes 0] [--passes 1] [--spin 0|1]
 import { Trainer, type Batch } from '@fedistill/engine';
@@ -41,9 +41,11 @@ async function main(): Promise<void> {
   }
   const start = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
+  const faults0 = process.resourceUsage().minorPageFault;
   let losses: number[] = [];
   for (let p = 0; p < passes; p += 1) losses = await trainer.trainSteps(batches);
   const cpu = process.cpuUsage(cpu0);
+  const faults = process.resourceUsage().minorPageFault - faults0;
   const samples = passes * batches.length * data.meta.batch;
   const s = Number(process.hrtime.bigint() - start) / 1e9;
   await trainer.dispose();
@@ -55,6 +57,9 @@ async function main(): Promise<void> {
       // processes' load than wall time, as long as no thread spins.
       cpu_samples_per_s: samples / ((cpu.user + cpu.system) / 1e6),
       seconds: s,
+      // Minor page faults per timed step (docs/benchmarks.md, "Page faults, the allocator and a
+      // fair PyTorch").
+      page_faults_per_step: faults / (passes * batches.length),
       ...(firstPass === undefined ? {} : { first_pass_samples_per_s: firstPass }),
       steps: passes * batches.length,
       last_loss: losses[losses.length - 1],

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { batchAt, readBatchFile, writeBatchFile } from './batch-file';
+import { mallocEnv, measurePageFaultCost, RETAIN_TUNABLES } from './malloc';
 import { compare, median, summarize } from './stats';
 import {
   cpuComparison,
@@ -202,5 +204,70 @@ describe(firstPassComparison.name, () => {
       { pairs: 1, maxSpread: 1, run: () => ({ samples_per_s: 1, peak_rss_kb: 1 }) },
     );
     expect(resultJson(without)).not.toHaveProperty('first_pass_ratio_of_medians');
+  });
+});
+
+describe('page faults per step', () => {
+  it('gives each side the median of what its processes report, and nothing when they do not', () => {
+    const faults: Record<string, number[]> = { engine: [2, 40, 3], torch: [300, 310, 290] };
+    const r = runInterleaved(
+      { name: 'engine', command: 'unused', args: [] },
+      { name: 'torch', command: 'unused', args: [] },
+      {
+        pairs: 3,
+        maxSpread: 1,
+        run: (s) => ({ samples_per_s: 100, peak_rss_kb: 1, page_faults_per_step: faults[s.name]!.shift()! }),
+      },
+    );
+    expect(resultJson(r)).toMatchObject({
+      engine: { page_faults_per_step: 3 },
+      torch: { page_faults_per_step: 300 },
+    });
+    const without = runInterleaved(
+      { name: 'a', command: 'unused', args: [] },
+      { name: 'b', command: 'unused', args: [] },
+      { pairs: 1, maxSpread: 1, run: () => ({ samples_per_s: 1, peak_rss_kb: 1 }) },
+    );
+    expect(resultJson(without)['a']).not.toHaveProperty('page_faults_per_step');
+  });
+});
+
+describe('allocator setting', () => {
+  // Two 800 KiB arrays per round, the previous round's dropped and collected: the pattern of a
+  // training run's state outputs.
+  const pattern = `let keep = []; const f0 = process.resourceUsage().minorPageFault;
+    for (let r = 0; r < 100; r += 1) { keep = [new Float32Array(200704).fill(r), new Float32Array(200704).fill(r)]; gc(); }
+    console.log((process.resourceUsage().minorPageFault - f0) / 100, keep.length);`;
+  const faultsPerRound = (env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', pattern], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    return Number(r.stdout.trim().split(' ')[0]);
+  };
+
+  it('is a setting glibc accepts, with the values it states', () => {
+    const r = spawnSync('/lib64/ld-linux-x86-64.so.2', ['--list-tunables'], {
+      env: { ...process.env, ...mallocEnv('retain') },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/glibc\.malloc\.mmap_threshold: 0x2000000 /);
+    expect(r.stdout).toMatch(/glibc\.malloc\.trim_threshold: 0x40000000 /);
+    expect(mallocEnv('retain')).toEqual({ GLIBC_TUNABLES: RETAIN_TUNABLES });
+    expect(mallocEnv('release')).toEqual({ GLIBC_TUNABLES: '' });
+  });
+
+  it('keeps freed memory: far fewer page faults for the same allocations than glibc as shipped', () => {
+    const released = faultsPerRound(mallocEnv('release'));
+    const retained = faultsPerRound(mallocEnv('retain'));
+    expect(released).toBeGreaterThan(3 * retained);
+  });
+
+  it('measures a positive cost per page fault over the faults it caused', () => {
+    const c = measurePageFaultCost(2);
+    expect(c.faults).toBeGreaterThan(10_000); // 2 x 64 MiB of fresh pages
+    expect(c.us_per_fault).toBeGreaterThan(0);
   });
 });

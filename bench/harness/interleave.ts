@@ -3,7 +3,7 @@
 // order is A, B, A, B, ... so slow drifts of machine load hit both sides alike.
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { compare, type Comparison } from './stats';
+import { compare, type Comparison, median } from './stats';
 
 /** One side of a comparison: a command that prints a {@link WorkerReport} as its last stdout line. */
 export interface SideCommand {
@@ -165,7 +165,16 @@ export const cpuComparison = (r: InterleavedResult): Comparison | null =>
 export const firstPassComparison = (r: InterleavedResult): Comparison | null =>
   keyComparison(r, 'first_pass_samples_per_s');
 
-/** The JSON form of a result: per side median, best, spread, samples and peak RSS; both ratios. */
+/** Median minor page faults per timed step over a side's processes, when its worker reports them. */
+function pageFaults(s: SideResult): { page_faults_per_step?: number } {
+  const v = s.reports.map((x) => x['page_faults_per_step']).filter((x): x is number => typeof x === 'number');
+  return v.length === 0 ? {} : { page_faults_per_step: Math.round(median(v) * 10) / 10 };
+}
+
+/**
+ * The JSON form of a result: per side median, best, spread, samples, peak RSS and (when reported)
+ * page faults per step; both ratios.
+ */
 export function resultJson(r: InterleavedResult): Record<string, unknown> {
   const c = r.comparison;
   const sideJson = (s: SideResult, sum: typeof c.a) => ({
@@ -176,6 +185,7 @@ export function resultJson(r: InterleavedResult): Record<string, unknown> {
     samples: sum.samples.map(Math.round),
     peak_rss_mb: Math.round(s.peakRssMb),
     load: s.reports.map((x) => [x['load_before'], x['load_after']]),
+    ...pageFaults(s),
   });
   const cpu = cpuComparison(r);
   const first = firstPassComparison(r);
