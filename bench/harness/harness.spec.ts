@@ -15,6 +15,17 @@ import {
   type WorkerReport,
 } from './interleave';
 
+/** A side whose process is never started: the tests inject its reports. */
+const side = (name: string): SideCommand => ({ name, command: 'unused', args: [] });
+
+/** One pair whose workers report nothing beyond the required fields. */
+const plainRun = () =>
+  runInterleaved(side('a'), side('b'), {
+    pairs: 1,
+    maxSpread: 1,
+    run: () => ({ samples_per_s: 1, peak_rss_kb: 1 }),
+  });
+
 describe('harness statistics', () => {
   it('takes the middle value, or the mean of the two middle values', () => {
     expect(median([5, 1, 3])).toBe(3);
@@ -63,8 +74,6 @@ describe('harness statistics', () => {
 });
 
 describe(runInterleaved.name, () => {
-  const side = (name: string): SideCommand => ({ name, command: 'unused', args: [] });
-
   it('alternates A, B, A, B and keeps each side its own samples and peak RSS', () => {
     const order: string[] = [];
     const speeds: Record<string, number[]> = { a: [10, 11, 12], b: [5, 5, 5] };
@@ -105,7 +114,6 @@ describe(runInterleaved.name, () => {
 });
 
 describe(cpuComparison.name, () => {
-  const side = (name: string): SideCommand => ({ name, command: 'unused', args: [] });
   const run =
     (cpu: Record<string, number[] | undefined>) =>
     (s: SideCommand): WorkerReport => {
@@ -183,52 +191,34 @@ describe('batch file', () => {
 describe(firstPassComparison.name, () => {
   it('compares the first untimed pass of each side when both report it, and is absent otherwise', () => {
     const first: Record<string, number[]> = { engine: [60, 66, 63], torch: [30, 33, 31] };
-    const r = runInterleaved(
-      { name: 'engine', command: 'unused', args: [] },
-      { name: 'torch', command: 'unused', args: [] },
-      {
-        pairs: 3,
-        maxSpread: 0.25,
-        run: (s) => ({
-          samples_per_s: 100,
-          peak_rss_kb: 1,
-          first_pass_samples_per_s: first[s.name]!.shift()!,
-        }),
-      },
-    );
+    const r = runInterleaved(side('engine'), side('torch'), {
+      pairs: 3,
+      maxSpread: 0.25,
+      run: (s) => ({
+        samples_per_s: 100,
+        peak_rss_kb: 1,
+        first_pass_samples_per_s: first[s.name]!.shift()!,
+      }),
+    });
     expect(firstPassComparison(r)?.ratioOfMedians).toBeCloseTo(63 / 31, 12);
     expect(resultJson(r)).toMatchObject({ first_pass_medians: [63, 31], first_pass_ratio_of_medians: 2.03 });
-    const without = runInterleaved(
-      { name: 'a', command: 'unused', args: [] },
-      { name: 'b', command: 'unused', args: [] },
-      { pairs: 1, maxSpread: 1, run: () => ({ samples_per_s: 1, peak_rss_kb: 1 }) },
-    );
-    expect(resultJson(without)).not.toHaveProperty('first_pass_ratio_of_medians');
+    expect(resultJson(plainRun())).not.toHaveProperty('first_pass_ratio_of_medians');
   });
 });
 
 describe('page faults per step', () => {
   it('gives each side the median of what its processes report, and nothing when they do not', () => {
     const faults: Record<string, number[]> = { engine: [2, 40, 3], torch: [300, 310, 290] };
-    const r = runInterleaved(
-      { name: 'engine', command: 'unused', args: [] },
-      { name: 'torch', command: 'unused', args: [] },
-      {
-        pairs: 3,
-        maxSpread: 1,
-        run: (s) => ({ samples_per_s: 100, peak_rss_kb: 1, page_faults_per_step: faults[s.name]!.shift()! }),
-      },
-    );
+    const r = runInterleaved(side('engine'), side('torch'), {
+      pairs: 3,
+      maxSpread: 1,
+      run: (s) => ({ samples_per_s: 100, peak_rss_kb: 1, page_faults_per_step: faults[s.name]!.shift()! }),
+    });
     expect(resultJson(r)).toMatchObject({
       engine: { page_faults_per_step: 3 },
       torch: { page_faults_per_step: 300 },
     });
-    const without = runInterleaved(
-      { name: 'a', command: 'unused', args: [] },
-      { name: 'b', command: 'unused', args: [] },
-      { pairs: 1, maxSpread: 1, run: () => ({ samples_per_s: 1, peak_rss_kb: 1 }) },
-    );
-    expect(resultJson(without)['a']).not.toHaveProperty('page_faults_per_step');
+    expect(resultJson(plainRun())['a']).not.toHaveProperty('page_faults_per_step');
   });
 });
 
