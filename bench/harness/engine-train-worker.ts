@@ -1,8 +1,8 @@
 // The engine's side of `engine-throughput`: one fresh process per sample. Trains the model on the
 // batch file's batches (the first `warmup` untimed, then `warmup-passes` untimed passes over every
 // batch, then `passes` timed passes over every batch) and prints {samples_per_s, peak_rss_kb, ...}
-// as its last line; with a warm-up pass also `first_pass_samples_per_s`, the throughput of the
-// first one, and the minor page faults per timed step.
+// as its last line, with `page_faults_per_step` (minor faults over the timed passes); with a
+// warm-up pass also `first_pass_samples_per_s`, the throughput of the first one.
 // Usage: node engine-train-worker.js --model mlp|cnn --data DIR --threads T --steps-per-run K
 //        [--warmup 10] [--warmup-passes 0] [--passes 1] [--spin 0|1]
 import { Trainer, type Batch } from '@fedistill/engine';
