@@ -11,10 +11,14 @@
 // C library's allocator does with freed memory is `--malloc`, the same for both sides (default
 // `retain`: glibc keeps it, so neither side pays this VM's 10 us page faults; `release`: glibc's
 // defaults; bench/harness/malloc.ts); the JSON gives the measured cost of a fault here and each
-// side's faults per step.
+// side's faults per step. After each model's pairs, `--floor-runs` fresh processes (default 3)
+// measure its kernel floor (bench/harness/kernel-floor.ts): the time ONNX Runtime's kernels need
+// for the step's matrix products and convolutions alone, and from it the largest ratio to
+// PyTorch that any engine on these kernels could reach in this run (`<model>_ratio_ceiling`).
 // Usage: npm run bench -- engine-throughput [--pairs 5] [--steps 468] [--threads 2] [--batch 128]
 //        [--steps-per-run 4] [--warmup-passes 1] [--passes N] [--max-spread 0.25] [--models mlp,cnn]
 //        [--idle best|passive|active] [--spin (= --idle active)] [--malloc retain|release] [--no-torch]
+//        [--floor-runs 3]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +28,7 @@ import { type Batch, SeededRandom } from '@fedistill/engine';
 import { writeBatchFile } from './harness/batch-file';
 import { CNN_SHAPE } from './harness/bench-models';
 import { intFlag, numberFlag, stringFlag } from './harness/flags';
+import { floorJson, type FloorWorkerReport } from './harness/kernel-floor';
 import { mallocEnv, type MallocMode, measurePageFaultCost } from './harness/malloc';
 import { load1, resultJson, runInterleaved, type SideCommand, spawnSide } from './harness/interleave';
 import { summarize } from './harness/stats';
@@ -132,6 +137,20 @@ function sides(model: 'mlp' | 'cnn', data: string, o: Settings): [SideCommand, S
   ];
 }
 
+/** The kernel-floor worker for `model`, with the engine side's environment and settings. */
+function floorSide(model: 'mlp' | 'cnn', engine: SideCommand, o: Settings): SideCommand {
+  return {
+    name: 'kernel floor',
+    command: process.execPath,
+    args: [
+      join(__dirname, 'harness', 'kernel-floor-worker.js'),
+      ...['--model', model, '--threads', String(o.threads), '--batch', String(o.batch)],
+      ...['--spin', o.idle === 'passive' ? '0' : '1'],
+    ],
+    env: engine.env ?? {},
+  };
+}
+
 /** Timed passes per process when `--passes` is not given (see the header). */
 const DEFAULT_PASSES = { mlp: 5, cnn: 1 } as const;
 
@@ -149,6 +168,8 @@ interface Settings {
   readonly malloc: MallocMode;
   readonly torch: boolean;
   readonly models: ('mlp' | 'cnn')[];
+  /** Fresh kernel-floor processes per model; 0 skips the floor. */
+  readonly floorRuns: number;
 }
 
 function settings(args: readonly string[]): Settings {
@@ -172,7 +193,9 @@ function settings(args: readonly string[]): Settings {
     malloc: stringFlag(args, 'malloc', ['retain', 'release'], 'retain'),
     torch: !args.includes('--no-torch'),
     models: models as ('mlp' | 'cnn')[],
+    floorRuns: intFlag(args, 'floor-runs', 3),
   };
+  if (s.floorRuns < 0) throw new RangeError("'--floor-runs' must be >= 0");
   for (const k of ['pairs', 'steps', 'threads', 'batch', 'stepsPerRun'] as const)
     if (s[k] < 1) throw new RangeError(`'${k}' must be >= 1`);
   if (s.warmupPasses < 0) throw new RangeError("'warmup-passes' must be >= 0");
@@ -202,6 +225,30 @@ function main(): void {
         `idle threads '${o.idle}', allocator '${o.malloc}', a page fault costs ${pageFault.us_per_fault} us here, ` +
         `load ${loadBefore}`,
     );
+    // The kernel floor of `model` (fresh processes after its pairs), into out[`${model}_floor`].
+    const floor = (
+      model: 'mlp' | 'cnn',
+      engine: SideCommand,
+      torchMedian: number | null,
+      engineMedian: number,
+    ) => {
+      if (o.floorRuns === 0) return;
+      const side = floorSide(model, engine, o);
+      const reports = Array.from(
+        { length: o.floorRuns },
+        () => spawnSide(side, 10 * 60_000) as unknown as FloorWorkerReport,
+      );
+      const f = floorJson(reports, torchMedian, engineMedian);
+      out[`${model}_floor`] = f;
+      out[`${model}_ratio_ceiling`] = f['ratio_ceiling'];
+      console.log(
+        `${model} kernel floor: ${f['step_ms']} ms per step (${f['samples_per_s']} samples/s; runs ${reports
+          .map((x) => x.step_ms)
+          .join(', ')} ms)` +
+          (torchMedian ? `: at most ${f['ratio_ceiling']}x PyTorch's median on these kernels` : '') +
+          `; the engine runs at ${f['engine_share']} of it`,
+      );
+    };
     for (const model of o.models) {
       const [engine, torch] = sides(model, dir, o);
       const onSample = (side: string, pair: number, r: { samples_per_s: number }) =>
@@ -223,11 +270,13 @@ function main(): void {
             samples: sum.samples.map(Math.round),
           },
         };
+        floor(model, engine, null, sum.median);
         continue;
       }
       const r = runInterleaved(engine, torch, { pairs: o.pairs, maxSpread: o.maxSpread, onSample });
       const j = resultJson(r);
       out[model] = j;
+      floor(model, engine, r.comparison.b.median, r.comparison.a.median);
       out[`${model}_ratio`] = j['ratio_of_medians'];
       out[`${model}_cpu_ratio`] = j['cpu_ratio_of_medians'] ?? null;
       console.log(
@@ -250,6 +299,8 @@ function main(): void {
       cnn_ratio: out['cnn_ratio'] ?? null,
       mlp_cpu_ratio: out['mlp_cpu_ratio'] ?? null,
       cnn_cpu_ratio: out['cnn_cpu_ratio'] ?? null,
+      mlp_ratio_ceiling: out['mlp_ratio_ceiling'] ?? null,
+      cnn_ratio_ceiling: out['cnn_ratio_ceiling'] ?? null,
       ...out,
       batch: o.batch,
       threads: o.threads,

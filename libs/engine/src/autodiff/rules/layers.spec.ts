@@ -68,6 +68,13 @@ const cases: [string, (p: Tensor[]) => Tensor, { shape: number[]; values: Float3
     ([x, w]) => conv2d(x!, w!, null, { pads: [2, 0, 2, 1] }),
     [p([1, 2, 4, 4], 34), p([2, 2, 2, 2], 35)],
   ],
+  // A rectangular kernel and three input channels: the weight gradient's one-hot im2col kernel
+  // orders its output channels channel-major then tap (i * kw + j), as dW's [M, C, kh, kw].
+  [
+    'Conv (stride 1, 2x3 kernel, 3 channels, uneven pads)',
+    ([x, w, c]) => conv2d(x!, w!, c!, { pads: [0, 1, 1, 2] }),
+    [p([2, 3, 4, 5], 47), p([2, 3, 2, 3], 48), p([2], 49)],
+  ],
   [
     'MaxPool 3x3 stride 1 (overlapping)',
     ([x]) => maxPool2d(x!, [3, 3], { strides: [1, 1] }),
