@@ -105,7 +105,15 @@ export const convGrad: GradRule = (ctx) => {
     dx = unit && smallPads ? inputGradStride1(d, w, win) : inputGradStrided(d, w, win, h!, wd!);
   const dw = ctx.needed[1] ? (unit ? weightGradStride1(x, d, win) : weightGradStrided(x, d, win)) : null;
   const b = ctx.node.inputs[2];
-  const db =
-    b && ctx.needed[2] ? g.apply1('ReduceSum', [d, g.int64s([0, 2, 3])], { keepdims: { i: 0 } }) : null;
+  // dB in two contiguous reductions (over each sample's pixels, then over the batch): measured
+  // about twice as fast in ORT as one ReduceSum over axes 0, 2, 3 ([128,16,28,28]: 90 vs 190 us).
+  let db = null;
+  if (b && ctx.needed[2]) {
+    const [n, m, oh, ow] = staticShape('Conv', d);
+    const perSample = g.apply1('ReduceSum', [reshape(d, [n!, m!, oh! * ow!]), g.int64s([2])], {
+      keepdims: { i: 0 },
+    });
+    db = g.apply1('ReduceSum', [perSample, g.int64s([0])], { keepdims: { i: 0 } });
+  }
   return [dx, dw, db];
 };
