@@ -79,9 +79,9 @@ function conv3x3(name: string, batch: number, c: number, m: number, h: number): 
 
 /**
  * The products of a 3x3 conv stage: the forward Conv, the input gradient (a Conv of dY with the
- * flipped kernel) when used, and the weight gradient dW [m, c*9] = dY [m, batch*h*w] times the
- * im2col columns [c*9, batch*h*w] transposed, the columns given ready-made (their construction
- * is not a product and is left out).
+ * flipped kernel) when used, and the weight gradient: dW [m, c*9] = dY [m, batch*h*w] times the
+ * im2col columns [c*9, batch*h*w] transposed, or per sample, the columns given ready-made (their
+ * construction is not a product and is left out).
  */
 function convProducts(
   name: string,
@@ -94,7 +94,22 @@ function convProducts(
   return [
     { name: `${name} forward`, forms: [conv3x3('conv', batch, c, m, h)] },
     ...(inputGrad ? [{ name: `${name} input gradient`, forms: [conv3x3('conv', batch, m, c, h)] }] : []),
-    { name: `${name} weight gradient`, forms: matmulForms(m, batch * h * h, c * 9) },
+    {
+      name: `${name} weight gradient`,
+      forms: [
+        ...matmulForms(m, batch * h * h, c * 9),
+        // Per sample, columns [c*9, h*w] times dY transposed [h*w, m] (the engine's form); the
+        // sum over the batch that follows is left out.
+        {
+          name: 'batched-matmul',
+          build: (g, p) =>
+            g.apply1('MatMul', [
+              input(g, `${p}a`, [batch, c * 9, h * h]),
+              input(g, `${p}b`, [batch, h * h, m]),
+            ]),
+        },
+      ],
+    },
   ];
 }
 
