@@ -1,6 +1,6 @@
 import { GraphBuildError } from '../../graph/errors';
 import type { Tensor } from '../../graph/tensor';
-import { reshape, reverse, slice, transpose } from '../../ops/shape-ops';
+import { reshape, reverse, transpose } from '../../ops/shape-ops';
 import { matmul } from '../../ops/math';
 import { readWindow, type Window2d } from '../../ops/infer-conv';
 import { attrInt, attrInts } from '../../ops/shape-utils';
@@ -30,15 +30,16 @@ function inputGradStride1(d: Tensor, w: Tensor, win: Window2d): Tensor {
   });
 }
 
-// Stride 1: dW[m, c, i, j] = sum over n, y, x of dY[n, m, y, x] * Xpad[n, c, y + i, x + j].
-// The im2col columns come from a grouped Conv of X with a constant one-hot kernel (output channel
-// c*kh*kw + i*kw + j copies input channel c shifted by (i, j), zero padding included): one
-// NCHW pass, [N, C*kh*kw, Ho*Wo], instead of kh*kw strided Slice copies and a Concat. dW is then a
+// dW[m, c, i, j] = sum over n, y, x of dY[n, m, y, x] * Xpad[n, c, s0 y + i, s1 x + j].
+// The im2col columns come from a grouped Conv of X with a constant one-hot kernel and the conv's
+// pads and strides (output channel c*kh*kw + i*kw + j copies input channel c at offset (i, j),
+// zero padding included): one NCHW pass, [N, C*kh*kw, Ho*Wo], instead of kh*kw Slice copies and a
+// Concat (stride 1) or a Conv over the batch axis with dilation = stride (strided). dW is then a
 // batched MatMul per sample, columns [C*kh*kw, Ho*Wo] times dY transposed to [Ho*Wo, M] (the
 // smaller tensor is the one transposed), summed over the batch. Measured on the bench CNN's two
 // convolutions (batch 128, 2 threads): 0.6 and 2.2-2.4 ms per step against 1.0 and 3.6 ms for
 // the Slice/Concat im2col with one Gemm (docs/benchmarks.md, "How far these kernels can go").
-function weightGradStride1(x: Tensor, d: Tensor, win: Window2d): Tensor {
+function weightGradIm2col(x: Tensor, d: Tensor, win: Window2d): Tensor {
   const g = x.graph;
   const [n, c] = staticShape('Conv', x);
   const [, m, oh, ow] = staticShape('Conv', d);
@@ -48,7 +49,7 @@ function weightGradStride1(x: Tensor, d: Tensor, win: Window2d): Tensor {
   for (let ch = 0; ch < c!; ch += 1) for (let k = 0; k < taps; k += 1) onehot[(ch * taps + k) * taps + k] = 1;
   const cols = g.apply1('Conv', [x, g.constant(onehot, [c! * taps, 1, kh, kw])], {
     pads: { ints: win.pads },
-    strides: { ints: [1, 1] },
+    strides: { ints: win.strides },
     group: { i: c! },
   });
   const perSample = matmul(
@@ -59,9 +60,7 @@ function weightGradStride1(x: Tensor, d: Tensor, win: Window2d): Tensor {
   return reshape(transpose(summed, [1, 0]), [m!, c!, kh, kw]);
 }
 
-// General strides: dX is the transposed convolution of dY with the same weights; dW
-// correlates the input with dY, computed as a Conv over the batch axis (X and dY swapped to
-// channel-major) with dilation = stride, then cut to the kernel size.
+// General strides: dX is the transposed convolution of dY with the same weights.
 function inputGradStrided(d: Tensor, w: Tensor, win: Window2d, h: number, wd: number): Tensor {
   const [, , oh, ow] = staticShape('Conv', d);
   const [kh, kw] = win.kernel;
@@ -73,15 +72,6 @@ function inputGradStrided(d: Tensor, w: Tensor, win: Window2d, h: number, wd: nu
     pads: { ints: p },
     output_padding: { ints: outPad },
   });
-}
-
-function weightGradStrided(x: Tensor, d: Tensor, win: Window2d): Tensor {
-  const full = x.graph.apply1('Conv', [transpose(x, [1, 0, 2, 3]), transpose(d, [1, 0, 2, 3])], {
-    pads: { ints: win.pads },
-    dilations: { ints: win.strides },
-    strides: { ints: [1, 1] },
-  });
-  return transpose(slice(full, [0, 0], [win.kernel[0], win.kernel[1]], [2, 3]), [1, 0, 2, 3]);
 }
 
 // Conv (2-D, group 1, dilation 1): dX, dW as above; dB sums dY over N, H, W.
@@ -103,7 +93,7 @@ export const convGrad: GradRule = (ctx) => {
   let dx = null;
   if (ctx.needed[0])
     dx = unit && smallPads ? inputGradStride1(d, w, win) : inputGradStrided(d, w, win, h!, wd!);
-  const dw = ctx.needed[1] ? (unit ? weightGradStride1(x, d, win) : weightGradStrided(x, d, win)) : null;
+  const dw = ctx.needed[1] ? weightGradIm2col(x, d, win) : null;
   const b = ctx.node.inputs[2];
   // dB in two contiguous reductions (over each sample's pixels, then over the batch): measured
   // about twice as fast in ORT as one ReduceSum over axes 0, 2, 3 ([128,16,28,28]: 90 vs 190 us).

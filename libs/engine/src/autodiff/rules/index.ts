@@ -22,6 +22,7 @@ import { dropoutGrad, layerNormGrad } from './norm';
 import {
   concatGrad,
   expandGrad,
+  reduceMaxGrad,
   reduceMeanGrad,
   reduceSumGrad,
   reshapeGrad,
@@ -68,5 +69,6 @@ export const gradRules: Readonly<Record<string, GradRule>> = {
   Slice: sliceGrad,
   ReduceSum: reduceSumGrad,
   ReduceMean: reduceMeanGrad,
+  ReduceMax: reduceMaxGrad,
   Expand: expandGrad,
 };

@@ -99,6 +99,11 @@ const cases: [string, (p: Tensor[]) => Tensor, { shape: number[]; values: Float3
   ['Concat', ([x, y]) => concat([x!, y!], 1), [p([2, 3], 28), p([2, 2], 29)]],
   ['Slice', ([x]) => slice(x!, [1, 0], [3, -1], [0, 2]), [p([4, 3, 5], 30)]],
   ['ReduceSum', ([x]) => reduceSum(x!, [1], false), [p([2, 3, 4], 31)]],
+  [
+    'ReduceMax over a middle axis',
+    ([x]) => x!.graph.apply1('ReduceMax', [x!, x!.graph.int64s([1])], { keepdims: { i: 0 } }),
+    [{ shape: [2, 4, 3, 2], values: spreadValues(48, 50) }],
+  ],
   // Broadcast sums: over leading axes (a Gemm by a row of ones) and over a middle and a
   // trailing axis (ReduceSum).
   ['Add bias [4] to [2, 3, 4]', ([x, b]) => add(x!, b!), [p([2, 3, 4], 43), p([4], 44)]],

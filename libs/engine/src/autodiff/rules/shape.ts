@@ -2,7 +2,7 @@ import { GraphBuildError, UnsupportedOpError } from '../../graph/errors';
 import { mul } from '../../ops/math';
 import { reshape, slice, transpose } from '../../ops/shape-ops';
 import { attrInt, attrInts, constInts, normAxis } from '../../ops/shape-utils';
-import { dY, type GradRule, inputOf, staticShape, unbroadcast } from '../rule';
+import { dY, type GradRule, inputOf, outputOf, staticShape, unbroadcast } from '../rule';
 
 // Reshape-like ops move values without changing them: reshape the gradient back.
 export const reshapeGrad: GradRule = (ctx) => {
@@ -84,6 +84,17 @@ export const reduceMeanGrad: GradRule = (ctx) => {
   const [sum] = reduceSumGrad(ctx);
   if (!sum) throw new GraphBuildError('ReduceMean', 'no gradient');
   return [mul(sum, 1 / count), null];
+};
+
+// ReduceMax: each reduced group's gradient goes to the elements equal to its maximum (a tie, of
+// measure zero for real-valued inputs, shares it, as the 2x2 max-pool gradient does).
+export const reduceMaxGrad: GradRule = (ctx) => {
+  const g = ctx.graph;
+  const x = inputOf(ctx, 0);
+  const axes = reducedAxes(ctx);
+  const kept = staticShape('ReduceMax', x).map((d, i) => (axes.includes(i) ? 1 : d));
+  const isMax = g.apply1('Equal', [x, reshape(outputOf(ctx, 0), kept)]);
+  return [g.apply1('Where', [isMax, reshape(dY(ctx), kept), g.scalar(0)]), null];
 };
 
 export const expandGrad: GradRule = (ctx) => [unbroadcast('Expand', dY(ctx), inputOf(ctx, 0)), null];
