@@ -31,8 +31,9 @@ export interface CnnOptions {
  * two full-resolution upsamplings, a comparison, a cast and a product, since ONNX Runtime's
  * inference build has no max-pool backward kernel. It costs 16/9 of the conv's multiply-adds,
  * which is why only the first stage (one input channel in the benchmark CNN, and no input
- * gradient) takes this form. Measured for that stage alone, forward and backward, batch 128, 2
- * threads: 2.7-2.8 ms against 3.8-4.1 ms (docs/benchmarks.md, "How far these kernels can go").
+ * gradient) takes this form, and only in training graphs. Measured for that stage alone, forward
+ * and backward, batch 128, 2 threads: 2.7-2.8 ms against 3.8-4.1 ms (docs/benchmarks.md, "How
+ * far these kernels can go").
  */
 export function phasedConvPool(
   x: Tensor,
@@ -103,7 +104,9 @@ export function smallCnn(o: CnnOptions): ModelDefinition {
     forward(ctx: ForwardContext, x: Tensor): Tensor {
       let t = x;
       o.channels.forEach((out, i) => {
-        if (i === 0 && !o.batchNorm && h0 % 2 === 0 && w0 % 2 === 0) {
+        // Training graphs only: the exported inference model keeps the plain Conv + MaxPool,
+        // whose forward pass is cheaper (the phased form pays off in the backward pass).
+        if (ctx.training && i === 0 && !o.batchNorm && h0 % 2 === 0 && w0 % 2 === 0) {
           t = relu(phasedConvPool(t, ctx.param('conv1.weight'), ctx.param('conv1.bias'), out, c0, h0, w0));
           return;
         }
