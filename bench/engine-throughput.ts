@@ -93,6 +93,9 @@ export const seconds = (startNs: bigint): number => Number(process.hrtime.bigint
  */
 export type IdleMode = 'best' | 'passive' | 'active';
 
+/** The engine's `--spin` flag: its intra-op threads spin unless `--idle passive`. */
+const engineSpin = (o: Settings): '0' | '1' => (o.idle === 'passive' ? '0' : '1');
+
 /** The two sides' commands for one model: the same data, threads and passes. */
 function sides(model: 'mlp' | 'cnn', data: string, o: Settings): [SideCommand, SideCommand] {
   const threads = String(o.threads);
@@ -119,7 +122,7 @@ function sides(model: 'mlp' | 'cnn', data: string, o: Settings): [SideCommand, S
         '--steps-per-run',
         String(o.stepsPerRun),
         '--spin',
-        o.idle === 'passive' ? '0' : '1',
+        engineSpin(o),
       ],
       env,
     },
@@ -145,7 +148,7 @@ function floorSide(model: 'mlp' | 'cnn', engine: SideCommand, o: Settings): Side
     args: [
       join(__dirname, 'harness', 'kernel-floor-worker.js'),
       ...['--model', model, '--threads', String(o.threads), '--batch', String(o.batch)],
-      ...['--spin', o.idle === 'passive' ? '0' : '1'],
+      ...['--spin', engineSpin(o)],
     ],
     env: engine.env ?? {},
   };
@@ -236,7 +239,7 @@ function main(): void {
       const side = floorSide(model, engine, o);
       const reports = Array.from(
         { length: o.floorRuns },
-        () => spawnSide(side, 10 * 60_000) as unknown as FloorWorkerReport,
+        () => spawnSide(side, 10 * 60_000) as FloorWorkerReport,
       );
       const f = floorJson(reports, torchMedian, engineMedian);
       out[`${model}_floor`] = f;

@@ -65,7 +65,12 @@ describe(floorOf.name, () => {
 });
 
 describe(floorJson.name, () => {
-  const report = (stepMs: number) => ({ step_ms: stepMs, samples_per_s: 128_000 / stepMs, products: [] });
+  const report = (stepMs: number) => ({
+    step_ms: stepMs,
+    samples_per_s: 128_000 / stepMs,
+    peak_rss_kb: 1,
+    products: [],
+  });
 
   it('takes the fastest process and bounds the ratio to PyTorch by it', () => {
     const sut = floorJson([report(0.5), report(0.4), report(0.45)], 100_000, 160_000);

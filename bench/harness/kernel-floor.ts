@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { emitModel, Graph, openOrtSession, SeededRandom, type Tensor } from '@fedistill/engine';
 import { CNN_SHAPE } from './bench-models';
+import type { WorkerReport } from './interleave';
+import { median } from './stats';
 
 /** One formulation of a product: builds its node from fresh graph inputs, returns its output. */
 export interface Formulation {
@@ -171,9 +173,7 @@ export function medianKernelTimes(
   const out = new Map<string, number>();
   for (const [name, durs] of byNode) {
     if (durs.length === 0) throw new Error(`ORT's profile has no kernel time for node '${name}'`);
-    const s = [...durs].sort((a, b) => a - b);
-    const mid = s.length >> 1;
-    out.set(name, s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2);
+    out.set(name, median(durs));
   }
   return out;
 }
@@ -205,9 +205,8 @@ export function floorOf(
 }
 
 /** What one kernel-floor worker process prints (besides the harness's own keys). */
-export interface FloorWorkerReport {
+export interface FloorWorkerReport extends WorkerReport {
   readonly step_ms: number;
-  readonly samples_per_s: number;
   readonly products: FloorReport['products'];
 }
 
